@@ -1,0 +1,5 @@
+"""Diagnostic codes of this range; see codes/__init__.py for the ranges."""
+
+from trialspec.codes import Code
+
+CODES: tuple[Code, ...] = ()

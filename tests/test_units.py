@@ -1,0 +1,306 @@
+"""The clinical unit registry: spellings, dimensions, conversions, errors, start-up cost."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from trialspec.units import (
+    ANALYTES,
+    Unit,
+    UnitError,
+    analyte_mass,
+    compatible,
+    dimension_name,
+    factor,
+    known_units,
+    parse_unit,
+)
+
+CLINICAL_SPELLINGS = [
+    "g/dL", "mg/dL", "g/L", "mg/L", "mg/24h", "g/24h", "mg/day", "umol/L", "µmol/L", "μmol/L",
+    "mmol/L", "mol/L", "10^9/L", "10^12/L", "/uL", "cells/uL", "U/L", "IU/L", "x ULN", "%",
+    "mg/m2", "mg/kg", "mg", "g", "kg", "ug", "mL", "L", "m2", "years", "months", "weeks", "days",
+    "hours", "year", "month", "week", "day", "h", "d",
+]
+
+
+def conv(value: float, src: str, dst: str, analyte: str | None = None) -> float:
+    return value * factor(parse_unit(src), parse_unit(dst), analyte)
+
+
+# --- spellings -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", CLINICAL_SPELLINGS)
+def test_every_clinical_spelling_parses(text: str) -> None:
+    unit = parse_unit(text)
+    assert unit.text in known_units()
+    assert parse_unit(unit.text) == unit  # canonical spellings are fixed points
+
+
+@pytest.mark.parametrize("text", known_units())
+def test_every_registered_unit_parses_to_itself(text: str) -> None:
+    assert parse_unit(text).text == text
+
+
+@pytest.mark.parametrize(("text", "canonical"), [
+    ("µmol/L", "umol/L"), ("μmol/L", "umol/L"), ("mg/dl", "mg/dL"), ("MG/DL", "mg/dL"),
+    ("mmol/l", "mmol/L"), ("g/l", "g/L"), ("cells/µl", "cells/uL"), ("mg / 24 h", "mg/24h"),
+    ("mg/24hr", "mg/24h"), ("10⁹/L", "10^9/L"), ("×10^9/L", "10^9/L"), ("10*9/L", "10^9/L"),
+    ("G/L", "10^9/L"), ("xULN", "x ULN"), ("X ULN", "x ULN"), ("ULN", "x ULN"),
+    ("percent", "%"), ("year", "years"), ("month", "months"), ("week", "weeks"),
+    ("day", "days"), ("d", "days"), ("h", "hours"), ("Kg", "kg"), ("mcg", "ug"),
+    ("mL/min/1.73 m²", "mL/min/1.73m2"),
+])
+def test_aliases_parse_to_the_canonical_spelling(text: str, canonical: str) -> None:
+    assert parse_unit(text).text == canonical
+
+
+def test_unit_is_frozen_and_hashable() -> None:
+    unit = parse_unit("umol/L")
+    assert unit == Unit("umol/L", "[substance]/[length]^3")
+    assert {unit, parse_unit("µmol/L")} == {unit}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        unit.text = "mg/dL"  # type: ignore[misc]
+
+
+# --- dimensions ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "dimension", "name"), [
+    ("g/dL", "[mass]/[length]^3", "mass concentration"),
+    ("umol/L", "[substance]/[length]^3", "substance concentration"),
+    ("mg/24h", "[mass]/[time]", "mass rate"),
+    ("10^9/L", "1/[length]^3", "count concentration"),
+    ("U/L", "[substance]/[length]^3/[time]", "catalytic concentration"),
+    ("x ULN", "uln", "multiple of ULN"),
+    ("%", "dimensionless", "ratio"),
+    ("mg/m2", "[mass]/[length]^2", "mass per area"),
+    ("mg/kg", "[mass]/[body_mass]", "mass per body weight"),
+    ("months", "[time]", "time"),
+])
+def test_dimensions(text: str, dimension: str, name: str) -> None:
+    unit = parse_unit(text)
+    assert unit.dimension == dimension
+    assert dimension_name(unit) == name
+
+
+def test_every_registered_unit_has_a_dimension_name() -> None:
+    for text in known_units():
+        unit = parse_unit(text)
+        assert not dimension_name(unit).startswith("["), text
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("mg/24h", "g/dL"), ("x ULN", "U/L"), ("%", "mg/kg"), ("mg/m2", "mg/kg"), ("%", "x ULN"),
+    ("mg/dL", "umol/L"),  # convertible only with an analyte
+])
+def test_incompatible_units(a: str, b: str) -> None:
+    assert not compatible(parse_unit(a), parse_unit(b))
+    assert not compatible(parse_unit(b), parse_unit(a))
+
+
+def test_mass_rate_vs_mass_concentration_names_both_dimensions() -> None:
+    with pytest.raises(UnitError) as info:
+        factor(parse_unit("mg/24h"), parse_unit("g/dL"))
+    message = str(info.value)
+    assert "mass rate" in message and "mass concentration" in message
+    assert "mg/24h" in message and "g/dL" in message
+    assert info.value.code == "TS303"
+
+
+def test_compatible_within_a_dimension() -> None:
+    assert compatible(parse_unit("mg/24h"), parse_unit("mg/day"))
+    assert compatible(parse_unit("%"), parse_unit("1"))
+    assert compatible(parse_unit("mg/dL"), parse_unit("umol/L"), "bilirubin")
+    assert compatible(parse_unit("umol/L"), parse_unit("mg/dL"), "Uric acid")
+    assert not compatible(parse_unit("mg/dL"), parse_unit("umol/L"), "bilirubn")
+    assert not compatible(parse_unit("mg/24h"), parse_unit("g/dL"), "bilirubin")
+
+
+# --- conversions ---------------------------------------------------------------------------
+
+def test_bilirubin_mass_to_molar_is_exact() -> None:
+    expected = 2.0 * 10 / 584.66 * 1000  # mg/dL -> mg/L, / g/mol -> mmol/L, -> umol/L
+    assert conv(2.0, "mg/dL", "umol/L", "bilirubin") == pytest.approx(expected, rel=1e-12)
+    assert conv(expected, "umol/L", "mg/dL", "bilirubin") == pytest.approx(2.0, rel=1e-12)
+
+
+@pytest.mark.parametrize(("value", "src", "dst", "expected"), [
+    (0.5, "g/dL", "mg/L", 5000.0),
+    (200, "mg/24h", "mg/day", 200.0),
+    (1.0, "10^9/L", "/uL", 1000.0),
+    (50, "%", "1", 0.5),
+    (3, "months", "days", 91.3125),
+    (1, "years", "days", 365.25),
+    (12, "months", "years", 1.0),
+    (2, "weeks", "days", 14.0),
+    (1, "days", "hours", 24.0),
+    (1, "g/24h", "mg/24h", 1000.0),
+    (4.5, "10^3/uL", "10^9/L", 4.5),
+    (4.5, "10^6/uL", "10^12/L", 4.5),
+    (1, "/mm3", "cells/uL", 1.0),
+    (60, "U/L", "ukat/L", 1.0),
+    (40, "IU/L", "U/L", 40.0),
+    (1, "mg", "ug", 1000.0),
+    (1, "L", "mL", 1000.0),
+])
+def test_conversions(value: float, src: str, dst: str, expected: float) -> None:
+    assert conv(value, src, dst) == pytest.approx(expected, rel=1e-12)
+
+
+def test_prefix_noise_is_rounded_away() -> None:
+    assert factor(parse_unit("g/dL"), parse_unit("mg/L")) == 10000.0
+    assert factor(parse_unit("mg/24h"), parse_unit("mg/day")) == 1.0
+
+
+# Published clinical SI conversion factors (conventional -> SI); the molar masses must agree.
+# `scale` turns the molar mass into the exact factor: mg/dL -> mmol/L is 10 / M.
+@pytest.mark.parametrize(("analyte", "src", "dst", "published", "scale"), [
+    ("bilirubin", "mg/dL", "umol/L", 17.1, 10_000),
+    ("creatinine", "mg/dL", "umol/L", 88.4, 10_000),
+    ("calcium", "mg/dL", "mmol/L", 0.2495, 10),
+    ("glucose", "mg/dL", "mmol/L", 0.05551, 10),
+    ("urea", "mg/dL", "mmol/L", 0.1665, 10),
+    ("uric_acid", "mg/dL", "umol/L", 59.48, 10_000),
+    ("cholesterol", "mg/dL", "mmol/L", 0.02586, 10),
+    ("magnesium", "mg/dL", "mmol/L", 0.4114, 10),
+    ("phosphorus", "mg/dL", "mmol/L", 0.3229, 10),
+    ("iron", "ug/dL", "umol/L", 0.1791, 10),
+])
+def test_analytes_match_published_factors(analyte: str, src: str, dst: str, published: float,
+                                          scale: float) -> None:
+    assert conv(1.0, src, dst, analyte) == pytest.approx(published, rel=1e-3)
+    assert conv(1.0, src, dst, analyte) == pytest.approx(scale / ANALYTES[analyte], rel=1e-12)
+    assert set(ANALYTES) == {"bilirubin", "creatinine", "calcium", "glucose", "urea",
+                             "uric_acid", "cholesterol", "magnesium", "phosphorus", "iron"}
+
+
+def test_factors_round_trip_within_each_dimension() -> None:
+    units = [parse_unit(t) for t in known_units()]
+    for a, b in itertools.product(units, repeat=2):
+        if a.dimension == b.dimension:
+            assert compatible(a, b)
+            assert factor(a, b) * factor(b, a) == pytest.approx(1.0, rel=1e-12), (a, b)
+        else:
+            assert not compatible(a, b)
+
+
+def test_factor_is_cached() -> None:
+    src, dst = parse_unit("mg/dL"), parse_unit("mmol/L")
+    factor(src, dst, "glucose")
+    hits = factor.cache_info().hits
+    factor(src, dst, "glucose")
+    assert factor.cache_info().hits == hits + 1
+
+
+def test_analyte_is_ignored_when_not_needed() -> None:
+    assert factor(parse_unit("g/dL"), parse_unit("g/L"), "no-such-analyte") == 10.0
+
+
+# --- errors --------------------------------------------------------------------------------
+
+def test_unknown_unit_suggests_known_spellings() -> None:
+    with pytest.raises(UnitError) as info:
+        parse_unit("mg/dx")
+    assert info.value.unit == "mg/dx"
+    assert info.value.code == "TS302"
+    assert "mg/dL" in info.value.suggestions
+    assert "unknown unit 'mg/dx'" in str(info.value) and "did you mean" in str(info.value)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "furlongs", "mg/", "10^999999999/L", "x" * 10_000,
+                                  "mg/dL; DROP", "\x00"])
+def test_bad_units_raise_unit_error(text: str) -> None:
+    with pytest.raises(UnitError):
+        parse_unit(text)
+
+
+def test_non_text_unit_raises_unit_error() -> None:
+    with pytest.raises(UnitError):
+        parse_unit(2)  # type: ignore[arg-type]
+    with pytest.raises(UnitError):
+        parse_unit(["mg"])  # type: ignore[arg-type]
+
+
+def test_molar_conversion_needs_an_analyte() -> None:
+    with pytest.raises(UnitError) as info:
+        factor(parse_unit("mg/dL"), parse_unit("umol/L"))
+    assert info.value.code == "TS310"
+    assert "analyte" in str(info.value)
+    assert "mass concentration" in str(info.value)
+    assert "substance concentration" in str(info.value)
+
+
+def test_unknown_analyte_suggests() -> None:
+    with pytest.raises(UnitError) as info:
+        factor(parse_unit("mg/dL"), parse_unit("umol/L"), "bilirubn")
+    assert info.value.code == "TS310"
+    assert "bilirubin" in info.value.suggestions
+    with pytest.raises(UnitError, match="did you mean 'creatinine'"):
+        analyte_mass("creatinin")
+
+
+def test_analyte_names() -> None:
+    assert analyte_mass("bilirubin") == 584.66
+    assert analyte_mass("Creatinine") == 113.12
+    assert analyte_mass("calcium") == 40.08
+    assert analyte_mass("uric acid") == analyte_mass("urate") == 168.11
+    assert all(value > 0 for value in ANALYTES.values())
+    with pytest.raises(TypeError):
+        ANALYTES["x"] = 1.0  # type: ignore[index]
+
+
+# --- start-up and docs ---------------------------------------------------------------------
+
+def run_python(code: str) -> None:
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_import_and_first_use_stay_light() -> None:
+    run_python("""
+        import sys
+        import trialspec.units as units
+        assert "pint" not in sys.modules, "the registry must be built lazily"
+        assert units.parse_unit("mg/dL").dimension == "[mass]/[length]^3"
+        units.factor(units.parse_unit("mg/dL"), units.parse_unit("umol/L"), "bilirubin")
+        heavy = {"pandas", "scipy", "statsmodels", "numpy"} & {m.split(".")[0] for m in sys.modules}
+        assert not heavy, heavy
+    """)
+
+
+def test_numpy_and_scipy_still_import_after_the_registry() -> None:
+    run_python("""
+        import trialspec.units as units
+        units.parse_unit("mg/dL")
+        import numpy, scipy
+        assert numpy.ones(3).sum() == 3.0
+        f = units.factor(units.parse_unit("g/dL"), units.parse_unit("mg/L"))
+        assert (numpy.array([0.5, 1.0]) * f).tolist() == [5000.0, 10000.0]
+    """)
+
+
+def test_works_when_numpy_is_imported_first() -> None:
+    run_python("""
+        import numpy
+        import trialspec.units as units
+        assert units.factor(units.parse_unit("10^9/L"), units.parse_unit("/uL")) == 1000.0
+    """)
+
+
+def test_docs_list_every_unit_and_analyte() -> None:
+    docs = pathlib.Path(__file__).resolve().parents[1] / "docs" / "units.md"
+    text = docs.read_text(encoding="utf-8")
+    for spelling in known_units():
+        assert f"| `{spelling}` |" in text, spelling
+    for name, mass in ANALYTES.items():
+        assert f"| `{name}` | {mass:g} |" in text, name
+    assert math.isclose(factor(parse_unit("months"), parse_unit("days")), 365.25 / 12)

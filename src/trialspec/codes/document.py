@@ -51,4 +51,8 @@ CODES = (
          "A file named on the command line or by the protocol does not exist or cannot be read.",
          "Nothing can be checked without its input.",
          "trialspec lint missing.yaml", "Check the path."),
+    Code("TS213", "unsafe-path",
+         "A dataset's `source:` is absolute or leads outside the data directory.",
+         "A protocol is data: it may read only the files of the data directory it is given.",
+         "source: ../../etc/passwd", "Give a path relative to the data directory, without `..`."),
 )

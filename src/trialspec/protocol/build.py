@@ -1,0 +1,401 @@
+"""Building the typed model from a tree that fits the schema.
+
+The schema has checked every shape; what is left is what a schema says badly: keys that
+exclude or need each other (``regimen`` or ``arms``; ``levels`` only on category columns),
+day ranges (``21-1``), file formats and safe data paths. Those are reported here (TS209,
+TS213) at the exact key, or the exact characters inside a scalar.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import PurePosixPath
+from types import MappingProxyType
+from typing import Any, TypeVar, cast
+
+from trialspec.diagnostics import Diagnostic, Severity
+from trialspec.protocol.model import (
+    Analysis,
+    Claim,
+    Column,
+    Criterion,
+    Dataset,
+    Definition,
+    DrugSchedule,
+    Eligibility,
+    Endpoint,
+    Expr,
+    LongLayout,
+    Pick,
+    Protocol,
+    Regimen,
+    ReportedTable,
+    Response,
+    Study,
+    Tolerances,
+    Treatment,
+    Value,
+)
+from trialspec.protocol.yamlload import MapNode, Node, ScalarNode, SeqNode, key_text, lookup
+from trialspec.source import SourceFile, Span
+
+MAX_DAY = 366
+MAIN_ARM = "main"
+
+FORMATS_BY_SUFFIX = {
+    ".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx", ".xpt": "xpt",
+    ".sas7bdat": "sas7bdat",
+}
+UNIT_TYPES = ("number", "duration")
+
+T = TypeVar("T")
+
+
+def build_protocol(tree: MapNode, source: SourceFile) -> tuple[Protocol | None, list[Diagnostic]]:
+    """The model of a schema-valid tree; None (with diagnostics) if a rule beyond the
+    schema is broken."""
+    b = _Builder()
+    version = _scalar(tree, "trialspec")
+    protocol = Protocol(
+        path=source.path,
+        source=source,
+        version=version if isinstance(version, int) else 1,
+        study=b.study(_node(tree, "study")),
+        datasets=b.named(tree, "datasets", b.dataset),
+        definitions=b.named(tree, "definitions", b.definition),
+        eligibility=b.eligibility(tree),
+        treatment=b.optional(tree, "treatment", b.treatment),
+        response=b.optional(tree, "response", b.response),
+        endpoints=b.named(tree, "endpoints", b.endpoint),
+        analyses=b.named(tree, "analyses", b.analysis),
+        reported=b.named(tree, "reported", b.reported),
+    )
+    failed = any(d.severity is Severity.ERROR for d in b.diagnostics)
+    return (None if failed else protocol), b.diagnostics
+
+
+# --- reading the tree ---------------------------------------------------------------
+
+
+# The tree fits the schema, so a value's shape is known from its place: these helpers hand
+# values out as Any rather than re-checking shapes the schema has checked.
+
+
+def _entry(node: MapNode, name: str) -> tuple[ScalarNode, Any] | None:
+    return lookup(node, name)
+
+
+def _items(node: MapNode | None) -> Iterator[tuple[ScalarNode, Any]]:
+    yield from node.items if node is not None else ()
+
+
+def _node(node: MapNode, name: str) -> Any:
+    found = lookup(node, name)
+    return found[1] if found else None
+
+
+def _key(node: MapNode, name: str) -> ScalarNode | None:
+    found = lookup(node, name)
+    return found[0] if found else None
+
+
+def _scalar(node: MapNode, name: str) -> Any:
+    value = _node(node, name)
+    return value.value if isinstance(value, ScalarNode) else None
+
+
+def _text(node: MapNode, name: str) -> str | None:
+    value = _scalar(node, name)
+    return None if value is None else str(value)
+
+
+def _expr(node: ScalarNode) -> Expr:
+    text = node.value if isinstance(node.value, str) else node.raw
+    return Expr(text, node.span, node.smap)
+
+
+def _opt_expr(node: MapNode, name: str) -> Expr | None:
+    value = _node(node, name)
+    return _expr(value) if isinstance(value, ScalarNode) else None
+
+
+def _proxy(items: Iterator[tuple[str, T]] | list[tuple[str, T]]) -> MappingProxyType[str, T]:
+    return MappingProxyType(dict(items))
+
+
+def _freeze(node: Node) -> Value:
+    """A free-form value: read-only mappings, tuples, Expr leaves (None for empty)."""
+    if isinstance(node, MapNode):
+        return _proxy((key_text(k), _freeze(v)) for k, v in node.items)
+    if isinstance(node, SeqNode):
+        return tuple(_freeze(item) for item in node.items)
+    return None if node.value is None else _expr(node)
+
+
+class _Builder:
+    """Builds each section, collecting diagnostics."""
+
+    def __init__(self) -> None:
+        self.diagnostics: list[Diagnostic] = []
+
+    def error(self, message: str, span: Span, hint: str, code: str = "TS209") -> None:
+        self.diagnostics.append(Diagnostic(code, message, span, hint=hint))
+
+    def named(self, tree: MapNode, section: str,
+              make: Callable[[ScalarNode, Any], T]) -> MappingProxyType[str, T]:
+        node = _node(tree, section)
+        if not isinstance(node, MapNode):
+            return _proxy([])
+        return _proxy((key_text(k), make(k, v)) for k, v in _items(node))
+
+    def optional(self, tree: MapNode, section: str,
+                 make: Callable[[ScalarNode, MapNode], T]) -> T | None:
+        found = _entry(tree, section)
+        if found is None or not isinstance(found[1], MapNode):
+            return None
+        return make(*found)
+
+    # --- study and datasets ---------------------------------------------------------
+
+    def study(self, node: MapNode) -> Study:
+        phase = _scalar(node, "phase")
+        return Study(
+            id=str(_scalar(node, "id")), title=_text(node, "title"), span=node.span,
+            phase=None if phase is None else str(phase), design=_text(node, "design"),
+            registration=_text(node, "registration"), reference=_text(node, "reference"),
+            description=_text(node, "description"))
+
+    def dataset(self, key: ScalarNode, node: MapNode) -> Dataset:
+        name = key_text(key)
+        long = self.long_layout(_node(node, "long"))
+        columns_node = _node(node, "columns")
+        columns = _proxy((key_text(k), self.column(k, v, long is not None))
+                         for k, v in _items(columns_node))
+        source = _text(node, "source")
+        if source is not None:
+            self.check_path(source, _node(node, "source"))
+        return Dataset(
+            name=name, span=key.span, source=source, key=_text(node, "key"), columns=columns,
+            long=long, pick=self.pick(node, long), format=self.file_format(node, source),
+            subject=_text(node, "subject"), description=_text(node, "description"))
+
+    def check_path(self, source: str, node: ScalarNode) -> None:
+        parts = re.split(r"[\\/]", source)
+        if (source.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", source) or ".." in parts
+                or any(ord(c) < 32 for c in source)):
+            self.error(f"the source `{source}` is not a path inside the data directory",
+                       node.span, "Give the file's path relative to the data directory, without "
+                       "`..` or a leading `/`.", code="TS213")
+
+    def file_format(self, node: MapNode, source: str | None) -> Any:
+        given = _text(node, "format")
+        if given is not None or source is None:
+            return given
+        suffix = PurePosixPath(source.replace("\\", "/")).suffix.lower()
+        if suffix in FORMATS_BY_SUFFIX:
+            return FORMATS_BY_SUFFIX[suffix]
+        self.error(f"cannot tell the file format of `{source}` from its extension",
+                   _node(node, "source").span, "Add `format:` (one of "
+                   + ", ".join(sorted(set(FORMATS_BY_SUFFIX.values()))) + ").")
+        return None
+
+    def column(self, key: ScalarNode, node: MapNode, in_long_table: bool) -> Column:
+        kind = str(_scalar(node, "type"))
+        rules: tuple[tuple[str, bool, str], ...] = (
+            ("levels", kind == "category", "applies only to category columns"),
+            ("unit", kind in UNIT_TYPES, "applies only to number and duration columns"),
+            ("unit_column", kind in UNIT_TYPES, "applies only to number and duration columns"),
+            ("analyte", kind == "number", "applies only to number columns"),
+            ("test", in_long_table, "applies only to columns of a long table (`long:`)"),
+        )
+        for name, allowed, why in rules:
+            if not allowed and (bad := _key(node, name)) is not None:
+                self.error(f"`{name}` {why}; `{key_text(key)}` is a {kind} column"
+                           + ("" if name != "test" else " of a wide table"), bad.span,
+                           f"Remove `{name}`, or change the column's `type`.")
+        if _key(node, "unit") is not None and (both := _key(node, "unit_column")) is not None:
+            self.error("a column has either a fixed `unit` or a `unit_column`, not both",
+                       both.span, "Keep `unit` if every row has the same unit, else "
+                       "`unit_column`.")
+        levels = _node(node, "levels")
+        return Column(
+            name=key_text(key), span=key.span, type=cast(Any, kind),
+            unit=_text(node, "unit"), unit_column=_text(node, "unit_column"),
+            analyte=_text(node, "analyte"),
+            levels=tuple(str(i.value) for i in levels.items) if levels is not None else None,
+            source=_text(node, "source"), test=_text(node, "test"), label=_text(node, "label"))
+
+    def long_layout(self, node: MapNode | None) -> LongLayout | None:
+        if node is None:
+            return None
+        test, name = _key(node, "test"), _key(node, "name")
+        if test is not None and name is not None:
+            self.error("`test` and `name` are the same key; write only one", name.span,
+                       "Remove `name` (`test` is the usual spelling).")
+        elif test is None and name is None:
+            self.error("a long table needs `test`: the column naming each row's test",
+                       node.span, "Add `test:` with the test-code column, e.g. `LBTESTCD`.")
+        return LongLayout(
+            subject=str(_scalar(node, "subject")),
+            test=str(_scalar(node, "test") or _scalar(node, "name") or ""),
+            value=str(_scalar(node, "value")), unit=_text(node, "unit"),
+            time=_text(node, "time"), visit=_text(node, "visit"), span=node.span)
+
+    def pick(self, dataset: MapNode, long: LongLayout | None) -> Pick | None:
+        found = _entry(dataset, "pick")
+        if found is None:
+            return None
+        key, node = found
+        if long is None:
+            self.error("`pick` applies only to long tables", key.span,
+                       "Add `long:` describing the table's columns, or remove `pick`.")
+        else:
+            for name, column in (("visit", long.visit), ("time", long.time)):
+                if (given := _key(node, name)) is not None and column is None:
+                    self.error(f"`pick.{name}` needs `long.{name}`: the column holding the "
+                               f"{name}", given.span, f"Add `{name}:` to `long:`.")
+        return Pick(span=key.span, visit=_text(node, "visit"), time=_opt_expr(node, "time"))
+
+    # --- definitions and eligibility ------------------------------------------------
+
+    def definition(self, key: ScalarNode, node: Node) -> Definition:
+        if isinstance(node, MapNode):
+            return Definition(key_text(key), key.span, _expr(_node(node, "expr")),
+                              _text(node, "text"))
+        return Definition(key_text(key), key.span, _expr(cast(ScalarNode, node)), None)
+
+    def eligibility(self, tree: MapNode) -> Eligibility:
+        found = _entry(tree, "eligibility")
+        if found is None:
+            return Eligibility(_proxy([]), _proxy([]), None)
+        key, node = found
+
+        def criteria(kind: Any) -> MappingProxyType[str, Criterion]:
+            group = _node(node, kind)
+            return _proxy(
+                (key_text(k), Criterion(key_text(k), k.span, kind, str(_scalar(v, "text")),
+                                        _expr(_node(v, "when"))))
+                for k, v in _items(group))
+
+        return Eligibility(criteria("inclusion"), criteria("exclusion"), key.span)
+
+    # --- treatment ------------------------------------------------------------------
+
+    def treatment(self, key: ScalarNode, node: MapNode) -> Treatment:
+        regimen, arms = _entry(node, "regimen"), _entry(node, "arms")
+        built: MappingProxyType[str, Regimen] = _proxy([])
+        if regimen is not None and arms is not None:
+            self.error("`treatment` has both `regimen` and `arms`", arms[0].span,
+                       "Write `regimen:` for a single regimen, or `arms:` for several.")
+        elif regimen is not None:
+            built = _proxy([(MAIN_ARM, self.regimen(MAIN_ARM, *regimen))])
+        elif arms is not None:
+            built = _proxy((key_text(k), self.regimen(key_text(k), k, v))
+                           for k, v in _items(arms[1]))
+        else:
+            self.error("`treatment` needs `regimen` (the drugs) or `arms`", key.span,
+                       "Add `regimen:` with each drug's dose and days.")
+        cycles = _scalar(node, "cycles")
+        tolerances = _entry(node, "tolerances")
+        return Treatment(
+            cycle=_expr(_node(node, "cycle")), cycles=cycles, exposure=_text(node, "exposure"),
+            arms=built,
+            tolerances=None if tolerances is None else Tolerances(
+                span=tolerances[0].span, dose_window=_scalar(tolerances[1], "dose_window"),
+                start_window=_opt_expr(tolerances[1], "start_window"),
+                max_delay=_opt_expr(tolerances[1], "max_delay")),
+            dose_intensity_min=_percent(_scalar(node, "dose_intensity_min")), span=key.span)
+
+    def regimen(self, name: str, key: ScalarNode, node: MapNode) -> Regimen:
+        drugs = _proxy((key_text(k), self.drug(k, v)) for k, v in _items(node))
+        return Regimen(name, drugs, key.span)
+
+    def drug(self, key: ScalarNode, node: MapNode) -> DrugSchedule:
+        reductions = _node(node, "reductions")
+        return DrugSchedule(
+            drug=key_text(key), span=key.span, dose=_expr(_node(node, "dose")),
+            route=_text(node, "route"), frequency=_text(node, "frequency"),
+            days=self.days(_node(node, "days")),
+            reductions=tuple(_expr(i) for i in reductions.items) if reductions else (),
+            reescalation=_scalar(node, "reescalation") is True)
+
+    def days(self, node: Node) -> tuple[int, ...]:
+        """Expand ``1-21``, ``[1, 8, 15]``, ``[1-4, 15-18]`` into sorted days."""
+        found: dict[int, Span] = {}
+        items = node.items if isinstance(node, SeqNode) else (node,)
+        for item in items:
+            assert isinstance(item, ScalarNode)
+            for day, span in self.day_items(item):
+                if day in found:
+                    self.error(f"day {day} is listed twice", span,
+                               "List each day once.")
+                found.setdefault(day, span)
+        return tuple(sorted(found))
+
+    def day_items(self, item: ScalarNode) -> Iterator[tuple[int, Span]]:
+        if isinstance(item.value, int):
+            pieces = [(item.value, item.value, item.span)]
+        else:
+            pieces = []
+            for m in re.finditer(r"([0-9]+)\s*(?:-\s*([0-9]+))?", item.raw):
+                first, last = int(m[1]), int(m[2] or m[1])
+                pieces.append((first, last, item.smap.span(m.start(), m.end())))
+        for first, last, span in pieces:
+            if first < 1:
+                self.error("days are counted from 1 (the cycle's first day)", span,
+                           "Write day 1 for the first day of the cycle.")
+            elif last < first:
+                self.error(f"the range `{first}-{last}` runs backwards", span,
+                           f"Write `{last}-{first}`.")
+            elif last > MAX_DAY:
+                self.error(f"day {last} is beyond any cycle (at most {MAX_DAY} days)", span,
+                           "Days are counted within a cycle, from 1.")
+            else:
+                yield from ((day, span) for day in range(first, last + 1))
+
+    # --- response, endpoints, analyses, reported ------------------------------------
+
+    def response(self, key: ScalarNode, node: MapNode) -> Response:
+        def exprs(name: str) -> MappingProxyType[str, Expr]:
+            group = _node(node, name)
+            return _proxy((key_text(k), _expr(v)) for k, v in _items(group))
+
+        confirmation = _node(node, "confirmation")
+        return Response(
+            criteria=_text(node, "criteria"), assessments=_text(node, "assessments"),
+            parameters=exprs("parameters"), categories=exprs("categories"),
+            confirmation=_freeze(confirmation) if confirmation else _proxy([]), span=key.span)
+
+    def endpoint(self, key: ScalarNode, node: MapNode) -> Endpoint:
+        spec = _proxy((key_text(k), _freeze(v)) for k, v in node.items if key_text(k) != "kind")
+        return Endpoint(key_text(key), key.span, cast(Any, _text(node, "kind")), spec)
+
+    def analysis(self, key: ScalarNode, node: MapNode) -> Analysis:
+        fixed = ("method", "endpoint", "by", "tests")
+        tests = _node(node, "tests")
+        return Analysis(
+            id=key_text(key), span=key.span, method=_text(node, "method"),
+            endpoint=_text(node, "endpoint"), by=_text(node, "by"),
+            tests=tuple(str(t.value) for t in tests.items) if tests else (),
+            extra=_proxy((key_text(k), _freeze(v)) for k, v in node.items
+                         if key_text(k) not in fixed))
+
+    def reported(self, key: ScalarNode, node: MapNode) -> ReportedTable:
+        return ReportedTable(key_text(key), key.span, tuple(_claims(node, ())))
+
+
+def _claims(node: MapNode, path: tuple[str, ...]) -> Iterator[Claim]:
+    for k, v in node.items:
+        here = (*path, key_text(k))
+        if isinstance(v, MapNode):
+            yield from _claims(v, here)
+        elif isinstance(v, ScalarNode):
+            text = v.value if isinstance(v.value, str) else v.raw
+            yield Claim(here, text, v.span, v.smap)
+
+
+def _percent(value: Any) -> float | None:
+    if value is None:
+        return None
+    return float(str(value).strip().rstrip("%"))

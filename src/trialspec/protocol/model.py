@@ -1,0 +1,250 @@
+"""The typed protocol model: frozen dataclasses with spans, and no behaviour.
+
+Mappings are read-only (:class:`types.MappingProxyType`) and keep the file's order; lists
+are tuples. Expressions stay source text (:class:`Expr`): the language stage parses them.
+A named item's ``span`` is where it is named (its key), so a diagnostic about criterion
+``I5`` points at ``I5:``.
+
+Free-form settings whose meaning a later stage defines (``Endpoint.spec``,
+``Analysis.extra``, ``Response.confirmation``) hold :data:`Value` trees: read-only mappings,
+tuples, and :class:`Expr` leaves (an empty YAML value is None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias
+
+from trialspec.source import ScalarMap, SourceFile, Span
+
+ColumnType = Literal["number", "percent", "boolean", "category", "string", "date", "duration"]
+FileFormat = Literal["csv", "parquet", "xlsx", "xpt", "sas7bdat"]
+EndpointKind = Literal["response", "time_to_event", "proportion"]
+CriterionKind = Literal["inclusion", "exclusion"]
+Value: TypeAlias = Any  # Expr | None | tuple[Value, ...] | Mapping[str, Value]
+
+
+@dataclass(frozen=True, slots=True)
+class Expr:
+    """An expression as written in the protocol, with a map from its text to the file."""
+
+    text: str
+    span: Span
+    smap: ScalarMap
+
+
+@dataclass(frozen=True, slots=True)
+class Study:
+    """Who and what the study is."""
+
+    id: str
+    title: str | None
+    span: Span
+    phase: str | None = None
+    design: str | None = None
+    registration: str | None = None
+    reference: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """What one column means: type, unit (or the column holding it), levels, origin."""
+
+    name: str
+    span: Span
+    type: ColumnType
+    unit: str | None = None
+    unit_column: str | None = None
+    analyte: str | None = None
+    levels: tuple[str, ...] | None = None
+    source: str | None = None
+    test: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LongLayout:
+    """The column names of an SDTM-style long table (one row per subject, test and time)."""
+
+    subject: str
+    test: str
+    value: str
+    unit: str | None
+    time: str | None
+    visit: str | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """Which row of a long table is a subject's value: a visit, or a time rule."""
+
+    span: Span
+    visit: str | None = None
+    time: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """One table: its file (relative to the data directory), keys, layout and columns."""
+
+    name: str
+    span: Span
+    source: str | None
+    key: str | None
+    columns: Mapping[str, Column]
+    long: LongLayout | None
+    pick: Pick | None
+    format: FileFormat | None
+    subject: str | None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """A named expression, with the protocol's wording of it if given."""
+
+    name: str
+    span: Span
+    expr: Expr
+    text: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """One inclusion or exclusion criterion: the protocol's words and the rule."""
+
+    id: str
+    span: Span
+    kind: CriterionKind
+    text: str
+    when: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Eligibility:
+    """Inclusion and exclusion criteria, each in protocol order."""
+
+    inclusion: Mapping[str, Criterion]
+    exclusion: Mapping[str, Criterion]
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DrugSchedule:
+    """How one drug is given within a cycle."""
+
+    drug: str
+    span: Span
+    dose: Expr
+    route: str | None
+    frequency: str | None
+    days: tuple[int, ...]
+    reductions: tuple[Expr, ...]
+    reescalation: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Regimen:
+    """The drug schedules of one arm."""
+
+    name: str
+    drugs: Mapping[str, DrugSchedule]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Tolerances:
+    """How far the actual treatment may deviate from the plan."""
+
+    span: Span
+    dose_window: int | None = None
+    start_window: Expr | None = None
+    max_delay: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Treatment:
+    """The planned treatment; a single ``regimen:`` is the arm named ``main``."""
+
+    cycle: Expr
+    cycles: int | Literal["until progression"] | None
+    exposure: str | None
+    arms: Mapping[str, Regimen]
+    tolerances: Tolerances | None
+    dose_intensity_min: float | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """How response is judged: a criteria library and the protocol's overrides."""
+
+    criteria: str | None
+    assessments: str | None
+    parameters: Mapping[str, Expr]
+    categories: Mapping[str, Expr]
+    confirmation: Mapping[str, Value]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A named endpoint: its kind and its settings (every key but ``kind``)."""
+
+    name: str
+    span: Span
+    kind: EndpointKind
+    spec: Mapping[str, Value]
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """A planned analysis; settings other than method, endpoint, by and tests are in extra."""
+
+    id: str
+    span: Span
+    method: str | None
+    endpoint: str | None
+    by: str | None
+    tests: tuple[str, ...]
+    extra: Mapping[str, Value]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A reported value, kept as the exact text printed, at its path in its table."""
+
+    path: tuple[str, ...]
+    text: str
+    span: Span
+    smap: ScalarMap
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedTable:
+    """The claims of one reported table or section, in file order."""
+
+    id: str
+    span: Span
+    claims: tuple[Claim, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Protocol:
+    """A whole protocol file, typed."""
+
+    path: str
+    source: SourceFile
+    version: int
+    study: Study
+    datasets: Mapping[str, Dataset]
+    definitions: Mapping[str, Definition]
+    eligibility: Eligibility
+    treatment: Treatment | None
+    response: Response | None
+    endpoints: Mapping[str, Endpoint]
+    analyses: Mapping[str, Analysis]
+    reported: Mapping[str, ReportedTable]

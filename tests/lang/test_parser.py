@@ -121,7 +121,7 @@ def _normal(e: ast.Expr) -> ast.Expr:
 trees = st.recursive(atoms, _extend, max_leaves=12)
 
 
-@settings(derandomize=True, max_examples=400, deadline=None,
+@settings(derandomize=True, database=None, max_examples=400, deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(trees)
 def test_print_then_parse_is_identity(tree: ast.Expr) -> None:

@@ -19,7 +19,7 @@ _NOSPAN = Span("<expr>", 1, 1, 1, 1)
 
 
 def _span() -> Span:
-    return field(default=_NOSPAN, compare=False, repr=False)  # type: ignore[no-any-return]
+    return field(default=_NOSPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

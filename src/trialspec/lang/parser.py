@@ -110,7 +110,7 @@ class _ToAst(Transformer_NonRecursive):
     def args(self, meta: Any, c: list[Any]) -> list[Any]:
         return c
 
-    def list(self, meta: Any, c: list[Any]) -> list[Any]:
+    def items(self, meta: Any, c: list[Any]) -> list[Any]:
         return [x for x in c if x is not None]
 
     # operators
@@ -265,9 +265,11 @@ def parse_expr(text: str, smap: ScalarMap | None = None,
     depth, where = _nesting(text)
     if depth > MAX_DEPTH:
         return None, [Diagnostic("TS105", f"brackets nest {depth} deep (limit {MAX_DEPTH})",
-                                 locate(where, where + 1), "Flatten the expression or split it into definitions.")]
+                                 locate(where, where + 1),
+                                 "Flatten the expression or split it into definitions.")]
     if len(text) > MAX_LENGTH:
-        return None, [Diagnostic("TS107", f"expression is {len(text):,} characters long (limit {MAX_LENGTH:,})",
+        return None, [Diagnostic("TS107",
+                                 f"expression is {len(text):,} characters long (limit {MAX_LENGTH:,})",
                                  locate(0, 1), "Split it into named definitions.")]
     if not text.strip():
         return None, [Diagnostic("TS103", "the expression is empty", locate(0, 1),

@@ -86,10 +86,9 @@ def _parts(e: ast.Expr) -> list[tuple[ast.Expr, int] | str]:
             for i, x in enumerate(xs):
                 if i:
                     out.append(f" {op} ")
-                # an operand that is itself the same logical op would be flattened by the
-                # parser, so keep it grouped to round-trip exactly
+                # the same operator nested is printed flat: the parser flattens it anyway
                 same = isinstance(x, ast.Logical) and x.op == op
-                out.append((x, ATOM if same else inner))
+                out.append((x, level(x) if same else inner))
             return out
         case ast.Arith(op=op, left=a, right=b):
             lvl = ARITH_LEVEL[op]

@@ -1,0 +1,22 @@
+"""Console output with rich: colour on a terminal, plain text when piped or written to a file."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+from rich.console import Console
+from rich.text import Text
+
+
+def print_text(text: Text, output: str | None = None) -> None:
+    if output:
+        from pathlib import Path
+
+        from trialspec.report.output import write_atomic
+
+        buf = io.StringIO()
+        Console(file=buf, no_color=True, width=120, soft_wrap=True).print(text, end="")
+        write_atomic(Path(output), buf.getvalue())
+        return
+    Console(file=sys.stdout, soft_wrap=True, highlight=False).print(text, end="")

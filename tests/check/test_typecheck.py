@@ -1,0 +1,62 @@
+"""The type checker on golden cases: each expression placed in a protocol and compiled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from trialspec.check.protocol import check_protocol
+from trialspec.protocol import load_protocol
+
+HERE = Path(__file__).parent
+BASE = (HERE / "base_protocol.yaml").read_text("utf-8")
+CASES = yaml.safe_load((HERE / "cases.yaml").read_text("utf-8"))
+LINE = next(i for i, ln in enumerate(BASE.splitlines(), 1) if "when: EXPR" in ln)
+COL = BASE.splitlines()[LINE - 1].index("EXPR") + 1
+
+
+def compile_case(tmp_path: Path, expr: str, base: str = BASE):
+    path = tmp_path / "p.yaml"
+    path.write_text(base.replace("EXPR", expr), "utf-8")
+    model, diags = load_protocol(path)
+    assert model is not None, diags
+    checked, more = check_protocol(model)
+    return checked, [d for d in [*diags, *more] if d.severity.value == "error"]
+
+
+@pytest.mark.parametrize("expr", CASES["ok"])
+def test_compiles(tmp_path: Path, expr: str) -> None:
+    checked, errors = compile_case(tmp_path, expr)
+    assert errors == []
+    assert checked is not None and len(checked.criteria) == 1
+
+
+@pytest.mark.parametrize("case", CASES["errors"], ids=lambda c: c["expr"])
+def test_reports(tmp_path: Path, case: dict) -> None:
+    checked, errors = compile_case(tmp_path, case["expr"])
+    assert checked is None
+    first = errors[0]
+    assert first.code == case["code"], errors
+    assert first.hint
+    if "col" in case:
+        assert (first.span.line, first.span.col) == (LINE, COL + case["col"] - 1)
+    if "text" in case:
+        assert case["text"].lower() in (first.message + " " + first.hint).lower()
+
+
+def test_self_reference_is_a_cycle_at_the_definition(tmp_path: Path) -> None:
+    anchor = "  flc_ratio: flc_kappa / flc_lambda\n"
+    base = BASE.replace(anchor, anchor + "  loop_a: loop_b + 1\n  loop_b: loop_a * 2\n")
+    _checked, errors = compile_case(tmp_path, "loop_a > 1", base)
+    assert errors[0].code == "TS305"
+    assert "loop_a -> loop_b -> loop_a" in errors[0].message
+    assert errors[0].span.line == base.splitlines().index("  loop_a: loop_b + 1") + 1
+
+
+def test_direct_self_reference(tmp_path: Path) -> None:
+    anchor = "  flc_ratio: flc_kappa / flc_lambda\n"
+    base = BASE.replace(anchor, anchor + "  me: me + 1\n")
+    _checked, errors = compile_case(tmp_path, "me > 1", base)
+    assert [e.code for e in errors] == ["TS305"]

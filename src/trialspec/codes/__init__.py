@@ -1,7 +1,7 @@
 """The registry of diagnostic codes: one table per range, joined here.
 
 Ranges: TS1xx expression syntax, TS2xx protocol document and schema, TS3xx names, types
-and units, TS4xx data conformance, TS5xx eligibility and dosing, TS6xx response,
+and units, TS4xx data conformance, TS5xx eligibility and dosing (dosing.py), TS6xx response (response.py),
 TS7xx analyses and reported claims, TS8xx reproducibility (lock, verify, diff).
 To add a code, add a :class:`Code` row to its range's module; ``trialspec explain CODE``
 and ``docs/diagnostics.md`` read this table.
@@ -25,10 +25,10 @@ class Code:
 
 
 def _table() -> dict[str, Code]:
-    from trialspec.codes import data, document, domain, repro, semantic, stats, syntax
+    from trialspec.codes import data, document, dosing, repro, response, semantic, stats, syntax
 
     table: dict[str, Code] = {}
-    for module in (syntax, document, semantic, data, domain, stats, repro):
+    for module in (syntax, document, semantic, data, dosing, response, stats, repro):
         for c in module.CODES:
             if c.code in table:
                 raise RuntimeError(f"duplicate diagnostic code {c.code}")

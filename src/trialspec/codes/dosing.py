@@ -1,4 +1,4 @@
-"""Diagnostic codes of this range; see codes/__init__.py for the ranges."""
+"""TS5xx: treatment and dosing compliance."""
 
 from trialspec.codes import Code
 

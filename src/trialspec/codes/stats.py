@@ -1,5 +1,97 @@
-"""Diagnostic codes of this range; see codes/__init__.py for the ranges."""
+"""TS7xx: analyses and reported claims.
+
+TS70x is left for the analyses themselves; TS71x are reported claims against the data
+(trialspec.claims.explain), TS72x claims against each other (trialspec.claims.consistency).
+"""
 
 from trialspec.codes import Code
 
-CODES: tuple[Code, ...] = ()
+CODES = (
+    Code("TS710", "claim-syntax",
+         "A reported value is none of the printed forms trialspec reads.",
+         "A claim keeps the exact string a report printed, so its precision is known; a value "
+         "that cannot be read cannot be checked.",
+         'reported: {T4: {p: "p about .05"}}',
+         'Write the value as printed: "0.047", "<0.001", "75%", "12 (75%)", "57.9(48-69)", '
+         '"3.27 [2.34;4.56]" or "3.27 (95% CI: 2.34-4.56)", quoted.'),
+    Code("TS711", "claim-not-reproduced",
+         "A reported number is not what the planned computation gives, and no common "
+         "alternative gives it either.",
+         "A number nobody can reproduce from the data is unsupported: a typo, another data "
+         "cut, or an unreported method.",
+         'reported: {T4: {p: "0.012"}}  # Fisher gives 0.047, chi-square 0.027',
+         "Check the number in the report and the data it was computed on."),
+    Code("TS712", "claim-other-computation",
+         "A reported number is not what the planned computation gives, but another common "
+         "computation gives it.",
+         "The report used a method other than the one planned (Fisher vs chi-square, with or "
+         "without Yates, one- vs two-sided, fixed vs random effects, Mantel-Haenszel vs "
+         "inverse variance, another denominator); readers are told one thing and given another.",
+         'analyses: {T4: {tests: [chi2]}}; reported: {T4: {p: "0.047"}}  # Fisher\'s p',
+         "Report the planned computation, or amend the plan and say why."),
+    Code("TS713", "claim-misplaced-decimal",
+         "A reported number is a computed value with its decimal point moved one place.",
+         "A factor of ten changes a conclusion while looking plausible; it is a transcription "
+         "error.",
+         'reported: {T3: {statistic: "0.290"}}  # chi-square gives 0.029',
+         "Correct the decimal point in the report."),
+    Code("TS714", "statistic-p-different-tests",
+         "A reported test statistic and its p-value come from two different tests.",
+         "Printing a chi-square statistic beside a Fisher exact p-value makes each look "
+         "supported by the other; neither matches the other's test.",
+         'reported: {T4: {statistic: "4.887", p: "0.047"}}  # chi-square, Fisher',
+         "Report the statistic and p-value of one test, and name it."),
+    Code("TS720", "count-percent-impossible",
+         "A percentage that no count of the stated group size can give (GRIM).",
+         "k/n can take only n + 1 values; a percentage between them is misprinted, or the "
+         "count or the group size is wrong.",
+         'reported: {T5: {pr: {unexposed: "3 (50.05%)"}}}  # of 6: 3/6 = 50.00%',
+         "Recompute the percentage from the count and the group size."),
+    Code("TS721", "percent-of-other-denominator",
+         "A percentage is impossible for its own group but is a count of another group's "
+         "size (or the total).",
+         "Percentages computed on the wrong group, or swapped between groups, misstate the "
+         "comparison.",
+         'ORR exposed (n = 11) "80%", unexposed (n = 10) "45.5%"  # 5/11 and 8/10, swapped',
+         "Put each percentage with the group it was computed on."),
+    Code("TS722", "group-sizes-total",
+         "Group sizes do not add up to the stated number of patients.",
+         "Groups that should partition the patients but do not mean patients were lost, "
+         "double-counted or described from another data set.",
+         'gender: {male: "7", female: "6"}, patients: "21"  # 13, not 21',
+         "Account for every patient in exactly one group."),
+    Code("TS723", "rows-do-not-sum",
+         "Rows that must add up to another row (e.g. PR + MR = ORR) do not.",
+         "A total that is not the sum of its parts means one of them is wrong.",
+         'pr: "10 (62.5%)", mr: "2 (12.5%)", orr: "13 (81%)"  # 10 + 2 = 12',
+         "Recount the parts and the total."),
+    Code("TS724", "statistic-p-mismatch",
+         "A reported p-value is not the p-value of the reported statistic.",
+         "The p of a chi-square (or z, t, F) statistic is determined by it and its degrees "
+         "of freedom; a p outside that range was computed some other way or misprinted.",
+         'statistic: "4.887", p: "0.047"  # chi-square(1) 4.887 gives p = 0.027',
+         "Report the statistic and p-value of the same test; `check --data` names the test "
+         "the p-value comes from."),
+    Code("TS725", "estimate-ci-asymmetric",
+         "An estimate is outside its CI, or not at its centre on the CI's scale.",
+         "A Wald CI is symmetric around a ratio on the log scale, around a difference on the "
+         "linear scale; an estimate off-centre beyond rounding is a misprint (or an exact CI "
+         "that should be named).",
+         'or: "3.27 [2.34;5.56]"  # the CI centres on 3.61',
+         "Check the estimate and both bounds; name the CI method if it is not Wald."),
+    Code("TS726", "pooled-not-reproducible",
+         "A pooled estimate, CI or weights cannot come from the studies it pools by generic "
+         "inverse variance, fixed or random effects, over their rounding.",
+         "The pooled row should follow from the study rows; if it cannot, a different "
+         "method (Mantel-Haenszel, Peto) or different study data were used.",
+         'studies: ["2.82 [1.84;4.33]", "4.02 [2.36;6.85]"], pooled: "3.27 [2.34;4.56]"',
+         "Say which pooling method and which study data produced the pooled row."),
+    Code("TS727", "pooled-model-against-rule",
+         "A pooled estimate is reproduced only by the model that the protocol's "
+         "model-choice rule does not pick.",
+         "The rule (e.g. fixed effect if Q's p > 0.1 and I^2 < 50%) was stated in advance; "
+         "reporting the other model is a deviation from the plan.",
+         "rule picks fixed (I^2 0%), pooled row matches random effects only",
+         "Report the model the rule picks, or state the deviation."),
+)
+"""Diagnostic codes of this range; see codes/__init__.py for the ranges."""

@@ -1,0 +1,5 @@
+"""TS6xx: response derivation."""
+
+from trialspec.codes import Code
+
+CODES: tuple[Code, ...] = ()

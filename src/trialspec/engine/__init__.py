@@ -1,0 +1,78 @@
+"""Execution backends for the typed IR (``trialspec.lang.ir``): how a plan is computed.
+
+The declarative side (``domain/``, ``pipeline.py``) never imports a backend module. It asks
+this registry for one by name and talks to it through the :class:`Backend` protocol, so a
+SQL backend (DuckDB, Spark) can be added without touching domain code.
+
+Importing this package is cheap: it imports no numpy or pandas. A backend's module is
+imported on the first :func:`get_backend` call for its name, so ``lint`` never pays for it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from trialspec.lang.ir import Node
+
+__all__ = ["Backend", "EngineError", "backends", "get_backend", "register_backend"]
+
+
+class EngineError(Exception):
+    """The IR or the data context is not something the engine can evaluate.
+
+    Raised for plans the checker should never produce (a date compared with a number, an
+    unknown node type) and for data contexts that break the binding contract (an unknown
+    dataset or column, duplicate subject keys). User data never raise it: bad values are
+    missing values.
+    """
+
+
+class Backend(Protocol):
+    """What the pipeline needs from an execution backend."""
+
+    name: str
+
+    def frames_from_pandas(self, subjects: Any, key: str, subject_tables: Mapping[str, Any],
+                           row_tables: Mapping[str, tuple[Any, str]]) -> Any:
+        """The backend's data context for one screening population."""
+
+    def evaluate(self, node: Node, frames: Any) -> Any:
+        """The value of ``node`` for every subject of ``frames``."""
+
+    def evaluate_with_trace(self, node: Node, frames: Any, trace: Any = None) -> tuple[Any, Any]:
+        """The value and a trace holding every sub-node's value, for ``explain``."""
+
+
+# name -> "module:attribute" of a Backend instance; imported on first use.
+_BACKENDS: dict[str, str] = {"pandas": "trialspec.engine.pandas:BACKEND"}
+_LOADED: dict[str, Backend] = {}
+
+
+def register_backend(name: str, target: str) -> None:
+    """Register a backend by the import path of its instance: ``"pkg.module:BACKEND"``."""
+    if ":" not in target:
+        raise ValueError(f"backend target must be 'module:attribute', got {target!r}")
+    _BACKENDS[name] = target
+    _LOADED.pop(name, None)
+
+
+def backends() -> list[str]:
+    """The names of the registered backends."""
+    return sorted(_BACKENDS)
+
+
+def get_backend(name: str = "pandas") -> Backend:
+    """The backend registered as ``name``, importing its module on first use."""
+    if name in _LOADED:
+        return _LOADED[name]
+    try:
+        target = _BACKENDS[name]
+    except KeyError:
+        raise EngineError(f"unknown backend {name!r}; registered: {', '.join(backends())}") from None
+    module, _, attr = target.partition(":")
+    backend: Backend = getattr(importlib.import_module(module), attr)
+    _LOADED[name] = backend
+    return backend

@@ -1,0 +1,98 @@
+"""The pandas/numpy backend: evaluates the IR vectorized, with three-valued logic.
+
+Importing this module imports numpy and pandas; the registry in :mod:`trialspec.engine`
+imports it only when a protocol is run, never for ``lint``. ``docs/engine.md`` describes
+the data context, the value representations and the semantics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from trialspec.engine.pandas.evaluate import EVALUATORS, Trace, evaluate, evaluate_with_trace
+from trialspec.engine.pandas.frames import RowTable, SubjectFrames, SubjectTable
+from trialspec.engine.pandas.logic import (
+    attrition,
+    kleene_and,
+    kleene_not,
+    kleene_or,
+    screen,
+    status,
+)
+from trialspec.engine.pandas.unit_column import convert_unit_column
+from trialspec.engine.pandas.values import Dates, Labels, Numbers, Tri, Value, to_python
+from trialspec.lang.ir import Node
+
+__all__ = [
+    "BACKEND", "EVALUATORS", "Dates", "Labels", "Numbers", "PandasBackend", "RowTable",
+    "SubjectFrames", "SubjectTable", "Trace", "Tri", "Value", "attrition", "convert_unit_column",
+    "evaluate", "evaluate_with_trace", "kleene_and", "kleene_not", "kleene_or", "screen", "status",
+    "to_python",
+]
+
+
+class PandasBackend:
+    """The :class:`trialspec.engine.Backend` of this module, registered as ``pandas``."""
+
+    name = "pandas"
+
+    def frames_from_pandas(self, subjects: pd.DataFrame, key: str,
+                           subject_tables: Mapping[str, pd.DataFrame],
+                           row_tables: Mapping[str, tuple[pd.DataFrame, str]]) -> SubjectFrames:
+        return SubjectFrames.from_frames(subjects, key, subject_tables, row_tables)
+
+    def evaluate(self, node: Node, frames: Any) -> Value:
+        return evaluate(node, frames)
+
+    def evaluate_with_trace(self, node: Node, frames: Any,
+                            trace: Any = None) -> tuple[Value, Trace]:
+        return evaluate_with_trace(node, frames, trace)
+
+    # -- data binding and inspection, for the pipeline ---------------------------------------
+    def bind(self, protocol: Any, data_dir: Any) -> Any:
+        """Read, check and bind a protocol's datasets from a data directory."""
+        from pathlib import Path
+
+        from trialspec.engine.pandas.bind import bind
+
+        return bind(protocol, Path(data_dir))
+
+    def bind_frames(self, protocol: Any, tables: Mapping[str, pd.DataFrame]) -> Any:
+        """Bind DataFrames given per dataset name (the Python API)."""
+        from trialspec.engine.pandas.bind import bind_frames
+
+        return bind_frames(protocol, tables)
+
+    def to_python(self, value: Value, i: int) -> Any:
+        return to_python(value, i)
+
+    def missing(self, value: Value) -> Any:
+        """A bool array: where the value is missing (a condition: unknown)."""
+        import numpy as np
+
+        return ~np.asarray(value.known if isinstance(value, Tri) else value.present)
+
+    def origin(self, frames: SubjectFrames, dataset: str, column: str, i: int) -> str:
+        """Where subject i's value of dataset.column was read: 'file row N (unit)'."""
+        from trialspec.engine.pandas.bind import ROW_COLUMN, ROW_SUFFIX, UNIT_SUFFIX
+
+        table = frames.tables.get(dataset)
+        if table is None:
+            return dataset
+        cols = table.frame.columns
+        row_col = f"{column}{ROW_SUFFIX}" if f"{column}{ROW_SUFFIX}" in cols else ROW_COLUMN
+        where = dataset
+        if row_col in cols:
+            row = table.column(row_col)[i]
+            where = f"{dataset} row {int(row)}" if pd.notna(row) else f"{dataset}: no row"
+        if f"{column}{UNIT_SUFFIX}" in cols:
+            unit = table.column(f"{column}{UNIT_SUFFIX}")[i]
+            if isinstance(unit, str):
+                where += f", written in {unit}"
+        return where
+
+
+BACKEND = PandasBackend()

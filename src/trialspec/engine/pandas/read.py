@@ -1,0 +1,58 @@
+"""Reading one data file into a DataFrame, whatever its format. Never raises on bad files.
+
+CSV is read as text (every cell a string, empty cells missing) so the conformance stage can
+say exactly which cell is wrong; the other formats arrive typed by their readers. A CSV's
+delimiter (`,` `;` tab `|`) is taken from its header line, and a UTF-8 BOM is skipped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
+           ".xlsx": "xlsx", ".xls": "xlsx", ".xpt": "xpt", ".sas7bdat": "sas7bdat"}
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def format_of(path: Path, declared: str | None) -> str | None:
+    return declared or FORMATS.get(path.suffix.lower())
+
+
+def _delimiter(path: Path) -> str:
+    with path.open("rb") as f:
+        head = f.readline(1 << 20).decode("utf-8-sig", errors="replace")
+    return max(DELIMITERS, key=head.count)
+
+
+def read_table(path: Path, fmt: str) -> pd.DataFrame:
+    """Read ``path``; raises ``ValueError`` with a readable reason if it cannot."""
+    try:
+        if fmt == "csv":
+            return pd.read_csv(path, sep=_delimiter(path), dtype=str, keep_default_na=False,
+                               na_values=[""], encoding="utf-8-sig", skipinitialspace=False)
+        if fmt == "parquet":
+            return pd.read_parquet(path)
+        if fmt == "xlsx":
+            return pd.read_excel(path, engine="openpyxl")
+        if fmt == "xpt":
+            return _decoded(pd.read_sas(path, format="xport"))
+        if fmt == "sas7bdat":
+            return _decoded(pd.read_sas(path, format="sas7bdat", encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise ValueError(f"not UTF-8 text (byte {err.start}): {err.reason}") from err
+    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise ValueError(str(err).splitlines()[0] if str(err) else type(err).__name__) from err
+    except Exception as err:  # third-party readers raise their own types on corrupt files
+        raise ValueError(f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}") from err
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def _decoded(df: pd.DataFrame) -> pd.DataFrame:
+    """SAS readers may return bytes for text columns; decode them as UTF-8."""
+    for col in df.select_dtypes(include="object").columns:
+        present = df[col].dropna()
+        if len(present) and isinstance(present.iloc[0], bytes):
+            df[col] = df[col].str.decode("utf-8", errors="replace")
+    return df

@@ -27,6 +27,12 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("protocols", nargs="+", metavar="PROTOCOL")
     _output_options(lint)
 
+    check = sub.add_parser("check", help="everything: data conformance, eligibility, dosing, response, "
+                                         "analyses, reported claims")
+    check.add_argument("protocol", metavar="PROTOCOL")
+    check.add_argument("--data", metavar="DIR", required=True, help="the folder holding the datasets")
+    _output_options(check)
+
     explain = sub.add_parser("explain", help="explain a diagnostic code, or one subject's results")
     explain.add_argument("target", metavar="CODE|PROTOCOL")
     explain.add_argument("--data", metavar="DIR")
@@ -105,10 +111,59 @@ def cmd_explain(args: argparse.Namespace) -> int:
         return EXIT_OK
     if code.startswith("TS") and code[2:].isdigit():
         raise UsageError(f"unknown diagnostic code {args.target}; `trialspec explain TS101` shows one")
-    raise UsageError("explain PROTOCOL needs --data DIR and --subject ID (coming with `check`)")
+    if not (args.data and args.subject):
+        raise UsageError("explain PROTOCOL needs --data DIR and --subject ID")
+    _files_exist([args.target])
+    _data_dir(args.data)
+    from trialspec.pipeline import explain_subject
+    from trialspec.report.check import console, explain_console, to_document
+
+    result, tables = explain_subject(args.target, args.data, args.subject)
+    elig = result.section("eligibility")
+    if elig is None:  # the protocol or data could not be screened: show why
+        _print(console(result), args)
+        return EXIT_FINDINGS
+    if args.subject not in {s["id"] for s in elig.summary["subjects"]}:
+        raise UsageError(f"no subject {args.subject!r} in the population")
+    if args.format == "json":
+        import json
+
+        doc = {"subject": args.subject, "tables": [
+            {"title": t.title, "columns": list(t.columns), "rows": [list(r) for r in t.rows]} for t in tables]}
+        _emit(json.dumps(doc, indent=2) + "\n", args)
+    else:
+        _print(explain_console(result, args.subject, tables), args)
+    return EXIT_OK
 
 
-COMMANDS = {"lint": cmd_lint, "explain": cmd_explain}
+def cmd_check(args: argparse.Namespace) -> int:
+    _files_exist([args.protocol])
+    _data_dir(args.data)
+    from trialspec.pipeline import check
+    from trialspec.report.check import console, failed, to_document
+
+    result = check(args.protocol, args.data)
+    if args.format == "json":
+        import json
+
+        _emit(json.dumps(to_document(result), indent=2) + "\n", args)
+    else:
+        _print(console(result), args)
+    return EXIT_FINDINGS if failed(result) else EXIT_OK
+
+
+def _data_dir(path: str) -> None:
+    if not Path(path).is_dir():
+        raise UsageError(f"no such data directory: {path}")
+
+
+def _print(renderable: object, args: argparse.Namespace) -> None:
+    from trialspec.report.console import print_renderable
+
+    print_renderable(renderable, args.output)
+
+
+COMMANDS = {"lint": cmd_lint, "check": cmd_check, "explain": cmd_explain}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from trialspec.diagnostics import Diagnostic, has_errors, sorted_unique
+from trialspec.results import CheckResult, Manifest, Section
 from trialspec.source import SourceFile
 
 
@@ -59,3 +60,130 @@ def _source_of(path: str | Path) -> SourceFile | None:
         return SourceFile(str(path), Path(path).read_bytes().decode("utf-8"))
     except (OSError, UnicodeDecodeError):
         return None
+
+
+# -- check: data conformance, eligibility, and every other section ---------------------------
+
+# Sections after eligibility, in report order: (module, function). Each takes
+# (protocol, frames, backend) and returns a Section, or None when the protocol has nothing
+# for it. Optional: a section whose module is not installed yet is skipped.
+SECTION_RUNNERS = (
+    ("trialspec.domain.treatment", "run_dosing"),
+    ("trialspec.domain.response", "run_response"),
+    ("trialspec.domain.analyses", "run_analyses"),
+)
+
+
+def check(path: str | Path, data_dir: str | Path, backend_name: str = "pandas") -> CheckResult:
+    """Everything: protocol checks, data conformance, eligibility, and the other sections."""
+    from trialspec.engine import get_backend
+
+    model, checked, diags, source = compile_protocol(path)
+    sources = {source.path: source} if source is not None else {}
+    manifest = _manifest(path, [])
+    if checked is None:
+        return CheckResult(manifest, sorted_unique(diags), [], sources)
+    backend = get_backend(backend_name)
+    bound = backend.bind(model, data_dir)
+    manifest = _manifest(path, bound.datasets)
+    diags = [*diags, *bound.diagnostics]
+    sections: list[Section] = []
+    if bound.frames is not None:
+        sections.append(run_eligibility(checked, bound.frames, backend, sources))
+        for module, name in SECTION_RUNNERS:
+            runner = _optional(module, name)
+            section = runner(model, bound.frames, backend) if runner else None
+            if section is not None:
+                sections.append(section)
+    return CheckResult(manifest, sorted_unique(diags), sections, sources)
+
+
+def run_eligibility(checked: Any, frames: Any, backend: Any, sources: dict[str, SourceFile]) -> Section:
+    """Evaluate every criterion (sharing one trace) and screen the subjects."""
+    import numpy as np
+
+    from trialspec.domain.eligibility import UNKNOWN, eligibility_section, outcome_codes, screen
+    from trialspec.domain.explain import explain_criteria
+    from trialspec.lang import ir
+
+    criteria = checked.criteria
+    trace = None
+    columns = []
+    for crit in criteria:
+        value, trace = backend.evaluate_with_trace(crit.node, frames, trace)
+        columns.append(outcome_codes(np.asarray(value.value), np.asarray(value.known),
+                                     crit.kind == "exclusion"))
+    n = frames.n
+    outcomes = np.column_stack(columns) if columns else np.zeros((n, 0), np.int8)
+    subjects = np.asarray(frames.subjects, dtype=object)
+    result = screen(subjects, [c.id for c in criteria], [c.kind for c in criteria],
+                    [c.text for c in criteria], outcomes)
+
+    # name the missing data of indeterminate subjects: the columns missing under an unknown criterion
+    missing: dict[str, list[str]] = {}
+    for j, crit in enumerate(criteria):
+        unknown = (outcomes[:, j] == UNKNOWN) & (result.status == "indeterminate")
+        if not unknown.any():
+            continue
+        for col in _columns(crit.node, ir):
+            gone = unknown & np.asarray(backend.missing(trace.get(col)), dtype=bool)
+            for i in np.flatnonzero(gone):
+                missing.setdefault(str(subjects[i]), []).append(f"{crit.id}: {col.dataset}.{col.column} missing")
+
+    def explain(subject: str) -> list[Any]:
+        i = int(frames.position(subject))
+        words = [{1: "pass", 0: "fail", -1: "unknown"}[int(o)] for o in outcomes[i]]
+        return explain_criteria(
+            criteria, words, lambda node: backend.to_python(trace.get(node), i),
+            lambda col: backend.origin(frames, col.dataset, col.column, i), sources)
+
+    return eligibility_section(result, missing, explain)
+
+
+def explain_subject(path: str | Path, data_dir: str | Path, subject: str) -> tuple[CheckResult, list[Any]]:
+    """Run the check, then every section's tables for one subject."""
+    result = check(path, data_dir)
+    tables: list[Any] = []
+    for section in result.sections:
+        if section.explain is not None:
+            tables.extend(section.explain(subject))
+    return result, tables
+
+
+def _columns(node: Any, ir: Any) -> list[Any]:
+    """The distinct subject-grain columns under an IR node (aggregates excluded)."""
+    out: dict[tuple[str, str], Any] = {}
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ir.Col):
+            out.setdefault((n.dataset, n.column), n)
+        elif not isinstance(n, ir.Aggregate | ir.Series | ir.Const):
+            for f in ("left", "right", "operand"):
+                if getattr(n, f, None) is not None:
+                    stack.append(getattr(n, f))
+            stack.extend(getattr(n, "operands", ()))
+            stack.extend(getattr(n, "args", ()))
+    return list(out.values())
+
+
+def _optional(module: str, name: str) -> Any:
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def _manifest(path: str | Path, datasets: list[Any]) -> Manifest:
+    import hashlib
+
+    from trialspec import __version__
+
+    try:
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        digest = ""
+    return Manifest(__version__, str(path), digest,
+                    [{"name": d.name, "path": d.path, "sha256": d.sha256, "rows": d.rows} for d in datasets])

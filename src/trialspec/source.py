@@ -34,6 +34,15 @@ class SourceFile:
     text: str
     _lines: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
+    def slice(self, span: Span) -> str:
+        """The text a span covers (lines joined by single spaces)."""
+        if span.line == span.end_line:
+            return self.line(span.line)[span.col - 1:span.end_col - 1]
+        parts = [self.line(span.line)[span.col - 1:]]
+        parts += [self.line(n).strip() for n in range(span.line + 1, span.end_line)]
+        parts.append(self.line(span.end_line)[:span.end_col - 1].strip())
+        return " ".join(p.strip() for p in parts if p.strip())
+
     def line(self, n: int) -> str:
         lines = self._lines or tuple(self.text.splitlines())
         if not self._lines:
@@ -76,6 +85,16 @@ class ScalarMap:
         starts = _line_starts(text)
         pos = starts[line - 1] + col - 1 if 1 <= line <= len(starts) else len(text)
         pos = _skip_properties(text, min(max(pos, 0), len(text)))
+        quote = text[pos] if pos < len(text) and text[pos] in "'\"" else ""
+        start = pos + len(quote)
+        end = start + len(value)
+        if (text.startswith(value, start) and text[end:end + len(quote)] == quote
+                and not any(c in _SPLITLINES for c in value)
+                and (pos >= len(text) or text[pos] not in "|>")):
+            # the common case: the value is spelled out on one line, as is
+            i = bisect_right(starts, start) - 1
+            first = start - starts[i] + 1
+            return cls(path, tuple((i + 1, first + k) for k in range(len(value) + 1)))
         offsets = _decode(text, pos, value) or _align_loosely(text, pos, value)
 
         def where(p: int) -> tuple[int, int]:

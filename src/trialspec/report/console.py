@@ -5,8 +5,22 @@ from __future__ import annotations
 import io
 import sys
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.text import Text
+
+
+def print_renderable(renderable: RenderableType, output: str | None = None) -> None:
+    """Print to the terminal, or write plain text to ``output`` atomically."""
+    if output:
+        from pathlib import Path
+
+        from trialspec.report.output import write_atomic
+
+        buf = io.StringIO()
+        Console(file=buf, no_color=True, width=120, soft_wrap=False).print(renderable)
+        write_atomic(Path(output), buf.getvalue())
+        return
+    Console(file=sys.stdout, highlight=False).print(renderable)
 
 
 def print_text(text: Text, output: str | None = None) -> None:

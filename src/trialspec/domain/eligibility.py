@@ -1,0 +1,128 @@
+"""Eligibility: per subject x criterion pass / fail / unknown -> statuses, attrition, gain.
+
+A criterion *passes* when an inclusion rule is true or an exclusion rule is false; a
+subject meeting an exclusion criterion fails it. Unknown (missing data) never passes and
+never fails. A subject is eligible when every criterion passes, ineligible when any
+fails, and indeterminate otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+PASS, FAIL, UNKNOWN = 1, 0, -1
+STATUS_NAMES = ("eligible", "ineligible", "indeterminate")
+
+
+@dataclass(frozen=True)
+class CriterionSummary:
+    """One criterion's counts over all screened subjects, in protocol order."""
+
+    id: str
+    kind: str
+    text: str
+    passed: int
+    failed: int
+    unknown: int
+    remaining: int  # subjects passing this and every earlier criterion
+    gain: int  # how many more would be eligible if this criterion alone were dropped
+
+
+@dataclass(frozen=True)
+class EligibilityResult:
+    """Everything screening decided, as arrays aligned to ``subjects``."""
+
+    subjects: np.ndarray  # subject ids, screening order
+    criteria: tuple[str, ...]
+    outcomes: np.ndarray  # int8 (n_subjects, n_criteria): PASS / FAIL / UNKNOWN
+    status: np.ndarray  # object: eligible / ineligible / indeterminate
+    summary: tuple[CriterionSummary, ...]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {name: int((self.status == name).sum()) for name in STATUS_NAMES}
+
+
+def outcome_codes(value: np.ndarray, known: np.ndarray, exclusion: bool) -> np.ndarray:
+    """A three-valued rule result as criterion outcomes (exclusion rules inverted)."""
+    passed = ~value if exclusion else value
+    out = np.where(passed, PASS, FAIL).astype(np.int8)
+    out[~known] = UNKNOWN
+    return out
+
+
+def screen(subjects: np.ndarray, ids: Sequence[str], kinds: Sequence[str], texts: Sequence[str],
+           outcomes: np.ndarray) -> EligibilityResult:
+    """Statuses, attrition and gain from an (n_subjects, n_criteria) outcome matrix."""
+    n, k = outcomes.shape
+    passed = outcomes == PASS
+    failed = outcomes == FAIL
+    not_passed = k - passed.sum(axis=1)
+    eligible = not_passed == 0
+    ineligible = failed.any(axis=1)
+    status = np.full(n, "indeterminate", dtype=object)
+    status[eligible] = "eligible"
+    status[ineligible] = "ineligible"
+    remaining = np.logical_and.accumulate(passed, axis=1).sum(axis=0) if k else np.zeros(0, int)
+    gain = ((not_passed == 1)[:, None] & ~passed).sum(axis=0)
+    summary = tuple(
+        CriterionSummary(ids[j], kinds[j], texts[j], int(passed[:, j].sum()), int(failed[:, j].sum()),
+                         int((outcomes[:, j] == UNKNOWN).sum()), int(remaining[j]), int(gain[j]))
+        for j in range(k)
+    )
+    return EligibilityResult(np.asarray(subjects), tuple(ids), outcomes, status, summary)
+
+
+# -- as a report section --------------------------------------------------------------------
+
+OUTCOME_WORDS = {PASS: "pass", FAIL: "fail", UNKNOWN: "unknown"}
+SHOW_SUBJECTS = 20
+
+
+def eligibility_section(result: EligibilityResult, missing: dict[str, list[str]],
+                        explain: Any = None) -> Any:
+    """The eligibility part of a check report.
+
+    ``missing`` names, per indeterminate subject, the data that left a criterion unknown.
+    """
+    from trialspec.results import Case, Section, Table
+
+    n = len(result.subjects)
+    attrition = [("screened", "", n, "", "")]
+    attrition += [(s.id, s.text, s.remaining, s.failed, s.gain) for s in result.summary]
+    attrition.append(("eligible", "", result.counts["eligible"], "", ""))
+    criteria = [(s.id, s.kind, s.passed, s.failed, s.unknown, s.gain) for s in result.summary]
+    not_eligible = []
+    for i in np.flatnonzero(result.status != "eligible")[:SHOW_SUBJECTS]:
+        sid = str(result.subjects[i])
+        failed = [c for c, o in zip(result.criteria, result.outcomes[i], strict=True) if o == FAIL]
+        unknown = [c for c, o in zip(result.criteria, result.outcomes[i], strict=True) if o == UNKNOWN]
+        detail = ", ".join(failed) if failed else "; ".join(missing.get(sid, unknown))
+        not_eligible.append((sid, str(result.status[i]), detail))
+    cases = [Case(f"eligibility/{s.id}", s.failed == 0 and s.unknown == 0,
+                  f"{s.failed} fail, {s.unknown} unknown of {n}") for s in result.summary]
+    summary = {
+        "screened": n,
+        "counts": result.counts,
+        "attrition": [{"step": s.id, "remaining": s.remaining} for s in result.summary],
+        "criteria": [{"id": s.id, "kind": s.kind, "text": s.text, "pass": s.passed, "fail": s.failed,
+                      "unknown": s.unknown, "remaining": s.remaining, "gain": s.gain}
+                     for s in result.summary],
+        "subjects": [{"id": str(sid), "status": str(st),
+                      "outcomes": {c: OUTCOME_WORDS[int(o)] for c, o in zip(result.criteria, row, strict=True)},
+                      **({"missing": missing[str(sid)]} if str(sid) in missing else {})}
+                     for sid, st, row in zip(result.subjects, result.status, result.outcomes, strict=True)],
+    }
+    tables = [
+        Table("Attrition (protocol order)", ("step", "criterion", "remaining", "fail", "gain"),
+              tuple(attrition), "gain: how many more would be eligible if this criterion alone were dropped"),
+        Table("Criteria", ("id", "kind", "pass", "fail", "unknown", "gain"), tuple(criteria)),
+        Table("Subjects not eligible" + (f" (first {SHOW_SUBJECTS})" if len(not_eligible) == SHOW_SUBJECTS
+                                         else ""), ("subject", "status", "failed criteria / missing data"),
+              tuple(not_eligible)),
+    ]
+    return Section("eligibility", "Eligibility", summary, tables, [], cases, explain)

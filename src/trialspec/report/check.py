@@ -1,0 +1,92 @@
+"""Rendering a check result: the console report (rich) and the JSON report. Computes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from trialspec.diagnostics import Severity
+from trialspec.report.diagnostics import render_all, to_json
+from trialspec.results import CheckResult, Table
+
+SHOW_FINDINGS = 30
+REPORT_VERSION = 1
+
+
+def rich_table(t: Table) -> RichTable:
+    out = RichTable(title=t.title, title_justify="left", caption=t.note, caption_justify="left")
+    for c in t.columns:
+        out.add_column(c)
+    for row in t.rows:
+        out.add_row(*(("" if v is None else str(v)) for v in row))
+    return out
+
+
+def console(result: CheckResult) -> RenderableType:
+    parts: list[RenderableType] = []
+    m = result.manifest
+    head = Text(f"trialspec {m.trialspec_version}: {m.protocol_path}\n", style="bold")
+    for d in m.datasets:
+        head.append(f"  {d['name']}: {d['path']} ({d['rows']:,} rows)\n")
+    parts.append(head)
+    findings = result.all_findings
+    if findings:
+        shown = sorted(findings, key=lambda d: (d.severity is not Severity.ERROR, d.sort_key()))
+        parts.append(Text("Findings\n", style="bold underline"))
+        parts.append(render_all(shown[:SHOW_FINDINGS], result.sources))
+        if len(shown) > SHOW_FINDINGS:
+            parts.append(Text(f"... and {len(shown) - SHOW_FINDINGS} more findings "
+                              f"(--format json lists all)\n", style="bold"))
+    for section in result.sections:
+        parts.append(Text(f"\n{section.title}\n", style="bold underline"))
+        parts.extend(rich_table(t) for t in section.tables)
+    parts.append(Text("\n" + summary_line(result) + "\n", style="bold red" if failed(result) else "bold green"))
+    return Group(*parts)
+
+
+def failed(result: CheckResult) -> bool:
+    return any(d.severity is Severity.ERROR for d in result.all_findings)
+
+
+def summary_line(result: CheckResult) -> str:
+    errors = sum(d.severity is Severity.ERROR for d in result.all_findings)
+    warnings = sum(d.severity is Severity.WARNING for d in result.all_findings)
+    bits = [f"{errors} error{'s' * (errors != 1)}", f"{warnings} warning{'s' * (warnings != 1)}"]
+    elig = result.section("eligibility")
+    if elig is not None:
+        c = elig.summary["counts"]
+        bits.insert(0, f"{elig.summary['screened']} screened: {c['eligible']} eligible, "
+                       f"{c['ineligible']} ineligible, {c['indeterminate']} indeterminate")
+    return "; ".join(bits)
+
+
+def to_document(result: CheckResult) -> dict[str, Any]:
+    """The JSON report (schemas/report.schema.json): stable keys, deterministic order."""
+    m = result.manifest
+    return {
+        "report_version": REPORT_VERSION,
+        "manifest": {
+            "trialspec_version": m.trialspec_version,
+            "protocol": {"path": m.protocol_path, "sha256": m.protocol_sha256},
+            "datasets": m.datasets,
+        },
+        "ok": not failed(result),
+        "diagnostics": [to_json(d) for d in result.diagnostics],
+        "sections": {
+            s.name: {
+                "title": s.title,
+                "summary": s.summary,
+                "findings": [to_json(d) for d in s.findings],
+                "cases": [{"name": c.name, "passed": c.passed, "message": c.message} for c in s.cases],
+            }
+            for s in result.sections
+        },
+    }
+
+
+def explain_console(result: CheckResult, subject: str, tables: list[Table]) -> RenderableType:
+    head = Text(f"{result.manifest.protocol_path}: subject {subject}\n", style="bold")
+    return Group(head, *(rich_table(t) for t in tables))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from trialspec.diagnostics import Diagnostic, has_errors
-from trialspec.protocol import load_protocol
+from trialspec.protocol import load_protocol, yamlload
 from trialspec.protocol.yamlload import MAX_NODES, load_yaml
 
 BAD = Path(__file__).parent / "data" / "bad"
@@ -130,7 +130,7 @@ def test_alias_bomb_is_refused_without_expanding() -> None:
     assert tree is None
     [d] = diags
     assert d.code == "TS203" and f"{MAX_NODES:,}" in d.message
-    assert at(d) == (2, 8)
+    assert at(d) == (6, 12)  # the alias whose expansion crosses the limit
 
 
 @pytest.mark.parametrize("text, where", [
@@ -149,6 +149,24 @@ def test_too_many_aliases() -> None:
     text = "a: &a 1\nb: [" + ", ".join(["*a"] * 101) + "]\n"
     [d] = load_yaml(text)[1]
     assert d.code == "TS203" and "aliases" in d.message
+
+
+def test_aliases_expanding_too_deep() -> None:
+    lines = ["a0: &a0 [x]"] + [f"a{i}: &a{i} [[[[[[[[[[*a{i - 1}]]]]]]]]]]" for i in range(1, 12)]
+    tree, diags = load_yaml("\n".join(lines))
+    assert tree is None
+    [d] = diags
+    assert d.code == "TS203" and "deeper than 100" in d.message
+    assert at(d) == (11, 21)
+
+
+def test_only_aliases_are_limited(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yamlload, "MAX_NODES", 50)
+    text = "x:\n" + "".join(f"  - {i}\n" for i in range(60))
+    tree, diags = load_yaml(text)
+    assert diags == [] and len(tree.items[0][1].items) == 60
+    tree, diags = load_yaml(text + "y: &y [1, 2]\nz: *y\n")
+    assert [d.code for d in diags] == ["TS203"]
 
 
 def test_a_few_aliases_are_fine() -> None:

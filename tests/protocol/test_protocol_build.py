@@ -296,3 +296,11 @@ def test_analysis_extra_and_endpoint_spec_keep_expressions() -> None:
     assert t5.tests == () and t5.extra["population"].text == "treated"
     assert t5.extra["options"]["level"].text == "0.95"
     assert isinstance(t5.extra["options"], MappingProxyType)
+
+
+def test_seed_protocol_loads_cleanly() -> None:
+    seed = Path(__file__).resolve().parents[2] / "protocols" / "seed-rd-rrmm.yaml"
+    if not seed.exists():
+        pytest.skip("protocols/seed-rd-rrmm.yaml is not written yet")
+    protocol, diags = load_protocol(seed)
+    assert diags == [] and protocol is not None

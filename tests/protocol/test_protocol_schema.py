@@ -246,3 +246,34 @@ def test_importing_the_protocol_package_is_light() -> None:
             " if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_alternative_that_fits_the_shape_gives_the_errors() -> None:
+    # a definition is an expression or a mapping: a mapping gets the mapping's errors
+    diags = diags_of(HEAD + "definitions:\n  x: {exp: a}\n")
+    assert brief(diags) == [("TS209", 4, 3), ("TS208", 4, 7)]
+    assert "missing the required key `expr`" in diags[0].message
+    assert diags[1].hint == "Did you mean `expr`?"
+
+
+@pytest.mark.parametrize("value, message", [
+    ("many", "must be `until progression`"),
+    ("0", "below the minimum 1"),
+])
+def test_cycles(value: str, message: str) -> None:
+    text = HEAD + (f"treatment:\n  cycle: 28 days\n  cycles: {value}\n"
+                   "  regimen: {a: {dose: 1 mg, days: 1}}\n")
+    [d] = diags_of(text)
+    assert (d.code, d.span.line, d.span.col) == ("TS209", 5, 11)
+    assert message in d.message and "How many cycles" in d.hint
+
+
+def test_enum_suggestion_ignores_case() -> None:
+    [d] = diags_of(HEAD + "datasets:\n  s: {source: a.dat, format: CSV}\n")
+    assert d.hint == "Did you mean `csv`?"
+
+
+def test_boolean_claim_says_to_quote() -> None:
+    [d] = diags_of(HEAD + "reported:\n  T1: {significant: true}\n")
+    assert "should be a mapping or text, not the boolean true" in d.message
+    assert d.hint == 'Quote it: "true".'

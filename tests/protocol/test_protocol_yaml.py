@@ -236,3 +236,15 @@ def test_every_character_maps_to_its_source(value: str, style: str | None, inden
         if ch.isprintable() and not ch.isspace() and ch not in "\\'\"":
             found = lines[line - 1][col - 1]
             assert found == ch or (node.style == '"' and found == "\\")  # an escape
+
+
+def test_load_yaml_accepts_text_bytes_paths_and_sources(tmp_path) -> None:
+    from trialspec.source import SourceFile
+
+    path = tmp_path / "p.yaml"
+    path.write_bytes(b"a: 1\n")
+    for data in ("a: 1\n", b"a: 1\n", path, SourceFile("p.yaml", "a: 1\n")):
+        tree, diags = load_yaml(data, path="p.yaml")
+        assert diags == [] and tree.items[0][1].value == 1
+    tree, _ = load_yaml(path)
+    assert tree.span.path == str(path)

@@ -296,15 +296,36 @@ def _schema_errors(tree: MapNode, schema: _Schema,
 
     view = plain(tree)
     groups: dict[Place, list[ValidationError]] = {}
-    for error in _validator().iter_errors(view):
-        if error.context and "errorMessage" not in error.schema:
-            error = best_match([error])
-        for place in _places(error):
-            if place[0] == "missing" and not place[1] and place[2] in skip_required:
-                continue
-            groups.setdefault(place, []).append(error)
+    for found in _validator().iter_errors(view):
+        for error in _focus(found, schema, best_match):
+            for place in _places(error):
+                if place[0] == "missing" and not place[1] and place[2] in skip_required:
+                    continue
+                groups.setdefault(place, []).append(error)
     for place, errors in groups.items():
         yield _diagnose(place, max(errors, key=relevance), tree, schema)
+
+
+def _focus(error: ValidationError, schema: _Schema,
+           best_match: Callable[[list[ValidationError]], ValidationError]
+           ) -> list[ValidationError]:
+    """The errors worth showing for one error of an ``anyOf``/``oneOf``.
+
+    If the value's type fits only one of the alternatives (a mapping where the choice is
+    an expression or a mapping), that alternative's errors are the ones that matter, all of
+    them; otherwise jsonschema's best match.
+    """
+    if not error.context or "errorMessage" in error.schema:
+        return [error]
+    kind = _json_type(error.instance)
+    branches = error.validator_value
+    fitting = {i for i, branch in enumerate(branches)
+               if (t := schema.types([branch])) is None or _fits_kind(kind, t)}
+    if len(fitting) == 1:
+        chosen = [e for e in error.context if e.relative_schema_path[0] in fitting]
+        if chosen:
+            return [f for e in chosen for f in _focus(e, schema, best_match)]
+    return [best_match([error])]
 
 
 def _places(error: ValidationError) -> Iterator[Place]:
@@ -395,6 +416,8 @@ def _diagnose(place: Place, error: ValidationError, tree: MapNode,
         message = (f"`{_where(path)}` should be "
                    f"{_or(_TYPE_WORDS.get(t, t) for t in sorted(allowed))}, "
                    f"not {_describe(error.instance)}")
+        if isinstance(error.instance, bool) and "string" in allowed:
+            hint = f'Quote it: "{str(error.instance).lower()}".'
     custom = error.schema.get("errorMessage") or (
         error.schema.get("patternErrorMessage") if error.validator == "pattern" else None)
     if custom:
@@ -406,7 +429,10 @@ def _diagnose(place: Place, error: ValidationError, tree: MapNode,
 
 
 def _fits(value: Any, allowed: set[str]) -> bool:
-    kind = _json_type(value)
+    return _fits_kind(_json_type(value), allowed)
+
+
+def _fits_kind(kind: str, allowed: set[str]) -> bool:
     return kind in allowed or (kind == "integer" and "number" in allowed)
 
 
@@ -470,8 +496,9 @@ def _enum(error: ValidationError, path: Path) -> tuple[str, str | None]:
     options = [str(v) for v in error.validator_value]
     message = (f"`{_where(path)}` is `{error.instance}`, which is not one of: "
                + ", ".join(options))
-    close = difflib.get_close_matches(str(error.instance), options, n=1, cutoff=0.6)
-    return message, (f"Did you mean `{close[0]}`?" if close else None)
+    by_lower = {o.lower(): o for o in options}
+    close = difflib.get_close_matches(str(error.instance).lower(), by_lower, n=1, cutoff=0.6)
+    return message, (f"Did you mean `{by_lower[close[0]]}`?" if close else None)
 
 
 def _const(error: ValidationError, path: Path) -> tuple[str, str | None]:

@@ -73,7 +73,7 @@ class MapNode:
     span: Span
 
 
-Node: TypeAlias = "ScalarNode | SeqNode | MapNode"
+Node: TypeAlias = ScalarNode | SeqNode | MapNode
 
 
 def key_text(key: ScalarNode) -> str:
@@ -330,7 +330,7 @@ def parse_source(source: SourceFile) -> tuple[Node | None, list[Diagnostic]]:
                                  "comments)", pos.span(0, 1),
                                  hint="Start from `protocols/seed-rd-rrmm.yaml`, or begin with "
                                  "`trialspec: 1`.")]
-    limit = _check_expansion(root, pos)
+    limit = _check_expansion(root, pos) if loader.alias_count else None
     if limit is not None:
         return None, [limit]
     converter = _Converter(pos)
@@ -364,62 +364,59 @@ def _syntax_error(exc: yaml.MarkedYAMLError, pos: _Positions) -> Diagnostic:
                       related=related)
 
 
-def _check_expansion(root: yaml.Node, pos: _Positions) -> Diagnostic | None:
-    """Refuse graphs whose expansion is too big, too deep, or infinite, without expanding.
+class _Expansion(Exception):
+    """Expanding the aliases would break a limit; report ``message`` at ``mark``."""
 
-    Each distinct node's expanded (size, depth) is computed once and shared, so this costs
-    time linear in the composed graph even for a 'billion laughs' file.
+    def __init__(self, message: str, mark: yaml.Mark):
+        super().__init__(message)
+        self.message, self.mark = message, mark
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _check_expansion(root: yaml.Node, pos: _Positions) -> Diagnostic | None:
+    """Refuse a graph whose aliases would expand too big, too deep, or forever.
+
+    Each distinct node's expanded size and height are computed once and shared, so this
+    costs time linear in the composed graph, even for a 'billion laughs' file.
     """
     memo: dict[int, tuple[int, int]] = {}
     active: set[int] = set()
 
     def measure(node: yaml.Node, depth: int) -> tuple[int, int]:
+        alias = node.start_mark if isinstance(node, _Alias) else None
         if isinstance(node, _Alias):
             node = node.value
         key = id(node)
-        if key in memo:
-            return memo[key]
-        if key in active or depth > MAX_DEPTH:
-            raise RecursionError  # an alias inside its own anchor, or expansion too deep
-        active.add(key)
-        size, deepest = 1, 0
-        children: list[yaml.Node] = []
-        if isinstance(node, yaml.SequenceNode):
-            children = node.value
-        elif isinstance(node, yaml.MappingNode):
-            children = [n for pair in node.value for n in pair]
-        for child in children:
-            s, d = measure(child, depth + 1)
-            size, deepest = size + s, max(deepest, d)
-            if size > MAX_NODES:
-                break
-        active.discard(key)
-        memo[key] = (size, deepest + 1)
+        if key in active:
+            raise _Expansion("this alias is inside the anchor it refers to, so it would "
+                             "expand forever", alias or node.start_mark)
+        if key not in memo:
+            active.add(key)
+            size, height = 1, 0
+            for child in _children(node):
+                child_size, child_height = measure(child, depth + 1)
+                size, height = size + child_size, max(height, child_height)
+                if size > MAX_NODES:
+                    raise _Expansion(f"aliases expand this document to more than "
+                                     f"{MAX_NODES:,} nodes (an alias bomb)", child.start_mark)
+            active.discard(key)
+            memo[key] = (size, height + 1)
+        if depth + memo[key][1] > MAX_DEPTH:
+            raise _Expansion(f"aliases expand this document deeper than {MAX_DEPTH} levels",
+                             alias or node.start_mark)
         return memo[key]
 
-    def first_alias(node: yaml.Node) -> yaml.Mark:
-        stack = [node]
-        while stack:
-            n = stack.pop()
-            if isinstance(n, _Alias):
-                return n.start_mark
-            if isinstance(n, yaml.SequenceNode):
-                stack.extend(reversed(n.value))
-            elif isinstance(n, yaml.MappingNode):
-                stack.extend(x for pair in reversed(n.value) for x in reversed(pair))
-        return node.start_mark
-
     try:
-        size, depth = measure(root, 0)
-    except RecursionError:
-        return Diagnostic("TS203", "an alias refers to its own anchor, or aliases nest deeper "
-                          f"than {MAX_DEPTH} levels", pos.mark_span(first_alias(root)),
-                          hint="Write the values out; protocols need few aliases, if any.")
-    if size > MAX_NODES or depth > MAX_DEPTH:
-        return Diagnostic("TS203", f"aliases expand this document to more than {MAX_NODES:,} "
-                          "nodes (an alias bomb)" if size > MAX_NODES else
-                          f"aliases expand this document deeper than {MAX_DEPTH} levels",
-                          pos.mark_span(first_alias(root)),
+        measure(root, 0)
+    except _Expansion as exc:
+        return Diagnostic("TS203", exc.message, pos.mark_span(exc.mark),
                           hint="Write the values out; protocols need few aliases, if any.")
     return None
 

@@ -1,0 +1,52 @@
+"""One module per command: ``NAME``, ``HELP``, ``add_arguments(parser)``, ``run(args) -> int``.
+
+Command modules are imported when the command line is built, so they import nothing heavy
+at module level; each ``run`` imports what it needs. ``cli.COMMAND_MODULES`` lists them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+REPORT_FORMATS = ("console", "json", "markdown", "junit", "sarif")
+
+
+class UsageError(Exception):
+    """A problem with how trialspec was called: exit status 2."""
+
+
+def output_options(p: argparse.ArgumentParser, formats: Sequence[str] = REPORT_FORMATS) -> None:
+    p.add_argument("--format", choices=formats, default="console")
+    p.add_argument("--output", metavar="FILE", help="write the report here (atomically)")
+
+
+def files_exist(paths: Sequence[str]) -> None:
+    for p in paths:
+        if not Path(p).is_file():
+            raise UsageError(f"no such file: {p}")
+
+
+def data_dir(path: str) -> None:
+    if not Path(path).is_dir():
+        raise UsageError(f"no such data directory: {path}")
+
+
+def emit(text: str, args: argparse.Namespace) -> None:
+    """Write a text report to --output (atomically) or stdout."""
+    if getattr(args, "output", None):
+        from trialspec.report.output import write_atomic
+
+        write_atomic(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+
+
+def show(renderable: object, args: argparse.Namespace) -> None:
+    """Print a rich renderable, or write it as plain text to --output."""
+    from trialspec.report.console import print_renderable
+
+    print_renderable(renderable, getattr(args, "output", None))

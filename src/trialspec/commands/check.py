@@ -1,0 +1,32 @@
+"""trialspec check PROTOCOL --data DIR: everything, on the data."""
+
+from __future__ import annotations
+
+import argparse
+
+from trialspec.commands import EXIT_FINDINGS, EXIT_OK, data_dir, emit, files_exist, output_options, show
+
+NAME = "check"
+HELP = "everything: data conformance, eligibility, dosing, response, analyses, reported claims"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("protocol", metavar="PROTOCOL")
+    p.add_argument("--data", metavar="DIR", required=True, help="the folder holding the datasets")
+    output_options(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    files_exist([args.protocol])
+    data_dir(args.data)
+    from trialspec.pipeline import check
+    from trialspec.report.check import console, failed
+
+    result = check(args.protocol, args.data)
+    if args.format == "console":
+        show(console(result), args)
+    else:
+        from trialspec.report.formats import render_check
+
+        emit(render_check(args.format, result), args)
+    return EXIT_FINDINGS if failed(result) else EXIT_OK

@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/trialspec lint protocols/*.yaml
+	$(BIN)/trialspec check protocols/seed-rd-rrmm.yaml --data examples/seed/data
 
 test: $(STAMP)
 	$(BIN)/pytest -q

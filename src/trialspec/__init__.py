@@ -1,2 +1,20 @@
-"""trialspec: protocol-as-code for clinical studies."""
+"""trialspec: protocol-as-code for clinical studies.
+
+``trialspec.run(protocol, data=DIR)`` runs a protocol from Python; see :mod:`trialspec.api`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
 __version__ = "0.1.0"
+__all__ = ["ProtocolError", "Study", "__version__", "run"]
+
+
+def __getattr__(name: str) -> Any:
+    # the API is imported on first use, so `import trialspec` (and `lint`) stays light
+    if name in ("run", "Study", "ProtocolError"):
+        from trialspec import api
+
+        return getattr(api, name)
+    raise AttributeError(name)

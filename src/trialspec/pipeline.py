@@ -9,6 +9,7 @@ so ``lint`` starts fast.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,18 +75,21 @@ SECTION_RUNNERS = (
 )
 
 
-def check(path: str | Path, data_dir: str | Path, backend_name: str = "pandas") -> CheckResult:
-    """Everything: protocol checks, data conformance, eligibility, and the other sections."""
+def check(path: str | Path, data_dir: str | Path | None = None, backend_name: str = "pandas",
+          tables: Mapping[str, Any] | None = None) -> CheckResult:
+    """Everything: protocol checks, data conformance, eligibility, and the other sections.
+
+    The data come from ``data_dir``, or (the Python API) from ``tables``, DataFrames by
+    dataset name.
+    """
     from trialspec.engine import get_backend
 
     model, checked, diags, source = compile_protocol(path)
     sources = {source.path: source} if source is not None else {}
-    manifest = _manifest(path, [])
     if checked is None:
-        return CheckResult(manifest, sorted_unique(diags), [], sources)
+        return CheckResult(_manifest(path, []), sorted_unique(diags), [], sources)
     backend = get_backend(backend_name)
-    bound = backend.bind(model, data_dir)
-    manifest = _manifest(path, bound.datasets)
+    bound = backend.bind_frames(model, tables or {}) if data_dir is None else backend.bind(model, data_dir)
     diags = [*diags, *bound.diagnostics]
     sections: list[Section] = []
     if bound.frames is not None:
@@ -95,7 +99,7 @@ def check(path: str | Path, data_dir: str | Path, backend_name: str = "pandas") 
             section = runner(model, bound.frames, backend) if runner else None
             if section is not None:
                 sections.append(section)
-    return CheckResult(manifest, sorted_unique(diags), sections, sources)
+    return CheckResult(_manifest(path, bound.datasets), sorted_unique(diags), sections, sources)
 
 
 def run_eligibility(checked: Any, frames: Any, backend: Any, sources: dict[str, SourceFile]) -> Section:
@@ -107,7 +111,7 @@ def run_eligibility(checked: Any, frames: Any, backend: Any, sources: dict[str, 
     from trialspec.lang import ir
 
     criteria = checked.criteria
-    trace = None
+    trace: Any = None
     columns = []
     for crit in criteria:
         value, trace = backend.evaluate_with_trace(crit.node, frames, trace)
@@ -126,9 +130,10 @@ def run_eligibility(checked: Any, frames: Any, backend: Any, sources: dict[str, 
         if not unknown.any():
             continue
         for col in _columns(crit.node, ir):
-            gone = unknown & np.asarray(backend.missing(trace.get(col)), dtype=bool)
+            gone = unknown & np.asarray(backend.missing(trace.get(col)))
             for i in np.flatnonzero(gone):
-                missing.setdefault(str(subjects[i]), []).append(f"{crit.id}: {col.dataset}.{col.column} missing")
+                missing.setdefault(str(subjects[i]), []).append(
+                    f"{crit.id}: {col.dataset}.{col.column} missing")
 
     def explain(subject: str) -> list[Any]:
         i = int(frames.position(subject))
@@ -140,9 +145,13 @@ def run_eligibility(checked: Any, frames: Any, backend: Any, sources: dict[str, 
     return eligibility_section(result, missing, explain)
 
 
-def explain_subject(path: str | Path, data_dir: str | Path, subject: str) -> tuple[CheckResult, list[Any]]:
-    """Run the check, then every section's tables for one subject."""
+def explain_subject(path: str | Path, data_dir: str | Path,
+                    subject: str) -> tuple[CheckResult, list[Any] | None]:
+    """Run the check, then every section's tables for one subject (None: no such subject)."""
     result = check(path, data_dir)
+    elig = result.section("eligibility")
+    if elig is None or subject not in {s["id"] for s in elig.summary["subjects"]}:
+        return result, None
     tables: list[Any] = []
     for section in result.sections:
         if section.explain is not None:

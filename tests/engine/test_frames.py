@@ -53,6 +53,18 @@ def test_integer_column_of_a_partial_table_gets_missing() -> None:
     assert run(col("x"), fr) == [10.0, None, 30.0]
 
 
+def test_add_columns_aligned_to_the_subjects() -> None:
+    subjects = pd.DataFrame({"id": ["a", "b"], "x": [1.0, 2.0]})
+    fr = SubjectFrames.from_frames(subjects, "id", {"s": subjects})
+    assert run(col("x"), fr) == [1.0, 2.0]
+    fr.add_columns("s", {"x": np.array([5.0, NAN]), "y": np.array([3.0, 4.0])})
+    assert run(col("x"), fr) == [5.0, None]  # replaced, and the cached value dropped
+    fr.add_columns("derived", {"z": np.array([7.0, 8.0])})
+    assert run(ir.Col("derived", "z", NUMBER), fr) == [7.0, 8.0]
+    with pytest.raises(EngineError, match="1 values for 2 subjects"):
+        fr.add_columns("s", {"w": np.array([1.0])})
+
+
 def test_duplicate_subject_keys_are_an_engine_error() -> None:
     with pytest.raises(EngineError, match="duplicate subject keys"):
         SubjectFrames.from_frames(pd.DataFrame({"id": ["a", "a"]}), "id")

@@ -135,9 +135,17 @@ def test_partial_dates_parse_to_intervals() -> None:
 
 def test_datetime64_and_date_objects() -> None:
     fr = subjects(a=pd.to_datetime(["2014-06-15 13:00", None]),
-                  b=pd.Series([dt.date(2014, 6, 15), None], dtype=object))
+                  b=pd.Series([dt.date(2014, 6, 15), None], dtype=object),
+                  c=pd.to_datetime(["2014-06-15 23:30", None]).tz_localize("Europe/Paris"))
     assert run(col("a", DATE), fr) == [D(2014, 6, 15), None]
     assert run(col("b", DATE), fr) == [D(2014, 6, 15), None]
+    assert run(col("c", DATE), fr) == [D(2014, 6, 15), None]  # the wall-clock date
+
+
+def test_far_dates_are_shown_as_text() -> None:
+    fr = subjects(d=["9999-12-31"], n=[400.0])
+    later = ir.Arith("+", col("d", DATE), col("n", DAYS), DATE)
+    assert run(later, fr) == ["10001-02-03"]  # 10000 is a leap year
 
 
 @pytest.mark.parametrize(("op", "const", "expected"), [

@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 REPORT_FORMATS = ("console", "json", "markdown", "junit", "sarif")
@@ -45,7 +46,7 @@ def emit(text: str, args: argparse.Namespace) -> None:
         sys.stdout.write(text)
 
 
-def show(renderable: object, args: argparse.Namespace) -> None:
+def show(renderable: Any, args: argparse.Namespace) -> None:
     """Print a rich renderable, or write it as plain text to --output."""
     from trialspec.report.console import print_renderable
 

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if elig is None:  # the protocol or the data could not be screened: show why
         show(console(result), args)
         return EXIT_FINDINGS
-    if args.subject not in {s["id"] for s in elig.summary["subjects"]}:
+    if tables is None:
         raise UsageError(f"no subject {args.subject!r} in the population")
     if args.format == "json":
         doc = {"subject": args.subject, "tables": [

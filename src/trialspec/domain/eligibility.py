@@ -92,7 +92,7 @@ def eligibility_section(result: EligibilityResult, missing: dict[str, list[str]]
     from trialspec.results import Case, Section, Table
 
     n = len(result.subjects)
-    attrition = [("screened", "", n, "", "")]
+    attrition: list[tuple[Any, ...]] = [("screened", "", n, "", "")]
     attrition += [(s.id, s.text, s.remaining, s.failed, s.gain) for s in result.summary]
     attrition.append(("eligible", "", result.counts["eligible"], "", ""))
     criteria = [(s.id, s.kind, s.passed, s.failed, s.unknown, s.gain) for s in result.summary]

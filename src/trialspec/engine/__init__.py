@@ -45,6 +45,21 @@ class Backend(Protocol):
     def evaluate_with_trace(self, node: Node, frames: Any, trace: Any = None) -> tuple[Any, Any]:
         """The value and a trace holding every sub-node's value, for ``explain``."""
 
+    def bind(self, protocol: Any, data_dir: Any) -> Any:
+        """Read, check and bind a protocol's datasets from a folder: frames and findings."""
+
+    def bind_frames(self, protocol: Any, tables: Mapping[str, Any]) -> Any:
+        """Bind in-memory tables given by dataset name (the Python API)."""
+
+    def to_python(self, value: Any, i: int) -> Any:
+        """Element ``i`` of an evaluated value as a plain Python value."""
+
+    def missing(self, value: Any) -> Any:
+        """A bool array: where an evaluated value is missing (a condition: unknown)."""
+
+    def origin(self, frames: Any, dataset: str, column: str, i: int) -> str:
+        """Where subject ``i``'s value of ``dataset.column`` was read, in words."""
+
 
 # name -> "module:attribute" of a Backend instance; imported on first use.
 _BACKENDS: dict[str, str] = {"pandas": "trialspec.engine.pandas:BACKEND"}

@@ -132,7 +132,7 @@ def _extreme(ufunc: Any) -> Callable[..., Value]:
         bounds = [v.lo] if v.exact else [v.lo, v.hi]
         out = [_reduce_at(ufunc, codes[rows], np.broadcast_to(b, codes.shape)[rows], n, missing)
                for b in bounds]
-        return type(v)(*out)
+        return Dates(*out) if isinstance(v, Dates) else Numbers(*out)
 
     return fn
 

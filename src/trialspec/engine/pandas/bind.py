@@ -95,7 +95,7 @@ def read_datasets(protocol: Any, data_dir: Path) -> tuple[dict[str, pd.DataFrame
 def bind(protocol: Any, data_dir: Path) -> Bound:
     """Read, check and bind the protocol's datasets from ``data_dir``."""
     tables, infos, diags = read_datasets(protocol, data_dir)
-    bound = bind_frames(protocol, tables, {n: i.path or n for n, i in infos.items()},
+    bound = bind_frames(protocol, tables, {n: str(data_dir / i.path) if i.path else n for n, i in infos.items()},
                         header_lines={n: int(format_of(Path(i.path or ""), protocol.datasets[n].format) == "csv")
                                       for n, i in infos.items()})
     bound.diagnostics[:0] = diags
@@ -120,6 +120,8 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
     key = protocol.datasets[population].key
     subject_tables: dict[str, pd.DataFrame] = {}
     row_tables: dict[str, tuple[pd.DataFrame, str]] = {}
+    raw_keys: dict[str, tuple[str, np.ndarray]] = {}  # dataset -> (its subject column, each row's key)
+    unbound: list[str] = []
     for name, ds in protocol.datasets.items():
         df = tables.get(name)
         if df is None:
@@ -133,21 +135,26 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
         else:
             table, found = _wide(ds, df, where, ds.key or ds.subject, key)
         diags += found
-        if table is None:
+        if where.keys is not None:  # set by _long / _wide from the file's subject column
+            raw_keys[name] = (ds.long.subject if ds.long is not None else ds.key or ds.subject, where.keys)
+        if table is None:  # its key or layout columns are missing (TS403): nothing to join on
+            unbound.append(name)
             continue
         if ds.key or ds.long is not None and ds.pick is not None:
             subject_tables[name] = table
         else:
             row_tables[name] = (table, key)
-    if population not in subject_tables:
+    if population not in subject_tables or unbound:
         return Bound(None, diags, [], key)
     subjects = subject_tables[population]
-    known = set(subjects[key].dropna())
-    for name, (table, subject_col) in row_tables.items():
-        orphan = ~table[subject_col].isin(known).to_numpy()
-        where = Where(name, paths.get(name, name), table[subject_col].to_numpy(), (header_lines or {}).get(name, 1))
-        diags += report(where, subject_col, 0, orphan, table[subject_col].to_numpy(), "TS412",
-                        "no such subject:", "Add the subject to the population table or remove the rows.",
+    known = pd.Index(subjects[key].dropna())
+    for name, (column, ids) in raw_keys.items():
+        if name == population:
+            continue
+        orphan = ~pd.Index(ids).isin(known)  # a row without a subject belongs to no one either
+        where = Where(name, paths.get(name, name), None, (header_lines or {}).get(name, 1))
+        diags += report(where, column, int(tables[name].columns.get_loc(column)), np.asarray(orphan), ids,
+                        "TS412", "no such subject", "Add the subject to the population table or remove the rows.",
                         Severity.WARNING)
     frames = SubjectFrames.from_frames(subjects, key, subject_tables, row_tables)
     return Bound(frames, diags, [], key)
@@ -187,13 +194,17 @@ def _wide(ds: Any, df: pd.DataFrame, where: Where, id_col: str | None,
         src = col.source or cname
         ci, found = _source_index(df, src, where, ds, cname)
         diags += found
-        if found:
+        if found:  # every rule using it is unknown, never an engine error
+            out[cname] = np.full(len(df), None, dtype=object)
             continue
         units = None
         if col.unit_column:
             ui, ufound = _source_index(df, col.unit_column, where, ds, cname)
             diags += ufound
-            units = df[col.unit_column] if not ufound else None
+            if ufound:  # values whose unit is unknown are missing, not read in some other unit
+                out[cname] = np.full(len(df), None, dtype=object)
+                continue
+            units = df[col.unit_column]
         values, more = convert_column(df[src], col, where, ci, units)
         diags += more
         out[cname] = values

@@ -33,13 +33,21 @@ from trialspec.lang.types import Kind
 
 @dataclass(eq=False)
 class SubjectTable:
-    """A dataset with one row per subject; ``positions[i]`` is subject i's row (-1: none)."""
+    """A dataset with one value per subject: columns of a DataFrame joined on the key
+    (``positions[i]`` is subject i's row, -1 none; None when row i is subject i), and/or
+    arrays already aligned to the subjects (``arrays``, e.g. unit-converted values)."""
 
-    frame: pd.DataFrame
-    positions: np.ndarray | None  # None: row i is subject i
+    frame: pd.DataFrame  # empty for a dataset made only of aligned arrays
+    positions: np.ndarray | None
+    arrays: dict[str, Any] = field(default_factory=dict)
+
+    def has(self, name: str) -> bool:
+        return name in self.arrays or name in self.frame.columns
 
     def column(self, name: str) -> Any:
         """The raw column aligned to the subjects (numpy or pandas array)."""
+        if name in self.arrays:
+            return self.arrays[name]
         array = unwrap(self.frame[name])
         if self.positions is None:
             return array
@@ -92,16 +100,39 @@ class SubjectFrames:
         """The position of a subject id in the index."""
         return int(self.subjects.get_loc(subject))
 
+    def add_columns(self, dataset: str, columns: Mapping[str, Any]) -> None:
+        """Add (or replace) subject-grain columns given as arrays aligned to the subjects.
+
+        The binding layer uses it for values it derived, such as a unit column converted
+        with :func:`convert_unit_column`, without copying any table.
+        """
+        if dataset in self.rows:
+            raise EngineError(f"{dataset!r} is a row-grain dataset")
+        for name, array in columns.items():
+            if len(array) != self.n:
+                raise EngineError(f"column {dataset}.{name} has {len(array)} values for "
+                                  f"{self.n} subjects")
+        table = self.tables.setdefault(dataset, SubjectTable(pd.DataFrame(), None))
+        table.arrays.update(columns)
+        for key in [k for k in self._cache if k[0] == dataset and k[1] in columns]:
+            del self._cache[key]
+
     def value(self, dataset: str, column: str, kind: Kind) -> tuple[Value, bool]:
         """A column as an engine value, and whether it is row-grain (cached)."""
         grain = self.grain_of(dataset)
         key = (dataset, column, kind, grain)
         hit = self._cache.get(key)
         if hit is None:
-            frame = self.rows[dataset].frame if grain else self.tables[dataset].frame
-            if column not in frame.columns:
-                raise EngineError(f"dataset {dataset!r} has no column {column!r}")
-            raw = frame[column].array if grain else self.tables[dataset].column(column)
+            if grain:
+                frame = self.rows[dataset].frame
+                if column not in frame.columns:
+                    raise EngineError(f"dataset {dataset!r} has no column {column!r}")
+                raw = frame[column].array
+            else:
+                table = self.tables[dataset]
+                if not table.has(column):
+                    raise EngineError(f"dataset {dataset!r} has no column {column!r}")
+                raw = table.column(column)
             hit = self._cache[key] = convert(raw, kind)
         return hit, grain
 

@@ -121,7 +121,7 @@ class Labels:
 
     def strings(self) -> np.ndarray:
         """The values as an object array of str, None where missing."""
-        table = np.append(self.levels, None)
+        table = np.append(self.levels, np.array([None], dtype=object))
         return table[np.asarray(self.codes)]
 
 
@@ -158,7 +158,8 @@ def to_python(value: Value, i: int) -> Any:
     """Element ``i`` as a plain Python value, for ``explain`` and for tests.
 
     Tri: True / False / None. Numbers: float, a (lo, hi) tuple when inexact, or None.
-    Dates: datetime.date, a (lo, hi) tuple of dates when partial, or None. Labels: str or None.
+    Dates: datetime.date (ISO text outside years 1..9999), a (lo, hi) tuple when partial,
+    or None. Labels: str or None.
     """
     if isinstance(value, Tri):
         if not bool(_at(value.known, i)):
@@ -182,5 +183,9 @@ def _at(x: Any, i: int) -> Any:
     return x if np.ndim(x) == 0 else x[i]
 
 
-def _date(x: Any) -> dt.date:
-    return dt.date(1970, 1, 1) + dt.timedelta(days=int(np.asarray(x).astype("int64")))
+def _date(x: Any) -> dt.date | str:
+    """A day as a date; as ISO text beyond Python's years 1..9999."""
+    try:
+        return dt.date(1970, 1, 1) + dt.timedelta(days=int(np.asarray(x).astype("int64")))
+    except OverflowError:
+        return str(np.datetime64(x, "D"))

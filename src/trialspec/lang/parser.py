@@ -172,8 +172,9 @@ def _flatten(op: str, items: list[Any]) -> tuple[Any, ...]:
 
 
 def _nesting(text: str) -> tuple[int, int]:
-    """The deepest bracket nesting outside strings, and where it is first reached."""
-    depth = best = where = 0
+    """The deepest bracket nesting outside strings, and where it first passes MAX_DEPTH."""
+    depth = best = 0
+    where = -1
     quote = ""
     for i, ch in enumerate(text):
         if quote:
@@ -183,8 +184,9 @@ def _nesting(text: str) -> tuple[int, int]:
             quote = ch
         elif ch in "([":
             depth += 1
-            if depth > best:
-                best, where = depth, i
+            best = max(best, depth)
+            if depth > MAX_DEPTH and where < 0:
+                where = i
         elif ch in ")]":
             depth -= 1
     return best, where

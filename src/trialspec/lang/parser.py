@@ -7,6 +7,7 @@ recursion, and nesting is bounded before parsing so no input can exhaust the sta
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -171,10 +172,8 @@ def _flatten(op: str, items: list[Any]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _nesting(text: str) -> tuple[int, int]:
-    """The deepest bracket nesting outside strings, and where it first passes MAX_DEPTH."""
-    depth = best = 0
-    where = -1
+def _brackets(text: str) -> Iterator[tuple[int, str]]:
+    """Each bracket outside quoted strings, with its offset."""
     quote = ""
     for i, ch in enumerate(text):
         if quote:
@@ -182,13 +181,19 @@ def _nesting(text: str) -> tuple[int, int]:
                 quote = ""
         elif ch in "\"'":
             quote = ch
-        elif ch in "([":
-            depth += 1
-            best = max(best, depth)
-            if depth > MAX_DEPTH and where < 0:
-                where = i
-        elif ch in ")]":
-            depth -= 1
+        elif ch in "()[]":
+            yield i, ch
+
+
+def _nesting(text: str) -> tuple[int, int]:
+    """The deepest bracket nesting, and where it first passes MAX_DEPTH."""
+    depth = best = 0
+    where = -1
+    for i, ch in _brackets(text):
+        depth += 1 if ch in "([" else -1
+        best = max(best, depth)
+        if depth > MAX_DEPTH and where < 0:
+            where = i
     return best, where
 
 
@@ -206,16 +211,10 @@ def _tree_depth(tree: Tree) -> int:
 def _open_bracket(text: str, upto: int) -> int | None:
     """The offset of the innermost bracket still open at ``upto``, if any."""
     stack: list[int] = []
-    quote = ""
-    for i, ch in enumerate(text[:upto]):
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "([":
+    for i, ch in _brackets(text[:upto]):
+        if ch in "([":
             stack.append(i)
-        elif ch in ")]" and stack:
+        elif stack:
             stack.pop()
     return stack[-1] if stack else None
 

@@ -20,10 +20,9 @@ import numpy as np
 import pandas as pd
 
 from trialspec.diagnostics import Diagnostic, Severity
-from trialspec.engine.pandas.conform import Where, convert_column, report
+from trialspec.engine.pandas.conform import Where, convert_column, factorized_text, report, text_values
 from trialspec.engine.pandas.frames import SubjectFrames
 from trialspec.engine.pandas.read import format_of, read_table
-
 
 # Provenance kept beside the values, for `explain`: the file row each subject's value came
 # from (1-based data row) and the unit it was written in before conversion.
@@ -72,13 +71,16 @@ def read_datasets(protocol: Any, data_dir: Path) -> tuple[dict[str, pd.DataFrame
             continue
         path = (root / ds.source).resolve()
         if not path.is_relative_to(root):
-            diags.append(Diagnostic("TS401", f"dataset '{name}' names {ds.source!r}, outside the data directory",
-                                    ds.span, "Name a file inside the --data directory, relative to it."))
+            diags.append(Diagnostic("TS401", f"dataset '{name}' names {ds.source!r}, outside the data "
+                                    "directory", ds.span,
+                                    "Name a file inside the --data directory, relative to it."))
             continue
         if not path.is_file():
-            near = difflib.get_close_matches(ds.source, [p.name for p in root.iterdir()], n=1) if root.is_dir() else []
-            diags.append(Diagnostic("TS402", f"dataset '{name}': no file {ds.source!r} in {data_dir}", ds.span,
-                                    f"Did you mean '{near[0]}'?" if near else "Check the file name."))
+            files = [p.name for p in root.iterdir()] if root.is_dir() else []
+            near = difflib.get_close_matches(ds.source, files, n=1)
+            hint = f"Did you mean '{near[0]}'?" if near else "Check the file name."
+            diags.append(Diagnostic("TS402", f"dataset '{name}': no file {ds.source!r} in {data_dir}",
+                                    ds.span, hint))
             continue
         fmt = format_of(path, ds.format)
         try:
@@ -95,9 +97,12 @@ def read_datasets(protocol: Any, data_dir: Path) -> tuple[dict[str, pd.DataFrame
 def bind(protocol: Any, data_dir: Path) -> Bound:
     """Read, check and bind the protocol's datasets from ``data_dir``."""
     tables, infos, diags = read_datasets(protocol, data_dir)
-    bound = bind_frames(protocol, tables, {n: str(data_dir / i.path) if i.path else n for n, i in infos.items()},
-                        header_lines={n: int(format_of(Path(i.path or ""), protocol.datasets[n].format) == "csv")
-                                      for n, i in infos.items()})
+    # spans name each file as the user can open it (inside --data); the manifest keeps the relative path
+    paths = {n: str(data_dir / i.path) if i.path else n for n, i in infos.items()}
+    bound = bind_frames(protocol, tables, paths,
+                        # CSV lines and XLSX sheet rows count the header; other formats have no lines
+                        header_lines={n: int(format_of(Path(i.path or ""), protocol.datasets[n].format)
+                                             in ("csv", "xlsx")) for n, i in infos.items()})
     bound.diagnostics[:0] = diags
     bound.datasets = [infos.get(n) or DatasetInfo(n, None, None, len(tables.get(n, ())))
                       for n in protocol.datasets if n in infos]
@@ -122,7 +127,10 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
     row_tables: dict[str, tuple[pd.DataFrame, str]] = {}
     raw_keys: dict[str, tuple[str, np.ndarray]] = {}  # dataset -> (its subject column, each row's key)
     unbound: list[str] = []
-    for name, ds in protocol.datasets.items():
+    index: pd.Index | None = None  # the population's keys, hashed once for the long tables' joins
+    # the population first, so that long tables are pivoted straight into its order
+    for name in [population, *(n for n in protocol.datasets if n != population)]:
+        ds = protocol.datasets[name]
         df = tables.get(name)
         if df is None:
             continue
@@ -131,11 +139,14 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
         if not len(df):
             diags.append(Diagnostic("TS405", f"dataset '{name}' has no rows", ds.span, "Check the export."))
         if ds.long is not None:
-            table, found = _long(ds, df, where, key)
+            table, found = _long(ds, df, where, key, index)
         else:
-            table, found = _wide(ds, df, where, ds.key or ds.subject, key)
+            table, found, keys = _wide(ds, df, where, ds.key or ds.subject, key)
+            if name == population:
+                index = keys
         diags += found
-        if where.keys is not None:  # set by _long / _wide from the file's subject column
+        if where.keys is not None and not (ds.long is not None and index is not None):
+            # (a long table joined to the population has reported its unknown subjects already)
             raw_keys[name] = (ds.long.subject if ds.long is not None else ds.key or ds.subject, where.keys)
         if table is None:  # its key or layout columns are missing (TS403): nothing to join on
             unbound.append(name)
@@ -147,59 +158,96 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
     if population not in subject_tables or unbound:
         return Bound(None, diags, [], key)
     subjects = subject_tables[population]
-    known = pd.Index(subjects[key].dropna())
+    known: pd.Index | None = None
     for name, (column, ids) in raw_keys.items():
         if name == population:
             continue
+        known = pd.Index(subjects[key].dropna()) if known is None else known
         orphan = ~pd.Index(ids).isin(known)  # a row without a subject belongs to no one either
         where = Where(name, paths.get(name, name), None, (header_lines or {}).get(name, 1))
-        diags += report(where, column, int(tables[name].columns.get_loc(column)), np.asarray(orphan), ids,
-                        "TS412", "no such subject", "Add the subject to the population table or remove the rows.",
-                        Severity.WARNING)
+        ci = int(tables[name].columns.get_loc(column))
+        diags += _unknown_subjects(where, column, ci, np.asarray(orphan), ids)
     frames = SubjectFrames.from_frames(subjects, key, subject_tables, row_tables)
     return Bound(frames, diags, [], key)
 
 
-def _source_index(df: pd.DataFrame, name: str, where: Where, ds: Any, want: str) -> tuple[int, list[Diagnostic]]:
+def _join(keys: pd.Series, population: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """``(subjects, slots)``: each row's subject (trimmed text) and its position in ``population``
+    (-1: none). The population's keys are trimmed text, so a cell equal to one needs no trimming:
+    only the cells that match nothing as they are (rare) are trimmed and looked up again."""
+    raw = keys.to_numpy()
+    if raw.dtype != object:  # numbers: compared as their text
+        subj = text_values(keys)
+        slot = population.get_indexer(subj)
+    else:
+        subj, slot = raw, population.get_indexer(raw)
+        missed = np.flatnonzero(slot < 0)
+        if len(missed):
+            subj = subj.copy()
+            subj[missed] = text_values(raw[missed])
+            slot[missed] = population.get_indexer(subj[missed])
+    if (population.get_indexer([None]) >= 0).any():  # a row without a subject belongs to no one
+        slot[pd.isna(subj)] = -1
+    return subj, slot
+
+
+def _unknown_subjects(where: Where, column: str, ci: int, orphan: np.ndarray,
+                      ids: np.ndarray) -> list[Diagnostic]:
+    return report(where, column, ci, orphan, ids, "TS412", "no such subject",
+                  "Add the subject to the population table or remove the rows.", Severity.WARNING)
+
+
+def _source_index(df: pd.DataFrame, name: str, where: Where, ds: Any, want: str,
+                  declare: str = "source: {}", taken: Any = ()) -> tuple[int, list[Diagnostic]]:
+    """The position of column ``name`` in ``df``, or a TS403 naming the closest column of the file
+    (ignoring case: AGE_YRS for age, and not one in ``taken``) and how to declare it (``declare``)."""
     if name in df.columns:
         return int(df.columns.get_loc(name)), []
-    near = difflib.get_close_matches(name, [str(c) for c in df.columns], n=1)
+    folded = {str(c).lower(): str(c) for c in reversed(df.columns) if c not in taken}
+    near = [folded[m] for m in difflib.get_close_matches(name.lower(), list(folded), n=1)]
     span = where.declared.get(want, ds.span)
     return -1, [Diagnostic("TS403", f"dataset '{ds.name}' has no column {name!r} (for '{want}')", span,
-                           f"The file has {near[0]!r}; declare `source: {near[0]}`?" if near
+                           f"The file has {near[0]!r}; declare `{declare.format(near[0])}`?" if near
                            else f"The file's columns: {', '.join(map(str, df.columns[:12]))}")]
 
 
 def _wide(ds: Any, df: pd.DataFrame, where: Where, id_col: str | None,
-          key: str) -> tuple[pd.DataFrame | None, list[Diagnostic]]:
+          key: str) -> tuple[pd.DataFrame | None, list[Diagnostic], pd.Index | None]:
+    """A table with a column per declared column, and (keyed tables) its keys as a hashed index."""
     diags: list[Diagnostic] = []
     out: dict[str, Any] = {}
+    keys: pd.Index | None = None
+    keep = np.ones(len(df), bool)
     if id_col:
-        ci, found = _source_index(df, id_col, where, ds, id_col)
+        ci, found = _source_index(df, id_col, where, ds, id_col, "key: {}" if ds.key else "subject: {}")
         if found:
-            return None, found
-        ids = df[id_col].astype("string").str.strip().to_numpy(dtype=object, na_value=None)
+            return None, found, None
+        ids = text_values(df[id_col])
         where.keys = ids
         if ds.key:
-            dup = pd.Series(ids).duplicated(keep="first").to_numpy()
-            diags += report(where, id_col, ci, dup, ids, "TS404", "duplicate key",
-                            "Remove the duplicate row; a keyed table has one row per subject.")
-            keep = ~dup
-        else:
-            keep = np.ones(len(df), bool)
+            keys = pd.Index(ids)
+            if not keys.is_unique:
+                dup = keys.duplicated(keep="first")
+                diags += report(where, id_col, ci, dup, ids, "TS404", "duplicate key",
+                                "Remove the duplicate row; a keyed table has one row per subject.")
+                keep = ~dup
+                keys = pd.Index(ids[keep])
         out[key] = ids
+    # a did-you-mean never offers a column the protocol already reads for something else
+    taken = {id_col, *(c.source or n for n, c in ds.columns.items()),
+             *(c.unit_column for c in ds.columns.values())}
     for cname, col in ds.columns.items():
         if cname == id_col:
             continue
         src = col.source or cname
-        ci, found = _source_index(df, src, where, ds, cname)
+        ci, found = _source_index(df, src, where, ds, cname, taken=taken)
         diags += found
         if found:  # every rule using it is unknown, never an engine error
             out[cname] = np.full(len(df), None, dtype=object)
             continue
         units = None
         if col.unit_column:
-            ui, ufound = _source_index(df, col.unit_column, where, ds, cname)
+            ui, ufound = _source_index(df, col.unit_column, where, ds, cname, "unit_column: {}", taken)
             diags += ufound
             if ufound:  # values whose unit is unknown are missing, not read in some other unit
                 out[cname] = np.full(len(df), None, dtype=object)
@@ -209,55 +257,78 @@ def _wide(ds: Any, df: pd.DataFrame, where: Where, id_col: str | None,
         diags += more
         out[cname] = values
         if units is not None:
-            out[f"{cname}{UNIT_SUFFIX}"] = units.astype("string").to_numpy(dtype=object, na_value=None)
+            out[f"{cname}{UNIT_SUFFIX}"] = units.to_numpy(dtype=object)  # as written, for explain
     out[ROW_COLUMN] = np.arange(1, len(df) + 1)
-    table = pd.DataFrame(out)
-    if id_col and ds.key:
+    table = pd.DataFrame(out, copy=False)  # no copy into one block: columns stay the arrays built here
+    if not keep.all():
         table = table.loc[keep].reset_index(drop=True)
-    return table, diags
+    return table, diags, keys
 
 
-def _long(ds: Any, df: pd.DataFrame, where: Where, key: str) -> tuple[pd.DataFrame | None, list[Diagnostic]]:
+def _long(ds: Any, df: pd.DataFrame, where: Where, key: str,
+          population: pd.Index | None = None) -> tuple[pd.DataFrame | None, list[Diagnostic]]:
+    """One column per declared test, one row per subject: in the order of ``population`` (whose
+    keys are then the table's, and rows of other subjects are reported), else of first appearance."""
     lay = ds.long
     diags: list[Diagnostic] = []
-    needed = [c for c in (lay.subject, lay.test, lay.value, lay.unit, lay.time, lay.visit) if c]
-    for c in needed:
-        diags += _source_index(df, c, where, ds, c)[1]
+    roles = {"subject": lay.subject, "test": lay.test, "value": lay.value, "unit": lay.unit, "time": lay.time,
+             "visit": lay.visit}
+    for role, c in roles.items():
+        if c:
+            diags += _source_index(df, c, where, ds, f"long.{role}", f"long: {{{{{role}: {{}}}}}}",
+                                    set(roles.values()))[1]
     if diags:
         return None, diags
-    subj = df[lay.subject].astype("string").str.strip().to_numpy(dtype=object, na_value=None)
-    where.keys = subj
     keep = np.ones(len(df), bool)
     if ds.pick is not None and ds.pick.visit and lay.visit:
-        keep &= (df[lay.visit].astype("string").str.strip() == ds.pick.visit).fillna(False).to_numpy()
-    tests = df[lay.test].astype("string").str.strip()
-    columns: dict[str, Any] = {}
-    subjects = pd.unique(subj[keep & pd.notna(subj)])
+        vcodes, visits = factorized_text(df[lay.visit])
+        keep &= np.append(visits == ds.pick.visit, False)[vcodes]
+    tcodes, tests = factorized_text(df[lay.test])
+    # each row's subject as a slot of the pivoted table: one pass over the keys for every test
+    if population is not None:
+        subj, slot = _join(df[lay.subject], population)
+        subjects: Any = population
+        si = int(df.columns.get_loc(lay.subject))
+        by_row = Where(where.dataset, where.path, None, where.header_lines)  # "row N", not "subject X"
+        diags += _unknown_subjects(by_row, lay.subject, si, slot < 0, subj)
+    else:
+        subj = text_values(df[lay.subject])
+        slot, subjects = pd.factorize(subj, use_na_sentinel=True)
+    where.keys = subj
+    vi = int(df.columns.get_loc(lay.value))
+    value_column = df[lay.value]
+    columns: dict[str, Any] = {key: np.asarray(subjects, dtype=object)}
     for cname, col in ds.columns.items():
         if not col.test:
             continue
-        pos = np.flatnonzero(keep & (tests == col.test).fillna(False).to_numpy())
-        part = df.iloc[pos]
+        pos = np.flatnonzero(keep & np.append(tests == col.test, False)[tcodes])
         sub = where.subset(pos)
         if lay.time:  # the latest result counts when a test was repeated
-            order = np.argsort(part[lay.time].astype("string").fillna("").to_numpy(), kind="stable")
-            pos, part, sub = pos[order], part.iloc[order], sub.subset(order)
-        dup = pd.Series(subj[pos]).duplicated(keep="last").to_numpy()
-        diags += report(sub, cname, int(df.columns.get_loc(lay.value)), dup, subj[pos], "TS411",
-                        f"repeated {col.test} result for subject", "The latest result is used.",
-                        Severity.WARNING)
-        units = part[lay.unit] if lay.unit and col.unit else None
-        values, more = convert_column(part[lay.value], col, sub, int(df.columns.get_loc(lay.value)), units)
+            times = df[lay.time].iloc[pos].astype("string").fillna("").to_numpy()
+            order = np.argsort(times, kind="stable")
+            pos, sub = pos[order], sub.subset(order)
+        # repeated results of one subject; rows of no (known) subject are never each other's repeats
+        of = np.where(slot[pos] >= 0, slot[pos], -1 - np.arange(len(pos)))
+        dup = pd.Series(of).duplicated(keep="last").to_numpy()
+        diags += report(sub, cname, vi, dup, value_column.to_numpy()[pos], "TS411",
+                        f"repeated {col.test} result", "The latest result is used.", Severity.WARNING)
+        units = df[lay.unit].iloc[pos] if lay.unit and col.unit else None
+        values, more = convert_column(value_column.iloc[pos], col, sub, vi, units)
         diags += more
-        last = ~dup
-        index = subj[pos][last]
-        columns[cname] = pd.Series(np.asarray(values, dtype=object)[last] if col.type != "number"
-                                   else np.asarray(values)[last], index=index)
-        columns[f"{cname}{ROW_SUFFIX}"] = pd.Series(pos[last] + 1, index=index)
+        last = ~dup & (slot[pos] >= 0)
+        at = slot[pos][last]
+        if col.type == "number":
+            column = np.full(len(subjects), np.nan)
+            column[at] = np.asarray(values, dtype=float)[last]
+        else:
+            column = np.full(len(subjects), None, dtype=object)
+            column[at] = np.asarray(values, dtype=object)[last]
+        rows = np.full(len(subjects), np.nan)
+        rows[at] = pos[last] + 1
+        columns[cname], columns[f"{cname}{ROW_SUFFIX}"] = column, rows
         if units is not None:
-            columns[f"{cname}{UNIT_SUFFIX}"] = pd.Series(
-                units.astype("string").to_numpy(dtype=object, na_value=None)[last], index=index)
-    table = pd.DataFrame({key: subjects})
-    for cname, series in columns.items():
-        table[cname] = series.reindex(subjects).to_numpy()
+            written = np.full(len(subjects), None, dtype=object)
+            written[at] = units.to_numpy(dtype=object)[last]  # as written, for explain
+            columns[f"{cname}{UNIT_SUFFIX}"] = written
+    table = pd.DataFrame(columns, copy=False)
     return table, diags

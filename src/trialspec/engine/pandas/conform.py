@@ -12,8 +12,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from trialspec.diagnostics import Diagnostic, Severity
+from trialspec.engine.pandas.dates import parse_dates
 from trialspec.engine.pandas.unit_column import convert_unit_column
 from trialspec.source import Span
 
@@ -30,7 +33,7 @@ class Where:
     dataset: str
     path: str
     keys: np.ndarray | None  # subject key per row, for messages
-    header_lines: int = 1  # data row i is on line i + 1 + header_lines (CSV); 0 for binary formats
+    header_lines: int = 1  # data row i is on line i + 1 + header_lines (CSV, XLSX); 0 for other formats
     declared: dict[str, Span] = field(default_factory=dict)  # column -> its declaration
     rows: np.ndarray | None = None  # the file row of each position, when these are a subset
 
@@ -61,7 +64,7 @@ def report(where: Where, column: str, column_index: int, mask: np.ndarray, value
         return []
     related = (("declared here", where.declared[column]),) if column in where.declared else ()
     out = [
-        Diagnostic(code, f"{where.dataset}.{column}: {what} {values[r]!r} for {where.who(r)}",
+        Diagnostic(code, f"{where.dataset}.{column}: {what} {_plain(values[r])!r} for {where.who(r)}",
                    where.span(int(r), column_index), hint, severity, related)
         for r in rows[:SHOW]
     ]
@@ -72,24 +75,74 @@ def report(where: Where, column: str, column_index: int, mask: np.ndarray, value
     return out
 
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar as its Python value, so messages read 'inf', not 'np.float64(inf)'."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _text(values: pd.Series) -> pd.Series:
     return values.astype("string").str.strip()
 
 
+def text_values(values: Any) -> np.ndarray:
+    """Cells as text without surrounding whitespace: a new object array, None where missing.
+
+    A column of text (what CSV gives, and most object columns) is trimmed by Arrow, vectorized,
+    and when no cell needs trimming the cells are kept as they are; other columns (numbers,
+    mixed objects) go through pandas' string dtype.
+    """
+    array = values.to_numpy() if isinstance(values, pd.Series | pd.Index) else np.asarray(values)
+    if array.dtype == object:
+        try:
+            arrow = pa.array(array, type=pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arrow = None
+        if arrow is not None:
+            trimmed = pc.utf8_trim_whitespace(arrow)
+            if pc.all(pc.equal(arrow, trimmed)).as_py() is False:
+                return np.asarray(trimmed.to_numpy(zero_copy_only=False), dtype=object)
+            out = array.copy()
+            if arrow.null_count:
+                out[pd.isna(array)] = None
+            return out
+    return _text(pd.Series(array)).to_numpy(dtype=object, na_value=None)
+
+
+def factorized_text(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, texts)``: each cell as a code into its distinct trimmed texts (-1 missing).
+
+    For columns with few distinct values (visits, test codes, units, levels, dates): the text
+    work is done once per distinct value, not per row.
+    """
+    array = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+    codes, uniques = pd.factorize(array, use_na_sentinel=True)
+    if array.dtype == object and not all(isinstance(u, str) for u in uniques):
+        # mixed objects: to pandas 1, 1.0 and True are one key, so take each cell's text first
+        codes, uniques = pd.factorize(text_values(array), use_na_sentinel=True)
+    return codes, text_values(np.asarray(uniques, dtype=object))
+
+
+def _at(texts: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Per row: ``texts[code]``, None where the code is -1 (missing)."""
+    return np.append(texts, np.array([None], dtype=object))[codes]
+
+
 def as_number(s: pd.Series, where: Where, column: str, ci: int) -> tuple[np.ndarray, list[Diagnostic]]:
     raw = s.to_numpy()
+    nan_text = np.zeros(len(s), bool)
     if s.dtype.kind in "fiu":
         num = s.to_numpy(dtype=float)
         bad_type = np.zeros(len(s), bool)
     else:
-        text = _text(s)
+        text = pd.Series(text_values(s), dtype=object)
         num = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        bad_type = np.isnan(num) & text.notna().to_numpy() & (text != "").fillna(False).to_numpy()
+        present = text.notna().to_numpy()
+        bad_type = np.isnan(num) & present & (text != "").to_numpy()
+        if bad_type.any():  # "nan" and friends are not finite, rather than not numbers
+            words = ["nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity"]
+            nan_text = bad_type & text.where(bad_type).str.lower().isin(words).to_numpy()
+            bad_type &= ~nan_text
     inf = np.isinf(num)
-    nan_text = np.zeros(len(s), bool)
-    if s.dtype == object or str(s.dtype) == "string":
-        nan_text = _text(s).str.lower().isin(["nan", "inf", "-inf", "+inf", "infinity"]).fillna(False).to_numpy()
-        bad_type &= ~nan_text
     num = np.where(inf, np.nan, num)
     diags = report(where, column, ci, bad_type, raw, "TS406", "not a number:",
                    "Correct the value or leave the cell empty.")
@@ -101,50 +154,61 @@ def as_number(s: pd.Series, where: Where, column: str, ci: int) -> tuple[np.ndar
 def as_boolean(s: pd.Series, where: Where, column: str, ci: int) -> tuple[Any, list[Diagnostic]]:
     if s.dtype == bool:
         return s.to_numpy(), []
-    text = _text(s).str.lower()
-    true, false = text.isin(TRUE_WORDS).fillna(False), text.isin(FALSE_WORDS).fillna(False)
-    out = pd.array(np.where(true, True, False), dtype="boolean")
-    out[~(true | false).to_numpy()] = pd.NA
-    bad = (text.notna() & ~true & ~false).to_numpy()
-    return out, report(where, column, ci, bad, s.to_numpy(), "TS406", "not true/false:",
+    codes, texts = factorized_text(s)
+    lower = pd.Series(texts, dtype=object).str.lower()
+    word = np.where(lower.isin(TRUE_WORDS), 1, np.where(lower.isin(FALSE_WORDS), 0, -1))
+    per_row = np.append(word, -2)[codes]  # -2: missing, -1: not a word
+    out = pd.array(per_row == 1, dtype="boolean")
+    out[per_row < 0] = pd.NA
+    return out, report(where, column, ci, per_row == -1, s.to_numpy(), "TS406", "not true/false:",
                        "Write true or false (or yes/no, 1/0).")
 
 
 def as_category(s: pd.Series, levels: tuple[str, ...] | None, where: Where, column: str,
                 ci: int) -> tuple[Any, list[Diagnostic]]:
-    text = _text(s)
-    if s.dtype.kind in "fiu":  # numbers read as levels "1", "2" (not "1.0")
-        text = pd.Series(s.to_numpy(), dtype=object).map(lambda v: None if pd.isna(v) else f"{v:g}").astype("string")
+    if s.dtype.kind in "fiu":  # numbers read as levels "1", "2" (not "1.0"), each distinct one once
+        codes, numbers = pd.factorize(s.to_numpy(), use_na_sentinel=True)
+        texts = np.array([f"{v:g}" for v in numbers], dtype=object)
+    else:
+        codes, texts = factorized_text(s)
     if not levels:
-        return text.to_numpy(dtype=object, na_value=None), []
-    ok = text.isin(levels).fillna(False).to_numpy()
-    bad = text.notna().to_numpy() & ~ok
-    values = text.to_numpy(dtype=object, na_value=None)
-    diags = report(where, column, ci, bad, values, "TS409", "undeclared level",
+        return _at(texts, codes), []
+    index = {level: i for i, level in enumerate(levels)}
+    level_of = np.array([index.get(t, -1) for t in texts] + [-1], dtype=np.int64)  # per distinct text
+    level_codes = level_of[codes]
+    bad = (codes >= 0) & (level_codes < 0)
+    diags = report(where, column, ci, bad, _at(texts, codes), "TS409", "undeclared level",
                    f"Declared levels: {', '.join(levels)}.")
-    return pd.Categorical(np.where(ok, values, None), categories=list(levels)), diags
+    return pd.Categorical.from_codes(level_codes, categories=list(levels)), diags
 
 
 def as_date(s: pd.Series, where: Where, column: str, ci: int) -> tuple[Any, list[Diagnostic]]:
     if s.dtype.kind == "M":
         return s.to_numpy(), []
-    text = _text(s)
-    ok = text.str.fullmatch(ISO_DATE).fillna(False).to_numpy()
-    bad = text.notna().to_numpy() & ~ok
-    values = text.to_numpy(dtype=object, na_value=None)
-    diags = report(where, column, ci, bad, values, "TS410", "not an ISO 8601 date:",
+    codes, texts = factorized_text(s)  # each distinct text is checked once
+    text = pd.Series(texts, dtype=object)
+    ok = text.str.fullmatch(ISO_DATE).fillna(False).to_numpy(dtype=bool)
+    day = text.str.slice(0, 10).to_numpy(dtype=object)  # the engine reads the date part
+    day[~ok] = None
+    ok &= ~np.isnat(parse_dates(day).lo)  # shaped like a date but no such day: 2014-02-30, 2014-13
+    day[~ok] = None  # a time of day does not change the day
+    bad = (codes >= 0) & ~np.append(ok, True)[codes]
+    diags = report(where, column, ci, bad, _at(texts, codes), "TS410", "not an ISO 8601 date:",
                    "Write YYYY-MM-DD (or YYYY-MM, YYYY when partly unknown).")
-    # the engine reads the date part; a time of day does not change the day
-    return np.where(ok, text.str.slice(0, 10).to_numpy(dtype=object, na_value=None), None), diags
+    return _at(day, codes), diags
 
 
 def as_string(s: pd.Series) -> np.ndarray:
-    return _text(s).to_numpy(dtype=object, na_value=None) if s.dtype.kind not in "fiu" else s.astype(str).to_numpy()
+    if s.dtype.kind in "fiu":
+        return s.astype(str).to_numpy()
+    return text_values(s)
 
 
 def with_units(values: np.ndarray, units: pd.Series, target: str, analyte: str | None, where: Where,
                column: str, ci: int) -> tuple[np.ndarray, list[Diagnostic]]:
     converted, bad = convert_unit_column(values, units.to_numpy(dtype=object), target, analyte)
+    if not bad.any():
+        return converted, []
     shown = units.astype("string").fillna("<missing>").to_numpy(dtype=object)
     return converted, report(where, column, ci, bad, shown, "TS408", f"cannot convert to {target} from unit",
                              "Correct the unit; docs/units.md lists the known ones.")

@@ -7,6 +7,7 @@ delimiter (`,` `;` tab `|`) is taken from its header line, and a UTF-8 BOM is sk
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -30,8 +31,13 @@ def read_table(path: Path, fmt: str) -> pd.DataFrame:
     """Read ``path``; raises ``ValueError`` with a readable reason if it cannot."""
     try:
         if fmt == "csv":
-            return pd.read_csv(path, sep=_delimiter(path), dtype=str, keep_default_na=False,
-                               na_values=[""], encoding="utf-8-sig", skipinitialspace=False)
+            # index_col=False: a row with more cells than the header is an error, never a silent
+            # shift of every column (pandas would take the extra leading cells as the row index)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                return pd.read_csv(path, sep=_delimiter(path), dtype=str, keep_default_na=False,
+                                   na_values=[""], encoding="utf-8-sig", skipinitialspace=False,
+                                   index_col=False)
         if fmt == "parquet":
             return pd.read_parquet(path)
         if fmt == "xlsx":
@@ -42,6 +48,8 @@ def read_table(path: Path, fmt: str) -> pd.DataFrame:
             return _decoded(pd.read_sas(path, format="sas7bdat", encoding="utf-8"))
     except UnicodeDecodeError as err:
         raise ValueError(f"not UTF-8 text (byte {err.start}): {err.reason}") from err
+    except pd.errors.ParserWarning as err:
+        raise ValueError("a row has more cells than the header line") from err
     except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise ValueError(str(err).splitlines()[0] if str(err) else type(err).__name__) from err
     except Exception as err:  # third-party readers raise their own types on corrupt files

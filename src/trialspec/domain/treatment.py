@@ -1,0 +1,254 @@
+"""Treatment: the protocol's regimen as a backend-neutral dosing plan.
+
+:func:`build_plan` turns ``treatment:`` into a :class:`DosingPlan` (doses parsed with their
+units, days of the cycle, allowed levels, tolerances in whole days) and says, as TS520,
+what cannot be planned. :func:`plan_tables` hands the plan to a backend as plain data, and
+:func:`run_dosing` joins the two: the backend's ``dosing`` computes cycles, deviations and
+dose intensity; :mod:`trialspec.domain.treatment_section` turns its tables into the
+report's ``dosing`` section. docs/dosing.md states every rule.
+
+Nothing here imports an engine or pandas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from trialspec.diagnostics import Diagnostic
+from trialspec.source import Span
+
+# Administrations per planned day, by frequency; PRN (as needed) plans none.
+PER_DAY = {"BID": 2, "TID": 3, "QID": 4, "PRN": 0}
+ARM_COLUMN = "arm"  # the population table's column naming each subject's arm (several arms)
+DEFAULT_EXPOSURE = "exposure"
+# The exposure dataset's columns, by role (protocol column names).
+ROLES = ("drug", "dose", "unit", "date", "start", "end", "frequency")
+
+Shape = Literal["administrations", "intervals"]
+
+
+@dataclass(frozen=True)
+class DrugPlan:
+    """One drug of one arm: its dose, allowed levels and planned days of the cycle."""
+
+    arm: str
+    drug: str
+    dose: float
+    unit: str
+    levels: tuple[float, ...]  # the dose, then each allowed reduction, in ``unit``
+    days: tuple[int, ...]
+    per_day: int  # administrations per planned day (BID: 2); 0 for PRN
+    frequency: str | None
+    reescalation: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class DosingPlan:
+    """What the protocol plans, in days and in each drug's dose unit."""
+
+    cycle_days: int
+    cycles: int | None  # None: until progression, or not limited
+    until_progression: bool
+    dose_window: int
+    start_window: int
+    max_delay: int
+    rdi_min: float | None  # a fraction: 0.8
+    arms: tuple[str, ...]
+    drugs: tuple[DrugPlan, ...]
+    exposure: str
+    shape: Shape
+    columns: dict[str, str | None]  # role -> protocol column name
+    dose_unit: str | None  # the exposure dose column's fixed unit, if it has one
+    arm_source: tuple[str, str] | None  # (population dataset, arm column) for several arms
+    span: Span
+    cycle_span: Span
+    tolerance_span: Span
+    exposure_span: Span
+    column_spans: dict[str, Span]
+
+
+# -- building the plan --------------------------------------------------------------------
+
+
+def build_plan(protocol: Any) -> tuple[DosingPlan | None, list[Diagnostic]]:
+    """The plan of ``protocol.treatment`` (None, with TS520 findings, if it has none)."""
+    t = protocol.treatment
+    if t is None:
+        return None, []
+    diags: list[Diagnostic] = []
+
+    def bad(message: str, span: Span, hint: str) -> None:
+        diags.append(Diagnostic("TS520", message, span, hint))
+
+    cycle_days = _days_of(t.cycle, "the cycle length", bad, minimum=1)
+    tol = t.tolerances
+    dose_window = tol.dose_window if tol and tol.dose_window is not None else 0
+    start_window = _days_of(tol.start_window, "`start_window`", bad) if tol and tol.start_window else 0
+    max_delay = _days_of(tol.max_delay, "`max_delay`", bad) if tol and tol.max_delay else None
+    drugs = [p for arm, regimen in t.arms.items() for d in regimen.drugs.values()
+             if (p := _drug_plan(arm, d, bad)) is not None]
+    exposure = _exposure(protocol, bad)
+    arm_source = _arm_source(protocol, bad)
+    if cycle_days is None or start_window is None or exposure is None or len(drugs) < sum(
+            len(r.drugs) for r in t.arms.values()) or (len(t.arms) > 1 and arm_source is None):
+        return None, diags
+    for p in drugs:
+        if p.days and p.days[-1] > cycle_days:
+            bad(f"{p.drug} is planned on day {p.days[-1]}, beyond the {cycle_days}-day cycle", p.span,
+                f"Plan days 1-{cycle_days}, or lengthen `cycle`.")
+    if diags:
+        return None, diags
+    name, shape, columns, dose_unit, spans = exposure
+    plan = DosingPlan(
+        cycle_days=cycle_days, cycles=t.cycles if isinstance(t.cycles, int) else None,
+        until_progression=t.cycles == "until progression", dose_window=int(dose_window),
+        start_window=start_window,
+        max_delay=max_delay if max_delay is not None else start_window,
+        rdi_min=None if t.dose_intensity_min is None else t.dose_intensity_min / 100.0,
+        arms=tuple(t.arms), drugs=tuple(drugs), exposure=name, shape=shape, columns=columns,
+        dose_unit=dose_unit, arm_source=arm_source, span=t.span, cycle_span=t.cycle.span,
+        tolerance_span=tol.span if tol else t.span,
+        exposure_span=protocol.datasets[name].span, column_spans=spans)
+    return plan, diags
+
+
+def _quantity(expr: Any) -> tuple[float, str] | None:
+    """``25 mg`` -> (25.0, "mg") with the unit's canonical spelling; None if not one."""
+    from trialspec.lang import ast
+    from trialspec.lang.parser import parse_expr
+    from trialspec.units import UnitError, parse_unit
+
+    node, _ = parse_expr(expr.text, expr.smap)
+    if not isinstance(node, ast.Quantity):
+        return None
+    try:
+        return node.value, parse_unit(node.unit).text
+    except UnitError:
+        return None
+
+
+def _days_of(expr: Any, what: str, bad: Any, minimum: int = 0) -> int | None:
+    from trialspec.units import UnitError, factor, parse_unit
+
+    q = _quantity(expr)
+    try:
+        days = None if q is None else q[0] * factor(parse_unit(q[1]), parse_unit("days"))
+    except UnitError:
+        days = None
+    if days is None or days < minimum or abs(days - round(days)) > 1e-9:
+        shown = "" if days is None else f" ({days:g} days)"
+        least = f", at least {minimum}" if minimum else ""
+        bad(f"{what} `{expr.text}` is not a whole number of days{least}{shown}", expr.span,
+            "Write it in days or weeks, e.g. `28 days` or `4 weeks`.")
+        return None
+    return int(round(days))
+
+
+def _drug_plan(arm: str, d: Any, bad: Any) -> DrugPlan | None:
+    from trialspec.units import UnitError, factor, parse_unit
+
+    dose = _quantity(d.dose)
+    if dose is None or dose[0] <= 0:
+        bad(f"the dose of {d.drug} `{d.dose.text}` is not a positive amount with a unit", d.dose.span,
+            "Write the dose with its unit, e.g. `25 mg`.")
+        return None
+    levels = [dose[0]]
+    for r in d.reductions:
+        q = _quantity(r)
+        try:
+            levels.append(q[0] * factor(parse_unit(q[1]), parse_unit(dose[1])) if q else -1.0)
+        except UnitError:
+            levels.append(-1.0)
+        if levels[-1] <= 0:
+            bad(f"the reduced dose `{r.text}` of {d.drug} is not an amount in units of {dose[1]}",
+                r.span, f"Write it like the dose, e.g. `{dose[0] / 2:g} {dose[1]}`.")
+            return None
+    freq = (d.frequency or "").upper() or None
+    return DrugPlan(arm, d.drug, dose[0], dose[1], tuple(levels), tuple(d.days),
+                    PER_DAY.get(freq or "", 1), freq, d.reescalation, d.span)
+
+
+def _exposure(protocol: Any, bad: Any) -> tuple[str, Shape, dict[str, str | None], str | None,
+                                                 dict[str, Span]] | None:
+    t = protocol.treatment
+    name = t.exposure or DEFAULT_EXPOSURE
+    ds = protocol.datasets.get(name)
+    if ds is None:
+        bad(f"the exposure dataset `{name}` is not declared", t.span,
+            f"Declare `{name}` under `datasets:` (one row per administration: subject, drug, date, "
+            "dose, unit), or name it with `treatment.exposure`.")
+        return None
+    if ds.key or ds.long is not None or not ds.subject:
+        bad(f"the exposure dataset `{name}` must have one row per administration or interval, "
+            "with a `subject:` column", ds.span, "Declare `subject: <column>` and no `key:` or `long:`.")
+        return None
+    cols = ds.columns
+    role = {r: (r if r in cols else None) for r in ROLES}
+    dose = cols.get("dose")
+    if dose is not None and dose.unit_column and dose.unit_column in cols:
+        role["unit"] = dose.unit_column
+    if role["date"] is None and role["end"] is None and role["start"] is not None:
+        role["date"], role["start"] = role["start"], None
+    shape: Shape = "intervals" if role["date"] is None else "administrations"
+    need = ("drug", "dose", "start", "end") if shape == "intervals" else ("drug", "dose", "date")
+    missing = [r for r in need if role[r] is None]
+    if missing or (dose is not None and dose.type != "number"):
+        what = ", ".join(f"`{m}`" for m in missing) or "`dose` as a number column"
+        bad(f"the exposure dataset `{name}` needs the column(s) {what}", ds.span,
+            "Declare `drug`, `dose` (a number), and `date` (one row per administration) or "
+            "`start` and `end` (EX intervals), using `source:` for other file column names.")
+        return None
+    spans = {r: cols[c].span for r, c in role.items() if c is not None}
+    return name, shape, role, dose.unit if dose is not None else None, spans
+
+
+def _arm_source(protocol: Any, bad: Any) -> tuple[str, str] | None:
+    t = protocol.treatment
+    if len(t.arms) < 2:
+        return None
+    population = next((n for n, ds in protocol.datasets.items() if ds.key), None)
+    if population is None or ARM_COLUMN not in protocol.datasets[population].columns:
+        bad(f"with several arms, the subjects table needs an `{ARM_COLUMN}` column naming each "
+            "subject's arm", t.span, f"Declare `{ARM_COLUMN}: {{type: category, levels: "
+            f"[{', '.join(t.arms)}]}}` in the subjects table.")
+        return None
+    return population, ARM_COLUMN
+
+
+# -- the plan as plain data, for a backend ------------------------------------------------
+
+
+def plan_tables(plan: DosingPlan) -> dict[str, Any]:
+    """The plan as plain Python data: what ``Backend.dosing`` receives."""
+    return {
+        "exposure": plan.exposure, "shape": plan.shape, "columns": dict(plan.columns),
+        "dose_unit": plan.dose_unit, "arm_source": plan.arm_source, "arms": list(plan.arms),
+        "cycle_days": plan.cycle_days, "cycles": plan.cycles, "dose_window": plan.dose_window,
+        "start_window": plan.start_window, "max_delay": plan.max_delay,
+        "drugs": {
+            "arm": [plan.arms.index(d.arm) for d in plan.drugs],
+            "name": [d.drug for d in plan.drugs],
+            "dose": [d.dose for d in plan.drugs],
+            "unit": [d.unit for d in plan.drugs],
+            "per_day": [d.per_day for d in plan.drugs],
+            "frequency": [d.frequency for d in plan.drugs],
+            "reescalation": [d.reescalation for d in plan.drugs],
+            "levels": [list(d.levels) for d in plan.drugs],
+            "days": [list(d.days) for d in plan.drugs],
+        },
+    }
+
+
+def run_dosing(protocol: Any, frames: Any, backend: Any) -> Any:
+    """The ``dosing`` section of a check (None when the protocol plans no treatment)."""
+    from trialspec.domain.treatment_section import dosing_section, plan_only_section
+
+    if protocol.treatment is None or frames is None:
+        return None
+    plan, diags = build_plan(protocol)
+    if plan is None:
+        return plan_only_section(diags)
+    tables = backend.dosing(plan_tables(plan), frames)
+    return dosing_section(plan, tables, diags)

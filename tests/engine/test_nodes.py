@@ -350,9 +350,10 @@ def test_unknown_function_is_an_engine_error() -> None:
 # -- Series and unknown nodes ----------------------------------------------------------------------------
 
 
-def test_series_is_not_implemented_yet() -> None:
+def test_a_series_read_per_subject_is_an_engine_error() -> None:
+    # time series vary over a dataset's rows; the response section reads them per row
     node = ir.Series("baseline", "labs", (col("x"),), NUMBER)
-    with pytest.raises(NotImplementedError, match="baseline"):
+    with pytest.raises(EngineError, match="baseline"):
         evaluate(node, subjects(x=[1.0]))
 
 

@@ -204,9 +204,9 @@ def _aggregate(node: ir.Aggregate, ctx: _Ctx) -> Value:
 
 
 def _series(node: ir.Series, ctx: _Ctx) -> Value:
-    raise NotImplementedError(
-        f"time-series function {node.func}() over {node.dataset!r} is not implemented by the "
-        "pandas engine yet (baseline, nadir, change, ... come with the response module)")
+    from trialspec.engine.pandas.series import series  # the kernels: engine/pandas/series.py
+
+    return series(node, ctx, _eval, _Ctx)
 
 
 EVALUATORS: dict[type, Callable[[Any, _Ctx], Value]] = {

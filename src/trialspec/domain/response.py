@@ -1,0 +1,94 @@
+"""Response: per-assessment categories, confirmation and best overall response, from
+criteria written as data (``src/trialspec/criteria/``).
+
+- :func:`lint_response` checks a protocol's ``response:`` section against its criteria
+  library without data (cheap: imports neither numpy nor pandas).
+- :func:`run_response` derives response on bound data through the backend and returns the
+  report's ``response`` section.
+
+The stages: ``response_compile`` (protocol + library -> plan of IR), the backend's
+``series_table`` (the plan's values per assessment, sorted by subject and date),
+``response_derive`` (categories, confirmation, progression, best response; numpy) and
+``response_section`` (summary, tables, findings, explain). docs/response.md has the rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trialspec.diagnostics import Diagnostic, Severity
+from trialspec.domain.response_compile import ResponsePlan, compile_response
+
+__all__ = ["DERIVED_COLUMNS", "ResponsePlan", "compile_response", "derive_table", "derived_columns",
+           "lint_response", "run_response"]
+
+
+def lint_response(protocol: Any) -> list[Diagnostic]:
+    """Every static finding of the response section (TS6xx; TS3xx inside its expressions)."""
+    _plan, diags = compile_response(_model(protocol))
+    return diags
+
+
+def run_response(protocol: Any, frames: Any, backend: Any) -> Any:
+    """The ``response`` section of a check, or None when the protocol has no ``response:``."""
+    from trialspec.domain.response_section import failed_section, response_section
+
+    model = _model(protocol)
+    if getattr(model, "response", None) is None or frames is None:
+        return None
+    plan, diags = compile_response(model)
+    if plan is None:
+        return failed_section(sum(d.severity is Severity.ERROR for d in diags))
+    table = derive_table(plan, frames, backend)
+    if table is None:
+        return failed_section(1)
+    from trialspec.domain.response_derive import derive
+
+    cache: dict[str, Any] = {}
+
+    def explain_values() -> dict[str, Any]:  # computed on the first explain only
+        if not cache:
+            full = derive_table(plan, frames, backend, explain=True)
+            cache.update(full["values"] if full is not None else {})
+        return cache
+
+    section = response_section(plan, table, derive(plan, table), explain_values)
+    columns = derived_columns(section, _key(model))
+    if columns is not None:
+        section.derived["response"] = columns
+    return section
+
+
+def _key(model: Any) -> str:
+    """The population's key column: the first keyed dataset's."""
+    return next((ds.key for ds in model.datasets.values() if ds.key), "subject_id")
+
+
+DERIVED_COLUMNS = ("best_response", "best_unconfirmed", "confirmed", "response_date", "progression_date",
+                   "progression_confirmed", "duration_of_response_days", "duration_censored")
+
+
+def derived_columns(section: Any, key: str = "subject_id") -> dict[str, list[Any]] | None:
+    """The per-subject results of a response section as plain columns (``key`` first), for
+    the protocol's derived ``response`` dataset: best_response, confirmed, response_date,
+    progression_date, ... (None for a section that derived nothing)."""
+    rows = section.summary.get("per_subject") if section is not None else None
+    if rows is None:
+        return None
+    out: dict[str, list[Any]] = {key: [r["id"] for r in rows]}
+    for name in DERIVED_COLUMNS:
+        out[name] = [r[name] for r in rows]
+    return out
+
+
+def derive_table(plan: ResponsePlan, frames: Any, backend: Any,
+                 explain: bool = False) -> dict[str, Any] | None:
+    """The plan's values per assessment, from the backend (None: the dataset is not bound);
+    with ``explain``, also the values ``explain --subject`` shows."""
+    return backend.series_table(frames, plan.dataset, plan.time, plan.bound_baseline(),
+                                plan.row_nodes(explain))
+
+
+def _model(protocol: Any) -> Any:
+    """The protocol model, given the model or a checked protocol."""
+    return getattr(protocol, "protocol", protocol) if not hasattr(protocol, "response") else protocol

@@ -1,12 +1,71 @@
 """TS7xx: analyses and reported claims.
 
-TS70x is left for the analyses themselves; TS71x are reported claims against the data
+TS70x are the analyses themselves (trialspec.domain.analyses); TS71x are reported claims against the data
 (trialspec.claims.explain), TS72x claims against each other (trialspec.claims.consistency).
 """
 
 from trialspec.codes import Code
 
 CODES = (
+    Code("TS701", "analysis-invalid",
+         "A planned analysis cannot be set up: an unknown endpoint, method, test or grouping, "
+         "or options the method does not read.",
+         "An analysis that cannot be built computes nothing, and every number reported for it "
+         "goes unchecked.",
+         "analyses: {T4: {endpoint: orr, by: disease_stage}}  # no such column",
+         "Name a declared endpoint, a category or boolean column (or definition) in `by`, and "
+         "one of the methods and tests docs/analyses.md lists."),
+    Code("TS702", "analysis-empty-group",
+         "A group of an analysis has no subjects, or the analysis has none at all.",
+         "An empty group has no proportion, median or hazard; tests that compare it cannot run.",
+         "groups: {over_90: age > 90}  # nobody is over 90",
+         "Check the grouping and the population; merge or drop the empty group."),
+    Code("TS703", "analysis-no-events",
+         "A time-to-event analysis has no events (in a group, or at all): no median, log-rank "
+         "test or hazard ratio can be estimated.",
+         "Kaplan-Meier medians, the log-rank test and the Cox model all need events.",
+         "endpoints: {os: {kind: time_to_event, event: death_date, ...}}  # nobody died",
+         "Check the event and censoring dates, or wait for more follow-up."),
+    Code("TS704", "analysis-missing-values",
+         "Some subjects are left out of an analysis because their endpoint or group is unknown.",
+         "A complete-case analysis of fewer subjects than the population can change the result; "
+         "the report should say how many were left out and why.",
+         "best_response missing for P18: P18 is left out of T4",
+         "Complete the data, or say in the protocol how unknown values are counted."),
+    Code("TS705", "analysis-not-computable",
+         "A planned statistic cannot be computed from the data as they are (a table with an "
+         "empty row or column, a Cox model that does not converge, a pool without studies).",
+         "The statistic does not exist for these data; any number reported for it is "
+         "unsupported.",
+         "every subject responded: the chi-square test of a table with an empty column",
+         "Use a test defined for these data (Fisher's exact test), or report that it cannot "
+         "be computed."),
+    Code("TS706", "analysis-data-unavailable",
+         "An analysis needs a dataset that was not bound (a derived dataset such as `response` "
+         "that no earlier section produced, or a file that was not read).",
+         "Without its data an analysis cannot run; its reported numbers stay unchecked.",
+         "endpoint orr reads response.best_response, but no response section ran",
+         "Add the section that derives the dataset (e.g. `response:`), or give its file."),
+    Code("TS707", "claim-not-checked",
+         "A reported value is tied to no analysis and to no check: its path names no analysis, "
+         "group or quantity trialspec knows.",
+         "A claim nobody checks looks verified in the report while it is not; usually a "
+         "misspelled group or an analysis that was not declared.",
+         "reported: {T4: {orr: {relapse: \"12 (75%)\"}}}  # the group is `relapsed`",
+         "Name the analysis (its id, or `reported_as:`), the group and the quantity as "
+         "docs/analyses.md lists them."),
+    Code("TS708", "analysis-groups-overlap",
+         "Subjects fall in more than one group of an analysis's `groups:`.",
+         "Groups compared by a test must not share subjects; overlapping conditions count "
+         "them twice.",
+         "groups: {young: age <= 60, old: age >= 60}  # 60-year-olds are in both",
+         "Make the group conditions exclusive."),
+    Code("TS709", "analysis-time-before-start",
+         "A time-to-event endpoint gives a negative time: the event or censoring date is "
+         "before the time origin.",
+         "A negative follow-up time is a data error; the subject is left out of the analysis.",
+         "progression_date 2015-01-10 before first_dose_date 2015-02-01",
+         "Correct the dates, or the endpoint's `start:`."),
     Code("TS710", "claim-syntax",
          "A reported value is none of the printed forms trialspec reads.",
          "A claim keeps the exact string a report printed, so its precision is known; a value "

@@ -1,0 +1,99 @@
+"""The planned analyses of a protocol, run on the data: the ``analyses`` section of a check.
+
+    protocol.analyses --compile_analyses--> plans --METHODS[method] on the backend's values-->
+        results --analyses_section--> Section
+
+``run_analyses`` is the pipeline's entry point (``SECTION_RUNNERS``); ``analyses_for``
+gives the same results to the claims section without computing them twice.
+docs/analyses.md describes the endpoints, methods, tests and options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from trialspec.diagnostics import Diagnostic, Severity
+from trialspec.domain.analyses_compute import AnalysisResult, Context, counts, finding, proportion, summary
+from trialspec.domain.analyses_meta import meta_analysis
+from trialspec.domain.analyses_plan import AnalysisPlan, CompiledAnalyses, compile_analyses
+from trialspec.domain.analyses_survival import kaplan_meier
+from trialspec.results import Case, Section
+
+METHODS: dict[str, Callable[[AnalysisPlan, Context], AnalysisResult]] = {
+    "proportion": proportion,
+    "counts": counts,
+    "summary": summary,
+    "kaplan_meier": kaplan_meier,
+    "meta_analysis": meta_analysis,
+}
+
+_LAST: list[tuple[Any, Any, Any, tuple[CompiledAnalyses, dict[str, AnalysisResult]]]] = []
+
+
+def analyses_for(protocol: Any, frames: Any,
+                 backend: Any) -> tuple[CompiledAnalyses, dict[str, AnalysisResult]]:
+    """Compile and run every analysis once per (protocol, frames, backend)."""
+    for p, f, b, value in _LAST:
+        if p is protocol and f is frames and b is backend:
+            return value
+    compiled = compile_analyses(protocol)
+    results: dict[str, AnalysisResult] = {}
+    if frames is not None:
+        ctx = Context(lambda node: backend.evaluate(node, frames),
+                      np.asarray(frames.subjects, dtype=object), compiled.endpoints)
+        for aid, plan in compiled.plans.items():
+            results[aid] = _run(plan, ctx, protocol)
+    _LAST[:] = [(protocol, frames, backend, (compiled, results))]
+    return compiled, results
+
+
+def _run(plan: AnalysisPlan, ctx: Context, protocol: Any) -> AnalysisResult:
+    from trialspec.engine import EngineError
+    from trialspec.stats.errors import StatsInputError
+
+    try:
+        return METHODS[plan.method](plan, ctx)
+    except EngineError as err:
+        derived = [n for n, ds in protocol.datasets.items() if getattr(ds, "derived", False)]
+        hint = (f"{', '.join(derived)} {'is' if len(derived) == 1 else 'are'} derived by trialspec; "
+                "the section that fills it did not run" if derived else "Check the data directory.")
+        return AnalysisResult(plan, {"method": plan.method}, None,
+                              [finding("TS706", plan, f"cannot run: {err}", hint, Severity.WARNING)])
+    except StatsInputError as err:
+        return AnalysisResult(plan, {"method": plan.method}, None,
+                              [finding("TS705", plan, str(err), "Check the data the analysis reads.")])
+
+
+def run_analyses(protocol: Any, frames: Any, backend: Any) -> Section | None:
+    """The ``analyses`` section: one table, one JUnit case and a stable summary per analysis."""
+    if not protocol.analyses:
+        return None
+    compiled, results = analyses_for(protocol, frames, backend)
+    return analyses_section(protocol, compiled, results)
+
+
+def analyses_section(protocol: Any, compiled: CompiledAnalyses,
+                     results: dict[str, AnalysisResult]) -> Section:
+    findings: list[Diagnostic] = list(compiled.diagnostics)
+    out: dict[str, Any] = {}
+    tables = []
+    cases = []
+    for aid, analysis in protocol.analyses.items():
+        res = results.get(aid)
+        if res is None:
+            out[aid] = {"ran": False, "method": analysis.method}
+            cases.append(Case(f"analyses/{aid}", False, "the analysis is in error (see findings)"))
+            continue
+        findings.extend(res.findings)
+        errors = [d for d in res.findings if d.severity is Severity.ERROR]
+        out[aid] = {"ran": res.ran, **res.summary}
+        if res.table is not None and res.ran:
+            tables.append(res.table)
+        message = "; ".join(d.message for d in errors) or ("" if res.ran else "did not run")
+        cases.append(Case(f"analyses/{aid}", res.ran and not errors, message))
+    ran = sum(1 for r in results.values() if r.ran)
+    summary = {"planned": len(protocol.analyses), "ran": ran, "analyses": out}
+    return Section("analyses", "Analyses", summary, tables, findings, cases)

@@ -1,0 +1,133 @@
+"""Meta-analyses: pooled effects from each study's printed estimate and CI (generic inverse
+variance) or from its 2x2 counts (inverse variance, Mantel-Haenszel or Peto), fixed and
+random effects (DerSimonian-Laird or REML), Q, I^2, tau^2, weights, and the protocol's rule
+for choosing the model. Computed at the printed values; the claims section judges reported
+pooled rows over the rounding of their inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from trialspec.diagnostics import Diagnostic
+from trialspec.domain.analyses_compute import AnalysisResult, _title, finding, fmt, num
+from trialspec.domain.analyses_plan import LOG_MEASURES, AnalysisPlan
+from trialspec.results import Table
+
+POOLING_LABELS = {"iv": "inverse variance", "mh": "Mantel-Haenszel", "peto": "Peto"}
+
+
+@dataclass(frozen=True)
+class MetaFacts:
+    """Both models at the printed inputs, the model the plan picks, and the inputs."""
+
+    labels: tuple[str, ...]
+    measure: str
+    log_scale: bool
+    fixed: Any  # trialspec.stats.meta.MetaResult
+    random: Any
+    chosen: str  # fixed | random
+    rule_choice: str  # what the protocol's rule picks at the printed inputs
+    studies: tuple[Any, ...]  # EstimateCI claims, when pooled from printed effects
+    tables: np.ndarray | None  # (k, 4) counts, when pooled from 2x2 tables
+    pooling: str
+    level: float
+
+    def model(self, name: str) -> Any:
+        return self.fixed if name == "fixed" else self.random
+
+
+def meta_analysis(plan: AnalysisPlan, ctx: Any = None) -> AnalysisResult:
+    from trialspec.stats import meta
+    from trialspec.stats.errors import StatsInputError
+
+    findings: list[Diagnostic] = []
+    measure = plan.options.get("measure", "OR")
+    log_scale = measure in LOG_MEASURES
+    tau2 = plan.options.get("tau2", "DL")
+    tables = None
+    try:
+        if plan.studies:
+            labels = tuple(s[0] for s in plan.studies)
+            claims = tuple(s[1] for s in plan.studies)
+            levels = {float(c.level) / 100 for c in claims if c.level is not None} or {0.95}
+            es = meta.effect_sizes_from_ci(
+                [float(c.estimate.value) for c in claims], [float(c.lower.value) for c in claims],
+                [float(c.upper.value) for c in claims], log_scale=log_scale,
+                ci_level=levels.pop(), measure=measure)
+            pooling = "iv"
+            fixed = meta.pool(es, method="FE", conf_level=plan.level)
+        else:
+            labels = tuple(s[0] for s in plan.counts)
+            claims = ()
+            tables = np.array([s[1] for s in plan.counts], dtype=float)
+            a, b, c, d = tables.T
+            if measure not in ("OR", "RR"):
+                findings.append(finding("TS701", plan, f"a meta-analysis of 2x2 counts pools OR or "
+                                        f"RR, not {measure}", "Set `measure: OR` or `measure: RR`."))
+                return AnalysisResult(plan, {"method": "meta_analysis"}, None, findings)
+            es = meta.effect_sizes_2x2(a, b, c, d, measure=measure)  # type: ignore[arg-type]
+            pooling = plan.options.get("pooling", "mh")
+            if pooling == "mh":
+                fixed = meta.mantel_haenszel(a, b, c, d, measure=measure,  # type: ignore[arg-type]
+                                             conf_level=plan.level)
+            elif pooling == "peto":
+                fixed = meta.peto(a, b, c, d, conf_level=plan.level)
+            else:
+                fixed = meta.pool(es, method="FE", conf_level=plan.level)
+        random = meta.pool(es, method=tau2, conf_level=plan.level)  # type: ignore[arg-type]
+        iv_fixed = meta.pool(es, method="FE", conf_level=plan.level)
+    except StatsInputError as err:
+        findings.append(finding("TS705", plan, str(err), "Check the studies' estimates and counts."))
+        return AnalysisResult(plan, {"method": "meta_analysis"}, None, findings)
+    rule_choice = meta.choose_model(iv_fixed, plan.rule.q_p_above, plan.rule.i2_below)
+    model = plan.options.get("model", "rule")
+    chosen = rule_choice if model == "rule" else model
+    facts = MetaFacts(labels, measure, log_scale, fixed, random, chosen, rule_choice, claims,
+                      tables, pooling, plan.level)
+    return AnalysisResult(plan, _summary(plan, facts, iv_fixed), _table(plan, facts, iv_fixed),
+                          findings, facts)
+
+
+def _model(r: Any) -> dict[str, Any]:
+    lo, hi = r.effect_ci
+    return {"method": r.method, "estimate": num(r.effect), "ci": [num(lo), num(hi)],
+            "p": num(r.p_value), "tau2": num(r.tau2), "i2": num(r.i2),
+            "weights": [num(w) for w in r.weights]}
+
+
+def _summary(plan: AnalysisPlan, f: MetaFacts, iv_fixed: Any) -> dict[str, Any]:
+    return {
+        "method": "meta_analysis", "measure": f.measure, "k": len(f.labels),
+        "studies": list(f.labels), "pooling": f.pooling, "level": f.level,
+        "fixed": _model(f.fixed), "random": _model(f.random),
+        "heterogeneity": {"q": num(iv_fixed.q), "df": iv_fixed.q_df, "p": num(iv_fixed.q_p_value),
+                          "i2": num(iv_fixed.i2_from_q), "tau2": num(f.random.tau2)},
+        "rule": {"q_p_above": plan.rule.q_p_above, "i2_below": plan.rule.i2_below,
+                 "picks": f.rule_choice},
+        "model": f.chosen,
+    }
+
+
+def _table(plan: AnalysisPlan, f: MetaFacts, iv_fixed: Any) -> Table:
+    rows: list[tuple[Any, ...]] = []
+    for i, label in enumerate(f.labels):
+        if f.studies:
+            s = f.studies[i]
+            shown = f"{s.estimate.text} [{s.lower.text}; {s.upper.text}]"
+        else:
+            shown = " / ".join(str(int(x)) for x in f.tables[i]) if f.tables is not None else ""
+        rows.append((label, shown, f"{fmt(f.fixed.weights[i], 3)}%", f"{fmt(f.random.weights[i], 3)}%"))
+    for name in ("fixed", "random"):
+        r = f.model(name)
+        lo, hi = r.effect_ci
+        mark = " (chosen)" if name == f.chosen else ""
+        rows.append((f"pooled, {name}{mark}", f"{fmt(r.effect)} [{fmt(lo)}; {fmt(hi)}]", "", ""))
+    note = (f"{POOLING_LABELS[f.pooling]} (fixed), {f.random.method} (random); Q = {fmt(iv_fixed.q)} "
+            f"(df {iv_fixed.q_df}), p = {fmt(iv_fixed.q_p_value)}, I^2 = {fmt(iv_fixed.i2_from_q, 3)}%, "
+            f"tau^2 = {fmt(f.random.tau2)}; rule (fixed if Q p > {plan.rule.q_p_above:g} and "
+            f"I^2 < {plan.rule.i2_below:g}%) picks {f.rule_choice}")
+    return Table(_title(plan), ("study", f.measure, "weight (fixed)", "weight (random)"),
+                 tuple(rows), note)

@@ -1,0 +1,396 @@
+"""Planned analyses: the protocol's ``analyses:`` checked and lowered into plans.
+
+A plan names what to compute, never how: the endpoint, the groups (each a condition the
+checker lowered to IR), the tests, and the method's options. ``analyses_compute`` runs a
+plan on a backend's values with :mod:`trialspec.stats`. docs/analyses.md describes every
+method, test and option.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from trialspec.check.scope import Scope
+from trialspec.check.typecheck import Checker
+from trialspec.diagnostics import Diagnostic
+from trialspec.domain.endpoints import (
+    EndpointPlan,
+    compile_endpoints,
+    lower_condition,
+    lower_value,
+    new_checker,
+)
+from trialspec.lang import ast, ir
+from trialspec.lang.types import Kind
+from trialspec.source import Span
+
+METHODS = ("proportion", "counts", "summary", "kaplan_meier", "meta_analysis")
+METHOD_ALIASES = {"km": "kaplan_meier", "survival": "kaplan_meier", "meta": "meta_analysis",
+                  "frequency": "counts"}
+
+# protocol test name -> candidate name in trialspec.claims.explain (proportions) or our own
+TESTS: dict[str, dict[str, str]] = {
+    "proportion": {"fisher": "fisher", "fisher_less": "fisher_less",
+                   "fisher_greater": "fisher_greater", "chi2": "pearson_chi2",
+                   "chi2_yates": "pearson_chi2_yates", "g_test": "likelihood_ratio"},
+    "kaplan_meier": {"logrank": "logrank", "cox": "cox"},
+}
+DEFAULT_TESTS = {"proportion": ("fisher",), "kaplan_meier": ("logrank",)}
+
+_COMMON = {"groups", "reported_as", "level"}
+OPTIONS: dict[str, set[str]] = {
+    "proportion": _COMMON,
+    "counts": _COMMON,
+    "summary": _COMMON | {"variable"},
+    "kaplan_meier": _COMMON | {"conf_type", "ties"},
+    "meta_analysis": {"reported_as", "level", "measure", "studies", "counts", "model", "rule",
+                      "tau2", "pooling"},
+}
+CHOICES = {
+    "conf_type": ("log", "log-log", "plain"),
+    "ties": ("efron", "breslow"),
+    "measure": ("OR", "RR", "HR", "MD", "RD"),
+    "model": ("rule", "fixed", "random"),
+    "tau2": ("DL", "REML"),
+    "pooling": ("iv", "mh", "peto"),
+}
+LOG_MEASURES = ("OR", "RR", "HR")
+RESPONDERS, NON_RESPONDERS = "responders", "non_responders"
+CI_PATHS = {"pooled", "studies", "or", "hr", "ci", "median"}
+"""Path elements under which ``est (lo-hi)`` is an estimate with its CI, not a range."""
+
+
+@dataclass(frozen=True)
+class GroupPlan:
+    """One group: the subjects for whom a condition (or a binary endpoint) holds."""
+
+    label: str
+    span: Span
+    condition: ir.Node | None = None
+    endpoint: EndpointPlan | None = None  # grouped by an endpoint: its responders or not
+    negate: bool = False
+    text: str | None = None  # the condition as written, for `options.groups`
+
+
+@dataclass(frozen=True)
+class ModelRule:
+    """The protocol's choice of model: fixed effect if Q's p > q_p_above and I^2 < i2_below."""
+
+    q_p_above: float = 0.1
+    i2_below: float = 50.0
+
+
+@dataclass(frozen=True)
+class AnalysisPlan:
+    """One planned analysis, ready to compute."""
+
+    id: str
+    span: Span
+    method: str
+    description: str | None
+    endpoint: EndpointPlan | None
+    groups: tuple[GroupPlan, ...]
+    grouped_by: str | None  # `by: name`, "groups" for options.groups, None ungrouped
+    tests: tuple[str, ...]
+    population: ir.Node | None
+    aliases: tuple[str, ...] = ()
+    level: float = 0.95
+    variable: ir.Node | None = None  # summary
+    options: Mapping[str, str] = field(default_factory=dict)  # choices (conf_type, model, ...)
+    studies: tuple[tuple[str, Any, Span], ...] = ()  # meta: (label, EstimateCI claim, span)
+    counts: tuple[tuple[str, tuple[int, int, int, int], Span], ...] = ()  # meta: 2x2 per study
+    rule: ModelRule = ModelRule()
+
+    @property
+    def exhaustive(self) -> bool:
+        """Whether every subject of the population falls in a group, as far as the protocol
+        shows: groups by a column's levels, a condition or an endpoint, or two named groups
+        written `x` and `not x`."""
+        if self.grouped_by != "groups":
+            return self.grouped_by is not None
+        texts = [" ".join((g.text or "").split()) for g in self.groups]
+        return len(texts) == 2 and (texts[1] == f"not {texts[0]}" or texts[0] == f"not {texts[1]}")
+
+
+@dataclass
+class CompiledAnalyses:
+    """Every analysis plan, every endpoint plan, and what was found on the way."""
+
+    plans: dict[str, AnalysisPlan]
+    endpoints: dict[str, EndpointPlan]
+    diagnostics: list[Diagnostic]
+
+
+def compile_analyses(protocol: Any) -> CompiledAnalyses:
+    """Lower the protocol's endpoints and analyses; the ones in error are left out."""
+    checker = new_checker(protocol)
+    endpoints, diags = compile_endpoints(protocol, checker)
+    plans: dict[str, AnalysisPlan] = {}
+    for aid, analysis in protocol.analyses.items():
+        plan = _Planner(protocol, checker, endpoints, diags).plan(aid, analysis)
+        if plan is not None:
+            plans[aid] = plan
+    return CompiledAnalyses(plans, endpoints, [*diags, *checker.diagnostics])
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(getattr(value, "text", value))
+
+
+def _suggest(word: str, choices: Any) -> str:
+    close = Scope.suggest(word, choices)
+    return f"Did you mean `{close}`?" if close else "One of: " + ", ".join(f"`{c}`" for c in choices) + "."
+
+
+class _Planner:
+    def __init__(self, protocol: Any, checker: Checker, endpoints: dict[str, EndpointPlan],
+                 diags: list[Diagnostic]):
+        self.protocol, self.checker, self.endpoints, self.diags = protocol, checker, endpoints, diags
+
+    def error(self, message: str, span: Span, hint: str) -> None:
+        self.diags.append(Diagnostic("TS701", message, span, hint))
+
+    def plan(self, aid: str, a: Any) -> AnalysisPlan | None:
+        before = len(self.diags) + len(self.checker.diagnostics)
+        options: Mapping[str, Any] = a.extra.get("options") or {}
+        found = self.endpoint(a)
+        if found is False:
+            return None
+        endpoint = found if isinstance(found, EndpointPlan) else None
+        method = self.method(a, endpoint, options)
+        if method is None:
+            return None
+        for key in options:
+            if key not in OPTIONS[method]:
+                self.error(f"`{key}` is not an option of {method} analyses", a.span,
+                           _suggest(key, sorted(OPTIONS[method])))
+        tests = self.tests(a, method)
+        groups, grouped_by = self.groups(a, options)
+        population = None
+        if a.extra.get("population") is not None:
+            population = lower_condition(self.checker, a.extra["population"],
+                                         f"the population of {aid}", self.diags)
+        kw: dict[str, Any] = {}
+        if method == "summary":
+            kw["variable"] = self.variable(a, options)
+        if method == "meta_analysis":
+            kw.update(self.meta_inputs(a, options))
+        choices = {k: self.choice(k, options[k]) for k in CHOICES if k in options}
+        plan = AnalysisPlan(
+            id=aid, span=a.span, method=method, description=_text(a.extra.get("description")),
+            endpoint=endpoint, groups=groups, grouped_by=grouped_by, tests=tests,
+            population=population, aliases=self.aliases(options),
+            level=self.level(options.get("level")),
+            options={k: v for k, v in choices.items() if v is not None}, **kw)
+        if len(self.diags) + len(self.checker.diagnostics) > before:
+            return None
+        return plan
+
+    # -- what is analysed -------------------------------------------------------------------
+    def endpoint(self, a: Any) -> EndpointPlan | None | bool:
+        """The endpoint plan, None when there is none, False when it is in error."""
+        if a.endpoint is None:
+            return None
+        if a.endpoint in self.endpoints:
+            return self.endpoints[a.endpoint]
+        if a.endpoint not in self.protocol.endpoints:  # not in error: unknown
+            self.error(f"analysis {a.id}: unknown endpoint `{a.endpoint}`", a.span,
+                       _suggest(a.endpoint, list(self.protocol.endpoints)) if self.protocol.endpoints
+                       else "Declare it under `endpoints:`.")
+        return False
+
+    def method(self, a: Any, endpoint: EndpointPlan | None, options: Mapping[str, Any]) -> str | None:
+        method = METHOD_ALIASES.get(a.method or "", a.method)
+        if method is None:
+            if endpoint is not None:
+                method = "proportion" if endpoint.binary else "kaplan_meier"
+            else:
+                method = "meta_analysis" if ("studies" in options or "counts" in options) else "counts"
+        if method not in METHODS:
+            self.error(f"analysis {a.id}: unknown method `{a.method}`", a.span,
+                       _suggest(str(a.method), METHODS))
+            return None
+        need = {"proportion": "binary", "kaplan_meier": "time_to_event"}.get(method)
+        if need and endpoint is None:
+            self.error(f"a {method} analysis needs `endpoint:`", a.span,
+                       "Name the endpoint analysed, declared under `endpoints:`.")
+            return None
+        if need == "binary" and endpoint is not None and not endpoint.binary:
+            self.error(f"`{endpoint.name}` is a time-to-event endpoint; a proportion needs a "
+                       "response or proportion endpoint", a.span,
+                       "Use `method: kaplan_meier` for a time-to-event endpoint.")
+            return None
+        if need == "time_to_event" and endpoint is not None and endpoint.binary:
+            self.error(f"`{endpoint.name}` is not a time-to-event endpoint", a.span,
+                       "Use `method: proportion` for a response or proportion endpoint.")
+            return None
+        return method
+
+    def tests(self, a: Any, method: str) -> tuple[str, ...]:
+        known = TESTS.get(method, {})
+        for t in a.tests:
+            if t not in known:
+                self.error(f"`{t}` is not a test of {method} analyses", a.span,
+                           _suggest(t, list(known)) if known else f"{method} analyses take no tests.")
+        return tuple(a.tests) or DEFAULT_TESTS.get(method, ())
+
+    def groups(self, a: Any, options: Mapping[str, Any]) -> tuple[tuple[GroupPlan, ...], str | None]:
+        named = options.get("groups")
+        if a.by is not None and named is not None:
+            self.error(f"analysis {a.id} has both `by` and `options.groups`", a.span,
+                       "Group by a column (`by:`) or by named conditions (`groups:`), not both.")
+            return (), None
+        if named is not None:
+            if not isinstance(named, Mapping) or len(named) < 1:
+                self.error("`groups` maps each group's label to its condition", a.span,
+                           "e.g. `groups: {young: age <= 58, old: age > 58}`.")
+                return (), None
+            out = []
+            for label, expr in named.items():
+                node = lower_condition(self.checker, expr, f"group {label} of {a.id}", self.diags)
+                out.append(GroupPlan(str(label), expr.span, condition=node, text=str(expr.text)))
+            return tuple(out), "groups"
+        if a.by is None:
+            return (), None
+        return self.by(a), a.by
+
+    def by(self, a: Any) -> tuple[GroupPlan, ...]:
+        ep = self.endpoints.get(a.by)
+        if ep is not None and ep.binary:
+            return (GroupPlan(RESPONDERS, a.span, endpoint=ep),
+                    GroupPlan(NON_RESPONDERS, a.span, endpoint=ep, negate=True))
+        node, t = self.checker.check(ast.Name((a.by,), a.span), None)
+        if node is None or t.kind is Kind.ANY:
+            return ()
+        if t.grain is not None:
+            self.error(f"`by: {a.by}` varies per row of '{t.grain}', not per subject", a.span,
+                       "Group by a subject-level column or definition.")
+            return ()
+        if t.kind is Kind.BOOL:
+            return (GroupPlan("true", a.span, condition=node),
+                    GroupPlan("false", a.span, condition=ir.Negate(node, a.span)))
+        if t.kind is Kind.CATEGORY and t.levels:
+            return tuple(GroupPlan(level, a.span, condition=ir.Cmp(
+                "==", node, ir.Const(level, t, a.span), a.span)) for level in t.levels)
+        self.error(f"`by: {a.by}` is a {t}; grouping needs a category with declared levels, a "
+                   "condition or a binary endpoint", a.span,
+                   "Declare the column's `levels:`, or name groups by condition with "
+                   "`options: {groups: {label: condition, ...}}`.")
+        return ()
+
+    # -- options ----------------------------------------------------------------------------
+    def choice(self, key: str, value: Any) -> str | None:
+        text = _text(value)
+        choices = CHOICES[key]
+        by_lower = {c.lower(): c for c in choices}
+        if text is None or text.lower() not in by_lower:
+            self.error(f"`{key}: {text}` is not one of {', '.join(choices)}",
+                       getattr(value, "span", None) or Span("<expr>", 1, 1, 1, 1),
+                       _suggest(str(text), choices))
+            return None
+        return by_lower[text.lower()]
+
+    def aliases(self, options: Mapping[str, Any]) -> tuple[str, ...]:
+        value = options.get("reported_as")
+        if value is None:
+            return ()
+        items = value if isinstance(value, tuple) else (value,)
+        return tuple(str(_text(v)) for v in items if v is not None)
+
+    def number(self, value: Any, what: str) -> float | None:
+        try:
+            return float(Decimal(str(_text(value)).strip().rstrip("%")))
+        except (InvalidOperation, ValueError):
+            self.error(f"{what} must be a number, not `{_text(value)}`", value.span,
+                       "Write a number, e.g. `0.1` or `50`.")
+            return None
+
+    def level(self, value: Any) -> float:
+        if value is None:
+            return 0.95
+        x = self.number(value, "`level`")
+        if x is None:
+            return 0.95
+        x = x / 100 if x > 1 else x
+        if not 0 < x < 1:
+            self.error(f"`level: {_text(value)}` is not a confidence level", value.span,
+                       "Write it in percent (`95`) or as a fraction (`0.95`).")
+            return 0.95
+        return x
+
+    def variable(self, a: Any, options: Mapping[str, Any]) -> ir.Node | None:
+        if options.get("variable") is None:
+            self.error("a summary analysis needs `options: {variable: ...}`", a.span,
+                       "Name the number summarised, e.g. `variable: age`.")
+            return None
+        return lower_value(self.checker, options["variable"], Kind.NUMBER,
+                           f"the variable of {a.id}", self.diags)
+
+    def meta_inputs(self, a: Any, options: Mapping[str, Any]) -> dict[str, Any]:
+        from trialspec.claims.values import ClaimSyntaxError, EstimateCI, parse_claim
+
+        studies, counts = options.get("studies"), options.get("counts")
+        if (studies is None) == (counts is None):
+            self.error("a meta-analysis needs its studies: `studies` (each an estimate with its "
+                       "CI as printed) or `counts` (each study's 2x2 table), one of them", a.span,
+                       'e.g. `studies: {CASTOR: "2.82 [1.84;4.33]", POLLUX: "4.02 [2.36;6.85]"}`.')
+            return {}
+        out: dict[str, Any] = {}
+        if studies is not None:
+            rows = []
+            for label, expr in (studies.items() if isinstance(studies, Mapping) else ()):
+                try:
+                    claim = parse_claim(str(expr.text), kind="ci")
+                except ClaimSyntaxError as err:
+                    self.diags.append(Diagnostic("TS710", err.message, expr.span, err.hint))
+                    continue
+                if not isinstance(claim, EstimateCI):
+                    self.error(f"study {label}: `{expr.text}` is not an estimate with a CI",
+                               expr.span, 'Write it as printed, e.g. "2.82 [1.84;4.33]".')
+                    continue
+                rows.append((str(label), claim, expr.span))
+            out["studies"] = tuple(rows)
+        else:
+            out["counts"] = tuple(self.study_counts(counts))
+        rule = options.get("rule")
+        if isinstance(rule, Mapping):
+            q = self.number(rule["q_p_above"], "`q_p_above`") if "q_p_above" in rule else 0.1
+            i2 = self.number(rule["i2_below"], "`i2_below`") if "i2_below" in rule else 50.0
+            out["rule"] = ModelRule(q if q is not None else 0.1, i2 if i2 is not None else 50.0)
+        if len(out.get("studies") or out.get("counts") or ()) < 1:
+            self.error("a meta-analysis needs at least one study", a.span,
+                       "List the studies under `studies:` or `counts:`.")
+        return out
+
+    def study_counts(self, counts: Any) -> list[tuple[str, tuple[int, int, int, int], Span]]:
+        rows = []
+        for label, value in (counts.items() if isinstance(counts, Mapping) else ()):
+            cells = value if isinstance(value, tuple) else ()
+            nums = [self.number(c, f"a count of study {label}") for c in cells]
+            if len(cells) != 4 or any(x is None or x < 0 or x != int(x) for x in nums):
+                span = cells[0].span if cells else Span("<expr>", 1, 1, 1, 1)
+                self.error(f"study {label}: counts are four whole numbers", span,
+                           "Write `[events, non-events]` of the treated arm, then of the "
+                           "control arm: `[45, 30, 20, 55]`.")
+                continue
+            a, b, c, d = (int(x or 0) for x in nums)
+            rows.append((str(label), (a, b, c, d), cells[0].span))
+        return rows
+
+
+def lint_analyses(protocol: Any) -> list[Diagnostic]:
+    """Every static finding of endpoints, analyses and reported claims, without data: what
+    ``lint`` can report (imports neither pandas nor scipy)."""
+    from trialspec.claims.values import ClaimSyntaxError, parse_claim
+
+    diags = list(compile_analyses(protocol).diagnostics)
+    for rt in protocol.reported.values():
+        for c in rt.claims:
+            try:
+                parse_claim(c.text, kind="ci" if CI_PATHS & set(c.path) else None)
+            except ClaimSyntaxError as err:
+                diags.append(Diagnostic("TS710", err.message, c.span, err.hint))
+    return diags

@@ -1,0 +1,143 @@
+"""Time-to-event analyses: Kaplan-Meier curves and medians by group, the log-rank test and
+the Cox hazard ratio of each group against the first (R's reference level)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from trialspec.diagnostics import Diagnostic, Severity
+from trialspec.domain.analyses_compute import (
+    TEST_LABELS,
+    AnalysisResult,
+    Context,
+    _title,
+    cohort,
+    empty_groups,
+    finding,
+    fmt,
+    num,
+)
+from trialspec.domain.analyses_plan import AnalysisPlan
+from trialspec.domain.endpoints import time_values
+from trialspec.results import Table
+
+
+@dataclass(frozen=True)
+class SurvivalFacts:
+    """Per group: the Kaplan-Meier curve; across groups: log-rank and Cox; and the data, so
+    claims can try other computations (another CI type, Breslow ties, groups reversed)."""
+
+    labels: tuple[str, ...]
+    unit: str
+    curves: tuple[Any, ...]  # trialspec.stats.survival.KaplanMeierCurve, one per group
+    logrank: Any  # LogRank or None
+    cox: Any  # CoxModel or None
+    time: np.ndarray
+    event: np.ndarray
+    group: np.ndarray  # index into labels
+    level: float
+    conf_type: str
+
+
+def kaplan_meier(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
+    from trialspec.stats import survival
+    from trialspec.stats.errors import StatsInputError
+
+    assert plan.endpoint is not None
+    findings: list[Diagnostic] = []
+    tte = time_values(plan.endpoint, ctx.value, ctx.n)
+    if tte.negative.any():
+        findings.append(finding("TS709", plan, "event or censoring before the time origin for "
+                                + ", ".join(map(str, ctx.subjects[tte.negative][:5])),
+                                "Correct the dates; these subjects are left out.", Severity.WARNING))
+    co = cohort(plan, ctx, ~np.isnan(tte.time) | tte.negative, findings)
+    co_ok = co.included & ~tte.negative
+    masks = co.masks & co_ok
+    empty_groups(plan, co, findings)
+    index = np.argmax(masks, axis=0)[co_ok]
+    time, event = tte.time[co_ok], tte.event[co_ok].astype(float)
+    conf_type = plan.options.get("conf_type", "log")
+    present = np.unique(index)
+    curves: list[Any] = [None] * len(co.labels)
+    if len(time):
+        km = survival.kaplan_meier(time, event, index, conf_type=conf_type,  # type: ignore[arg-type]
+                                   conf_level=plan.level)
+        for c in km.curves:
+            curves[int(c.group)] = c  # type: ignore[call-overload]
+    if len(time) and event.sum() == 0:
+        findings.append(finding("TS703", plan, "no events: no median, log-rank test or hazard ratio",
+                                "Check the event dates, or wait for more follow-up."))
+    for lab, c in zip(co.labels, curves, strict=True):
+        if c is not None and c.events == 0 and event.sum() > 0 and plan.groups:
+            findings.append(finding("TS703", plan, f"no events in group {lab}",
+                                    "Its median is not reached and its hazard ratio is not "
+                                    "estimable.", Severity.WARNING))
+    logrank = cox = None
+    if len(present) >= 2 and event.sum() > 0:
+        if "logrank" in plan.tests:
+            logrank = survival.log_rank(time, event, index)
+        if "cox" in plan.tests:
+            dummies = np.column_stack([(index == g).astype(float) for g in present[1:]])
+            try:
+                ties: Any = plan.options.get("ties", "efron")
+                cox = survival.cox_ph(time, event, dummies, ties=ties,
+                                      names=tuple(co.labels[g] for g in present[1:]),
+                                      conf_level=plan.level)
+            except StatsInputError as err:
+                findings.append(finding("TS705", plan, f"Cox model: {err}",
+                                        "Report the hazard ratio as not estimable."))
+    facts = SurvivalFacts(co.labels, plan.endpoint.unit, tuple(curves), logrank, cox, time,
+                          event, index, plan.level, conf_type)
+    return AnalysisResult(plan, _summary(plan, facts), _table(plan, facts), findings,
+                          facts if len(time) else None)
+
+
+def _median(c: Any) -> dict[str, Any]:
+    if c is None:
+        return {"n": 0, "events": 0, "median": None, "median_ci": [None, None]}
+    return {"n": c.n, "events": c.events, "median": num(c.median),
+            "median_ci": [num(c.median_lower), num(c.median_upper)]}
+
+
+def _summary(plan: AnalysisPlan, f: SurvivalFacts) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "method": "kaplan_meier", "endpoint": plan.endpoint.name if plan.endpoint else None,
+        "by": plan.grouped_by, "unit": f.unit, "conf_type": f.conf_type, "level": f.level,
+        "groups": [{"label": lab, **_median(c)} for lab, c in zip(f.labels, f.curves, strict=True)],
+        "tests": {},
+    }
+    if f.logrank is not None:
+        out["tests"]["logrank"] = {"statistic": num(f.logrank.chisq), "df": float(f.logrank.df),
+                                   "p": num(f.logrank.p_value)}
+    if f.cox is not None:
+        out["tests"]["cox"] = {"hazard_ratios": [
+            {"group": name, "reference": f.labels[0], "estimate": num(hr), "ci": [num(lo), num(hi)],
+             "p": num(p)}
+            for name, hr, lo, hi, p in zip(f.cox.names, f.cox.hazard_ratio, f.cox.conf_low,
+                                           f.cox.conf_high, f.cox.p_value, strict=True)],
+            "ties": f.cox.ties}
+    return out
+
+
+def _table(plan: AnalysisPlan, f: SurvivalFacts) -> Table:
+    pct = int(round(f.level * 100))
+
+    def med(x: Any) -> str:
+        return "not reached" if x is None else fmt(x)
+
+    rows = tuple((lab, c.n if c else 0, c.events if c else 0, med(c.median) if c else "NA",
+                  f"{med(c.median_lower)} - {med(c.median_upper)}" if c else "NA")
+                 for lab, c in zip(f.labels, f.curves, strict=True))
+    notes = []
+    if f.logrank is not None:
+        notes.append(f"{TEST_LABELS['logrank']}: chi-square {fmt(f.logrank.chisq)} (df {f.logrank.df}), "
+                     f"p = {fmt(f.logrank.p_value)}")
+    if f.cox is not None:
+        for name, hr, lo, hi in zip(f.cox.names, f.cox.hazard_ratio, f.cox.conf_low, f.cox.conf_high,
+                                    strict=True):
+            notes.append(f"HR {name} vs {f.labels[0]} {fmt(hr)} [{fmt(lo)}; {fmt(hi)}]")
+    return Table(_title(plan), ("group", "n", "events", f"median ({f.unit})",
+                                f"{pct}% CI ({f.conf_type})"), rows, "; ".join(notes) or None)

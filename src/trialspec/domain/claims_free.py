@@ -1,0 +1,257 @@
+"""Reported claims checked against each other, with no patient data.
+
+The checks of :mod:`trialspec.claims.consistency` run on the printed values only, using what
+the protocol says about them (which groups an analysis has, which endpoint's responders are
+the union of which others' for PR + MR = ORR):
+
+- GRIM: each count (percent) against its group's printed size, or any group size up to the
+  stated number of patients (the reported total of an ungrouped ``counts`` analysis);
+- group sizes against the stated number of patients;
+- rows that must sum (an endpoint whose responders are the disjoint union of others');
+- a test statistic against its p-value (chi-square, df = groups - 1);
+- an estimate against its CI (odds and hazard ratios, pooled and study rows);
+- a pooled row against the study rows it pools, for reported tables tied to no analysis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from trialspec.claims.consistency import (
+    Finding,
+    estimate_ci,
+    grim,
+    group_sizes,
+    must_sum,
+    possible_denominators,
+    statistic_p,
+)
+from trialspec.claims.values import Bound, CountPercent, EstimateCI, Number, Percent
+from trialspec.domain.analyses_plan import LOG_MEASURES, NON_RESPONDERS, RESPONDERS, CompiledAnalyses
+from trialspec.domain.claims_judge import PairFinding, Record, parse
+
+
+def _whole(c: Any) -> int | None:
+    if isinstance(c, Number) and c.is_integer:
+        return int(c.value)
+    return c.count if isinstance(c, CountPercent) else None
+
+
+class FreeChecks:
+    """Runs every data-free check over the records; collects findings, marks the records."""
+
+    def __init__(self, records: Sequence[Record], compiled: CompiledAnalyses):
+        self.records, self.compiled = records, compiled
+        self.findings: list[PairFinding] = []
+        self.total = self._stated_total()
+
+    def run(self) -> list[PairFinding]:
+        by_analysis: dict[str, list[Record]] = {}
+        for r in self.records:
+            if r.analysis is not None and parse(r) is not None:
+                by_analysis.setdefault(r.analysis, []).append(r)
+        for aid, recs in by_analysis.items():
+            plan = self.compiled.plans.get(aid)
+            if plan is not None:
+                self.analysis(plan, recs)
+        self.untied([r for r in self.records if r.analysis is None and parse(r) is not None])
+        return self.findings
+
+    def _stated_total(self) -> int | None:
+        for r in self.records:
+            plan = self.compiled.plans.get(r.analysis or "")
+            if plan is not None and plan.method == "counts" and not plan.groups and r.rest in ((), ("n",)):
+                k = _whole(parse(r))
+                if k is not None:
+                    return k
+        return None
+
+    def add(self, f: Finding, primary: Record, others: Sequence[Record] = ()) -> None:
+        recs = (primary, *others)
+        if f.consistent:
+            for r in recs:
+                if r.status == "not checked" and r.code is None:
+                    r.status, r.message = "consistent", f.message
+            return
+        for r in recs:
+            r.inconsistent.append(f.message)
+            if r.status in ("reproduced", "consistent", "not checked"):
+                r.status = "inconsistent"
+        self.findings.append(PairFinding(f.code, f"{primary.label}: {f.message}", f.hint, primary,
+                                         tuple(others)))
+
+    # -- per analysis ---------------------------------------------------------------------
+    def analysis(self, plan: Any, recs: list[Record]) -> None:
+        """The checks of one analysis's claims, table by table: a group size printed in the
+        same table counts first, then one printed in another table of the same analysis."""
+        labels = [g.label for g in plan.groups]
+        tables: dict[str, list[Record]] = {}
+        for r in recs:
+            tables.setdefault(r.table, []).append(r)
+        sizes = {t: self.group_counts(rs, labels, ("n",)) for t, rs in tables.items()}
+        # a size missing from a table is read from another: the analysis's own table first
+        order = sorted(sizes, key=lambda t: not any(r.label.startswith(plan.id + ".") for r in tables[t]))
+        self.same_sizes([sizes[t] for t in order])
+        for table, trecs in tables.items():
+            if plan.method == "counts":
+                self.sizes(plan, self.group_counts(trecs, labels, ()))
+                for r in trecs:
+                    if len(r.rest) == 1 and r.rest[0] in labels and self.total and \
+                            isinstance(r.parsed, CountPercent | Percent):
+                        self.grim(r, self.total, {})
+                continue
+            self.sizes(plan, sizes[table])
+            printed_n = {g: k for g, (_r, k) in sizes[table].items()}
+            for other in order:
+                for g, (_r, k) in sizes[other].items():
+                    printed_n.setdefault(g, k)
+            if plan.method == "proportion":
+                self.proportion(plan, trecs, labels, printed_n)
+            if plan.method in ("proportion", "kaplan_meier"):
+                self.statistic_p(plan, trecs)
+            scale = "log"
+            if plan.method == "meta_analysis":
+                scale = "log" if plan.options.get("measure", "OR") in LOG_MEASURES else "linear"
+            for r in trecs:
+                if isinstance(r.parsed, EstimateCI) and r.rest[:1] in (("or",), ("hr",), ("pooled",)):
+                    self.add(estimate_ci(r.parsed, scale=scale, label=r.label), r)
+
+    def same_sizes(self, sizes: list[dict[str, tuple[Record, int]]]) -> None:
+        """One group printed with different sizes in two places of the report."""
+        first: dict[str, tuple[Record, int]] = {}
+        for by_group in sizes:
+            for g, (r, k) in by_group.items():
+                if g not in first:
+                    first[g] = (r, k)
+                elif first[g][1] != k:
+                    a = first[g][0]
+                    self.add(Finding("group-sizes", "TS722", False,
+                                     f"group {g} has {k} patients here but {first[g][1]} in {a.label}",
+                                     (r.label, a.label), "the text and the table describe different "
+                                     "groups; say which is right"), r, (a,))
+
+    @staticmethod
+    def group_counts(recs: list[Record], labels: list[str],
+                     prefix: tuple[str, ...]) -> dict[str, tuple[Record, int]]:
+        """Printed whole counts at ``prefix + (group,)``, by group."""
+        out = {}
+        for r in recs:
+            if len(r.rest) == len(prefix) + 1 and r.rest[:-1] == prefix and r.rest[-1] in labels:
+                k = _whole(r.parsed)
+                if k is not None:
+                    out[r.rest[-1]] = (r, k)
+        return out
+
+    def sizes(self, plan: Any, groups: dict[str, tuple[Record, int]]) -> None:
+        if self.total is None or len(groups) < 2 or plan.population is not None or not plan.exhaustive:
+            return
+        parts = {r.label: r.parsed if isinstance(r.parsed, Number) else str(k) for r, k in groups.values()}
+        f = group_sizes(parts, str(self.total), total_label="the stated number of patients")
+        recs = [r for r, _ in groups.values()]
+        self.add(f, recs[0], recs[1:])
+
+    def grim(self, r: Record, n: int, denominators: dict[str, int]) -> None:
+        self.add(grim(r.parsed, n, label=r.label, denominators=denominators), r)
+
+    def proportion(self, plan: Any, recs: list[Record], labels: list[str], printed_n: dict[str, int]) -> None:
+        endpoints = {n: e for n, e in self.compiled.endpoints.items() if e.binary}
+        cells: dict[tuple[str, str], Record] = {}
+        for r in recs:
+            if len(r.rest) != 2:
+                continue
+            a, b = r.rest
+            if a in labels and b in endpoints:
+                a, b = b, a
+            if a in endpoints and b in labels and isinstance(r.parsed, CountPercent | Percent | Number):
+                cells[(a, b)] = r
+        total = self.total or (sum(printed_n.values()) if len(printed_n) == len(labels) else None)
+        for (_e, g), r in cells.items():
+            if not isinstance(r.parsed, CountPercent | Percent):
+                continue
+            n = printed_n.get(g) or (r.parsed.denominator if isinstance(r.parsed, CountPercent) else None)
+            others = {o: k for o, k in printed_n.items() if o != g}
+            if total:
+                others["all patients"] = total
+            if n:
+                self.grim(r, n, others)
+            elif total:
+                self.grim_any(r, total)
+        self.row_sums(endpoints, cells, labels)
+        self.columns(recs, labels)
+
+    def grim_any(self, r: Record, total: int) -> None:
+        """A percentage with no printed group size: possible for some group of the study?"""
+        possible = possible_denominators(r.parsed, total)
+        if possible:
+            self.add(Finding("grim", "TS720", True, f"{r.parsed.text} is possible for n in "
+                             f"{', '.join(map(str, possible))}", (r.label,)), r)
+        else:
+            self.add(Finding("grim", "TS720", False,
+                             f"{r.parsed.text} is impossible for any group of up to {total} patients",
+                             (r.label,), "the percentage, or the count behind it, is misprinted"), r)
+
+    def row_sums(self, endpoints: dict[str, Any], cells: dict[tuple[str, str], Record],
+                 labels: list[str]) -> None:
+        sets = {n: set(e.responders) for n, e in endpoints.items() if e.kind == "response"}
+        for total_ep, whole in sets.items():
+            parts = [n for n, s in sets.items() if n != total_ep and s and s < whole]
+            if len(parts) < 2 or set().union(*(sets[p] for p in parts)) != whole or \
+                    sum(len(sets[p]) for p in parts) != len(whole):
+                continue
+            for g in labels:
+                if (total_ep, g) in cells and all((p, g) in cells for p in parts):
+                    recs = [cells[(p, g)] for p in parts]
+                    if not all(_whole(r.parsed) is not None for r in recs + [cells[(total_ep, g)]]):
+                        continue
+                    total = cells[(total_ep, g)]
+                    f = must_sum({r.label: r.parsed for r in recs}, total.parsed, total_label=total.label)
+                    self.add(f, total, recs)
+
+    def columns(self, recs: list[Record], labels: list[str]) -> None:
+        """Column percentages (responders.<group>): each of the column's printed total."""
+        for col in (RESPONDERS, NON_RESPONDERS):
+            cells = [r for r in recs if len(r.rest) == 2 and r.rest[0] == col and r.rest[1] in labels]
+            counts = [_whole(r.parsed) for r in cells]
+            if len(cells) < 2 or any(k is None for k in counts):
+                continue
+            n = sum(k for k in counts if k is not None)
+            for r in cells:
+                if isinstance(r.parsed, CountPercent) and n:
+                    self.grim(r, n, {})
+
+    def statistic_p(self, plan: Any, recs: list[Record]) -> None:
+        stat = next((r for r in recs if r.rest == ("statistic",)), None)
+        p = next((r for r in recs if r.rest == ("p",)), None)
+        if stat is None or p is None or not isinstance(stat.parsed, Number) or \
+                not isinstance(p.parsed, Number | Bound) or len(plan.groups) < 2:
+            return
+        self.add(statistic_p(stat.parsed, p.parsed, test="chi2", df=len(plan.groups) - 1,
+                             labels=(stat.label, p.label)), p, (stat,))
+
+    # -- tables tied to no analysis -------------------------------------------------------
+    def untied(self, recs: list[Record]) -> None:
+        from trialspec.claims.meta import pooled
+        from trialspec.claims.pooling import ModelRule
+
+        for r in recs:
+            if isinstance(r.parsed, EstimateCI) and r.claim.path[-1:] != ("ci",):
+                self.add(estimate_ci(r.parsed, label=r.label), r)
+        parents: dict[tuple[str, ...], dict[str, list[Record]]] = {}
+        for r in recs:
+            full = (r.table, *r.claim.path)
+            if len(full) >= 3 and full[-2] in ("studies", "weights"):
+                parents.setdefault(full[:-2], {}).setdefault(full[-2], []).append(r)
+            elif full[-1] == "pooled":
+                parents.setdefault(full[:-1], {}).setdefault("pooled", []).append(r)
+        for _parent, parts in parents.items():
+            studies, pool = parts.get("studies", []), parts.get("pooled", [])
+            if len(studies) < 2 or len(pool) != 1 or \
+                    not all(isinstance(s.parsed, EstimateCI) for s in studies):
+                continue
+            by_study = {w.claim.path[-1]: w for w in parts.get("weights", [])}
+            weights = [by_study[s.claim.path[-1]] for s in studies if s.claim.path[-1] in by_study]
+            use_w = len(weights) == len(studies) and all(isinstance(w.parsed, Percent) for w in weights)
+            check = pooled([s.parsed for s in studies], pool[0].parsed,
+                           [w.parsed for w in weights] if use_w else (), rule=ModelRule())
+            self.add(check.finding, pool[0], [*studies, *(weights if use_w else [])])

@@ -37,10 +37,9 @@ class Study:
         """One row per subject: each criterion's outcome and the subject's status."""
         import pandas as pd
 
-        section = self._section("eligibility")
-        rows = [{"subject": s["id"], **s["outcomes"], "status": s["status"]}
-                for s in section.summary["subjects"]]
-        return pd.DataFrame(rows).set_index("subject")
+        subjects = self._section("eligibility").summary["subjects"]
+        frame = pd.DataFrame({"subject": subjects["id"], **subjects["outcomes"], "status": subjects["status"]})
+        return frame.set_index("subject")
 
     @property
     def attrition(self) -> Any:

@@ -72,6 +72,7 @@ SECTION_RUNNERS = (
     ("trialspec.domain.treatment", "run_dosing"),
     ("trialspec.domain.response", "run_response"),
     ("trialspec.domain.analyses", "run_analyses"),
+    ("trialspec.domain.claims_section", "run_claims"),
 )
 
 
@@ -99,6 +100,7 @@ def check(path: str | Path, data_dir: str | Path | None = None, backend_name: st
             section = runner(model, bound.frames, backend) if runner else None
             if section is not None:
                 sections.append(section)
+                _add_derived(model, section, bound, backend)
     return CheckResult(_manifest(path, bound.datasets), sorted_unique(diags), sections, sources)
 
 
@@ -150,7 +152,7 @@ def explain_subject(path: str | Path, data_dir: str | Path,
     """Run the check, then every section's tables for one subject (None: no such subject)."""
     result = check(path, data_dir)
     elig = result.section("eligibility")
-    if elig is None or subject not in {s["id"] for s in elig.summary["subjects"]}:
+    if elig is None or subject not in elig.summary["subjects"]["id"]:
         return result, None
     tables: list[Any] = []
     for section in result.sections:
@@ -174,6 +176,14 @@ def _columns(node: Any, ir: Any) -> list[Any]:
             stack.extend(getattr(n, "operands", ()))
             stack.extend(getattr(n, "args", ()))
     return list(out.values())
+
+
+def _add_derived(model: Any, section: Section, bound: Any, backend: Any) -> None:
+    """Make what a section derived readable by later sections, as the declared dataset."""
+    for dataset, columns in section.derived.items():
+        declared = model.datasets.get(dataset)
+        if declared is not None and getattr(declared, "derived", False):
+            backend.add_derived(bound.frames, dataset, columns, bound.key)
 
 
 def _optional(module: str, name: str) -> Any:

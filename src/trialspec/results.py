@@ -45,6 +45,9 @@ class Section:
     findings: list[Diagnostic] = field(default_factory=list)
     cases: list[Case] = field(default_factory=list)
     explain: Callable[[str], list[Table]] | None = None
+    # values this section derived per subject, for later sections to read as a dataset the
+    # protocol declares `derived: true`: {dataset: {column: values}}, with the key column
+    derived: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
 
 
 @dataclass

@@ -60,3 +60,14 @@ def test_direct_self_reference(tmp_path: Path) -> None:
     base = BASE.replace(anchor, anchor + "  me: me + 1\n")
     _checked, errors = compile_case(tmp_path, "me > 1", base)
     assert [e.code for e in errors] == ["TS305"]
+
+
+def test_a_percentage_multiplies_as_a_fraction(tmp_path: Path) -> None:
+    from trialspec.lang import ir
+
+    checked, errors = compile_case(tmp_path, "serum_m_protein >= 25% * 2 g/dL")
+    assert errors == [] and checked is not None
+    node = checked.criteria[0].node
+    assert isinstance(node, ir.Cmp) and isinstance(node.right, ir.Arith)
+    assert node.right.left == ir.Const(0.25, node.right.left.type)
+    assert node.right.type.unit == "g/dL"

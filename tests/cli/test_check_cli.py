@@ -26,11 +26,11 @@ def test_check_json_report_matches_the_example_design(tmp_path: Path) -> None:
     main(["check", str(SEED), "--data", str(DATA), "--format", "json", "--output", str(out)])
     doc = json.loads(out.read_text("utf-8"))
     elig = doc["sections"]["eligibility"]["summary"]
-    assert {s["id"]: s["status"] for s in elig["subjects"]} == _expected()
+    assert dict(zip(elig["subjects"]["id"], elig["subjects"]["status"], strict=True)) == _expected()
     assert elig["counts"] == {"eligible": 17, "ineligible": 3, "indeterminate": 1}
     assert [a["remaining"] for a in elig["attrition"]][:4] == [20, 19, 19, 17]
-    p18 = next(s for s in elig["subjects"] if s["id"] == "P18")
-    assert p18["missing"] == ["I4: labs.platelets missing"]
+    assert elig["subjects"]["missing"] == {"P18": ["I4: labs.platelets missing"]}
+    assert elig["subjects"]["outcomes"]["I4"][elig["subjects"]["id"].index("P18")] == "unknown"
     manifest = doc["manifest"]
     assert manifest["protocol"]["sha256"] == hashlib.sha256(SEED.read_bytes()).hexdigest()
     assert {d["name"]: d["rows"] for d in manifest["datasets"]}["subjects"] == 21

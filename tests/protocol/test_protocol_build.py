@@ -246,7 +246,6 @@ def test_sources_stay_inside_the_data_directory(source: str) -> None:
     ("{type: category, unit: g}", "unit", 27),
     ("{type: percent, unit: '%'}", "unit", 26),
     ("{type: string, analyte: bilirubin}", "analyte", 25),
-    ("{type: number, unit: g, unit_column: u}", "unit_column", 34),
     ("{type: number, test: BILI}", "test", 25),
 ])
 def test_column_keys_that_do_not_apply(column: str, key: str, col: int) -> None:
@@ -304,3 +303,12 @@ def test_seed_protocol_loads_cleanly() -> None:
         pytest.skip("protocols/seed-rd-rrmm.yaml is not written yet")
     protocol, diags = load_protocol(seed)
     assert diags == [] and protocol is not None
+
+
+def test_a_unit_with_a_unit_column_is_the_unit_rows_are_converted_to() -> None:
+    text = HEAD + ("datasets:\n  s:\n    source: s.csv\n    key: id\n    columns:\n      id: {type: string}\n"
+                   "      crea: {type: number, unit: mg/dL, unit_column: crea_unit, analyte: creatinine}\n")
+    protocol, diags = load_protocol_text(text)
+    assert diags == [] and protocol is not None
+    col = protocol.datasets["s"].columns["crea"]
+    assert (col.unit, col.unit_column) == ("mg/dL", "crea_unit")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -12,6 +13,12 @@ from trialspec.check.typecheck import Checker
 from trialspec.diagnostics import Diagnostic
 from trialspec.lang import ast, ir
 from trialspec.lang.parser import parse_expr
+
+# Static checks that the check sections offer, run by lint: (module, function(protocol)).
+SECTION_LINTS = (
+    ("trialspec.domain.response", "lint_response"),
+    ("trialspec.domain.analyses_plan", "lint_analyses"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +68,8 @@ def check_protocol(protocol: Any) -> tuple[CheckedProtocol | None, list[Diagnost
             node = checker.condition(tree, f"criterion {cid}")
             if node is not None:
                 criteria.append(CompiledCriterion(cid, kind, crit.text, tree, node, crit))
+    for module, name in SECTION_LINTS:  # the sections' own static checks (no data, no pandas)
+        diags.extend(getattr(importlib.import_module(module), name)(protocol))
     if any(d.severity.value == "error" for d in diags):
         return None, diags
     return CheckedProtocol(protocol, tuple(criteria), MappingProxyType(definitions)), diags

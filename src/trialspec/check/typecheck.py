@@ -142,19 +142,18 @@ class Checker:
                 hint = sc.suggest(col, sc.datasets[ds].columns)
                 return self._error("TS301", f"dataset '{ds}' has no column '{col}'", e.span,
                                    f"Did you mean '{ds}.{hint}'?" if hint else "Declare the column.")
-            return ir.Col(ds, col, ref.type, e.span), ref.type
+            return self._col(ref, e.span)
         if len(e.parts) > 2:
             return self._error("TS301", f"'{e.dotted}' is not a name", e.span, "Write `dataset.column`.")
         name = e.parts[0]
         if row is not None and (ref := sc.column(row, name)) is not None:
-            return ir.Col(row, name, ref.type, e.span), ref.type
+            return self._col(ref, e.span)
         if name in sc.definitions:
             node, t = self.definition(name)
             return node, t
         refs = sc.subject_columns.get(name, [])
         if len(refs) == 1:
-            r = refs[0]
-            return ir.Col(r.dataset, r.column, r.type, e.span), r.type
+            return self._col(refs[0], e.span)
         if len(refs) > 1:
             where = ", ".join(f"{r.dataset}.{name}" for r in refs)
             return self._error("TS313", f"'{name}' is a column of several datasets ({where})", e.span,
@@ -162,6 +161,17 @@ class Checker:
         if name in sc.datasets:
             return ir.Const(name, Type(Kind.DATASET), e.span), Type(Kind.DATASET)
         return _Level(name, e.span), Type(Kind.CATEGORY)
+
+    def _col(self, ref: Any, span: Span) -> Typed:
+        """A column reference; a number whose unit varies per row needs a unit to compare in."""
+        col = self.scope.datasets[ref.dataset].columns[ref.column]
+        if col.unit_column and not col.unit and ref.type.kind is Kind.NUMBER:
+            return self._error(
+                "TS309", f"{ref.dataset}.{ref.column} carries its unit per row (in "
+                f"'{col.unit_column}') but declares no `unit:` to compare it in", span,
+                f"Declare the unit its values are converted to, e.g. "
+                f"`{ref.column}: {{type: number, unit: mg/dL, unit_column: {col.unit_column}}}`.")
+        return ir.Col(ref.dataset, ref.column, ref.type, span), ref.type
 
     def _level_alone(self, lvl: _Level, row: str | None) -> Typed:
         hint = Scope.suggest(lvl.name, self.scope.all_names(row))
@@ -232,6 +242,8 @@ class Checker:
                 return None, ANY
             t = self._grain(Type(Kind.NUMBER, ta.unit or tb.unit), [a, b])
             return ir.Arith(e.op, a, b, t, e.span), t
+        a, ta = self._fraction(a, ta)
+        b, tb = self._fraction(b, tb)
         if e.op == "/" and ta.unit and tb.unit and self._same_dimension(ta, tb):
             # a ratio of like quantities: bring both to one unit, the result has none
             b = self._convert(b, tb, ta.unit, ta.analyte or tb.analyte, e.span, e.right.span)
@@ -239,6 +251,16 @@ class Checker:
             return (ir.Arith("/", a, b, t, e.span), t) if b is not None else (None, ANY)
         t = self._grain(Type(Kind.NUMBER, self._product_unit(e.op, ta.unit, tb.unit)), [a, b])
         return ir.Arith(e.op, a, b, t, e.span), t
+
+    @staticmethod
+    def _fraction(node: Any, t: Type) -> Typed:
+        """A percentage as a plain fraction, for multiplying and dividing (25% -> 0.25)."""
+        if t.unit != "%":
+            return node, t
+        plain = replace(t, unit=None)
+        if isinstance(node, ir.Const):
+            return ir.Const(float(node.value) / 100.0, plain, node.span), plain
+        return ir.Arith("*", node, ir.Const(0.01, Type(Kind.NUMBER)), plain, node.span), plain
 
     @staticmethod
     def _same_dimension(ta: Type, tb: Type) -> bool:

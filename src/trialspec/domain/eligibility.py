@@ -80,6 +80,7 @@ def screen(subjects: np.ndarray, ids: Sequence[str], kinds: Sequence[str], texts
 # -- as a report section --------------------------------------------------------------------
 
 OUTCOME_WORDS = {PASS: "pass", FAIL: "fail", UNKNOWN: "unknown"}
+WORDS = np.array(["fail", "pass", "unknown"], dtype=object)  # indexed by outcome % 3
 SHOW_SUBJECTS = 20
 
 
@@ -112,10 +113,14 @@ def eligibility_section(result: EligibilityResult, missing: dict[str, list[str]]
         "criteria": [{"id": s.id, "kind": s.kind, "text": s.text, "pass": s.passed, "fail": s.failed,
                       "unknown": s.unknown, "remaining": s.remaining, "gain": s.gain}
                      for s in result.summary],
-        "subjects": [{"id": str(sid), "status": str(st),
-                      "outcomes": {c: OUTCOME_WORDS[int(o)] for c, o in zip(result.criteria, row, strict=True)},
-                      **({"missing": missing[str(sid)]} if str(sid) in missing else {})}
-                     for sid, st, row in zip(result.subjects, result.status, result.outcomes, strict=True)],
+        # columnar, one list per field: built from arrays, never a dict per subject
+        "subjects": {
+            "id": [str(x) for x in result.subjects.tolist()],
+            "status": result.status.tolist(),
+            "outcomes": {c: WORDS[result.outcomes[:, j] % 3].tolist()
+                         for j, c in enumerate(result.criteria)},
+            "missing": {sid: missing[sid] for sid in sorted(missing)},
+        },
     }
     tables = [
         Table("Attrition (protocol order)", ("step", "criterion", "remaining", "fail", "gain"),
@@ -126,3 +131,18 @@ def eligibility_section(result: EligibilityResult, missing: dict[str, list[str]]
               tuple(not_eligible)),
     ]
     return Section("eligibility", "Eligibility", summary, tables, [], cases, explain)
+
+
+def subject_records(subjects: dict[str, Any]) -> list[dict[str, Any]]:
+    """The columnar ``subjects`` of an eligibility summary as one record per subject
+    (id, status, outcomes by criterion, and the missing data of indeterminate subjects)."""
+    outcomes = subjects["outcomes"]
+    missing = subjects.get("missing", {})
+    records = []
+    for i, sid in enumerate(subjects["id"]):
+        record = {"id": sid, "status": subjects["status"][i],
+                  "outcomes": {c: column[i] for c, column in outcomes.items()}}
+        if sid in missing:
+            record["missing"] = missing[sid]
+        records.append(record)
+    return records

@@ -59,7 +59,8 @@ def clause_rows(root: ir.Node, value_of: Callable[[Any], Any], origin: Callable[
             stack.append((node.operand, depth + 1))
         elif isinstance(node, ir.Cmp):
             left, right = value_of(node.left), value_of(node.right)
-            values = f"{_show(left)}{_unit(node.left, left)} {node.op} {_show(right)}{_unit(node.right, right)}"
+            values = (f"{_show(left)}{_unit(node.left, left)} {node.op} "
+                      f"{_show(right)}{_unit(node.right, right)}")
             rows.append((pad + _text(node, sources), values, _verdict(value_of(node))))
             stack.extend((x, depth + 1) for x in (node.right, node.left) if not isinstance(x, ir.Const))
         elif isinstance(node, ir.InSet | ir.IsNull):
@@ -90,6 +91,7 @@ def explain_criteria(criteria: Sequence[Any], outcomes: Sequence[str], value_of:
         verdict = {"pass": "passes", "fail": "fails", "unknown": "is unknown"}[outcome]
         rows = clause_rows(crit.node, value_of, origin, sources)
         meaning = " (met means excluded)" if crit.kind == "exclusion" else ""
-        tables.append(Table(f"{crit.id} {verdict}: {crit.text}{meaning}", ("clause", "values", "result / source"),
+        tables.append(Table(f"{crit.id} {verdict}: {crit.text}{meaning}",
+                            ("clause", "values", "result / source"),
                             tuple(rows)))
     return tables

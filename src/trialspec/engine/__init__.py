@@ -45,11 +45,25 @@ class Backend(Protocol):
     def evaluate_with_trace(self, node: Node, frames: Any, trace: Any = None) -> tuple[Any, Any]:
         """The value and a trace holding every sub-node's value, for ``explain``."""
 
+    def dosing(self, plan_tables: Mapping[str, Any], frames: Any) -> dict[str, Any]:
+        """Cycles, deviations and dose intensity of a dosing plan given as plain data
+        (``trialspec.domain.treatment.plan_tables``), as tables (docs/dosing.md)."""
+
+    def series_table(self, frames: Any, dataset: str, time: Node, baseline: Node | None,
+                     nodes: Mapping[str, Node]) -> dict[str, Any] | None:
+        """Each node's value per row of a row dataset, rows in (subject, ``time``) order, with
+        each row's subject, source row and baseline phase, as plain arrays (None: no such
+        bound dataset). Time series in the nodes are ordered by ``time``; ``baseline`` marks
+        the rows that may be baseline (the last true one per subject is)."""
+
     def bind(self, protocol: Any, data_dir: Any) -> Any:
         """Read, check and bind a protocol's datasets from a folder: frames and findings."""
 
     def bind_frames(self, protocol: Any, tables: Mapping[str, Any]) -> Any:
         """Bind in-memory tables given by dataset name (the Python API)."""
+
+    def add_derived(self, frames: Any, dataset: str, columns: Mapping[str, Any], key: str) -> None:
+        """Add per-subject values a check section derived, as a subject-grain dataset."""
 
     def to_python(self, value: Any, i: int) -> Any:
         """Element ``i`` of an evaluated value as a plain Python value."""

@@ -175,10 +175,24 @@ class _Builder:
         source = _text(node, "source")
         if source is not None:
             self.check_path(source, _node(node, "source"))
+        derived = _scalar(node, "derived") is True
+        if derived:
+            self.check_derived(name, key, node)
         return Dataset(
             name=name, span=key.span, source=source, key=_text(node, "key"), columns=columns,
             long=long, pick=self.pick(node, long), format=self.file_format(node, source),
-            subject=_text(node, "subject"), description=_text(node, "description"))
+            subject=_text(node, "subject"), description=_text(node, "description"),
+            derived=derived)
+
+    def check_derived(self, name: str, key: ScalarNode, node: MapNode) -> None:
+        """A derived dataset is filled by trialspec: no file, and one row per subject."""
+        for other in ("source", "format", "long", "pick"):
+            if (bad := _key(node, other)) is not None:
+                self.error(f"`{other}` does not apply to the derived dataset `{name}`", bad.span,
+                           f"Remove `{other}`: trialspec fills a derived dataset itself.")
+        if _key(node, "key") is None:
+            self.error(f"the derived dataset `{name}` needs `key:`", key.span,
+                       "Add `key:` with the subject key column, e.g. `key: subject_id`.")
 
     def check_path(self, source: str, node: ScalarNode) -> None:
         parts = re.split(r"[\\/]", source)
@@ -214,10 +228,6 @@ class _Builder:
                 self.error(f"`{name}` {why}; `{key_text(key)}` is a {kind} column"
                            + ("" if name != "test" else " of a wide table"), bad.span,
                            f"Remove `{name}`, or change the column's `type`.")
-        if _key(node, "unit") is not None and (both := _key(node, "unit_column")) is not None:
-            self.error("a column has either a fixed `unit` or a `unit_column`, not both",
-                       both.span, "Keep `unit` if every row has the same unit, else "
-                       "`unit_column`.")
         levels = _node(node, "levels")
         return Column(
             name=key_text(key), span=key.span, type=cast(Any, kind),
@@ -362,10 +372,13 @@ class _Builder:
             return _proxy((key_text(k), _expr(v)) for k, v in _items(group))
 
         confirmation = _node(node, "confirmation")
+        responders = _proxy((key_text(k), tuple(str(i.value) for i in v.items))
+                            for k, v in _items(_node(node, "responders")))
         return Response(
             criteria=_text(node, "criteria"), assessments=_text(node, "assessments"),
             parameters=exprs("parameters"), categories=exprs("categories"),
-            confirmation=_freeze(confirmation) if confirmation else _proxy([]), span=key.span)
+            confirmation=_freeze(confirmation) if confirmation else _proxy([]), span=key.span,
+            definitions=self.named(node, "definitions", self.definition), responders=responders)
 
     def endpoint(self, key: ScalarNode, node: MapNode) -> Endpoint:
         spec = _proxy((key_text(k), _freeze(v)) for k, v in node.items if key_text(k) != "kind")

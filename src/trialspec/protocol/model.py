@@ -13,7 +13,8 @@ tuples, and :class:`Expr` leaves (an empty YAML value is None).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal, TypeAlias
 
 from trialspec.source import ScalarMap, SourceFile, Span
@@ -100,6 +101,7 @@ class Dataset:
     format: FileFormat | None
     subject: str | None
     description: str | None = None
+    derived: bool = False  # filled by trialspec (e.g. `response`), not read from a file
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +190,11 @@ class Response:
     categories: Mapping[str, Expr]
     confirmation: Mapping[str, Value]
     span: Span
+    # named expressions over the assessments; one named like a category records how a paper
+    # or SAP defines it (lint compares it with the library's rule)
+    definitions: Mapping[str, Definition] = field(default_factory=lambda: MappingProxyType({}))
+    # rates to report: name -> the categories counted as responders
+    responders: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)

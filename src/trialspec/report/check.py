@@ -43,7 +43,8 @@ def console(result: CheckResult) -> RenderableType:
     for section in result.sections:
         parts.append(Text(f"\n{section.title}\n", style="bold underline"))
         parts.extend(rich_table(t) for t in section.tables)
-    parts.append(Text("\n" + summary_line(result) + "\n", style="bold red" if failed(result) else "bold green"))
+    style = "bold red" if failed(result) else "bold green"
+    parts.append(Text("\n" + summary_line(result) + "\n", style=style))
     return Group(*parts)
 
 

@@ -51,6 +51,18 @@ class PandasBackend:
                             trace: Any = None) -> tuple[Value, Trace]:
         return evaluate_with_trace(node, frames, trace)
 
+    def dosing(self, plan_tables: Mapping[str, Any], frames: Any) -> dict[str, pd.DataFrame]:
+        from trialspec.engine.pandas.dosing import dosing
+
+        return dosing(dict(plan_tables), frames)
+
+    def series_table(self, frames: Any, dataset: str, time: Node, baseline: Node | None,
+                     nodes: Mapping[str, Node]) -> dict[str, Any] | None:
+        """A row dataset's values in (subject, time) order: engine/pandas/series.py."""
+        from trialspec.engine.pandas.series import series_table
+
+        return series_table(frames, dataset, time, baseline, nodes)
+
     # -- data binding and inspection, for the pipeline ---------------------------------------
     def bind(self, protocol: Any, data_dir: Any) -> Any:
         """Read, check and bind a protocol's datasets from a data directory."""
@@ -65,6 +77,21 @@ class PandasBackend:
         from trialspec.engine.pandas.bind import bind_frames
 
         return bind_frames(protocol, tables)
+
+    def add_derived(self, frames: SubjectFrames, dataset: str, columns: Mapping[str, Any],
+                    key: str) -> None:
+        """Add per-subject values derived by a check section, aligned by the key column."""
+        import numpy as np
+
+        pos = pd.Index(columns[key]).get_indexer(frames.subjects)
+        found = pos >= 0
+        aligned = {}
+        for name, values in columns.items():
+            if name == key:
+                continue
+            arr = np.asarray(list(values) or [None], dtype=object)
+            aligned[name] = np.where(found, arr[np.where(found, pos, 0)], np.array(None, dtype=object))
+        frames.add_columns(dataset, aligned)
 
     def to_python(self, value: Value, i: int) -> Any:
         return to_python(value, i)

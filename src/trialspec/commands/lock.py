@@ -1,0 +1,47 @@
+"""trialspec lock PROTOCOL --data DIR: record key results with hashes of protocol, data and engine."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from trialspec.commands import EXIT_FINDINGS, EXIT_OK, data_dir, files_exist, show
+
+NAME = "lock"
+HELP = "record key results and the hashes of protocol, data and engine in PROTOCOL.lock.json"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("protocol", metavar="PROTOCOL")
+    p.add_argument("--data", metavar="DIR", required=True, help="the folder holding the datasets")
+
+
+def run(args: argparse.Namespace) -> int:
+    files_exist([args.protocol])
+    data_dir(args.data)
+    from pathlib import Path
+
+    from trialspec.diagnostics import Severity
+    from trialspec.report.output import write_atomic
+    from trialspec.repro.canonical import dump
+    from trialspec.repro.jobs import lock_job
+    from trialspec.repro.lock import lock_path
+    from trialspec.repro.verify import leaves
+
+    result, doc = lock_job(args.protocol, args.data)
+    if doc is None:  # nothing computed: show why, write nothing
+        from trialspec.report.check import console
+
+        show(console(result), args)
+        print(f"trialspec: nothing locked: {args.protocol} could not be checked", file=sys.stderr)
+        return EXIT_FINDINGS
+    target = lock_path(args.protocol)
+    write_atomic(Path(target), dump(doc)[0])
+    values = leaves(doc["results"]) + leaves(doc["findings"])
+    print(f"wrote {target}: {len(doc['results'])} sections, {values} values, "
+          f"results sha256 {doc['results_sha256'][:12]}")
+    errors = sum(d.severity is Severity.ERROR for d in result.all_findings)
+    if errors:  # findings are results too, and are locked; say so, so nobody is surprised
+        print(f"note: the check has {errors} error finding{'s' * (errors != 1)}, locked with the results; "
+              f"`trialspec check {args.protocol} --data {args.data}` shows them")
+    return EXIT_OK

@@ -1,7 +1,8 @@
 """AST -> canonical text. ``parse(to_text(e)) == e`` for every AST the parser builds.
 
 Canonical means: one space around binary operators, `==`/`!=`/`<=`/`>=` spellings,
-double-quoted strings, `50%` and `3 x ULN` forms, and only the parentheses precedence needs.
+double-quoted strings, `50%` and `3 x ULN` forms, and only the parentheses precedence needs,
+except that an `and` inside an `or` is always parenthesised.
 Deep trees are printed without recursion.
 """
 
@@ -86,9 +87,11 @@ def _parts(e: ast.Expr) -> list[tuple[ast.Expr, int] | str]:
             for i, x in enumerate(xs):
                 if i:
                     out.append(f" {op} ")
-                # the same operator nested is printed flat: the parser flattens it anyway
+                # the same operator nested is printed flat: the parser flattens it anyway;
+                # `and` inside `or` keeps its parentheses, which readers of a rule expect
                 same = isinstance(x, ast.Logical) and x.op == op
-                out.append((x, level(x) if same else inner))
+                grouped = op == "or" and isinstance(x, ast.Logical)
+                out.append((x, level(x) if same else ATOM if grouped else inner))
             return out
         case ast.Arith(op=op, left=a, right=b):
             lvl = ARITH_LEVEL[op]

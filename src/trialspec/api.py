@@ -38,7 +38,8 @@ class Study:
         import pandas as pd
 
         subjects = self._section("eligibility").summary["subjects"]
-        frame = pd.DataFrame({"subject": subjects["id"], **subjects["outcomes"], "status": subjects["status"]})
+        frame = pd.DataFrame({"subject": subjects["id"], **subjects["outcomes"],
+                              "status": subjects["status"]})
         return frame.set_index("subject")
 
     @property

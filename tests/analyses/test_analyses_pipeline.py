@@ -47,18 +47,20 @@ def test_check_with_the_derived_response_reports_both_sections(runners: None) ->
     assert "TS714" in sarif.render_check(result)
 
 
-def test_check_on_the_data_directory_alone_still_checks_claims_against_each_other(runners: None) -> None:
-    """Until a section fills `response`, the analyses that read it do not run (TS706), their
-    claims are not checked against data, and the data-free checks still run."""
+def test_check_on_the_data_directory_alone_derives_response_and_judges_every_claim(runners: None) -> None:
+    """End to end: the response section derives best response from the assessments, the
+    analyses read it as the derived dataset, and every claim is judged."""
     result = check_seed(data_dir=DATA)
     analyses, claims = result.section("analyses"), result.section("claims")
     assert analyses is not None and claims is not None
-    if analyses.summary["analyses"]["T4"]["ran"]:
-        pytest.skip("the response section now fills the derived dataset")
-    assert {d.code for d in analyses.findings} == {"TS706"}
+    assert analyses.summary["analyses"]["T4"]["ran"]
+    assert "TS706" not in {d.code for d in analyses.findings}
+    assert claims.summary["counts"] == {"reproduced": 75, "consistent": 0, "not reproduced": 31,
+                                        "inconsistent": 15, "not checked": 0}
     verdicts = {r["claim"]: r["status"] for r in claims.summary["results"]}
-    assert verdicts["T4.n.relapsed"] == "consistent"  # 16 + 5 = the 21 patients stated
-    assert verdicts["T4.orr.relapsed"] == "consistent"  # 12 of 16 can be 75%
-    assert verdicts["T3.median_age.responders"] == "not checked"
-    assert verdicts["T5.pr.unexposed"] == "inconsistent"  # GRIM needs no data
-    assert verdicts["S2.1.sex.male"] == "not reproduced"  # counts need no response
+    protocol, _ = load_protocol(SEED)
+    supplied = check_seed(tables=seed_tables(protocol)).section("claims")
+    assert supplied is not None  # best response given from the generator's intended table
+    assert verdicts == {r["claim"]: r["status"] for r in supplied.summary["results"]}
+    assert verdicts["T5.pr.unexposed"] == "not reproduced"  # "3 (50.05%)" of 6: 3/6 is 50.0%
+    assert verdicts["S2.1.sex.male"] == "not reproduced"  # the text's 13-patient cohort

@@ -124,4 +124,5 @@ def outcomes(result: CheckResult) -> dict[str, dict[str, Any]]:
     assert section is not None, [f"{d.code} {d.message}" for d in result.all_findings]
     from trialspec.domain.eligibility import subject_records
 
-    return {s["id"]: {"status": s["status"], **s["outcomes"]} for s in subject_records(section.summary["subjects"])}
+    records = subject_records(section.summary["subjects"])
+    return {s["id"]: {"status": s["status"], **s["outcomes"]} for s in records}

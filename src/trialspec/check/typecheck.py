@@ -35,8 +35,11 @@ Typed = tuple[Any, Type]  # (ir node | _Level | None, type)
 class Checker:
     """Checks expressions of one protocol; collects diagnostics in ``self.diagnostics``."""
 
-    def __init__(self, scope: Scope):
+    def __init__(self, scope: Scope, definitions_row: str | None = None):
+        """``definitions_row``: read definitions per row of that dataset (per assessment,
+        for response criteria) instead of per subject."""
         self.scope = scope
+        self.definitions_row = definitions_row
         self.diagnostics: list[Diagnostic] = []
         self._definitions: dict[str, Typed] = {}
         self._visiting: list[str] = []
@@ -82,7 +85,7 @@ class Checker:
         self._visiting.append(name)
         tree, diags = parse_expr(d.expr.text, d.expr.smap)
         self.diagnostics.extend(diags)
-        result: Typed = (None, ANY) if tree is None else self.check(tree, None)
+        result: Typed = (None, ANY) if tree is None else self.check(tree, self.definitions_row)
         self._visiting.pop()
         self._definitions[name] = result
         return result

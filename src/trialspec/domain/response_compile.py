@@ -184,25 +184,8 @@ class _RowChecker(Checker):
     """A checker whose definitions are read per assessment (row of ``row``), not per subject."""
 
     def __init__(self, scope: Scope, row: str):
-        super().__init__(scope)
+        super().__init__(scope, definitions_row=row)
         self.row = row
-
-    def definition(self, name: str) -> Typed:
-        if name in self._definitions:
-            return self._definitions[name]
-        d = self.scope.definitions[name]
-        if name in self._visiting:
-            cycle = " -> ".join([*self._visiting[self._visiting.index(name):], name])
-            self._error("TS305", f"definition '{name}' refers to itself ({cycle})", d.span,
-                        "Break the cycle: a definition cannot use its own value.")
-            return None, ANY
-        self._visiting.append(name)
-        tree, diags = parse_expr(d.expr.text, d.expr.smap)
-        self.diagnostics.extend(diags)
-        result: Typed = (None, ANY) if tree is None else self.check(tree, self.row)
-        self._visiting.pop()
-        self._definitions[name] = result
-        return result
 
     def preset(self, name: str, node: ir.Node, t: Type) -> None:
         """Fix a name's meaning to ``node`` (a column the protocol does not declare, ...)."""

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from benchmarks._common import Timer
+from benchmarks._common import table as format_table
 from trialspec.engine.pandas import SubjectFrames
 from trialspec.engine.pandas.dosing import administrations
 from trialspec.engine.pandas.dosing_cycles import reconstruct_cycles
@@ -298,28 +300,8 @@ def _pandas_intensity(ex: pd.DataFrame, cycles: pd.DataFrame) -> tuple[pd.DataFr
 # -- timing and report ---------------------------------------------------------------------------
 
 
-class Timer:
-    """Collects the time of each named stage; keeps the best over repeats."""
-
-    def __init__(self) -> None:
-        self.best: dict[str, float] = {}
-
-    def __call__(self, name: str) -> _Stage:
-        return _Stage(self, name)
-
-    def add(self, name: str, seconds: float) -> None:
-        self.best[name] = min(self.best.get(name, seconds), seconds)
 
 
-class _Stage:
-    def __init__(self, timer: Timer, name: str) -> None:
-        self.timer, self.name = timer, name
-
-    def __enter__(self) -> None:
-        self.start = time.perf_counter()
-
-    def __exit__(self, *exc: object) -> None:
-        self.timer.add(self.name, time.perf_counter() - self.start)
 
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> None:
@@ -333,15 +315,6 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> None:
             assert x == y, (key, x, y)
 
 
-def _table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = []
-    for j, r in enumerate(rows):
-        lines.append("  ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:],
-                                                                                     strict=True)]))
-        if j == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def main() -> None:
@@ -361,7 +334,7 @@ def main() -> None:
                      f"{ours.best[stage] / theirs.best[stage]:.2f}"))
     a, b = sum(ours.best.values()), sum(theirs.best.values())
     rows.append(("total", f"{a:.4f}", f"{b:.4f}", f"{a / b:.2f}"))
-    print(_table(rows))
+    print(format_table(rows))
     r = results[0]
     print(f"cycles {r['cycles'][0]:,} (short {r['cycles'][1]:,}, long {r['cycles'][2]:,}, start outside "
           f"window {r['cycles'][3]:,}); administrations ok/rest/extra {r['status']}; missed {r['missed']:,}; "

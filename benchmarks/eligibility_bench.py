@@ -30,13 +30,14 @@ import resource
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from benchmarks._common import Timer, table
 
 SIZES = (1_000_000, 5_000_000)
 REPEATS = {1_000_000: 3, 5_000_000: 1}
@@ -296,18 +297,6 @@ def run_numpy(tables: dict[str, pd.DataFrame], timer: Timer) -> dict[str, Any]:
 
 # -- timing, memory, report -----------------------------------------------------------------------
 
-class Timer:
-    """The best time of each named stage over repeats, in first-seen order."""
-
-    def __init__(self) -> None:
-        self.best: dict[str, float] = {}
-
-    @contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        yield
-        seconds = time.perf_counter() - start
-        self.best[name] = min(seconds, self.best.get(name, seconds))
 
 
 def _rss() -> int:
@@ -346,15 +335,6 @@ def in_child(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = []
-    for j, r in enumerate(rows):
-        cells = [r[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True))]
-        lines.append("  ".join(cells))
-        if j == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def bench(n: int, model: Any, checked: Any, compile_s: float) -> None:
@@ -407,7 +387,7 @@ def bench(n: int, model: Any, checked: Any, compile_s: float) -> None:
     core_a = total_a - best_a[SECTION]
     rows.append(("bind + screen without the report section", f"{core_a:.3f}", f"{total_b:.3f}",
                  f"{core_a / total_b:.2f}"))
-    print(_table(rows))
+    print(table(rows))
     c = a[0]["counts"]
     print(f"eligible {c['eligible']:,}, ineligible {c['ineligible']:,}, "
           f"indeterminate {c['indeterminate']:,}; "

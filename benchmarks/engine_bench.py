@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from benchmarks._common import Timer, table
 from trialspec.engine.pandas import (
     SubjectFrames,
     Tri,
@@ -280,36 +281,8 @@ def run_numpy(data: Data, timer: Timer) -> dict[str, Any]:
 # -- timing and report ------------------------------------------------------------------------------
 
 
-class Timer:
-    """Collects the time of each named stage; keeps the best over repeats."""
-
-    def __init__(self) -> None:
-        self.best: dict[str, float] = {}
-        self._order: list[str] = []
-
-    def __call__(self, name: str) -> _Stage:
-        return _Stage(self, name)
-
-    def add(self, name: str, seconds: float) -> None:
-        if name not in self.best:
-            self._order.append(name)
-            self.best[name] = seconds
-        else:
-            self.best[name] = min(self.best[name], seconds)
-
-    def stages(self) -> list[str]:
-        return list(self._order)
 
 
-class _Stage:
-    def __init__(self, timer: Timer, name: str) -> None:
-        self.timer, self.name = timer, name
-
-    def __enter__(self) -> None:
-        self.start = time.perf_counter()
-
-    def __exit__(self, *exc: object) -> None:
-        self.timer.add(self.name, time.perf_counter() - self.start)
 
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> None:
@@ -330,16 +303,6 @@ def _peak(fn: Callable[[], Any]) -> int:
         tracemalloc.stop()
 
 
-def _table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = []
-    for j, r in enumerate(rows):
-        cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:],
-                                                                       strict=True)]
-        lines.append("  ".join(cells))
-        if j == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def main() -> None:
@@ -369,7 +332,7 @@ def main() -> None:
         a = sum(ours.best[s] for s in stages)
         b = sum(theirs.best[s] for s in stages)
         rows.append((label, f"{a:.4f}", f"{b:.4f}", f"{a / b:.2f}"))
-    print(_table(rows))
+    print(table(rows))
     print(f"eligible {n_elig:,}, indeterminate {n_indet:,}; attrition "
           + " -> ".join(f"{t:,}" for t, _ in results[0]["attrition"]))
     mb = 1024 * 1024

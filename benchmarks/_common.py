@@ -1,0 +1,39 @@
+"""What every benchmark shares: a stage timer keeping the best of repeats, and a table printer."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class Timer:
+    """The best time of each named stage over repeats, in first-seen order."""
+
+    def __init__(self) -> None:
+        self.best: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self.add(name, time.perf_counter() - start)
+
+    def add(self, name: str, seconds: float) -> None:
+        self.best[name] = min(seconds, self.best.get(name, seconds))
+
+    def stages(self) -> list[str]:
+        return list(self.best)
+
+
+def table(rows: list[tuple[str, ...]]) -> str:
+    """Rows of text as aligned columns: the first left-aligned, the rest right; a rule under
+    the header row."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for j, r in enumerate(rows):
+        cells = [r[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True))]
+        lines.append("  ".join(cells))
+        if j == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -108,7 +108,13 @@ def run_eligibility(checked: Any, frames: Any, backend: Any, sources: dict[str, 
     """Evaluate every criterion (sharing one trace) and screen the subjects."""
     import numpy as np
 
-    from trialspec.domain.eligibility import UNKNOWN, eligibility_section, outcome_codes, screen
+    from trialspec.domain.eligibility import (
+        INDETERMINATE,
+        UNKNOWN,
+        eligibility_section,
+        outcome_codes,
+        screen,
+    )
     from trialspec.domain.explain import explain_criteria
     from trialspec.lang import ir
 
@@ -128,7 +134,7 @@ def run_eligibility(checked: Any, frames: Any, backend: Any, sources: dict[str, 
     # name the missing data of indeterminate subjects: the columns missing under an unknown criterion
     missing: dict[str, list[str]] = {}
     for j, crit in enumerate(criteria):
-        unknown = (outcomes[:, j] == UNKNOWN) & (result.status == "indeterminate")
+        unknown = (outcomes[:, j] == UNKNOWN) & (result.status_code == INDETERMINATE)
         if not unknown.any():
             continue
         for col in _columns(crit.node, ir):
@@ -162,7 +168,7 @@ def explain_subject(path: str | Path, data_dir: str | Path,
 
 
 def _columns(node: Any, ir: Any) -> list[Any]:
-    """The distinct subject-grain columns under an IR node (aggregates excluded)."""
+    """The distinct subject-grain columns under an IR node, left to right (aggregates excluded)."""
     out: dict[tuple[str, str], Any] = {}
     stack = [node]
     while stack:
@@ -170,11 +176,10 @@ def _columns(node: Any, ir: Any) -> list[Any]:
         if isinstance(n, ir.Col):
             out.setdefault((n.dataset, n.column), n)
         elif not isinstance(n, ir.Aggregate | ir.Series | ir.Const):
-            for f in ("left", "right", "operand"):
-                if getattr(n, f, None) is not None:
-                    stack.append(getattr(n, f))
-            stack.extend(getattr(n, "operands", ()))
-            stack.extend(getattr(n, "args", ()))
+            children = [getattr(n, f) for f in ("left", "right", "operand")
+                        if getattr(n, f, None) is not None]
+            children += [*getattr(n, "operands", ()), *getattr(n, "args", ())]
+            stack.extend(reversed(children))  # popped first to last: source order
     return list(out.values())
 
 

@@ -198,6 +198,17 @@ def test_duplicate_subject_key_keeps_the_first_row(study: Study) -> None:
     assert got["P01"]["I1"] == "pass"  # age 61 from row 1, not 90 from row 3
 
 
+def test_rows_without_a_subject_key_are_reported_not_screened(study: Study) -> None:
+    study.write("subjects.csv", "subject_id,age,stage,consent,prior_therapy\n"
+                                "P01,61,II,2014-06-17,true\n,70,III,2014-07-01,false\n"
+                                "   ,65,II,2014-06-17,true\nP01,90,II,2014-06-17,true\n")
+    result = study.run()
+    blanks = findings(result, "TS415")
+    assert [(d.span.line, d.span.col) for d in blanks] == [(3, 1), (4, 1)]
+    assert _only(result, "TS404").span.line == 5  # the duplicate is still found past the blanks
+    assert list(outcomes(result)) == ["P01"]
+
+
 def test_duplicate_long_results_keep_the_latest_by_time(study: Study) -> None:
     study.write("lb.csv", "USUBJID,VISIT,LBTESTCD,LBSTRESN,LBSTRESU,LBDTC\n"
                           "P01,SCREENING,BILI,5.0,mg/dL,2014-06-20\n"

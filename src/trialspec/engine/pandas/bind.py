@@ -167,7 +167,7 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
         where = Where(name, paths.get(name, name), None, (header_lines or {}).get(name, 1))
         ci = int(tables[name].columns.get_loc(column))
         diags += _unknown_subjects(where, column, ci, np.asarray(orphan), ids)
-    frames = SubjectFrames.from_frames(subjects, key, subject_tables, row_tables)
+    frames = SubjectFrames.from_frames(subjects, key, subject_tables, row_tables, index)
     return Bound(frames, diags, [], key)
 
 
@@ -225,12 +225,18 @@ def _wide(ds: Any, df: pd.DataFrame, where: Where, id_col: str | None,
         ids = text_values(df[id_col])
         where.keys = ids
         if ds.key:
-            keys = pd.Index(ids)
+            blank = pd.isna(ids) | (ids == "")  # a row with no key is no one's: reported, not screened
+            if blank.any():
+                diags += report(where, id_col, ci, blank, np.where(blank, "", ids), "TS415",
+                                "no subject key:", "Fill in the key, or remove the row.")
+                keep = ~blank
+            keys = pd.Index(ids[keep])
             if not keys.is_unique:
-                dup = keys.duplicated(keep="first")
+                dup = np.zeros(len(ids), bool)
+                dup[np.flatnonzero(keep)[keys.duplicated(keep="first")]] = True
                 diags += report(where, id_col, ci, dup, ids, "TS404", "duplicate key",
                                 "Remove the duplicate row; a keyed table has one row per subject.")
-                keep = ~dup
+                keep &= ~dup
                 keys = pd.Index(ids[keep])
         out[key] = ids
     # a did-you-mean never offers a column the protocol already reads for something else

@@ -16,6 +16,8 @@ import numpy as np
 
 PASS, FAIL, UNKNOWN = 1, 0, -1
 STATUS_NAMES = ("eligible", "ineligible", "indeterminate")
+ELIGIBLE, INELIGIBLE, INDETERMINATE = range(3)
+STATUS_WORDS = np.array(STATUS_NAMES, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,18 @@ class EligibilityResult:
     subjects: np.ndarray  # subject ids, screening order
     criteria: tuple[str, ...]
     outcomes: np.ndarray  # int8 (n_subjects, n_criteria): PASS / FAIL / UNKNOWN
-    status: np.ndarray  # object: eligible / ineligible / indeterminate
+    status_code: np.ndarray  # int8 index into STATUS_NAMES
     summary: tuple[CriterionSummary, ...]
 
     @property
+    def status(self) -> np.ndarray:
+        """Each subject's status as text (eligible / ineligible / indeterminate)."""
+        return STATUS_WORDS[self.status_code]
+
+    @property
     def counts(self) -> dict[str, int]:
-        return {name: int((self.status == name).sum()) for name in STATUS_NAMES}
+        found = np.bincount(self.status_code, minlength=len(STATUS_NAMES))
+        return {name: int(found[i]) for i, name in enumerate(STATUS_NAMES)}
 
 
 def outcome_codes(value: np.ndarray, known: np.ndarray, exclusion: bool) -> np.ndarray:
@@ -64,9 +72,9 @@ def screen(subjects: np.ndarray, ids: Sequence[str], kinds: Sequence[str], texts
     not_passed = k - passed.sum(axis=1)
     eligible = not_passed == 0
     ineligible = failed.any(axis=1)
-    status = np.full(n, "indeterminate", dtype=object)
-    status[eligible] = "eligible"
-    status[ineligible] = "ineligible"
+    status = np.full(n, INDETERMINATE, dtype=np.int8)
+    status[eligible] = ELIGIBLE
+    status[ineligible] = INELIGIBLE
     remaining = np.logical_and.accumulate(passed, axis=1).sum(axis=0) if k else np.zeros(0, int)
     gain = ((not_passed == 1)[:, None] & ~passed).sum(axis=0)
     summary = tuple(
@@ -98,12 +106,12 @@ def eligibility_section(result: EligibilityResult, missing: dict[str, list[str]]
     attrition.append(("eligible", "", result.counts["eligible"], "", ""))
     criteria = [(s.id, s.kind, s.passed, s.failed, s.unknown, s.gain) for s in result.summary]
     not_eligible = []
-    for i in np.flatnonzero(result.status != "eligible")[:SHOW_SUBJECTS]:
+    for i in np.flatnonzero(result.status_code != ELIGIBLE)[:SHOW_SUBJECTS]:
         sid = str(result.subjects[i])
         failed = [c for c, o in zip(result.criteria, result.outcomes[i], strict=True) if o == FAIL]
         unknown = [c for c, o in zip(result.criteria, result.outcomes[i], strict=True) if o == UNKNOWN]
         detail = ", ".join(failed) if failed else "; ".join(missing.get(sid, unknown))
-        not_eligible.append((sid, str(result.status[i]), detail))
+        not_eligible.append((sid, STATUS_NAMES[result.status_code[i]], detail))
     cases = [Case(f"eligibility/{s.id}", s.failed == 0 and s.unknown == 0,
                   f"{s.failed} fail, {s.unknown} unknown of {n}") for s in result.summary]
     summary = {
@@ -115,7 +123,7 @@ def eligibility_section(result: EligibilityResult, missing: dict[str, list[str]]
                      for s in result.summary],
         # columnar, one list per field: built from arrays, never a dict per subject
         "subjects": {
-            "id": [str(x) for x in result.subjects.tolist()],
+            "id": [x if isinstance(x, str) else str(x) for x in result.subjects.tolist()],
             "status": result.status.tolist(),
             "outcomes": {c: WORDS[result.outcomes[:, j] % 3].tolist()
                          for j, c in enumerate(result.criteria)},

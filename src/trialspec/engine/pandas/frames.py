@@ -79,14 +79,16 @@ class SubjectFrames:
     def from_frames(cls, subjects: pd.DataFrame, key: str,
                     subject_tables: Mapping[str, pd.DataFrame] | None = None,
                     row_tables: Mapping[str, tuple[pd.DataFrame, str]] | None = None,
-                    ) -> SubjectFrames:
+                    index: pd.Index | None = None) -> SubjectFrames:
         """Build from plain DataFrames.
 
         ``subjects[key]`` lists the screened subjects (unique). Each subject table has a
         ``key`` column with at most one row per subject (``subjects`` itself may be one);
-        each row table names its subject column.
+        each row table names its subject column. ``index``, when the caller has already
+        hashed ``subjects[key]`` into one, is used as is instead of hashing the keys again.
         """
-        index = pd.Index(_column(subjects, key, "subjects"))
+        if index is None or len(index) != len(subjects):
+            index = pd.Index(_column(subjects, key, "subjects"))
         if not index.is_unique:
             dupes = index[index.duplicated()].unique()[:5].tolist()
             raise EngineError(f"duplicate subject keys in {key!r}: {dupes}")

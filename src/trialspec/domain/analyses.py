@@ -10,6 +10,7 @@ docs/analyses.md describes the endpoints, methods, tests and options.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -37,7 +38,7 @@ def analyses_for(protocol: Any, frames: Any,
                  backend: Any) -> tuple[CompiledAnalyses, dict[str, AnalysisResult]]:
     """Compile and run every analysis once per (protocol, frames, backend)."""
     for p, f, b, value in _LAST:
-        if p is protocol and f is frames and b is backend:
+        if p is protocol and f() is frames and b is backend:
             return value
     compiled = compile_analyses(protocol)
     results: dict[str, AnalysisResult] = {}
@@ -46,8 +47,18 @@ def analyses_for(protocol: Any, frames: Any,
                       np.asarray(frames.subjects, dtype=object), compiled.endpoints)
         for aid, plan in compiled.plans.items():
             results[aid] = _run(plan, ctx, protocol)
-    _LAST[:] = [(protocol, frames, backend, (compiled, results))]
+    # the frames are held weakly: the cache (shared by the analyses and claims sections of
+    # one check) must not keep a whole dataset alive after the check
+    _LAST[:] = [(protocol, _weak(frames), backend, (compiled, results))]
     return compiled, results
+
+
+def _weak(obj: Any) -> Any:
+    """A weak reference to ``obj``, or a callable returning it when it takes none (None)."""
+    try:
+        return weakref.ref(obj)
+    except TypeError:
+        return lambda: obj
 
 
 def _run(plan: AnalysisPlan, ctx: Context, protocol: Any) -> AnalysisResult:

@@ -9,7 +9,7 @@ so ``lint`` starts fast.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,25 +77,31 @@ SECTION_RUNNERS = (
 
 
 def check(path: str | Path, data_dir: str | Path | None = None, backend_name: str = "pandas",
-          tables: Mapping[str, Any] | None = None) -> CheckResult:
+          tables: Mapping[str, Any] | None = None,
+          progress: Callable[[str], None] | None = None) -> CheckResult:
     """Everything: protocol checks, data conformance, eligibility, and the other sections.
 
     The data come from ``data_dir``, or (the Python API) from ``tables``, DataFrames by
-    dataset name.
+    dataset name. ``progress`` is told each stage as it starts.
     """
     from trialspec.engine import get_backend
 
+    step = progress or (lambda stage: None)
+    step("compiling the protocol")
     model, checked, diags, source = compile_protocol(path)
     sources = {source.path: source} if source is not None else {}
     if checked is None:
         return CheckResult(_manifest(path, []), sorted_unique(diags), [], sources)
     backend = get_backend(backend_name)
+    step("reading and checking the data")
     bound = backend.bind_frames(model, tables or {}) if data_dir is None else backend.bind(model, data_dir)
     diags = [*diags, *bound.diagnostics]
     sections: list[Section] = []
     if bound.frames is not None:
+        step("screening eligibility")
         sections.append(run_eligibility(checked, bound.frames, backend, sources))
         for module, name in SECTION_RUNNERS:
+            step(f"running {module.rsplit('.', 1)[-1].replace('_section', '')}")
             runner = _optional(module, name)
             section = runner(model, bound.frames, backend) if runner else None
             if section is not None:

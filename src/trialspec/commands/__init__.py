@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,18 @@ def emit(text: str, args: argparse.Namespace) -> None:
         write_atomic(Path(args.output), text)
     else:
         sys.stdout.write(text)
+
+
+@contextmanager
+def progress() -> Iterator[Callable[[str], None]]:
+    """A status line on the terminal (stderr) naming the stage at work; silent when piped."""
+    if not sys.stderr.isatty():
+        yield lambda stage: None
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status("starting") as status:
+        yield lambda stage: status.update(f"trialspec: {stage}")
 
 
 def show(renderable: Any, args: argparse.Namespace) -> None:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from trialspec.commands import EXIT_FINDINGS, EXIT_OK, data_dir, emit, files_exist, output_options, show
+from trialspec.commands import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    data_dir,
+    emit,
+    files_exist,
+    output_options,
+    progress,
+    show,
+)
 
 NAME = "check"
 HELP = "everything: data conformance, eligibility, dosing, response, analyses, reported claims"
@@ -22,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     from trialspec.pipeline import check
     from trialspec.report.check import console, failed
 
-    result = check(args.protocol, args.data)
+    with progress() as step:
+        result = check(args.protocol, args.data, progress=step)
     if args.format == "console":
         show(console(result), args)
     else:

@@ -12,9 +12,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The seed study has findings (that is the point of it): `check` exiting 1 is the expected
+# outcome of the demo; a usage error (2) or a crash still fails it.
 demo: $(STAMP)
 	$(BIN)/trialspec lint protocols/*.yaml
-	$(BIN)/trialspec check protocols/seed-rd-rrmm.yaml --data examples/seed/data
+	$(BIN)/trialspec check protocols/seed-rd-rrmm.yaml --data examples/seed/data || test $$? -eq 1
 
 test: $(STAMP)
 	$(BIN)/pytest -q

@@ -1,5 +1,9 @@
 """Eligibility screening of 1M subjects: the pandas engine beside hand-written numpy.
 
+Both sides compute the same outputs: each criterion's three-valued result; the status;
+attrition; each criterion's pass/fail/unknown counts and gain (the domain's screening, as
+`check` runs it, on the trialspec side).
+
 Ten criteria, built as IR by hand (as the checker would lower them), over 1M subjects with
 1% missing lab values, a bilirubin column whose unit varies by row (mg/dL and umol/L), a
 category, partial-free datetime64 dates and a 1M-row adverse-event table. Both sides start
@@ -20,13 +24,13 @@ import numpy as np
 import pandas as pd
 
 from benchmarks._common import Timer, table
+from trialspec.domain.eligibility import ELIGIBLE, INDETERMINATE, outcome_codes, outcome_matrix, screen
 from trialspec.engine.pandas import (
     SubjectFrames,
     Tri,
     convert_unit_column,
     evaluate,
     evaluate_with_trace,
-    screen,
 )
 from trialspec.lang import ir
 from trialspec.lang.types import BOOL, DATE, NUMBER, Kind, Type
@@ -177,12 +181,18 @@ def run_trialspec(data: Data, timer: Timer, keep_trace: bool = True) -> dict[str
                 value = evaluate(node, frames)
         assert isinstance(value, Tri)
         results[name] = value
-    with timer("status + attrition"):
-        inc = [results[n] for n, k, _ in criteria() if k == "inclusion"]
-        exc = [results[n] for n, k, _ in criteria() if k == "exclusion"]
-        st, steps = screen(inc, exc)
+    with timer("status + attrition"):  # the domain's screening, as `check` runs it
+        order = [(n, k) for n, k, _ in criteria() if k == "inclusion"]
+        order += [(n, k) for n, k, _ in criteria() if k == "exclusion"]
+        outcomes = outcome_matrix([outcome_codes(results[n].value, results[n].known, k == "exclusion")
+                                   for n, k in order], frames.n)
+        names = [n for n, _ in order]
+        r = screen(np.asarray(frames.subjects), names, [k for _, k in order], names, outcomes)
     return {"criteria": {k: (v.value, v.known) for k, v in results.items()},
-            "status": (st.value, st.known), "attrition": steps}
+            "status": (r.status_code == ELIGIBLE, r.status_code != INDETERMINATE),
+            "attrition": [s.remaining for s in r.summary],
+            "counts": [(s.passed, s.failed, s.unknown) for s in r.summary],
+            "gain": [s.gain for s in r.summary]}
 
 
 # -- hand-written numpy -----------------------------------------------------------------------------
@@ -268,14 +278,19 @@ def run_numpy(data: Data, timer: Timer) -> dict[str, Any]:
                    for v, k in [out[name]]]
         value = np.ones(n, bool)
         any_false = np.zeros(n, bool)
-        steps = []
+        not_passed = np.zeros(n, np.int8)
+        steps, counts = [], []
         for v, k in passes:
             value &= v
             any_false |= k & ~v
-            n_true = np.count_nonzero(value)
-            steps.append((n_true, n - np.count_nonzero(any_false)))
+            not_passed += ~v
+            steps.append(int(np.count_nonzero(value)))  # subjects passing every criterion so far
+            counts.append((int(np.count_nonzero(v)), int(np.count_nonzero(k & ~v)),
+                           n - int(np.count_nonzero(k))))
         known = value | any_false
-    return {"criteria": out, "status": (value, known), "attrition": steps}
+        one_short = not_passed == 1  # the gain: eligible if only this criterion were dropped
+        gain = [int(np.count_nonzero(one_short & ~v)) for v, _ in passes]
+    return {"criteria": out, "status": (value, known), "attrition": steps, "counts": counts, "gain": gain}
 
 
 # -- timing and report ------------------------------------------------------------------------------
@@ -292,6 +307,7 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> None:
     assert np.array_equal(a["status"][0], b["status"][0])
     assert np.array_equal(a["status"][1], b["status"][1])
     assert a["attrition"] == b["attrition"]
+    assert a["counts"] == b["counts"] and a["gain"] == b["gain"]
 
 
 def _peak(fn: Callable[[], Any]) -> int:
@@ -334,7 +350,7 @@ def main() -> None:
         rows.append((label, f"{a:.4f}", f"{b:.4f}", f"{a / b:.2f}"))
     print(table(rows))
     print(f"eligible {n_elig:,}, indeterminate {n_indet:,}; attrition "
-          + " -> ".join(f"{t:,}" for t, _ in results[0]["attrition"]))
+          + " -> ".join(f"{t:,}" for t in results[0]["attrition"]))
     mb = 1024 * 1024
     peak_traced = _peak(lambda: run_trialspec(data, Timer()))
     peak_lean = _peak(lambda: run_trialspec(data, Timer(), keep_trace=False))

@@ -119,6 +119,7 @@ def run_eligibility(checked: Any, frames: Any, backend: Any, sources: dict[str, 
         UNKNOWN,
         eligibility_section,
         outcome_codes,
+        outcome_matrix,
         screen,
     )
     from trialspec.domain.explain import explain_criteria
@@ -132,7 +133,7 @@ def run_eligibility(checked: Any, frames: Any, backend: Any, sources: dict[str, 
         columns.append(outcome_codes(np.asarray(value.value), np.asarray(value.known),
                                      crit.kind == "exclusion"))
     n = frames.n
-    outcomes = np.column_stack(columns) if columns else np.zeros((n, 0), np.int8)
+    outcomes = outcome_matrix(columns, n)
     subjects = np.asarray(frames.subjects, dtype=object)
     result = screen(subjects, [c.id for c in criteria], [c.kind for c in criteria],
                     [c.text for c in criteria], outcomes)

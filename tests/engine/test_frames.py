@@ -15,10 +15,8 @@ from trialspec.engine import EngineError, get_backend
 from trialspec.engine.pandas import (
     SubjectFrames,
     Tri,
-    attrition,
     convert_unit_column,
     evaluate_with_trace,
-    status,
     to_python,
 )
 from trialspec.lang import ir
@@ -160,16 +158,6 @@ def test_shared_trace_computes_a_shared_node_once() -> None:
 
 def _tri(values: list[bool | None]) -> Tri:
     return Tri([v is True for v in values], [v is not None for v in values])
-
-
-def test_status_and_attrition() -> None:
-    inc1 = _tri([True, True, None, False, True])
-    inc2 = _tri([True, None, True, True, True])
-    exc1 = _tri([False, False, False, False, None])
-    s = status([inc1, inc2], [exc1])
-    assert [to_python(s, i) for i in range(5)] == [True, None, None, False, None]
-    assert s.counts() == (1, 1, 3)
-    assert attrition([inc1, inc2, Tri(~exc1.value, exc1.known)]) == [(3, 4), (2, 4), (1, 4)]
 
 
 # -- registry and start-up -------------------------------------------------------------------------

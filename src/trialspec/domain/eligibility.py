@@ -58,31 +58,51 @@ class EligibilityResult:
 def outcome_codes(value: np.ndarray, known: np.ndarray, exclusion: bool) -> np.ndarray:
     """A three-valued rule result as criterion outcomes (exclusion rules inverted)."""
     passed = ~value if exclusion else value
-    out = np.where(passed, PASS, FAIL).astype(np.int8)
+    out = passed.astype(np.int8)  # PASS is 1 and FAIL is 0
     out[~known] = UNKNOWN
     return out
 
 
 def screen(subjects: np.ndarray, ids: Sequence[str], kinds: Sequence[str], texts: Sequence[str],
            outcomes: np.ndarray) -> EligibilityResult:
-    """Statuses, attrition and gain from an (n_subjects, n_criteria) outcome matrix."""
+    """Statuses, attrition and gain from an (n_subjects, n_criteria) outcome matrix.
+
+    Works one criterion (column) at a time over all subjects, so a column-major matrix
+    (``outcome_matrix``) is read contiguously; nothing loops over subjects.
+    """
     n, k = outcomes.shape
-    passed = outcomes == PASS
-    failed = outcomes == FAIL
-    not_passed = k - passed.sum(axis=1)
-    eligible = not_passed == 0
-    ineligible = failed.any(axis=1)
+    not_passed = np.full(n, k, np.int8)  # how many criteria each subject does not pass
+    ineligible = np.zeros(n, bool)
+    still = np.ones(n, bool)  # passes every criterion so far
+    passing, counts = [], []
+    for j in range(k):
+        column = outcomes[:, j]
+        p, f = column == PASS, column == FAIL
+        not_passed -= p
+        ineligible |= f
+        still &= p
+        n_pass, n_fail = int(np.count_nonzero(p)), int(np.count_nonzero(f))
+        passing.append(p)
+        counts.append((n_pass, n_fail, n - n_pass - n_fail, int(np.count_nonzero(still))))
     status = np.full(n, INDETERMINATE, dtype=np.int8)
-    status[eligible] = ELIGIBLE
+    status[still] = ELIGIBLE
     status[ineligible] = INELIGIBLE
-    remaining = np.logical_and.accumulate(passed, axis=1).sum(axis=0) if k else np.zeros(0, int)
-    gain = ((not_passed == 1)[:, None] & ~passed).sum(axis=0)
+    one_short = not_passed == 1  # would be eligible without exactly one criterion
+    n_short = int(np.count_nonzero(one_short))
     summary = tuple(
-        CriterionSummary(ids[j], kinds[j], texts[j], int(passed[:, j].sum()), int(failed[:, j].sum()),
-                         int((outcomes[:, j] == UNKNOWN).sum()), int(remaining[j]), int(gain[j]))
+        CriterionSummary(ids[j], kinds[j], texts[j], *counts[j],
+                         n_short - int(np.count_nonzero(one_short & passing[j])))
         for j in range(k)
     )
     return EligibilityResult(np.asarray(subjects), tuple(ids), outcomes, status, summary)
+
+
+def outcome_matrix(columns: Sequence[np.ndarray], n: int) -> np.ndarray:
+    """Criteria outcomes side by side, column-major so each criterion is contiguous."""
+    out = np.empty((n, len(columns)), dtype=np.int8, order="F")
+    for j, column in enumerate(columns):
+        out[:, j] = column
+    return out
 
 
 # -- as a report section --------------------------------------------------------------------

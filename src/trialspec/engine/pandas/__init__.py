@@ -14,23 +14,15 @@ import pandas as pd
 
 from trialspec.engine.pandas.evaluate import EVALUATORS, Trace, evaluate, evaluate_with_trace
 from trialspec.engine.pandas.frames import RowTable, SubjectFrames, SubjectTable
-from trialspec.engine.pandas.logic import (
-    attrition,
-    kleene_and,
-    kleene_not,
-    kleene_or,
-    screen,
-    status,
-)
+from trialspec.engine.pandas.logic import kleene_and, kleene_not, kleene_or
 from trialspec.engine.pandas.unit_column import convert_unit_column
 from trialspec.engine.pandas.values import Dates, Labels, Numbers, Tri, Value, to_python
 from trialspec.lang.ir import Node
 
 __all__ = [
     "BACKEND", "EVALUATORS", "Dates", "Labels", "Numbers", "PandasBackend", "RowTable",
-    "SubjectFrames", "SubjectTable", "Trace", "Tri", "Value", "attrition", "convert_unit_column",
-    "evaluate", "evaluate_with_trace", "kleene_and", "kleene_not", "kleene_or", "screen", "status",
-    "to_python",
+    "SubjectFrames", "SubjectTable", "Trace", "Tri", "Value", "convert_unit_column",
+    "evaluate", "evaluate_with_trace", "kleene_and", "kleene_not", "kleene_or", "to_python",
 ]
 
 

@@ -48,35 +48,3 @@ def kleene_not(operand: Tri) -> Tri:
 def _same_known(operands: Sequence[Tri]) -> bool:
     first = operands[0].known
     return all(t.known is first for t in operands[1:])
-
-
-def screen(inclusion: Sequence[Tri], exclusion: Sequence[Tri]) -> tuple[Tri, list[tuple[int, int]]]:
-    """Eligibility status and attrition in one pass over the criteria in protocol order.
-
-    Status is every inclusion true and no exclusion true (Kleene): true eligible, false
-    ineligible, unknown indeterminate. Attrition, after each criterion k (inclusions, then
-    exclusions): (subjects known to pass criteria 1..k, subjects that may still pass them).
-    """
-    passes = list(inclusion) + [kleene_not(t) for t in exclusion]
-    if not passes:
-        raise ValueError("screening needs at least one criterion")
-    first = passes[0]
-    n = int(np.size(np.broadcast_arrays(first.value, first.known)[0]))
-    value = np.ones(n, bool)
-    failed = np.zeros(n, bool)  # known to fail some criterion so far
-    steps: list[tuple[int, int]] = []
-    for t in passes:
-        value &= t.value
-        failed |= t.known ^ t.value
-        steps.append((int(np.count_nonzero(value)), n - int(np.count_nonzero(failed))))
-    return Tri.raw(value, value | failed), steps
-
-
-def status(inclusion: Sequence[Tri], exclusion: Sequence[Tri]) -> Tri:
-    """Eligibility: every inclusion true and no exclusion true (see :func:`screen`)."""
-    return screen(inclusion, exclusion)[0]
-
-
-def attrition(passes: Sequence[Tri]) -> list[tuple[int, int]]:
-    """Subjects left after each pass condition in order: (still passing, possibly passing)."""
-    return screen(passes, [])[1]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trialspec.lang.types import Kind, Type
+from trialspec.protocol.model import study_level
 
 COLUMN_KINDS = {
     "number": Kind.NUMBER, "percent": Kind.NUMBER, "duration": Kind.NUMBER,
@@ -27,6 +28,8 @@ class ColumnRef:
 
 def subject_grain(ds: Any) -> bool:
     """One row per subject: a keyed table, or a long table with a pick rule."""
+    if study_level(ds):
+        return False
     return bool(getattr(ds, "key", None)) or bool(getattr(ds, "long", None) and getattr(ds, "pick", None))
 
 
@@ -41,11 +44,13 @@ class Scope:
     """Name lookup over a protocol's datasets and definitions."""
 
     def __init__(self, datasets: Mapping[str, Any], definitions: Mapping[str, Any]):
-        self.datasets = datasets
+        # a study-level table is no patient's: expressions cannot name it or its columns
+        self.datasets = {n: ds for n, ds in datasets.items() if not study_level(ds)}
+        self.study_level = {n for n, ds in datasets.items() if study_level(ds)}
         self.definitions = definitions
-        self.row_grain = {n for n, ds in datasets.items() if not subject_grain(ds)}
+        self.row_grain = {n for n, ds in self.datasets.items() if not subject_grain(ds)}
         self.subject_columns: dict[str, list[ColumnRef]] = {}
-        for name, ds in datasets.items():
+        for name, ds in self.datasets.items():
             if name in self.row_grain:
                 continue
             for cname, col in ds.columns.items():

@@ -152,5 +152,14 @@ CODES = (
          "reporting the other model is a deviation from the plan.",
          "rule picks fixed (I^2 0%), pooled row matches random effects only",
          "Report the model the rule picks, or state the deviation."),
+    Code("TS728", "pooling-method-decides",
+         "A pooled estimate (or its weights) is reproduced by one fixed-effect pooling of the "
+         "studies' 2x2 counts (Mantel-Haenszel, Peto) and not by the other (inverse "
+         "variance), and neither the protocol nor the report names the method.",
+         "Mantel-Haenszel and inverse variance weight studies differently; when only one "
+         "gives the printed numbers, the method is part of the result and must be stated. "
+         "It is a warning: the numbers are reproduced.",
+         'counts: {CASTOR: [199, 41, 148, 86], POLLUX: [261, 20, 211, 65]}  # no `pooling:`',
+         "Name the pooling method (`pooling: mh`, `iv` or `peto`), as the report should."),
 )
 """Diagnostic codes of this range; see codes/__init__.py for the ranges."""

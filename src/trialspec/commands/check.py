@@ -23,6 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("protocol", metavar="PROTOCOL")
     p.add_argument("--data", metavar="DIR", required=True, help="the folder holding the datasets")
     output_options(p)
+    p.add_argument("--json", metavar="FILE", dest="json_file",
+                   help="also write the JSON report here (atomically), beside the --format report")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,10 +35,16 @@ def run(args: argparse.Namespace) -> int:
 
     with progress() as step:
         result = check(args.protocol, args.data, progress=step)
+    from trialspec.report.formats import render_check
+
+    if args.json_file:
+        from pathlib import Path
+
+        from trialspec.report.output import write_atomic
+
+        write_atomic(Path(args.json_file), render_check("json", result))
     if args.format == "console":
         show(console(result), args)
     else:
-        from trialspec.report.formats import render_check
-
         emit(render_check(args.format, result), args)
     return EXIT_FINDINGS if failed(result) else EXIT_OK

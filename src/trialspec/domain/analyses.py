@@ -44,7 +44,8 @@ def analyses_for(protocol: Any, frames: Any,
     results: dict[str, AnalysisResult] = {}
     if frames is not None:
         ctx = Context(lambda node: backend.evaluate(node, frames),
-                      np.asarray(frames.subjects, dtype=object), compiled.endpoints)
+                      np.asarray(frames.subjects, dtype=object), compiled.endpoints,
+                      lambda name: backend.study_rows(frames, name))
         for aid, plan in compiled.plans.items():
             results[aid] = _run(plan, ctx, protocol)
     # the frames are held weakly: the cache (shared by the analyses and claims sections of

@@ -18,6 +18,7 @@ from trialspec.domain.analyses_plan import TESTS, AnalysisPlan, GroupPlan
 from trialspec.domain.endpoints import EndpointPlan, binary_values, condition_arrays, number_array
 from trialspec.lang import ir
 from trialspec.results import Table
+from trialspec.source import Span
 
 SHOW_SUBJECTS = 5
 TEST_LABELS = {
@@ -39,6 +40,8 @@ class Context:
     evaluate: Callable[[ir.Node], Any]
     subjects: np.ndarray
     endpoints: dict[str, EndpointPlan]
+    # a study-level dataset's rows by name (see Backend.study_rows); None when not bound
+    study_rows: Callable[[str], list[dict[str, Any]] | None] = lambda name: None
     _cache: dict[int, Any] = field(default_factory=dict)
 
     @property
@@ -97,8 +100,9 @@ def fmt(x: Any, digits: int = 4) -> str:
 
 
 def finding(code: str, plan: AnalysisPlan, message: str, hint: str | None = None,
-            severity: Severity = Severity.ERROR) -> Diagnostic:
-    return Diagnostic(code, f"analysis {plan.id}: {message}", plan.span, hint, severity)
+            severity: Severity = Severity.ERROR, span: Span | None = None) -> Diagnostic:
+    """A finding of an analysis, at the analysis (or at ``span``: e.g. a data file's row)."""
+    return Diagnostic(code, f"analysis {plan.id}: {message}", span or plan.span, hint, severity)
 
 
 def cohort(plan: AnalysisPlan, ctx: Context, known: np.ndarray | None,

@@ -6,12 +6,12 @@ pooled rows over the rounding of their inputs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from trialspec.diagnostics import Diagnostic
+from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.domain.analyses_compute import AnalysisResult, _title, finding, fmt, num
 from trialspec.domain.analyses_plan import LOG_MEASURES, AnalysisPlan
 from trialspec.results import Table
@@ -44,6 +44,11 @@ def meta_analysis(plan: AnalysisPlan, ctx: Any = None) -> AnalysisResult:
     from trialspec.stats.errors import StatsInputError
 
     findings: list[Diagnostic] = []
+    if plan.source is not None:
+        resolved = studies_from(plan, ctx.study_rows(plan.source.dataset), findings)
+        if resolved is None:
+            return AnalysisResult(plan, {"method": "meta_analysis"}, None, findings)
+        plan = resolved
     measure = plan.options.get("measure", "OR")
     log_scale = measure in LOG_MEASURES
     tau2 = plan.options.get("tau2", "DL")
@@ -89,6 +94,58 @@ def meta_analysis(plan: AnalysisPlan, ctx: Any = None) -> AnalysisResult:
                       tables, pooling, plan.level)
     return AnalysisResult(plan, _summary(plan, facts, iv_fixed), _table(plan, facts, iv_fixed),
                           findings, facts)
+
+
+def studies_from(plan: AnalysisPlan, rows: list[dict[str, Any]] | None,
+                 findings: list[Diagnostic]) -> AnalysisPlan | None:
+    """The plan with the studies a study-level dataset gives it (``from:``), one per row; a
+    row whose cells for this analysis are all empty did not report it and is left out."""
+    from trialspec.claims.values import ClaimSyntaxError, EstimateCI, parse_claim
+
+    src = plan.source
+    assert src is not None
+    if rows is None:
+        findings.append(finding("TS706", plan, f"cannot run: the study-level dataset '{src.dataset}' "
+                                "was not read", "Check the data directory.", Severity.WARNING))
+        return None
+    columns = src.effect or (*(src.events or ()), *(src.totals or ()))
+    studies, counts = [], []
+    for row in rows:
+        label, text, span = str(row["values"].get(src.key)), row["text"], row["span"]
+        cells = [text.get(c, "") for c in columns]
+        if not any(cells):
+            continue
+        if src.effect is not None:
+            printed = f"{cells[0]} [{cells[1]};{cells[2]}]"
+            try:
+                claim: Any = parse_claim(printed, kind="ci")
+            except ClaimSyntaxError:
+                claim = None
+            if not isinstance(claim, EstimateCI):
+                findings.append(finding("TS705", plan, f"study {label}: `{printed}` ({', '.join(columns)}) "
+                                        "is not an estimate with its CI", "Fill in the estimate and both "
+                                        "limits as printed.", span=span))
+                continue
+            studies.append((label, claim, span))
+            continue
+        values = [row["values"].get(c) for c in columns]
+        e_t, e_c, n_t, n_c = values
+        if any(not isinstance(v, int | float) or v != int(v) or v < 0 for v in values) or (
+                e_t > n_t or e_c > n_c):
+            e_t, e_c, n_t, n_c = cells
+            findings.append(finding("TS705", plan, f"study {label}: events {e_t}/{n_t} and {e_c}/{n_c} "
+                                    f"({', '.join(columns)}) are not counts out of totals",
+                                    "Give whole numbers of events, each at most its arm's total.",
+                                    span=span))
+            continue
+        a, c = int(e_t), int(e_c)
+        counts.append((label, (a, int(n_t) - a, c, int(n_c) - c), span))
+    if len(studies) + len(counts) < 1 or any(d.code == "TS705" for d in findings):
+        if not findings:
+            findings.append(finding("TS705", plan, f"no study of '{src.dataset}' reports "
+                                    f"{', '.join(columns)}", "Fill in the studies' values."))
+        return None
+    return replace(plan, studies=tuple(studies), counts=tuple(counts))
 
 
 def _model(r: Any) -> dict[str, Any]:

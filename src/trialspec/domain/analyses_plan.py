@@ -47,7 +47,7 @@ OPTIONS: dict[str, set[str]] = {
     "summary": _COMMON | {"variable"},
     "kaplan_meier": _COMMON | {"conf_type", "ties"},
     "meta_analysis": {"reported_as", "level", "measure", "studies", "counts", "model", "rule",
-                      "tau2", "pooling"},
+                      "tau2", "pooling", "from", "effect"},
 }
 CHOICES = {
     "conf_type": ("log", "log-log", "plain"),
@@ -84,6 +84,20 @@ class ModelRule:
 
 
 @dataclass(frozen=True)
+class StudySource:
+    """A meta-analysis reading its studies from a study-level dataset (``from:``): each
+    study's 2x2 counts (events and totals, treated then control) or its printed effect
+    (estimate, lower, upper), by column."""
+
+    dataset: str
+    key: str  # the column naming each study
+    span: Span
+    events: tuple[str, str] | None = None
+    totals: tuple[str, str] | None = None
+    effect: tuple[str, str, str] | None = None
+
+
+@dataclass(frozen=True)
 class AnalysisPlan:
     """One planned analysis, ready to compute."""
 
@@ -102,6 +116,7 @@ class AnalysisPlan:
     options: Mapping[str, str] = field(default_factory=dict)  # choices (conf_type, model, ...)
     studies: tuple[tuple[str, Any, Span], ...] = ()  # meta: (label, EstimateCI claim, span)
     counts: tuple[tuple[str, tuple[int, int, int, int], Span], ...] = ()  # meta: 2x2 per study
+    source: StudySource | None = None  # meta: studies read from a study-level dataset
     rule: ModelRule = ModelRule()
 
     @property
@@ -208,7 +223,8 @@ class _Planner:
             if endpoint is not None:
                 method = "proportion" if endpoint.binary else "kaplan_meier"
             else:
-                method = "meta_analysis" if ("studies" in options or "counts" in options) else "counts"
+                method = ("meta_analysis" if {"studies", "counts", "from"} & set(options)
+                          else "counts")
         if method not in METHODS:
             self.error(f"analysis {a.id}: unknown method `{a.method}`", a.span,
                        _suggest(str(a.method), METHODS))
@@ -333,6 +349,8 @@ class _Planner:
         from trialspec.claims.values import ClaimSyntaxError, EstimateCI, parse_claim
 
         studies, counts = options.get("studies"), options.get("counts")
+        if options.get("from") is not None:
+            return self.meta_source(a, options)
         if (studies is None) == (counts is None):
             self.error("a meta-analysis needs its studies: `studies` (each an estimate with its "
                        "CI as printed) or `counts` (each study's 2x2 table), one of them", a.span,
@@ -355,15 +373,78 @@ class _Planner:
             out["studies"] = tuple(rows)
         else:
             out["counts"] = tuple(self.study_counts(counts))
-        rule = options.get("rule")
-        if isinstance(rule, Mapping):
-            q = self.number(rule["q_p_above"], "`q_p_above`") if "q_p_above" in rule else 0.1
-            i2 = self.number(rule["i2_below"], "`i2_below`") if "i2_below" in rule else 50.0
-            out["rule"] = ModelRule(q if q is not None else 0.1, i2 if i2 is not None else 50.0)
+        rule = self.model_rule(options)
+        if rule is not None:
+            out["rule"] = rule
         if len(out.get("studies") or out.get("counts") or ()) < 1:
             self.error("a meta-analysis needs at least one study", a.span,
                        "List the studies under `studies:` or `counts:`.")
         return out
+
+    def meta_source(self, a: Any, options: Mapping[str, Any]) -> dict[str, Any]:
+        """``from: <study-level dataset>`` with ``counts: {events: [..], totals: [..]}`` or
+        ``effect: [estimate, lower, upper]``: the columns holding each study's inputs."""
+        from trialspec.protocol.model import study_level
+
+        given = options["from"]
+        name = str(_text(given))
+        span = getattr(given, "span", a.span)
+        out: dict[str, Any] = {}
+        rule = self.model_rule(options)
+        if rule is not None:
+            out["rule"] = rule
+        ds = self.protocol.datasets.get(name)
+        if ds is None or not study_level(ds):
+            levels = [n for n, d in self.protocol.datasets.items() if study_level(d)]
+            self.error(f"`from: {name}` is not a study-level dataset", span,
+                       f"Did you mean `{levels[0]}`?" if levels else
+                       "Declare the studies' table under `datasets:` with `level: study`.")
+            return out
+        counts, effect = options.get("counts"), options.get("effect")
+        if (counts is None) == (effect is None) or options.get("studies") is not None:
+            self.error(f"`from: {name}` needs either `counts: {{events: [..], totals: [..]}}` or "
+                       "`effect: [estimate, lower, upper]`, naming its columns", span,
+                       "e.g. `counts: {events: [orr_dara, orr_ctrl], totals: [n_dara, n_ctrl]}`.")
+            return out
+
+        def columns(value: Any, n: int, what: str) -> tuple[str, ...] | None:
+            items = value if isinstance(value, tuple) else ()
+            names = tuple(str(_text(v)) for v in items)
+            if len(names) != n:
+                self.error(f"{what} names {n} columns of `{name}`", getattr(value, "span", span),
+                           "List the column names in order, in brackets.")
+                return None
+            for v, col in zip(items, names, strict=True):
+                if col not in ds.columns:
+                    self.error(f"`{name}` has no column `{col}`", getattr(v, "span", span),
+                               _suggest(col, list(ds.columns)))
+                    return None
+            return names
+
+        if effect is not None:
+            cols = columns(effect, 3, "`effect`")
+            if cols is not None:
+                out["source"] = StudySource(name, str(ds.key), span, effect=(cols[0], cols[1], cols[2]))
+            return out
+        if not isinstance(counts, Mapping) or set(counts) != {"events", "totals"}:
+            self.error("`counts` of a study-level dataset names `events` and `totals`, each "
+                       "[treated, control]", getattr(counts, "span", span),
+                       "e.g. `counts: {events: [orr_dara, orr_ctrl], totals: [n_dara, n_ctrl]}`.")
+            return out
+        events = columns(counts["events"], 2, "`events`")
+        totals = columns(counts["totals"], 2, "`totals`")
+        if events is not None and totals is not None:
+            out["source"] = StudySource(name, str(ds.key), span, events=(events[0], events[1]),
+                                        totals=(totals[0], totals[1]))
+        return out
+
+    def model_rule(self, options: Mapping[str, Any]) -> ModelRule | None:
+        rule = options.get("rule")
+        if not isinstance(rule, Mapping):
+            return None
+        q = self.number(rule["q_p_above"], "`q_p_above`") if "q_p_above" in rule else 0.1
+        i2 = self.number(rule["i2_below"], "`i2_below`") if "i2_below" in rule else 50.0
+        return ModelRule(q if q is not None else 0.1, i2 if i2 is not None else 50.0)
 
     def study_counts(self, counts: Any) -> list[tuple[str, tuple[int, int, int, int], Span]]:
         rows = []

@@ -265,6 +265,9 @@ def _meta_counts(plan: AnalysisPlan, f: MetaFacts, records: Sequence[Record]) ->
         except StatsInputError:
             continue
     planned = f.pooling if f.chosen == "fixed" else plan.options.get("tau2", "DL")
+    z = float(_normal_quantile(0.5 + f.level / 2))
+    decided: list[Record] = []  # reproduced by the planned pooling, but not by the other one
+    other = "iv" if planned in ("mh", "peto") else "mh" if planned == "iv" else None
     for r in records:
         c = parse(r)
         if c is None:
@@ -273,16 +276,52 @@ def _meta_counts(plan: AnalysisPlan, f: MetaFacts, records: Sequence[Record]) ->
         if head == "pooled" and not tail and isinstance(c, EstimateCI):
             cands = {m: (MODEL_LABELS[m], [x.effect, *x.effect_ci]) for m, x in fits.items()}
             judge_parts(r, [c.estimate, c.lower, c.upper], cands, planned, _ci_text)
+            if _decides(r, [c.estimate, c.lower, c.upper], cands, other):
+                decided.append(r)
         elif head == "weights" and len(tail) == 1 and tail[0] in f.labels and isinstance(c, Percent):
             i = f.labels.index(tail[0])
             cands = {m: (MODEL_LABELS[m], [float(x.weights[i])]) for m, x in fits.items()}
             judge_parts(r, [c], cands, planned, lambda v: f"{fmt(v[0], 3)}%")
+            if _decides(r, [c], cands, other):
+                decided.append(r)
+        elif head == "studies" and len(tail) == 1 and tail[0] in f.labels and isinstance(c, EstimateCI):
+            i = f.labels.index(tail[0])
+            y, se = float(es.yi[i]), float(np.sqrt(es.vi[i]))
+            study = [y, y - z * se, y + z * se]
+            values = [float(np.exp(v)) for v in study] if f.log_scale else study
+            label = f"the study's {f.measure} from its 2x2 counts (Wald CI)"
+            judge_parts(r, [c.estimate, c.lower, c.upper], {"study": (label, values)}, "study", _ci_text)
         elif head in ("i2", "tau2", "q") and not tail and isinstance(c, Number | Percent):
             value = {"i2": fits["iv"].i2_from_q, "tau2": fits[plan.options.get("tau2", "DL")].tau2,
                      "q": fits["iv"].q}[head]
             res = judge_planned(c, [(head, head, value)], {head}, head)
             from_result(r, res, fmt(value), f"the pooled studies' {head}")
         else:
-            unchecked(r, f"{r.label}: a meta-analysis reads pooled, weights.<study>, q, i2 or tau2",
-                      _did_you_mean(tail[0] if tail else head, list(f.labels)))
-    return []
+            unchecked(r, f"{r.label}: a meta-analysis reads pooled, weights.<study>, "
+                      "studies.<study>, q, i2 or tau2", _did_you_mean(tail[0] if tail else head,
+                                                                    list(f.labels)))
+    if not decided or other is None or "pooling" in plan.options:
+        return []
+    shown = _ci_text([fits[other].effect, *fits[other].effect_ci])
+    return [PairFinding(
+        "TS728", f"{decided[0].label} = {decided[0].claim.text} is reproduced by "
+        f"{MODEL_LABELS[planned]} from the 2x2 counts, not by {MODEL_LABELS[other]} "
+        f"({shown} from the same counts): the pooling method decides it, and the protocol "
+        "names none", "Name the pooling method (`pooling:`), as the report should; R's "
+        "meta::metabin pools by Mantel-Haenszel by default, metafor::rma by inverse variance.",
+        decided[0], tuple(decided[1:]))]
+
+
+def _decides(r: Record, parts: Sequence[Any], cands: dict[str, tuple[str, Sequence[float | None]]],
+             other: str | None) -> bool:
+    """Whether a claim the planned pooling reproduced is one the other pooling would not."""
+    from trialspec.domain.claims_judge import parts_match
+
+    return (r.status == "reproduced" and other is not None and other in cands
+            and not parts_match(parts, cands[other][1]))
+
+
+def _normal_quantile(p: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(p))

@@ -22,7 +22,7 @@ from trialspec.domain.claims_judge import PairFinding, Record, judge_with_data, 
 from trialspec.results import Case, Section, Table
 
 STATUSES = ("reproduced", "consistent", "not reproduced", "inconsistent", "not checked")
-WARNING_CODES = ("TS707",)
+WARNING_CODES = ("TS707", "TS728")
 
 
 def run_claims(protocol: Any, frames: Any, backend: Any) -> Section | None:
@@ -103,8 +103,11 @@ def _diagnostic(r: Record) -> Diagnostic:
 
 
 def _note(r: Record) -> str:
+    """What the verdict rests on, where the computed value alone does not say it."""
     if r.status == "inconsistent":
         return "; ".join(r.inconsistent)
     if r.status == "not reproduced":
         return r.hint or r.message
+    if r.status == "reproduced":
+        return ""  # the computed value is the whole story
     return r.message

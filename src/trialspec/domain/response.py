@@ -61,7 +61,8 @@ def run_response(protocol: Any, frames: Any, backend: Any) -> Any:
 
 def _key(model: Any) -> str:
     """The population's key column: the first keyed dataset's."""
-    return next((ds.key for ds in model.datasets.values() if ds.key), "subject_id")
+    population = model.population
+    return model.datasets[population].key if population else "subject_id"
 
 
 DERIVED_COLUMNS = ("best_response", "best_unconfirmed", "confirmed", "response_date", "progression_date",

@@ -208,7 +208,7 @@ def _arm_source(protocol: Any, bad: Any) -> tuple[str, str] | None:
     t = protocol.treatment
     if len(t.arms) < 2:
         return None
-    population = next((n for n, ds in protocol.datasets.items() if ds.key), None)
+    population = protocol.population
     if population is None or ARM_COLUMN not in protocol.datasets[population].columns:
         bad(f"with several arms, the subjects table needs an `{ARM_COLUMN}` column naming each "
             "subject's arm", t.span, f"Declare `{ARM_COLUMN}: {{type: category, levels: "

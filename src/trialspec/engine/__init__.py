@@ -65,6 +65,9 @@ class Backend(Protocol):
     def add_derived(self, frames: Any, dataset: str, columns: Mapping[str, Any], key: str) -> None:
         """Add per-subject values a check section derived, as a subject-grain dataset."""
 
+    def study_rows(self, frames: Any, dataset: str) -> list[dict[str, Any]] | None:
+        """A study-level dataset's rows: ``{"values", "text" (cells as written), "span"}``."""
+
     def to_python(self, value: Any, i: int) -> Any:
         """Element ``i`` of an evaluated value as a plain Python value."""
 

@@ -178,11 +178,24 @@ class _Builder:
         derived = _scalar(node, "derived") is True
         if derived:
             self.check_derived(name, key, node)
+        level = _text(node, "level") or "subject"
+        if level == "study":
+            self.check_study_level(name, key, node)
         return Dataset(
             name=name, span=key.span, source=source, key=_text(node, "key"), columns=columns,
             long=long, pick=self.pick(node, long), format=self.file_format(node, source),
             subject=_text(node, "subject"), description=_text(node, "description"),
-            derived=derived)
+            derived=derived, level=level)
+
+    def check_study_level(self, name: str, key: ScalarNode, node: MapNode) -> None:
+        """A study-level table has one row per study, named by its key: no subjects in it."""
+        for other in ("subject", "long", "pick", "derived"):
+            if (bad := _key(node, other)) is not None:
+                self.error(f"`{other}` does not apply to the study-level dataset `{name}`", bad.span,
+                           f"Remove `{other}`: a study-level table has one row per study.")
+        if _key(node, "key") is None:
+            self.error(f"the study-level dataset `{name}` needs `key:`", key.span,
+                       "Add `key:` with the column naming each study, e.g. `key: trial`.")
 
     def check_derived(self, name: str, key: ScalarNode, node: MapNode) -> None:
         """A derived dataset is filled by trialspec: no file, and one row per subject."""

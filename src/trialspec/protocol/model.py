@@ -102,6 +102,12 @@ class Dataset:
     subject: str | None
     description: str | None = None
     derived: bool = False  # filled by trialspec (e.g. `response`), not read from a file
+    level: str = "subject"  # "study": one row per study (a meta-analysis' inputs), no subjects
+
+
+def study_level(ds: Any) -> bool:
+    """One row per study (``level: study``): read by analyses, never joined to subjects."""
+    return getattr(ds, "level", "subject") == "study"
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,3 +261,8 @@ class Protocol:
     endpoints: Mapping[str, Endpoint]
     analyses: Mapping[str, Analysis]
     reported: Mapping[str, ReportedTable]
+
+    @property
+    def population(self) -> str | None:
+        """The dataset whose keys are the subjects: the first keyed, patient-level one."""
+        return next((n for n, ds in self.datasets.items() if ds.key and not study_level(ds)), None)

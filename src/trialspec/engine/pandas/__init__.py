@@ -85,6 +85,24 @@ class PandasBackend:
             aligned[name] = np.where(found, arr[np.where(found, pos, 0)], np.array(None, dtype=object))
         frames.add_columns(dataset, aligned)
 
+    def study_rows(self, frames: SubjectFrames, dataset: str) -> list[dict[str, Any]] | None:
+        """A study-level dataset's rows (None: not bound), each ``{"values": {column:
+        python value}, "text": {column: the cell as written}, "span": its file row}``."""
+        from trialspec.engine.pandas.bind import ROW_COLUMN
+        from trialspec.source import Span
+
+        table = frames.studies.get(dataset)
+        if table is None:
+            return None
+        out = []
+        records = table.frame.drop(columns=[ROW_COLUMN]).to_dict("records")
+        for i, (values, row) in enumerate(zip(records, table.frame[ROW_COLUMN], strict=True)):
+            text = {c: ("" if pd.isna(v) else str(v).strip()) for c, v in table.text.iloc[i].items()}
+            line = int(row) + table.header_lines
+            out.append({"values": {c: None if _missing(v) else v for c, v in values.items()},
+                        "text": text, "span": Span(table.path, line, 1, line, 2)})
+        return out
+
     def to_python(self, value: Value, i: int) -> Any:
         return to_python(value, i)
 
@@ -112,6 +130,13 @@ class PandasBackend:
             if isinstance(unit, str):
                 where += f", written in {unit}"
         return where
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 BACKEND = PandasBackend()

@@ -21,8 +21,9 @@ import pandas as pd
 
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.engine.pandas.conform import Where, convert_column, factorized_text, report, text_values
-from trialspec.engine.pandas.frames import SubjectFrames
+from trialspec.engine.pandas.frames import StudyTable, SubjectFrames
 from trialspec.engine.pandas.read import format_of, read_table
+from trialspec.protocol.model import study_level
 
 # Provenance kept beside the values, for `explain`: the file row each subject's value came
 # from (1-based data row) and the unit it was written in before conversion.
@@ -116,7 +117,7 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
     """Bind DataFrames given per dataset name (the Python API's entry point)."""
     paths = paths or {}
     diags: list[Diagnostic] = []
-    keyed = [n for n, ds in protocol.datasets.items() if ds.key]
+    keyed = [n for n, ds in protocol.datasets.items() if ds.key and not study_level(ds)]
     if not keyed:
         diags.append(Diagnostic("TS414", "no dataset has a `key:`; there are no subjects to screen", None,
                                 "Declare the subjects table with `key: subject_id`."))
@@ -127,6 +128,7 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
     row_tables: dict[str, tuple[pd.DataFrame, str]] = {}
     raw_keys: dict[str, tuple[str, np.ndarray]] = {}  # dataset -> (its subject column, each row's key)
     unbound: list[str] = []
+    studies: dict[str, StudyTable] = {}
     index: pd.Index | None = None  # the population's keys, hashed once for the long tables' joins
     # the population first, so that long tables are pivoted straight into its order
     for name in [population, *(n for n in protocol.datasets if n != population)]:
@@ -138,6 +140,14 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
                       {c: col.span for c, col in ds.columns.items()})
         if not len(df):
             diags.append(Diagnostic("TS405", f"dataset '{name}' has no rows", ds.span, "Check the export."))
+        if study_level(ds):  # one row per study: checked like a keyed table, joined to no one
+            where.noun = "study"
+            table, found, _ = _wide(ds, df, where, ds.key, ds.key)
+            diags += found
+            if table is not None:
+                text = df.iloc[table[ROW_COLUMN].to_numpy() - 1].reset_index(drop=True)
+                studies[name] = StudyTable(table, text, where.path, where.header_lines)
+            continue
         if ds.long is not None:
             table, found = _long(ds, df, where, key, index)
         else:
@@ -168,6 +178,7 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
         ci = int(tables[name].columns.get_loc(column))
         diags += _unknown_subjects(where, column, ci, np.asarray(orphan), ids)
     frames = SubjectFrames.from_frames(subjects, key, subject_tables, row_tables, index)
+    frames.studies = studies
     return Bound(frames, diags, [], key)
 
 

@@ -36,11 +36,12 @@ class Where:
     header_lines: int = 1  # data row i is on line i + 1 + header_lines (CSV, XLSX); 0 for other formats
     declared: dict[str, Span] = field(default_factory=dict)  # column -> its declaration
     rows: np.ndarray | None = None  # the file row of each position, when these are a subset
+    noun: str = "subject"  # what a key names: a subject, or a study (a study-level table)
 
     def subset(self, positions: np.ndarray) -> Where:
         rows = positions if self.rows is None else self.rows[positions]
         keys = None if self.keys is None else self.keys[positions]
-        return Where(self.dataset, self.path, keys, self.header_lines, self.declared, rows)
+        return Where(self.dataset, self.path, keys, self.header_lines, self.declared, rows, self.noun)
 
     def row(self, position: int) -> int:
         return int(position if self.rows is None else self.rows[position])
@@ -53,7 +54,7 @@ class Where:
         row = self.row(position) + 1
         if self.keys is None:
             return f"row {row}"
-        return f"subject {self.keys[position]!s} (row {row})"
+        return f"{self.noun} {self.keys[position]!s} (row {row})"
 
 
 def report(where: Where, column: str, column_index: int, mask: np.ndarray, values: Any, code: str,

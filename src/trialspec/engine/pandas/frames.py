@@ -63,12 +63,25 @@ class RowTable:
 
 
 @dataclass(eq=False)
+class StudyTable:
+    """A study-level dataset (``level: study``, one row per study), never joined to the
+    subjects: its converted columns (with each row's file row), the cells as written (a
+    printed estimate keeps its digits), and the file it came from."""
+
+    frame: pd.DataFrame
+    text: pd.DataFrame
+    path: str
+    header_lines: int = 1
+
+
+@dataclass(eq=False)
 class SubjectFrames:
     """Subjects and their datasets, the context every expression is evaluated in."""
 
     subjects: pd.Index
     tables: dict[str, SubjectTable] = field(default_factory=dict)
     rows: dict[str, RowTable] = field(default_factory=dict)
+    studies: dict[str, StudyTable] = field(default_factory=dict)
     _cache: dict[tuple[str, str, Kind, bool], Value] = field(default_factory=dict, repr=False)
 
     @property

@@ -41,7 +41,7 @@ PLAN: dict[str, Any] = {
     "exposure": "exposure", "shape": "administrations",
     "columns": {"drug": "drug", "dose": "dose", "unit": "unit", "date": "date", "start": None, "end": None,
                 "frequency": None},
-    "dose_unit": None, "arm_source": None, "arms": ["main"], "cycle_days": L, "cycles": None,
+    "dose_unit": None, "arm_source": None, "arms": ["main"], "cycle_days": L, "cycles": [0],
     "dose_window": DOSE_WINDOW, "start_window": START_WINDOW, "max_delay": MAX_DELAY,
     "drugs": {"arm": [0, 0], "name": ["A", "B"], "dose": [25.0, 20.0], "unit": ["mg", "mg"],
               "per_day": [1, 1], "frequency": ["QD", "QD"], "reescalation": [False, False],

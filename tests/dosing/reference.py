@@ -44,6 +44,8 @@ def reference(plan: dict[str, Any], rows: list[tuple[int, int, int, float, int]]
     first_day = min(min(d) for d in days)
     rest = max(max(d) for d in days) + w
     anchors = {i for i, d in enumerate(days) if first_day in d}
+    # day-1 drugs also planned on the day before day 1 (day L): continuous dosing
+    continuous = {i for i in anchors if (first_day - 2) % L + 1 in days[i]}
     status: dict[int, int] = {}
     cycle_of: dict[int, tuple[int, int]] = {}
     missed: list[tuple[int, int, int, int, int]] = []
@@ -62,6 +64,14 @@ def reference(plan: dict[str, Any], rows: list[tuple[int, int, int, float, int]]
         starts = [min(r[2] - (first_day - 1) if day1 else r[2] for r in mine if not day1 or r[1] in day1)]
         while True:
             nxt = None
+            if day1 & continuous:  # the calendar, unless a restart comes later than the window
+                p = starts[-1] + L
+                later = [d - (first_day - 1) for d in sorted(given) if day1 & given[d]]
+                n = min([c for c in later if c >= p], default=None)
+                if n is None:
+                    break
+                starts.append(n if p + sw < n < p + L - sw else p)
+                continue
             for date in sorted(given):
                 cand = date - (first_day - 1)
                 whole = day1 <= given[date] if day1 else True

@@ -233,6 +233,35 @@ def test_several_arms() -> None:
     assert r.rdi("S1", "A") == 1.0 and r.rdi("S2", "A") == 2.0
 
 
+def test_cycles_planned_per_arm() -> None:
+    treatment = """treatment:
+  cycle: 14 days
+  cycles: {short: 2, long: until progression}
+  arms:
+    short: {A: {dose: 10 mg, days: 1-5}}
+    long: {A: {dose: 10 mg, days: 1-5}}
+"""
+    model = protocol(treatment, arm_column=True)
+    rows = [(s, "A", day(14 * c + d), 10, "mg") for s in ("S1", "S2") for c in range(3) for d in range(1, 6)]
+    r = run(rows, model=model, arms={"S1": "short", "S2": "long"})
+    assert [f.message for f in r.findings("TS508")] == [
+        "S1 had 3 cycles; 2 are planned in arm short (cycle 3 started 2020-02-03)"]
+    assert r.section.summary["plan"]["cycles"] == {"short": 2, "long": None}
+
+
+def test_cycles_by_arm_name_every_arm() -> None:
+    treatment = """treatment:
+  cycle: 14 days
+  cycles: {short: 2, other: 3}
+  arms:
+    short: {A: {dose: 10 mg, days: 1-5}}
+    long: {A: {dose: 10 mg, days: 1-5}}
+"""
+    r = run([("S1", "A", day(1), 10, "mg")], model=protocol(treatment, arm_column=True), arms={"S1": "short"})
+    assert sorted(f.message for f in r.findings("TS520")) == [
+        "`cycles` gives no number for the arm `long`", "`cycles` names `other`, which is not an arm"]
+
+
 def test_summary_keys_and_cases_are_stable() -> None:
     r = run(schedule("S1", (14, 14)))
     s = r.section.summary

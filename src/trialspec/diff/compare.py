@@ -301,8 +301,8 @@ class _Differ:
         details = []
         if not same_expr(old.cycle, new.cycle):
             details.append(_arrow("cycle length", expr_text(old.cycle), expr_text(new.cycle)))
-        if old.cycles != new.cycles:
-            details.append(_arrow("cycles", _none(old.cycles, "not set"), _none(new.cycles, "not set")))
+        if _cycles_text(old.cycles) != _cycles_text(new.cycles):
+            details.append(_arrow("cycles", _cycles_text(old.cycles), _cycles_text(new.cycles)))
         if old.exposure != new.exposure:
             details.append(_arrow("exposure dataset", _none(old.exposure), _none(new.exposure)))
         if old.dose_intensity_min != new.dose_intensity_min:
@@ -482,6 +482,13 @@ def ir_normal(node: Any) -> Any:
     if isinstance(node, ir.Cmp) and isinstance(node.left, ir.Const) and not isinstance(node.right, ir.Const):
         return replace(node, op=FLIP[node.op], left=node.right, right=node.left)
     return node
+
+
+def _cycles_text(cycles: Any) -> str:
+    """``4``, ``until progression``, or ``Rd: until progression, Ld: 4`` (by arm)."""
+    if isinstance(cycles, Mapping):
+        return ", ".join(f"{arm}: {_none(n, 'not set')}" for arm, n in cycles.items())
+    return str(_none(cycles, "not set"))
 
 
 def _none(value: Any, word: str = "none") -> Any:

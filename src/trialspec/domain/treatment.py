@@ -12,6 +12,7 @@ Nothing here imports an engine or pandas.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -49,7 +50,7 @@ class DosingPlan:
     """What the protocol plans, in days and in each drug's dose unit."""
 
     cycle_days: int
-    cycles: int | None  # None: until progression, or not limited
+    cycles: int | None  # None: until progression, or not limited (or a number per arm)
     until_progression: bool
     dose_window: int
     start_window: int
@@ -67,6 +68,12 @@ class DosingPlan:
     tolerance_span: Span
     exposure_span: Span
     column_spans: dict[str, Span]
+    arm_cycles: tuple[int | None, ...] = ()  # per arm, in `arms` order: None is not limited
+    cycles_span: Span | None = None
+
+    def cycles_of(self, arm: int) -> int | None:
+        """The planned number of cycles of arm ``arm`` (its index; -1: unknown arm)."""
+        return self.arm_cycles[arm] if 0 <= arm < len(self.arm_cycles) else self.cycles
 
 
 # -- building the plan --------------------------------------------------------------------
@@ -91,6 +98,7 @@ def build_plan(protocol: Any) -> tuple[DosingPlan | None, list[Diagnostic]]:
              if (p := _drug_plan(arm, d, bad)) is not None]
     exposure = _exposure(protocol, bad)
     arm_source = _arm_source(protocol, bad)
+    arm_cycles = _arm_cycles(t, bad)
     if cycle_days is None or start_window is None or exposure is None or len(drugs) < sum(
             len(r.drugs) for r in t.arms.values()) or (len(t.arms) > 1 and arm_source is None):
         return None, diags
@@ -110,8 +118,25 @@ def build_plan(protocol: Any) -> tuple[DosingPlan | None, list[Diagnostic]]:
         arms=tuple(t.arms), drugs=tuple(drugs), exposure=name, shape=shape, columns=columns,
         dose_unit=dose_unit, arm_source=arm_source, span=t.span, cycle_span=t.cycle.span,
         tolerance_span=tol.span if tol else t.span,
-        exposure_span=protocol.datasets[name].span, column_spans=spans)
+        exposure_span=protocol.datasets[name].span, column_spans=spans,
+        arm_cycles=arm_cycles, cycles_span=t.cycles_span)
     return plan, diags
+
+
+def _arm_cycles(t: Any, bad: Any) -> tuple[int | None, ...]:
+    """Each arm's planned number of cycles (None: until progression, or no limit)."""
+    given = t.cycles
+    if not isinstance(given, Mapping):
+        return tuple(given if isinstance(given, int) else None for _ in t.arms)
+    for arm in given:
+        if arm not in t.arms:
+            bad(f"`cycles` names `{arm}`, which is not an arm", t.span,
+                f"The arms are {', '.join(t.arms)}.")
+    for arm in t.arms:
+        if arm not in given:
+            bad(f"`cycles` gives no number for the arm `{arm}`", t.span,
+                f"Add `{arm}: <number>` (or `until progression`) under `cycles`.")
+    return tuple(given.get(a) if isinstance(given.get(a), int) else None for a in t.arms)
 
 
 def _quantity(expr: Any) -> tuple[float, str] | None:
@@ -225,7 +250,8 @@ def plan_tables(plan: DosingPlan) -> dict[str, Any]:
     return {
         "exposure": plan.exposure, "shape": plan.shape, "columns": dict(plan.columns),
         "dose_unit": plan.dose_unit, "arm_source": plan.arm_source, "arms": list(plan.arms),
-        "cycle_days": plan.cycle_days, "cycles": plan.cycles, "dose_window": plan.dose_window,
+        "cycle_days": plan.cycle_days, "cycles": [c or 0 for c in plan.arm_cycles],
+        "dose_window": plan.dose_window,
         "start_window": plan.start_window, "max_delay": plan.max_delay,
         "drugs": {
             "arm": [plan.arms.index(d.arm) for d in plan.drugs],

@@ -215,9 +215,13 @@ def _deviations(v: _View, f: _Findings) -> dict[str, tuple[int, int]]:
 
     def more_cycles(i: int) -> tuple[str, Span]:
         first, last = excess[b[i]], excess[b[i + 1] - 1]
-        return (f"{v.sid(_col(cycles, 'subject')[first])} had {int(_col(cycles, 'cycle')[last])} cycles; "
-                f"{plan.cycles} are planned (cycle {int(_col(cycles, 'cycle')[first])} started "
-                f"{iso(_col(cycles, 'start')[first])})", plan.span)
+        s = int(_col(cycles, "subject")[first])
+        arm = int(v.arm[s])
+        where = f" in arm {plan.arms[arm]}" if len(plan.arms) > 1 and arm >= 0 else ""
+        started = int(_col(cycles, "cycle")[first])
+        return (f"{v.sid(s)} had {int(_col(cycles, 'cycle')[last])} cycles; "
+                f"{plan.cycles_of(arm)} are planned{where} (cycle {started} started "
+                f"{iso(_col(cycles, 'start')[first])})", plan.cycles_span or plan.span)
 
     f.each("TS508", len(b) - 1, more_cycles)
 
@@ -486,7 +490,9 @@ def _summary(v: _View, events: dict[str, tuple[int, int]], problems: dict[str, i
     return {
         "computed": True,
         "exposure": plan.exposure, "shape": plan.shape,
-        "plan": {"cycle_days": plan.cycle_days, "cycles": plan.cycles,
+        "plan": {"cycle_days": plan.cycle_days,
+                 "cycles": plan.cycles if len(set(plan.arm_cycles)) <= 1 else dict(
+                     zip(plan.arms, plan.arm_cycles, strict=True)),
                  "until_progression": plan.until_progression, "dose_window": plan.dose_window,
                  "start_window": plan.start_window, "max_delay": plan.max_delay,
                  "dose_intensity_min": plan.rdi_min,

@@ -319,7 +319,10 @@ class _Builder:
         else:
             self.error("`treatment` needs `regimen` (the drugs) or `arms`", key.span,
                        "Add `regimen:` with each drug's dose and days.")
-        cycles = _scalar(node, "cycles")
+        cycles: Any = _scalar(node, "cycles")
+        if isinstance(_node(node, "cycles"), MapNode):  # by arm
+            cycles = _proxy((key_text(k), v.value if isinstance(v, ScalarNode) else None)
+                            for k, v in _items(_node(node, "cycles")))
         tolerances = _entry(node, "tolerances")
         return Treatment(
             cycle=_expr(_node(node, "cycle")), cycles=cycles, exposure=_text(node, "exposure"),
@@ -328,7 +331,8 @@ class _Builder:
                 span=tolerances[0].span, dose_window=_scalar(tolerances[1], "dose_window"),
                 start_window=_opt_expr(tolerances[1], "start_window"),
                 max_delay=_opt_expr(tolerances[1], "max_delay")),
-            dose_intensity_min=_percent(_scalar(node, "dose_intensity_min")), span=key.span)
+            dose_intensity_min=_percent(_scalar(node, "dose_intensity_min")), span=key.span,
+            cycles_span=getattr(_key(node, "cycles"), "span", None))
 
     def regimen(self, name: str, key: ScalarNode, node: MapNode) -> Regimen:
         drugs = _proxy((key_text(k), self.drug(k, v)) for k, v in _items(node))

@@ -178,12 +178,14 @@ class Treatment:
     """The planned treatment; a single ``regimen:`` is the arm named ``main``."""
 
     cycle: Expr
-    cycles: int | Literal["until progression"] | None
+    # one number of cycles for every arm, or one per arm (a mapping by arm name)
+    cycles: int | Literal["until progression"] | Mapping[str, Any] | None
     exposure: str | None
     arms: Mapping[str, Regimen]
     tolerances: Tolerances | None
     dose_intensity_min: float | None
     span: Span
+    cycles_span: Span | None = None  # the `cycles:` key, where a finding about it points
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,12 @@ The rule (docs/dosing.md, "Cycles"), per subject:
   (b) the whole day-1 set is given together, on or after ``s + last planned day +
       dose_window`` (an early start: no dose of cycle k can be that late).
   A lone dose of one drug in the rest period is therefore a rest-day dose, not a new cycle.
+- *Continuous* dosing (a day-1 drug of the subject's day-1 set is also planned on the day
+  before day 1, day ``L``: no rest period) has no dose that marks a new cycle, so (a) and (b)
+  do not apply. With ``p = s + L`` (the planned start) and ``n`` the first day-1-set dose on
+  or after ``p``, cycle k+1 starts at ``n`` if ``p + start_window < n < p + L -
+  start_window`` (a restart after an interruption, later than the window: a delayed cycle),
+  else at ``p`` (on time, a restart inside the window, or a cycle without any dose).
 - A date with no such dose after the last start: that cycle is the subject's last.
 
 Starts are found for all subjects at once; the loop runs over cycle numbers (each step
@@ -50,6 +56,17 @@ def arm_geometry(plan: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return first, rest, bits
 
 
+def continuous_bits(plan: dict[str, Any], first: np.ndarray, bits: np.ndarray) -> np.ndarray:
+    """Per arm: the bits of its day-1 drugs that are also planned on the day before the first
+    planned day (day ``L`` when that is day 1): continuous dosing, no rest before day 1."""
+    drugs, L = plan["drugs"], int(plan["cycle_days"])
+    out = np.zeros(len(plan["arms"]), np.int64)
+    for i, (a, days) in enumerate(zip(drugs["arm"], drugs["days"], strict=True)):
+        if bits[i] and (int(first[a]) - 2) % L + 1 in days:
+            out[a] |= bits[i]
+    return out
+
+
 def reconstruct_cycles(plan: dict[str, Any], admins: dict[str, np.ndarray], arm_of: np.ndarray,
                        n_subjects: int) -> dict[str, dict[str, np.ndarray]]:
     """``admins`` (sorted by subject and date) with ``cycle`` and ``day``, and the ``cycles``
@@ -58,7 +75,8 @@ def reconstruct_cycles(plan: dict[str, Any], admins: dict[str, np.ndarray], arm_
     if not len(subj):
         empty = np.zeros(0, np.int64)
         return {"admins": {**admins, "cycle": empty, "day": empty},
-                "cycles": _cycle_table(plan, empty, empty, empty, np.zeros(n_subjects, np.int64))}
+                "cycles": _cycle_table(plan, empty, empty, empty, np.zeros(n_subjects, np.int64),
+                                       arm_of)}
     first_day, rest, bits = arm_geometry(plan)
     abit = bits[admins["drug"]]
     # the day-1 set of each subject, and the day-1 drugs given on each (subject, date)
@@ -81,11 +99,18 @@ def reconstruct_cycles(plan: dict[str, Any], admins: dict[str, np.ndarray], arm_
     cur_s, cur_c = some_subj[first_at], keys_some[first_at] % BIG
     found_s, found_c = [cur_s], [cur_c]
     early = rest[arm_of[cur_s]]
+    # subjects dosed continuously (a day-1 drug also planned on day L) follow the calendar
+    cont = (day1_set[cur_s] & continuous_bits(plan, first_day, bits)[arm_of[cur_s]]) != 0
     while len(cur_s):
-        nxt = np.minimum(_next(keys_whole, cur_s, cur_c + np.maximum(early, 1)),
-                         _next(keys_some, cur_s, cur_c + max(L - sw, 1)))
+        if cont.all():
+            nxt = _next_continuous(keys_some, cur_s, cur_c, L, sw)
+        else:
+            nxt = np.minimum(_next(keys_whole, cur_s, cur_c + np.maximum(early, 1)),
+                             _next(keys_some, cur_s, cur_c + max(L - sw, 1)))
+            if cont.any():
+                nxt[cont] = _next_continuous(keys_some, cur_s[cont], cur_c[cont], L, sw)
         more = nxt < NONE
-        cur_s, cur_c, early = cur_s[more], nxt[more], early[more]
+        cur_s, cur_c, early, cont = cur_s[more], nxt[more], early[more], cont[more]
         found_s.append(cur_s)
         found_c.append(cur_c)
     s_subj = np.concatenate(found_s)
@@ -104,7 +129,7 @@ def reconstruct_cycles(plan: dict[str, Any], admins: dict[str, np.ndarray], arm_
     last_dose = np.zeros(n_subjects, np.int64)
     last_dose[subj[sstart]] = np.maximum.reduceat(date, sstart)
     out = {**admins, "cycle": number[idx], "day": date - s_start[idx] + 1}
-    return {"admins": out, "cycles": _cycle_table(plan, s_subj, number, s_start, last_dose)}
+    return {"admins": out, "cycles": _cycle_table(plan, s_subj, number, s_start, last_dose, arm_of)}
 
 
 def _next(keys: np.ndarray, subjects: np.ndarray, at_least: np.ndarray) -> np.ndarray:
@@ -117,8 +142,20 @@ def _next(keys: np.ndarray, subjects: np.ndarray, at_least: np.ndarray) -> np.nd
     return np.where(ok, hit % BIG, NONE)
 
 
+def _next_continuous(keys: np.ndarray, subjects: np.ndarray, start: np.ndarray, L: int,
+                     sw: int) -> np.ndarray:
+    """Per subject dosed continuously, the next cycle's start after ``start``: its planned day
+    ``p``, unless the first dose on or after ``p`` is a restart later than the start window
+    (and not already in the window of the cycle after), which then starts the cycle. NONE if
+    no dose follows."""
+    planned = start + L
+    n = _next(keys, subjects, planned)
+    late = (n > planned + sw) & (n < planned + L - sw)
+    return np.where(n == NONE, NONE, np.where(late, n, planned))
+
+
 def _cycle_table(plan: dict[str, Any], subj: np.ndarray, number: np.ndarray, start: np.ndarray,
-                 last_dose: np.ndarray) -> dict[str, np.ndarray]:
+                 last_dose: np.ndarray, arm_of: np.ndarray) -> dict[str, np.ndarray]:
     L, sw, delay = plan["cycle_days"], plan["start_window"], plan["max_delay"]
     same_next = np.r_[subj[1:] == subj[:-1], False] if len(subj) else np.zeros(0, bool)
     length = np.where(same_next, np.r_[start[1:], 0] - start, np.nan) if len(subj) else np.zeros(0)
@@ -126,9 +163,12 @@ def _cycle_table(plan: dict[str, Any], subj: np.ndarray, number: np.ndarray, sta
         else np.zeros(0)
     # planned days after the subject's last administration are not due in its last cycle
     due = np.where(same_next, np.int64(1) << 30, last_dose[subj] - start + 1)
-    cycles = plan["cycles"]
+    # each cycle's planned number of cycles, by its subject's arm (0: not limited; an unknown
+    # arm, -1, takes the 0 appended last)
+    limit = np.r_[np.asarray(plan["cycles"], np.int64), 0][arm_of[subj]] if len(subj) else \
+        np.zeros(0, np.int64)
     with np.errstate(invalid="ignore"):
         short, long, window = length < L - sw, length > L + delay, np.abs(offset) > sw
     return {"subject": subj, "cycle": number, "start": start, "length": length, "offset": offset,
             "short": short, "long": long, "window": window,
-            "excess": number > cycles if cycles else np.zeros(len(subj), bool), "due": due}
+            "excess": (limit > 0) & (number > limit), "due": due}

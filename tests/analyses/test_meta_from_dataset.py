@@ -116,7 +116,8 @@ reported:
 
 
 def test_a_study_row_the_counts_do_not_give() -> None:
-    body = "analyses:" + ORR + "      reported_as: [T2]\nreported:\n  T2:\n    studies: {CASTOR: \"2.28 [1.84;4.33]\"}\n"
+    body = ("analyses:" + ORR + "      reported_as: [T2]\n"
+            'reported:\n  T2:\n    studies: {CASTOR: "2.28 [1.84;4.33]"}\n')
     _b, _a, claims = run(body)
     assert verdicts(claims)["T2.studies.CASTOR"] == ("not reproduced", ["TS711"])
     assert "from its 2x2 counts (Wald CI): 2.82 [1.837; 4.329]" in finding(claims, "TS711").message
@@ -161,8 +162,8 @@ def test_bad_rows_are_named_at_their_file_row() -> None:
     ("{from: trials, effect: [hr, hr_lo]}", "names 3 columns"),
 ])
 def test_what_from_needs(options: str, message: str) -> None:
-    protocol, _ = load_protocol_text(HEAD + f"analyses:\n  M: {{method: meta_analysis, options: {options}}}\n",
-                                     "mini.yaml")
+    body = f"analyses:\n  M: {{method: meta_analysis, options: {options}}}\n"
+    protocol, _ = load_protocol_text(HEAD + body, "mini.yaml")
     compiled = compile_analyses(protocol)
     assert "M" not in compiled.plans
     assert any(message in d.message for d in compiled.diagnostics), [d.message for d in compiled.diagnostics]
@@ -177,3 +178,22 @@ def test_study_level_tables_are_no_subjects_and_no_names() -> None:
     assert protocol is not None and protocol.population == "subjects"
     _checked, found = check_protocol(protocol)
     assert [d.code for d in found] == ["TS301"]  # a study-level column is no subject's name
+
+
+def test_a_study_ci_rebuilt_on_the_ratio_scale_is_named() -> None:
+    # CASTOR's 0.39 (0.28-0.53) with SE = (0.53 - 0.28) / 3.92 taken as the log HR's: 0.39 [0.34;0.44]
+    body = """
+analyses:
+  H:
+    method: meta_analysis
+    options: {measure: HR, from: trials, effect: [hr, hr_lo, hr_hi], reported_as: [T]}
+reported:
+  T:
+    studies: {CASTOR: "0.39 [0.34;0.44]", POLLUX: "0.37 [0.30;0.45]", OTHER: "0.50 [0.30;0.83]"}
+"""
+    _b, _a, claims = run(body)
+    v = verdicts(claims)
+    assert v["T.studies.CASTOR"] == ("not reproduced", ["TS729"])
+    assert "(upper - lower) / 3.92 = 0.0638" in finding(claims, "TS729").message
+    assert v["T.studies.POLLUX"] == ("not reproduced", ["TS711"])  # some other CI: no explanation
+    assert v["T.studies.OTHER"] == ("reproduced", [])

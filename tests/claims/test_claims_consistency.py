@@ -147,3 +147,21 @@ def test_difference_on_the_linear_scale() -> None:
 def test_estimate_outside_its_ci() -> None:
     f = estimate_ci("0.80 [0.85;1.20]")
     assert not f.consistent and "outside" in f.message
+
+
+@pytest.mark.parametrize("text", ["20.9 (95% CI: 15.1-NR)", "NR (95% CI: 15.1-NR)", "NE (95% CI: NE-NE)",
+                                  "0.00 (95% CI: 0.00-NE)"])
+def test_a_ci_with_a_bound_not_reached_has_no_centre_only_an_order(text: str) -> None:
+    f = estimate_ci(text)
+    assert f.consistent and f.code == "TS725" and "no centre" in f.message
+
+
+@pytest.mark.parametrize(("text", "what"), [
+    ("NR (95% CI: 15.1-30.2)", "the estimate is NR, but the upper bound 30.2 is reached"),
+    ("12.0 (95% CI: 15.1-NR)", "the estimate is below its lower bound"),
+    ("NE (95% CI: 31.0-30.2)", "the lower bound is above the upper bound"),
+])
+def test_a_ci_with_a_bound_not_reached_out_of_order(text: str, what: str) -> None:
+    f = estimate_ci(text, label="K.median.a")
+    assert not f.consistent and f.code == "TS725" and what in f.message
+    assert f.claims == ("K.median.a",)

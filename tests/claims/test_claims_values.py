@@ -20,6 +20,7 @@ from trialspec.claims import (
     Percent,
     parse_claim,
 )
+from trialspec.claims.values import OpenCI
 
 D = Decimal
 
@@ -99,6 +100,33 @@ def test_ci_with_negative_bounds_and_percent_signs() -> None:
 def test_not_reached() -> None:
     assert isinstance(parse_claim("NR"), NotReached)
     assert isinstance(parse_claim("not reached"), NotReached)
+    for text in ("NE", "not estimable", "Not Estimable"):
+        assert parse_claim(text) == NotReached(text)
+
+
+@pytest.mark.parametrize(("text", "parts", "level"), [
+    ("20.9 (95% CI: 15.1-NR)", ("20.9", "15.1", None), "95"),
+    ("NR (95% CI: 15.1-NR)", (None, "15.1", None), "95"),
+    ("NE (95% CI: NE-NE)", (None, None, None), "95"),
+    ("20.9 [15.1; not reached]", ("20.9", "15.1", None), None),
+    ("20.9 (95% CI 15.1 to not estimable)", ("20.9", "15.1", None), "95"),
+    ("20.9 (95% CI: 15.1\u2013NR)", ("20.9", "15.1", None), "95"),
+])
+def test_a_ci_with_a_bound_not_reached_is_an_open_ci(text: str, parts: tuple[str | None, ...],
+                                                     level: str | None) -> None:
+    c = parse_claim(text)
+    assert isinstance(c, OpenCI) and not isinstance(c, EstimateCI)
+    assert tuple(None if isinstance(p, NotReached) else str(p.value) for p in c.parts) == parts
+    assert c.level == (D(level) if level else None) and c.text == text
+
+
+def test_an_open_bound_without_the_letters_ci_is_a_ci_only_where_the_path_says_so() -> None:
+    assert isinstance(parse_claim("20.9 (15.1-NR)", kind="ci"), OpenCI)
+    with pytest.raises(ClaimSyntaxError) as e:
+        parse_claim("20.9 (15.1-NR)")  # a range's maximum is a number
+    assert e.value.hint and "CI" in e.value.hint
+    assert isinstance(parse_claim("57.9(48-69)"), MedianRange)  # numbers: still a range
+    assert isinstance(parse_claim("3.27 (95% CI: 2.34-4.56)"), EstimateCI)  # and still a CI
 
 
 def test_containment_is_exact_and_closed_at_ties() -> None:

@@ -20,7 +20,9 @@ from trialspec.claims.values import (
     CountPercent,
     EstimateCI,
     Interval,
+    NotReached,
     Number,
+    OpenCI,
     Percent,
     as_claim,
 )
@@ -206,8 +208,11 @@ def statistic_p(statistic: str | Claim, p: str | Claim, *, test: str = "chi2", d
 
 def estimate_ci(claim: str | Claim, *, scale: str = "log", label: str = "") -> Finding:
     """Is the estimate inside its CI, and at its centre (log scale for ratios, linear for
-    differences) within rounding? Exact (e.g. Clopper-Pearson) CIs are not symmetric."""
+    differences) within rounding? Exact (e.g. Clopper-Pearson) CIs are not symmetric. A CI
+    with a part not reached (:class:`OpenCI`) has no centre: only its order is checked."""
     c = as_claim(claim)
+    if isinstance(c, OpenCI):
+        return _open_ci(c, (label,) if label else ())
     if not isinstance(c, EstimateCI):
         raise TypeError(f"not an estimate with a CI: {c.text!r}")
     labels = (label,) if label else ()
@@ -233,6 +238,29 @@ def estimate_ci(claim: str | Claim, *, scale: str = "log", label: str = "") -> F
                    f"{implied}", labels,
                    "a Wald CI is symmetric on this scale; an exact or profile CI need not be, "
                    "so say which CI was used, or check the estimate")
+
+
+def _open_ci(c: OpenCI, labels: tuple[str, ...]) -> Finding:
+    """A CI with a part not reached has no centre: only the order of its parts is checked.
+    A bound not reached lies above every number (a median not reached has an upper bound not
+    reached: ``NR (95% CI: 15.1-NR)``); a lower bound not reached, as in ``NE (95% CI: NE-NE)``,
+    leaves the estimate and the upper bound unordered against it."""
+    e, lo, hi = c.parts[0], c.parts[1], c.parts[2]
+    problems = []
+    if isinstance(e, NotReached) and isinstance(hi, Number):
+        problems.append(f"the estimate is {e.text}, but the upper bound {hi.text} is reached")
+    pairs = ((lo, e, "the estimate is below its lower bound"), (e, hi, "the estimate is above its "
+             "upper bound"), (lo, hi, "the lower bound is above the upper bound"))
+    for a, b, what in pairs:
+        if isinstance(a, Number) and isinstance(b, Number) and a.interval.lo > b.interval.hi:
+            problems.append(what)
+    if problems:
+        return Finding("estimate-ci", "TS725", False, f"{c.text}: {'; '.join(problems)}", labels,
+                       "a bound not reached is above every number: an estimate not reached has "
+                       "an upper bound not reached")
+    return Finding("estimate-ci", "TS725", True,
+                   f"{c.text}: a CI with a part not reached has no centre; its parts are in order",
+                   labels)
 
 
 def _identity(x: float) -> float:

@@ -139,12 +139,32 @@ class EstimateCI:
 
 @dataclass(frozen=True, slots=True)
 class NotReached:
-    """A median printed as not reached (``NR``)."""
+    """A median, or a bound of its CI, printed as not reached or not estimable (``NR``,
+    ``not reached``, ``NE``, ``not estimable``): no number, and no rounding."""
 
     text: str
 
 
-Claim = Number | Bound | Percent | CountPercent | MedianRange | EstimateCI | NotReached
+@dataclass(frozen=True, slots=True)
+class OpenCI:
+    """An estimate with its CI where some part is not reached: ``20.9 (95% CI: 15.1-NR)``,
+    ``NR (95% CI: 15.1-NR)``. It is not an :class:`EstimateCI` (whose parts are all numbers),
+    so code that needs both bounds of a CI (pooling, the centre of a CI) never meets it; an
+    open part matches only a bound that is infinite or undefined."""
+
+    text: str
+    estimate: Number | NotReached
+    lower: Number | NotReached
+    upper: Number | NotReached
+    level: Decimal | None = None  # in percent (95), when printed
+    percent: bool = False  # printed with % signs
+
+    @property
+    def parts(self) -> tuple[Number | NotReached, Number | NotReached, Number | NotReached]:
+        return self.estimate, self.lower, self.upper
+
+
+Claim = Number | Bound | Percent | CountPercent | MedianRange | EstimateCI | OpenCI | NotReached
 
 
 class ClaimSyntaxError(ValueError):
@@ -156,6 +176,8 @@ class ClaimSyntaxError(ValueError):
 
 
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_OPEN = r"(?:NR|NE|not\s+reached|not\s+estimable)"  # a median or CI bound with no number
+_VAL = rf"(?:{_NUM}|{_OPEN})"  # a part of a CI: a number, or open
 _SEP = r"\s*(?:;|,|-|~|\bto\b)\s*"
 _P = r"(?:[pP]\s*(?:=\s*)?)?"  # an optional "p =" or "P" before a p-value
 _LEVEL = r"(?:(?P<level>\d+(?:\.\d+)?)\s*%\s*)?CI\s*:?\s*"
@@ -180,10 +202,23 @@ def _count(s: str) -> int:
     return int(d)
 
 
-def _ci(m: re.Match[str]) -> EstimateCI:
-    level = m.group("level")
-    return EstimateCI(m.string, _n(m["est"]), _n(m["lo"]), _n(m["hi"]),
-                      Decimal(level) if level else None, percent=m["pct"] is not None)
+def _part(s: str) -> Number | NotReached:
+    return NotReached(s) if re.fullmatch(_OPEN, s, re.IGNORECASE) else _n(s)
+
+
+def _ci(m: re.Match[str]) -> EstimateCI | OpenCI:
+    level = m.groupdict().get("level")
+    est, lo, hi = _part(m["est"]), _part(m["lo"]), _part(m["hi"])
+    lv, pct = Decimal(level) if level else None, m.groupdict().get("pct") is not None
+    if isinstance(est, Number) and isinstance(lo, Number) and isinstance(hi, Number):
+        return EstimateCI(m.string, est, lo, hi, lv, percent=pct)
+    return OpenCI(m.string, est, lo, hi, lv, percent=pct)
+
+
+def _range(m: re.Match[str]) -> MedianRange | OpenCI:
+    """``est (lo-hi)``: a median with its range, or (open) a CI; see :func:`parse_claim`."""
+    ci = _ci(m)
+    return MedianRange(m.string, ci.estimate, ci.lower, ci.upper) if isinstance(ci, EstimateCI) else ci
 
 
 def _bound(m: re.Match[str]) -> Bound:
@@ -194,7 +229,7 @@ def _bound(m: re.Match[str]) -> Bound:
 # (pattern, builder): the first full match wins. Order matters where forms share a prefix.
 _FORMS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Claim]], ...] = tuple(
     (re.compile(rf"\s*{pattern}\s*", re.IGNORECASE), build) for pattern, build in (
-        (r"(?:NR|not\s+reached)", lambda m: NotReached(m.string)),
+        (_OPEN, lambda m: NotReached(m.string)),
         (rf"{_P}(?P<op><=|>=|<|>|\x01|\x02)\s*(?P<v>{_NUM})", _bound),
         (rf"{_P}(?P<v>{_NUM})", lambda m: Number(m.string, Decimal(m["v"]))),
         (rf"(?P<v>{_NUM}){_PCT}", lambda m: Percent(m.string, _n(m["v"]))),
@@ -204,14 +239,14 @@ _FORMS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Claim]], ...] = t
          lambda m: CountPercent(m.string, _count(m["k"]), _pct(m["v"]), _count(m["n"]))),
         (rf"(?P<v>{_NUM}){_PCT}\s*\(\s*(?P<k>{_NUM})\s*/\s*(?P<n>{_NUM})\s*\)",
          lambda m: CountPercent(m.string, _count(m["k"]), _pct(m["v"]), _count(m["n"]))),
-        (rf"(?P<est>{_NUM})(?P<pct>{_PCT})?\s*\[\s*(?:{_LEVEL})?(?P<lo>{_NUM})(?:{_PCT})?{_SEP}"
-         rf"(?P<hi>{_NUM})(?:{_PCT})?\s*\]", _ci),
-        (rf"(?P<est>{_NUM})(?P<pct>{_PCT})?\s*[(,]\s*{_LEVEL}(?P<lo>{_NUM})(?:{_PCT})?{_SEP}"
-         rf"(?P<hi>{_NUM})(?:{_PCT})?\s*\)?", _ci),
-        (rf"(?P<est>{_NUM})\s*\(\s*(?P<lo>{_NUM}){_SEP}(?P<hi>{_NUM})\s*\)",
-         lambda m: MedianRange(m.string, _n(m["est"]), _n(m["lo"]), _n(m["hi"]))),
+        (rf"(?P<est>{_VAL})(?P<pct>{_PCT})?\s*\[\s*(?:{_LEVEL})?(?P<lo>{_VAL})(?:{_PCT})?{_SEP}"
+         rf"(?P<hi>{_VAL})(?:{_PCT})?\s*\]", _ci),
+        (rf"(?P<est>{_VAL})(?P<pct>{_PCT})?\s*[(,]\s*{_LEVEL}(?P<lo>{_VAL})(?:{_PCT})?{_SEP}"
+         rf"(?P<hi>{_VAL})(?:{_PCT})?\s*\)?", _ci),
+        (rf"(?P<est>{_VAL})\s*\(\s*(?P<lo>{_VAL}){_SEP}(?P<hi>{_VAL})\s*\)", _range),
     )
 )
+_RANGE = _FORMS[-1][0]  # est (lo-hi), with no "CI": a range unless kind="ci"
 
 
 def parse_claim(text: str | int, kind: str | None = None) -> Claim:
@@ -230,6 +265,10 @@ def parse_claim(text: str | int, kind: str | None = None) -> Claim:
             claim = build(m)
         except (ValueError, InvalidOperation) as e:
             raise ClaimSyntaxError(text, str(e)) from None
+        if pattern is _RANGE and isinstance(claim, OpenCI) and kind != "ci":
+            raise ClaimSyntaxError(text, "a range's minimum and maximum are numbers; only a CI "
+                                   "can have a bound that is not reached",
+                                   'write the letters CI, e.g. "20.9 (95% CI: 15.1-NR)"')
         claim = _restore_text(claim, text)
         if kind == "ci" and isinstance(claim, MedianRange):
             return EstimateCI(text, claim.median, claim.low, claim.high)
@@ -237,7 +276,7 @@ def parse_claim(text: str | int, kind: str | None = None) -> Claim:
     raise ClaimSyntaxError(
         text, "not a reported value trialspec can read",
         'write it as printed: "0.047", "<0.001", "75%", "12 (75%)", "57.9(48-69)", '
-        '"3.27 [2.34;4.56]" or "3.27 (95% CI: 2.34-4.56)"')
+        '"3.27 [2.34;4.56]", "3.27 (95% CI: 2.34-4.56)", "NR" or "20.9 (95% CI: 15.1-NR)"')
 
 
 def _restore_text(claim: Claim, text: str) -> Claim:
@@ -258,7 +297,7 @@ def as_estimate_ci(value: str | Claim, what: str = "the value") -> EstimateCI:
     return c
 
 
-_CLAIM_TYPES = (Number, Bound, Percent, CountPercent, MedianRange, EstimateCI, NotReached)
+_CLAIM_TYPES = (Number, Bound, Percent, CountPercent, MedianRange, EstimateCI, OpenCI, NotReached)
 
 
 def interval_of(claim: Claim) -> Interval:

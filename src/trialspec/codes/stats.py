@@ -161,5 +161,13 @@ CODES = (
          "It is a warning: the numbers are reproduced.",
          'counts: {CASTOR: [199, 41, 148, 86], POLLUX: [261, 20, 211, 65]}  # no `pooling:`',
          "Name the pooling method (`pooling: mh`, `iv` or `peto`), as the report should."),
+    Code("TS729", "ci-on-wrong-scale",
+         "A study's printed CI is its source's CI rebuilt from a standard error taken on the "
+         "ratio scale, (upper - lower) / 3.92, as if it were the log ratio's.",
+         "An odds or hazard ratio's CI is symmetric on the log scale; reading its width on the "
+         "ratio scale shrinks the CI (0.31 [0.24;0.39] becomes [0.29;0.33], as if the trial had "
+         "ten times its events), and a pool of such rows is falsely precise and heterogeneous.",
+         'studies: {CASTOR: "0.31 [0.29;0.33]"}  # published: 0.31 (0.24-0.39)',
+         "Take SE = (ln upper - ln lower) / 3.92 and rebuild the CI, or print the source's CI."),
 )
 """Diagnostic codes of this range; see codes/__init__.py for the ranges."""

@@ -5,8 +5,11 @@ the protocol says about them (which groups an analysis has, which endpoint's res
 the union of which others' for PR + MR = ORR):
 
 - GRIM: each count (percent) against its group's printed size, or any group size up to the
-  stated number of patients (the reported total of an ungrouped ``counts`` analysis);
-- group sizes against the stated number of patients;
+  stated number of patients (the reported total of an ungrouped ``counts`` analysis); a
+  ``counts`` analysis's percentages against its own printed total, else the stated number of
+  patients only when the analysis covers exactly those patients (the same population, groups
+  that partition it), else any denominator up to it (if its patients are among them);
+- group sizes against the stated number of patients (analyses of the same population);
 - rows that must sum (an endpoint whose responders are the disjoint union of others');
 - a test statistic against its p-value (chi-square, df = groups - 1);
 - an estimate against its CI (odds and hazard ratios, pooled and study rows);
@@ -27,7 +30,7 @@ from trialspec.claims.consistency import (
     possible_denominators,
     statistic_p,
 )
-from trialspec.claims.values import Bound, CountPercent, EstimateCI, Number, Percent
+from trialspec.claims.values import Bound, CountPercent, EstimateCI, Number, OpenCI, Percent
 from trialspec.domain.analyses_plan import LOG_MEASURES, NON_RESPONDERS, RESPONDERS, CompiledAnalyses
 from trialspec.domain.claims_judge import PairFinding, Record, parse
 
@@ -44,6 +47,7 @@ class FreeChecks:
     def __init__(self, records: Sequence[Record], compiled: CompiledAnalyses):
         self.records, self.compiled = records, compiled
         self.findings: list[PairFinding] = []
+        self.total_plan: Any = None  # the analysis whose printed total is self.total
         self.total = self._stated_total()
 
     def run(self) -> list[PairFinding]:
@@ -64,8 +68,24 @@ class FreeChecks:
             if plan is not None and plan.method == "counts" and not plan.groups and r.rest in ((), ("n",)):
                 k = _whole(parse(r))
                 if k is not None:
+                    self.total_plan = plan
                     return k
         return None
+
+    def _covers_total(self, plan: Any) -> bool:
+        """Whether the analysis's population is that of the stated number of patients (all
+        patients when the stated total has no population): ir nodes compare without spans."""
+        return self.total is not None and plan.population == getattr(self.total_plan, "population", None)
+
+    def _within_total(self, plan: Any) -> bool:
+        """Whether the analysis's patients are, as far as the protocol shows, some of those of
+        the stated total, so that no group of it has more patients than the stated total."""
+        mine, theirs = plan.population, getattr(self.total_plan, "population", None)
+        if self.total is None:
+            return False
+        if theirs is None or mine == theirs:
+            return True
+        return getattr(mine, "op", None) == "and" and theirs in getattr(mine, "operands", ())
 
     def add(self, f: Finding, primary: Record, others: Sequence[Record] = ()) -> None:
         recs = (primary, *others)
@@ -96,10 +116,7 @@ class FreeChecks:
         for table, trecs in tables.items():
             if plan.method == "counts":
                 self.sizes(plan, self.group_counts(trecs, labels, ()))
-                for r in trecs:
-                    if len(r.rest) == 1 and r.rest[0] in labels and self.total and \
-                            isinstance(r.parsed, CountPercent | Percent):
-                        self.grim(r, self.total, {})
+                self.count_percents(plan, trecs, labels, tables)
                 continue
             self.sizes(plan, sizes[table])
             printed_n = {g: k for g, (_r, k) in sizes[table].items()}
@@ -114,7 +131,8 @@ class FreeChecks:
             if plan.method == "meta_analysis":
                 scale = "log" if plan.options.get("measure", "OR") in LOG_MEASURES else "linear"
             for r in trecs:
-                if isinstance(r.parsed, EstimateCI) and r.rest[:1] in (("or",), ("hr",), ("pooled",)):
+                if isinstance(r.parsed, EstimateCI | OpenCI) and r.rest[:1] in (("or",), ("hr",),
+                                                                                 ("pooled",)):
                     self.add(estimate_ci(r.parsed, scale=scale, label=r.label), r)
 
     def same_sizes(self, sizes: list[dict[str, tuple[Record, int]]]) -> None:
@@ -143,9 +161,32 @@ class FreeChecks:
                     out[r.rest[-1]] = (r, k)
         return out
 
+    def count_percents(self, plan: Any, recs: list[Record], labels: list[str],
+                       tables: dict[str, list[Record]]) -> None:
+        """GRIM on the count (percent) of each group of a ``counts`` analysis. The percentage
+        is of the analysis's own patients: its printed total (``n``, or the analysis itself)
+        in this table, else in another table of the analysis; else the stated number of
+        patients when the analysis covers exactly them; else only some denominator up to the
+        stated number is asked for (a population's size is not the number of patients)."""
+        mine = [r for r in recs if r.rest in ((), ("n",))]
+        mine += [r for t in tables.values() if t is not recs for r in t if r.rest in ((), ("n",))]
+        printed = next((k for k in (_whole(r.parsed) for r in mine) if k), None)
+        stated = self.total if self._covers_total(plan) and plan.exhaustive else None
+        others = {"the stated number of patients": self.total} if self.total else {}
+        for r in recs:
+            if len(r.rest) != 1 or r.rest[0] not in labels or \
+                    not isinstance(r.parsed, CountPercent | Percent):
+                continue
+            n = printed or stated or (r.parsed.denominator if isinstance(r.parsed, CountPercent) else None)
+            if n:
+                self.grim(r, n, others)
+            elif self.total and self._within_total(plan):
+                self.grim_any(r, self.total)
+
     def sizes(self, plan: Any, groups: dict[str, tuple[Record, int]]) -> None:
-        if self.total is None or len(groups) < 2 or plan.population is not None or not plan.exhaustive:
+        if len(groups) < 2 or not self._covers_total(plan) or not plan.exhaustive:
             return
+        assert self.total is not None
         parts = {r.label: r.parsed if isinstance(r.parsed, Number) else str(k) for r, k in groups.values()}
         f = group_sizes(parts, str(self.total), total_label="the stated number of patients")
         recs = [r for r, _ in groups.values()]
@@ -165,7 +206,9 @@ class FreeChecks:
                 a, b = b, a
             if a in endpoints and b in labels and isinstance(r.parsed, CountPercent | Percent | Number):
                 cells[(a, b)] = r
-        total = self.total or (sum(printed_n.values()) if len(printed_n) == len(labels) else None)
+        # the stated number of patients bounds a group only if the analysis's are among them
+        total = (self.total if self._within_total(plan) else None) or \
+            (sum(printed_n.values()) if len(printed_n) == len(labels) else None)
         for (_e, g), r in cells.items():
             if not isinstance(r.parsed, CountPercent | Percent):
                 continue
@@ -235,7 +278,7 @@ class FreeChecks:
         from trialspec.claims.pooling import ModelRule
 
         for r in recs:
-            if isinstance(r.parsed, EstimateCI) and r.claim.path[-1:] != ("ci",):
+            if isinstance(r.parsed, EstimateCI | OpenCI) and r.claim.path[-1:] != ("ci",):
                 self.add(estimate_ci(r.parsed, label=r.label), r)
         parents: dict[tuple[str, ...], dict[str, list[Record]]] = {}
         for r in recs:
@@ -247,7 +290,7 @@ class FreeChecks:
         for _parent, parts in parents.items():
             studies, pool = parts.get("studies", []), parts.get("pooled", [])
             if len(studies) < 2 or len(pool) != 1 or \
-                    not all(isinstance(s.parsed, EstimateCI) for s in studies):
+                    not all(isinstance(s.parsed, EstimateCI) for s in (*studies, *pool)):
                 continue
             by_study = {w.claim.path[-1]: w for w in parts.get("weights", [])}
             weights = [by_study[s.claim.path[-1]] for s in studies if s.claim.path[-1] in by_study]

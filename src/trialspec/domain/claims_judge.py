@@ -24,6 +24,7 @@ from trialspec.claims.values import (
     CountPercent,
     EstimateCI,
     MedianRange,
+    NotReached,
     Number,
     Percent,
     parse_claim,
@@ -125,10 +126,16 @@ def judge_planned(printed: Any, values: Sequence[tuple[str, str, float | None]],
 
 
 def parts_match(parts: Sequence[Any], values: Sequence[float | None]) -> bool:
-    """Whether every printed part (a Number or Percent) contains its value; values past the
-    parts are only shown, not compared."""
-    return all(v is not None and np.isfinite(v) and p.interval.contains(float(v))
-               for p, v in zip(parts, values[:len(parts)], strict=True))
+    """Whether every printed part (a Number or Percent) contains its value; a part printed
+    not reached (``NR``, a NotReached) matches only a value that is infinite or undefined.
+    Values past the parts are only shown, not compared."""
+    return all(_part_matches(p, v) for p, v in zip(parts, values[:len(parts)], strict=True))
+
+
+def _part_matches(part: Any, v: float | None) -> bool:
+    if v is None or not np.isfinite(v):
+        return isinstance(part, NotReached)
+    return not isinstance(part, NotReached) and bool(part.interval.contains(float(v)))
 
 
 def judge_parts(r: Record, printed_parts: Sequence[Any],
@@ -272,17 +279,23 @@ def _column_percent(r: Record, c: Any, f: ProportionFacts, i: int, responders: b
         unchecked(r, f"{r.label}: `{r.claim.text}` is not a count or percentage")
 
 
-def _n(r: Record, c: Any, f: Any, i: int | None) -> None:
+def _n(r: Record, c: Any, f: Any, i: int | None, counted: str = "subjects") -> None:
+    """A printed count of ``counted`` (subjects: a group's size; or events) per group."""
     sizes = np.asarray(f.n)
     if not (isinstance(c, Number) and c.is_integer):
-        unchecked(r, f"{r.label}: a group size is a whole number, not `{r.claim.text}`")
+        what = "a group size" if counted == "subjects" else f"a number of {counted}"
+        unchecked(r, f"{r.label}: {what} is a whole number, not `{r.claim.text}`")
         return
-    values = [(lab, f"the size of {lab}", float(k)) for lab, k in zip(f.labels, sizes, strict=True)]
-    values.append(("all", "the number of subjects", float(sizes.sum())))
+
+    def of(lab: str) -> str:
+        return f"the size of {lab}" if counted == "subjects" else f"the {counted} of {lab}"
+
+    values = [(lab, of(lab), float(k)) for lab, k in zip(f.labels, sizes, strict=True)]
+    values.append(("all", f"the number of {counted}", float(sizes.sum())))
     planned = "all" if i is None else f.labels[i]
     res = judge_planned(c, values, {planned}, "n", shifts=False)
     from_result(r, res, str(int(sizes.sum() if i is None else sizes[i])),
-                "the number of subjects" if i is None else f"the size of {planned}")
+                f"the number of {counted}" if i is None else of(planned))
 
 
 def _ci(r: Record, c: Any, f: ProportionFacts, i: int) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from trialspec.claims.values import EstimateCI, Interval, NotReached, Number, Percent
+from trialspec.claims.values import EstimateCI, Interval, NotReached, Number, OpenCI, Percent
 from trialspec.domain.analyses_compute import fmt
 from trialspec.domain.analyses_meta import MetaFacts
 from trialspec.domain.analyses_plan import AnalysisPlan
@@ -26,6 +26,7 @@ from trialspec.domain.claims_judge import (
     unchecked,
 )
 
+POOLINGS = {"mh": "Mantel-Haenszel", "peto": "Peto", "iv": "inverse-variance"}
 MODEL_LABELS = {"fixed": "inverse variance, fixed effect",
                 "random": "inverse variance, random effects (DerSimonian-Laird)",
                 "mh": "Mantel-Haenszel, fixed effect", "peto": "Peto, fixed effect",
@@ -68,7 +69,8 @@ def judge_survival(plan: AnalysisPlan, f: SurvivalFacts, records: Sequence[Recor
             unchecked(r, f"{r.label}: the group is empty")
         else:
             _n(r, c, _Sizes(labels, np.array([(x.n if head == "n" else x.events) if x else 0
-                                              for x in f.curves])), i)
+                                              for x in f.curves])), i,
+               "subjects" if head == "n" else "events")
     return []
 
 
@@ -91,7 +93,7 @@ def _median(r: Record, c: Any, f: SurvivalFacts, i: int) -> None:
         res = judge_planned(c, [("km", "the Kaplan-Meier median", curve.median)], {"km"}, "median")
         from_result(r, res, shown, "the Kaplan-Meier median")
         return
-    if not isinstance(c, EstimateCI):
+    if not isinstance(c, EstimateCI | OpenCI):
         unchecked(r, f"{r.label}: a median is a number, `NR`, or a median with its CI")
         return
     cands: dict[str, tuple[str, list[float | None]]] = {}
@@ -198,6 +200,17 @@ def _meta_printed(plan: AnalysisPlan, f: MetaFacts, records: Sequence[Record]) -
             given = f.studies[f.labels.index(tail[0])]
             same = isinstance(c, EstimateCI) and (c.estimate.value, c.lower.value, c.upper.value) == (
                 given.estimate.value, given.lower.value, given.upper.value)
+            wrong = None if same or not f.log_scale or not isinstance(c, EstimateCI) else \
+                _ratio_scale_ci(c, given, f.level)
+            if wrong is not None:
+                set_verdict(r, "not reproduced", given.text,
+                            f"{r.label} = {r.claim.text} is the input {given.text} with its standard "
+                            f"error taken on the {f.measure} scale, (upper - lower) / {wrong[1]} = "
+                            f"{wrong[0]}, instead of the log scale", "TS729",
+                            "A ratio's CI is symmetric on the log scale: SE = (ln upper - ln lower) / "
+                            "3.92. The narrower CI overstates the study's precision, and a pool of such "
+                            "rows inherits it.")
+                continue
             set_verdict(r, "reproduced" if same else "not reproduced", given.text,
                         "the analysis' input" if same else
                         f"{r.label} = {r.claim.text} differs from the analysis' input {given.text}",
@@ -215,6 +228,21 @@ def _meta_printed(plan: AnalysisPlan, f: MetaFacts, records: Sequence[Record]) -
                       "studies.<study>, q, i2 or tau2", _did_you_mean(tail[0] if tail else head,
                                                                        list(f.labels)))
     return []
+
+
+def _ratio_scale_ci(printed: EstimateCI, given: EstimateCI, level: float) -> tuple[str, str] | None:
+    """(the SE, 2 z) as text when ``printed`` is ``given`` with its CI rebuilt from an SE taken
+    on the ratio scale, ``(upper - lower) / (2 z)``, as if it were the log ratio's; else None."""
+    z = _normal_quantile(0.5 + level / 2)
+    est, lo, hi = (float(x.value) for x in (given.estimate, given.lower, given.upper))
+    se = (hi - lo) / (2 * z)
+    if est <= 0 or se <= 0:
+        return None
+    wrong = (est, est * float(np.exp(-z * se)), est * float(np.exp(z * se)))
+    parts = (printed.estimate, printed.lower, printed.upper)
+    if not all(p.interval.contains(v) for p, v in zip(parts, wrong, strict=True)):
+        return None
+    return fmt(se, 3), f"{2 * z:.3g}"
 
 
 def _judge_ranges(r: Record, parts: Sequence[tuple[str, Interval]], models: dict[str, Any],
@@ -305,14 +333,14 @@ def _meta_counts(plan: AnalysisPlan, f: MetaFacts, records: Sequence[Record]) ->
     shown = _ci_text([fits[other].effect, *fits[other].effect_ci])
     return [PairFinding(
         "TS728", f"{decided[0].label} = {decided[0].claim.text} is reproduced by "
-        f"{MODEL_LABELS[planned]} from the 2x2 counts, not by {MODEL_LABELS[other]} "
-        f"({shown} from the same counts): the pooling method decides it, and the protocol "
-        "names none", "Name the pooling method (`pooling:`), as the report should; R's "
+        f"{POOLINGS[planned]} pooling of the 2x2 counts, not by {POOLINGS[other]} pooling of "
+        f"the same counts ({shown}): the pooling method decides it, and the protocol names none",
+        "Name the pooling method (`pooling:`), as the report should; R's "
         "meta::metabin pools by Mantel-Haenszel by default, metafor::rma by inverse variance.",
         decided[0], tuple(decided[1:]))]
 
 
-def _decides(r: Record, parts: Sequence[Any], cands: dict[str, tuple[str, Sequence[float | None]]],
+def _decides(r: Record, parts: Sequence[Any], cands: Mapping[str, tuple[str, Sequence[float | None]]],
              other: str | None) -> bool:
     """Whether a claim the planned pooling reproduced is one the other pooling would not."""
     from trialspec.domain.claims_judge import parts_match

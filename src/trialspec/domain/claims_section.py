@@ -23,6 +23,7 @@ from trialspec.results import Case, Section, Table
 
 STATUSES = ("reproduced", "consistent", "not reproduced", "inconsistent", "not checked")
 WARNING_CODES = ("TS707", "TS728")
+NOTE_FROM_MESSAGE = ("TS729",)
 
 
 def run_claims(protocol: Any, frames: Any, backend: Any) -> Section | None:
@@ -107,6 +108,8 @@ def _note(r: Record) -> str:
     if r.status == "inconsistent":
         return "; ".join(r.inconsistent)
     if r.status == "not reproduced":
+        if r.code in NOTE_FROM_MESSAGE:  # the message says what the printed value is
+            return r.message.split(" is ", 1)[-1]
         return r.hint or r.message
     if r.status == "reproduced":
         return ""  # the computed value is the whole story

@@ -110,6 +110,28 @@ STORIES = [
     *[(d, lambda p: ~p.role.str.startswith("pd") & (p.role != "pr_then_pd")) for d in DEVIATIONS],
     ("ex_intervals", lambda p: ~p.role.str.startswith("pd") & (p.role != "pr_then_pd")),
 ]
+# Table 2's meta-analysis inputs: the two randomized trials it pools, one row each (not
+# synthetic; README.md says where each number comes from). Response counts are responders of
+# the response-evaluable patients (240 + 234 + 281 + 276 = the paper's "1031 patients").
+TRIALS = pd.DataFrame({
+    "trial": ["CASTOR", "POLLUX"],
+    "comparison": ["DVd vs Vd", "DRd vs Rd"],
+    "evaluable_dara": [240, 281], "evaluable_ctrl": [234, 276],
+    "orr_dara": [199, 261], "orr_ctrl": [148, 211],  # NEJM 2016: 82.9 vs 63.2%, 92.9 vs 76.4%
+    "vgpr_dara": [142, 222], "vgpr_ctrl": [68, 132],  # CASTOR NEJM 2016: 59.2 vs 29.1%
+    "mrd_dara": [17, 63], "mrd_ctrl": [4, 22],  # reconstructed from Table 2 (README)
+    "pfs_hr": ["0.31", "0.41"], "pfs_lower": ["0.24", "0.31"], "pfs_upper": ["0.39", "0.53"],
+    "os_hr": ["0.77", "0.64"], "os_lower": ["0.59", "0.47"], "os_upper": ["1.01", "0.87"],
+})
+
+# The paper's two regimens (section 2.2, and the "LD regimen" of section 1): (drug, days, dose).
+REGIMENS = {
+    "Rd": [("lenalidomide", range(1, 22), 25), ("dexamethasone", [1, 8, 15, 22], 40)],
+    "Ld": [("lenalidomide", range(1, 22), 15), ("dexamethasone", [1, 2, 3, 4, 15, 16, 17, 18], 20)],
+}
+# Who takes the LD regimen (4 cycles planned): four subjects whose stories are about screening,
+# and the one given a fifth cycle (more than the LD regimen plans: TS508).
+LD_STORIES = ["five_cycles", "low_anc", "one_prior_cycle", "missing_platelets"]
 LEN_LEVELS = {"dose_reduction": [25, 25, 25, 15], "re_escalation": [25, 15, 25, 25],
               "low_dose_intensity": [25, 15, 10, 10], "dose_not_allowed": [25, 25, 20, 25]}
 EX_STORIES = ["ex_intervals", "dose_reduction", "missed_dose"]
@@ -243,12 +265,14 @@ def exposure_table(p, subj) -> pd.DataFrame:
         "i": np.repeat(np.arange(N), n_cyc),
         "cycle": np.concatenate([np.arange(1, k + 1) for k in n_cyc]),
         "offset": np.concatenate([np.r_[0, np.cumsum(x)[:-1]] for x in lengths])})
-    sched = pd.concat([pd.DataFrame({"drug": "lenalidomide", "day": np.arange(1, 22)}),
-                       pd.DataFrame({"drug": "dexamethasone", "day": [1, 8, 15, 22]})])
-    ex = cyc.merge(sched, how="cross")
+    sched = pd.DataFrame([(arm, drug, day, dose) for arm, drugs in REGIMENS.items()
+                          for drug, days, dose in drugs for day in days],
+                         columns=["arm", "drug", "day", "dose"])
+    cyc["arm"] = subj.arm.to_numpy()[cyc.i]
+    ex = cyc.merge(sched, on="arm").sort_values(["i", "cycle", "drug", "day"], kind="stable")
+    ex = ex.reset_index(drop=True)
     ex["date"] = subj.first_dose_date.to_numpy()[ex.i] + pd.to_timedelta(
         ex.offset + ex.day - 1, "D")
-    ex["dose"] = np.where(ex.drug == "dexamethasone", 40, 25)
     for story, levels in LEN_LEVELS.items():
         m = (p.story.to_numpy()[ex.i] == story) & (ex.drug == "lenalidomide")
         ex.loc[m, "dose"] = np.array(levels)[ex.cycle[m] - 1]
@@ -409,6 +433,13 @@ def main() -> None:
          p.story == "five_cycles"], [2, 6, 7, 5], 4)
     p["n_visits"] = np.where(p.role.str.startswith("pd"), 4, p.n_cycles)  # PD: 2 follow-ups
     subj = subjects_table(p, rng)
+    # Prior stem cell transplant: the paper's 2 patients, both relapsed (section 2.1). Drawn
+    # from a second generator, so that adding the column moved no other value.
+    transplant = np.zeros(N, bool)
+    transplant[np.random.default_rng(SEED + 1).choice(np.flatnonzero(~p.refractory), 2,
+                                                      replace=False)] = True
+    subj.insert(subj.columns.get_loc("ixazomib_exposed") + 1, "prior_transplant", transplant)
+    subj.insert(1, "arm", np.where(p.story.isin(LD_STORIES), "Ld", "Rd"))
     assess = assessments_table(p, subj, rng)
     lb = lb_table(subj, assess, p, rng)
     expo = exposure_table(p, subj)
@@ -425,7 +456,8 @@ def main() -> None:
                          "criteria": reason.fillna("")})
     OUT.mkdir(parents=True, exist_ok=True)
     out = {"subjects": subj.drop(columns="screening_date"), "lb": lb, "exposure": expo, "ex": ex,
-           "assessments": assess, "expected_best_response": bor, "expected_eligibility": elig}
+           "assessments": assess, "expected_best_response": bor, "expected_eligibility": elig,
+           "table2_trials": TRIALS}
     for name, df in out.items():
         df = df.copy()
         for c in df.columns:

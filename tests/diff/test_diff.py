@@ -227,12 +227,9 @@ SEED = Path(__file__).resolve().parents[2] / "protocols"
 
 def test_seed_amendment_regimen_and_eligibility() -> None:
     old, new = SEED / "seed-rd-rrmm.yaml", SEED / "seed-rd-rrmm-amendment-1.yaml"
-    if not new.exists():
-        pytest.skip("the amendment example is not written yet")
     texts = {c.item: c.text for c in diff_files(old, new).changes}
-    assert texts["lenalidomide"] == ("lenalidomide: dose 25 mg -> 15 mg; reductions [15 mg, 10 mg, 5 mg] -> "
-                                     "[10 mg]; days 1-21 unchanged")
-    assert texts["dexamethasone"].startswith("dexamethasone: dose 40 mg -> 20 mg; days [1, 8, 15, 22] -> "
-                                             "[1-4, 15-18]")
-    assert "cycles until progression -> 4" in texts["treatment"]
+    assert set(texts) == {"I1", "treatment", "Rd/dexamethasone"}  # the Ld arm's drugs are unchanged
+    assert texts["Rd/dexamethasone"] == "Rd/dexamethasone: dose 40 mg -> 20 mg; days [1, 8, 15, 22] unchanged"
+    assert texts["treatment"] == ("treatment: cycles Rd: until progression, Ld: 4 -> "
+                                  "Rd: until progression, Ld: 6")
     assert texts["I1"].startswith("I1: upper age limit raised from 75 to 80 (relaxed)")

@@ -12,7 +12,8 @@ from trialspec.diagnostics import Severity
 from trialspec.report.diagnostics import render_all, to_json
 from trialspec.results import CheckResult, Table
 
-SHOW_FINDINGS = 30
+SHOW_FINDINGS = 40  # findings shown in full on the console; PER_CODE of each code at most
+PER_CODE = 2
 REPORT_VERSION = 1
 
 
@@ -34,11 +35,13 @@ def console(result: CheckResult) -> RenderableType:
     parts.append(head)
     findings = result.all_findings
     if findings:
-        shown = sorted(findings, key=lambda d: (d.severity is not Severity.ERROR, d.sort_key()))
+        ordered = sorted(findings, key=lambda d: (d.severity is not Severity.ERROR, d.sort_key()))
+        shown = _first_of_each_code(ordered)
         parts.append(Text("Findings\n", style="bold underline"))
-        parts.append(render_all(shown[:SHOW_FINDINGS], result.sources))
-        if len(shown) > SHOW_FINDINGS:
-            parts.append(Text(f"... and {len(shown) - SHOW_FINDINGS} more findings "
+        parts.append(render_all(shown, result.sources))
+        if len(shown) < len(ordered):
+            parts.append(_by_code(ordered, shown))
+            parts.append(Text(f"... and {len(ordered) - len(shown)} more findings "
                               f"(--format json lists all)\n", style="bold"))
     for section in result.sections:
         parts.append(Text(f"\n{section.title}\n", style="bold underline"))
@@ -46,6 +49,35 @@ def console(result: CheckResult) -> RenderableType:
     style = "bold red" if failed(result) else "bold green"
     parts.append(Text("\n" + summary_line(result) + "\n", style=style))
     return Group(*parts)
+
+
+def _first_of_each_code(ordered: list[Any]) -> list[Any]:
+    """The first PER_CODE findings of each code, at most SHOW_FINDINGS, in report order: a long
+    report shows every kind of problem before it shows many of one kind."""
+    seen: dict[str, int] = {}
+    out: list[Any] = []
+    for d in ordered:
+        if seen.get(d.code, 0) < PER_CODE and len(out) < SHOW_FINDINGS:
+            seen[d.code] = seen.get(d.code, 0) + 1
+            out.append(d)
+    return out
+
+
+def _by_code(ordered: list[Any], shown: list[Any]) -> RichTable:
+    from trialspec.codes import CODES
+
+    table = RichTable(title="Findings by code", title_justify="left")
+    for c in ("code", "name", "severity", "findings", "shown above"):
+        table.add_column(c)
+    counts: dict[str, list[Any]] = {}
+    for d in ordered:
+        counts.setdefault(d.code, []).append(d)
+    shown_ids = {id(d) for d in shown}
+    for code, ds in counts.items():
+        known = CODES.get(code)
+        table.add_row(code, known.name if known else "", ds[0].severity.value, str(len(ds)),
+                      str(sum(id(d) in shown_ids for d in ds)))
+    return table
 
 
 def failed(result: CheckResult) -> bool:

@@ -1,0 +1,34 @@
+"""The console report's findings: every kind of problem before many of one kind."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+
+from rich.console import Console
+
+from trialspec.report.check import PER_CODE, console
+from trialspec.results import CheckResult
+
+
+def text(result: CheckResult) -> str:
+    buffer = io.StringIO()
+    Console(file=buffer, width=120, color_system=None).print(console(result))
+    return buffer.getvalue()
+
+
+def test_a_long_report_shows_each_code_and_counts_the_rest(make_result: Callable[..., CheckResult]) -> None:
+    out = text(make_result(findings=40))  # 41 TS406, one TS303, TS412, TS701, TS704
+    shown = re.findall(r"(?:error|warning|info)\[(TS\d+)\]", out)
+    assert shown.count("TS406") == PER_CODE
+    assert {"TS303", "TS412", "TS701", "TS704"} <= set(shown)
+    table = out[out.index("Findings by code"):]
+    assert re.search(r"TS406 .*│ error +│ 41 +│ 2 ", table)
+    assert f"... and {41 - PER_CODE} more findings (--format json lists all)" in out
+
+
+def test_a_short_report_shows_everything(make_result: Callable[..., CheckResult]) -> None:
+    out = text(make_result(findings=1))
+    assert "Findings by code" not in out and "more findings" not in out
+    assert len(re.findall(r"(?:error|warning|info)\[TS406\]", out)) == 2

@@ -1,11 +1,11 @@
 """Generate the synthetic example data set for the seed study (Rd in 21 RRMM patients).
 
-    .venv/bin/python examples/seed/generate.py
+    .venv/bin/python examples/seed/generate.py [--out DIR]
 
-(re)writes examples/seed/data/*.csv. Deterministic: one numpy Generator with a fixed seed, no
-network, no clock; two runs give byte-identical files. The data are synthetic; the seed paper
-(lenalidomide 25 mg days 1-21 + dexamethasone 40 mg days 1, 8, 15, 22 of 28-day cycles, June
-2014 - April 2018) fixes their shape. README.md says which subject shows what, and lists every
+(re)writes examples/seed/data/*.csv (or DIR/*.csv). Deterministic: one numpy Generator with a
+fixed seed, no network, no clock; two runs give byte-identical files. The patient data are
+synthetic; the seed paper (its two regimens, June 2014 - April 2018) fixes their shape.
+table2_trials.csv holds published figures (README.md, "Table 2's trials"). README.md says which subject shows what, and lists every
 contradiction of the paper that had to be resolved.
 
 How it works:
@@ -422,7 +422,7 @@ def check(subj, p, lb, expo, ex, assess, bor) -> None:
     assert dates.min() >= FIRST and dates.max() <= LAST
 
 
-def main() -> None:
+def main(out_dir: Path = OUT) -> None:
     rng = np.random.default_rng(SEED)
     p, attempts = solve(rng)
     p["plasmacytoma"] = False  # one SD subject has a soft-tissue plasmacytoma throughout
@@ -454,7 +454,7 @@ def main() -> None:
                           "low_anc": "I4 ANC 0.8", "missing_platelets": "I4 platelets missing"})
     elig = pd.DataFrame({"subject_id": subj.subject_id, "status": status.fillna("eligible"),
                          "criteria": reason.fillna("")})
-    OUT.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
     out = {"subjects": subj.drop(columns="screening_date"), "lb": lb, "exposure": expo, "ex": ex,
            "assessments": assess, "expected_best_response": bor, "expected_eligibility": elig,
            "table2_trials": TRIALS}
@@ -465,13 +465,17 @@ def main() -> None:
                 df[c] = df[c].map({True: "true", False: "false"})
             elif pd.api.types.is_datetime64_any_dtype(df[c]):
                 df[c] = df[c].dt.strftime("%Y-%m-%d")
-        df.to_csv(OUT / f"{name}.csv", index=False, lineterminator="\n", float_format="%.10g")
+        df.to_csv(out_dir / f"{name}.csv", index=False, lineterminator="\n", float_format="%.10g")
     summary = pd.DataFrame({"subject": subj.subject_id, "role": p.role, "story": p.story,
                             "cycles": p.n_cycles, "best": bor.best_response,
                             "eligibility": elig.status})
-    print(f"profile found after {attempts} draw(s); wrote {len(out)} files to {OUT}")
+    print(f"profile found after {attempts} draw(s); wrote {len(out)} files to {out_dir}")
     print(summary.to_string(index=False))
 
 
 if __name__ == "__main__":
-    main()
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=OUT, help="where to write the CSVs (default: data/)")
+    main(ap.parse_args().out)

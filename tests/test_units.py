@@ -17,11 +17,13 @@ from trialspec.units import (
     Unit,
     UnitError,
     analyte_mass,
+    combine,
     compatible,
     dimension_name,
     factor,
     known_units,
     parse_unit,
+    resolve,
 )
 
 CLINICAL_SPELLINGS = [
@@ -204,6 +206,95 @@ def test_analyte_is_ignored_when_not_needed() -> None:
     assert factor(parse_unit("g/dL"), parse_unit("g/L"), "no-such-analyte") == 10.0
 
 
+# --- products and quotients: derived units --------------------------------------------------
+
+@pytest.mark.parametrize(("a", "op", "b", "unit", "expected"), [
+    ("kg", "/", "m2", "kg/m2", 1.0),
+    ("kg/cm", "/", "cm", "kg/m2", 10_000.0),    # weight / height / height, height in cm
+    ("cm", "*", "cm", "m2", 1e-4),
+    ("kg", "/", "cm", "kg/cm", 1.0),            # no registered unit: a derived one
+    ("kg", "*", "cm", "kg*cm", 1.0),
+    (None, "/", "cm", "1/cm", 1.0),
+    (None, "*", "kg", "kg", 1.0),
+    ("kg", "*", None, "kg", 1.0),
+    ("mg", "/", "days", "mg/day", 1.0),         # among equals, the most alike spelling
+    ("mL/min", "/", "m2", "mL/min/1.73m2", 1.73),
+    ("mg/m2", "*", "m2", "mg", 1.0),
+    ("mg/kg", "*", "kg", "mg", 1.0),            # per kg of body weight times a weight
+    ("ug/kg", "*", "kg", "ug", 1.0),
+    ("mg", "/", "kg", None, 1e-6),              # a mass over a mass is a ratio, not mg/kg
+    ("10^9/L", "*", "mL", None, 1e6),
+    ("/min", "*", "minutes", None, 1.0),
+    ("kg*cm", "/", "mg", "cm", 1e6),
+    ("mg/dl", "/", "mg/L", None, 10.0),
+    ("x ULN", "*", None, "x ULN", 1.0),
+    ("%", "*", None, "%", 1.0),                 # 2 * 50% is 100%
+    ("%", "*", "%", None, 1e-4),                # 50% * 50% is 0.25
+    (None, "*", None, None, 1.0),
+])
+def test_combine(a: str | None, op: str, b: str | None, unit: str | None, expected: float) -> None:
+    product = combine(a, op, b)
+    assert (product.unit.text if product.unit else None) == unit
+    assert product.factor == pytest.approx(expected, rel=1e-12)
+
+
+def test_combine_says_what_unit_the_computed_number_is_in() -> None:
+    product = combine("kg/cm", "/", "cm")
+    assert product.raw == Unit("kg/cm^2", "[mass]/[length]^2")
+    assert product.unit == parse_unit("kg/m2")
+    assert factor(product.raw, product.unit) == product.factor
+
+
+def test_bmi_from_kilograms_and_centimetres() -> None:
+    weight, height = 80.0, 180.0
+    per_cm = combine("kg", "/", "cm")
+    bmi = combine(per_cm.unit.text if per_cm.unit else None, "/", "cm")
+    assert bmi.unit is not None and bmi.unit.text == "kg/m2"
+    value = weight / height * per_cm.factor / height * bmi.factor
+    assert value == pytest.approx(80 / 1.8 ** 2, rel=1e-12)
+
+
+def test_egfr_unit_is_per_1_73_square_metres() -> None:
+    product = combine("mL/min", "/", "m2")  # 45 mL/min / 1.73 m2 is 45 mL/min/1.73m2
+    assert 45 / 1.73 * product.factor == pytest.approx(45.0, rel=1e-12)
+    assert factor(parse_unit("mL/min/1.73 m2"), resolve("(mL/min)/m2")) == pytest.approx(1 / 1.73)
+
+
+def test_derived_units_resolve_but_never_parse() -> None:
+    assert resolve("kg/cm") == Unit("kg/cm", "[mass]/[length]")
+    assert resolve("1/cm") == Unit("1/cm", "1/[length]")
+    assert resolve("(10^9/L)*(mL)") == resolve("(10^9/L)*mL")
+    assert resolve("mg/dl") == parse_unit("mg/dL")
+    assert resolve("kg/cm*cm") == parse_unit("kg")
+    assert resolve("(mg)/(kg)").dimension == "dimensionless"  # not mg/kg of body weight
+    with pytest.raises(UnitError) as info:
+        parse_unit("kg/cm")  # protocol text keeps to the registry
+    assert info.value.code == "TS302"
+
+
+@pytest.mark.parametrize("text", ["kg/furlong", "1/", "kg/cm^0", "(kg", "kg//cm", "*kg", "1/1",
+                                  "kg/cm^", "kg cm", ""])
+def test_bad_derived_units_raise_unit_error(text: str) -> None:
+    with pytest.raises(UnitError):
+        resolve(text)
+
+
+def test_derived_units_convert_and_name_their_dimension() -> None:
+    assert factor(resolve("kg/cm^2"), parse_unit("kg/m2")) == 10_000.0
+    assert compatible(resolve("cm^2"), parse_unit("m2"))
+    assert not compatible(resolve("kg/cm"), parse_unit("kg/m2"))
+    assert dimension_name(resolve("kg/cm")) == "[mass]/[length]"
+    with pytest.raises(UnitError) as info:
+        factor(resolve("kg/cm"), parse_unit("kg/m2"))
+    assert info.value.code == "TS303"
+    assert "kg/cm ([mass]/[length])" in str(info.value) and "mass per area" in str(info.value)
+
+
+def test_combine_rejects_other_operators() -> None:
+    with pytest.raises(ValueError):
+        combine("kg", "+", "kg")
+
+
 # --- errors --------------------------------------------------------------------------------
 
 def test_unknown_unit_suggests_known_spellings() -> None:
@@ -272,6 +363,7 @@ def test_import_and_first_use_stay_light() -> None:
         assert "pint" not in sys.modules, "the registry must be built lazily"
         assert units.parse_unit("mg/dL").dimension == "[mass]/[length]^3"
         units.factor(units.parse_unit("mg/dL"), units.parse_unit("umol/L"), "bilirubin")
+        assert units.combine("kg/cm", "/", "cm").factor == 10000.0
         heavy = {"pandas", "scipy", "statsmodels", "numpy"} & {m.split(".")[0] for m in sys.modules}
         assert not heavy, heavy
     """)

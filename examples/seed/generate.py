@@ -5,8 +5,8 @@
 (re)writes examples/seed/data/*.csv (or DIR/*.csv). Deterministic: one numpy Generator with a
 fixed seed, no network, no clock; two runs give byte-identical files. The patient data are
 synthetic; the seed paper (its two regimens, June 2014 - April 2018) fixes their shape.
-table2_trials.csv holds published figures (README.md, "Table 2's trials"). README.md says which subject shows what, and lists every
-contradiction of the paper that had to be resolved.
+table2_trials.csv holds published figures (README.md, "Table 2's trials"). README.md says
+which subject shows what, and lists every contradiction of the paper that had to be resolved.
 
 How it works:
 1. a small seeded search draws each subject's attributes (disease status, prior thalidomide /

@@ -23,8 +23,8 @@ from types import MappingProxyType
 from typing import Any
 
 __all__ = [
-    "ANALYTES", "Unit", "UnitError", "analyte_mass", "compatible", "dimension_name", "factor",
-    "known_units", "parse_unit",
+    "ANALYTES", "Product", "Unit", "UnitError", "analyte_mass", "combine", "compatible",
+    "dimension_name", "factor", "known_units", "parse_unit", "resolve",
 ]
 
 
@@ -44,10 +44,27 @@ class UnitError(Exception):
 
 @dataclass(frozen=True)
 class Unit:
-    """A parsed unit: its canonical spelling and a stable dimension string."""
+    """A parsed unit: its canonical spelling and a stable dimension string.
+
+    A *derived* unit (the unit of a computed product or quotient whose dimension no registered
+    unit has, e.g. ``kg/cm`` for ``weight / height``) is a Unit too; see :func:`combine`.
+    """
 
     text: str
     dimension: str
+
+
+@dataclass(frozen=True)
+class Product:
+    """The unit of a product or quotient, as :func:`combine` works it out.
+
+    The computed number ``a * b`` (or ``a / b``), with ``a`` and ``b`` in their own units, is in
+    ``raw``; multiplied by ``factor`` it is in ``unit``. ``None`` is a plain number.
+    """
+
+    unit: Unit | None
+    factor: float
+    raw: Unit | None
 
 
 # Only what clinical protocols need. Base dimensions beyond SI: [uln] (multiples of the upper
@@ -296,8 +313,18 @@ _EXPRESSIONS = {row[0]: row[1] for row in _UNITS}
 
 @functools.cache
 def _quantity(canonical: str) -> Any:
-    """The pint quantity one `canonical` unit is worth (e.g. 10^9/L -> 1e9 / liter)."""
+    """The pint quantity one `canonical` unit is worth (e.g. 10^9/L -> 1e9 / liter).
+
+    `canonical` may also be a derived spelling (``kg/cm^2``): the product of its terms."""
     registry = _registry()
+    if canonical not in _EXPRESSIONS:
+        terms = _derived_terms(canonical)
+        if terms is None:
+            raise KeyError(canonical)
+        value = registry.Quantity(1)
+        for term, exp in terms:
+            value = value * _quantity(term) ** exp
+        return value
     value = registry.parse_expression(_EXPRESSIONS[canonical])
     return value if isinstance(value, registry.Quantity) else registry.Quantity(value)
 
@@ -356,6 +383,12 @@ def dimension_name(u: Unit) -> str:
     return _DIMENSION_NAMES.get(u.dimension, u.dimension)
 
 
+def _describe(u: Unit) -> str:
+    """The dimension in words and as a string: 'mass rate, [mass]/[time]'."""
+    name = dimension_name(u)
+    return u.dimension if name == u.dimension else f"{name}, {u.dimension}"
+
+
 def _analyte_key(name: str) -> str | None:
     key = "_".join(name.strip().casefold().replace("-", " ").split())
     key = _ANALYTE_ALIASES.get(key, key)
@@ -374,8 +407,8 @@ def analyte_mass(name: str) -> float:
 
 
 def _unit(u: Unit | str) -> str:
-    """The canonical spelling of `u` (a Unit, or a spelling, which is parsed)."""
-    return parse_unit(u.text if isinstance(u, Unit) else u).text
+    """The canonical spelling of `u` (a Unit, or a spelling, which is resolved)."""
+    return resolve(u).text
 
 
 def _molar_direction(src: str, dst: str) -> int:
@@ -413,9 +446,8 @@ def factor(src: Unit, dst: Unit, analyte: str | None = None) -> float:
     qs, qd = _quantity(s), _quantity(d)
     if _dims(s) != _dims(d):
         direction = _molar_direction(s, d)
-        us, ud = parse_unit(s), parse_unit(d)
-        what = (f"cannot convert {s} ({dimension_name(us)}, {us.dimension}) to {d} "
-                f"({dimension_name(ud)}, {ud.dimension})")
+        us, ud = resolve(s), resolve(d)
+        what = f"cannot convert {s} ({_describe(us)}) to {d} ({_describe(ud)})"
         if direction == 0:
             raise UnitError(what, unit=s, code="TS303",
                             hint="use a unit of the same dimension")
@@ -427,3 +459,216 @@ def factor(src: Unit, dst: Unit, analyte: str | None = None) -> float:
         qs = qs / molar if direction == 1 else qs * molar
     value = float(qs.to(qd.units).magnitude / qd.magnitude)
     return float(f"{value:.15g}")
+
+
+# ---------------------------------------------------------------------------------------
+# Products and quotients: derived units
+#
+# The unit of `weight / height` (kg, cm) is kg/cm, which no registered unit is. Such a
+# *derived* unit is a product of powers of registered units, spelled with their canonical
+# spellings joined by `*` and `/`: `kg/cm`, `kg*cm`, `1/cm`, `kg/cm^2`; a spelling that holds
+# an operator or a space is parenthesised, `(10^9/L)*mL`. Derived spellings are never accepted
+# in a protocol (`parse_unit` keeps to the registry); they are the types of computed values,
+# made by `combine` and read back by `resolve`.
+
+_TERM = re.compile(r"\(([^()]+)\)|([^()*/^\s]+)")
+_EXPONENT = re.compile(r"\^(\d+)")
+_BARE_TERM = re.compile(r"[^()*/^\s]+")
+
+
+def _term_text(canonical: str, bracket: bool = False) -> str:
+    return canonical if _BARE_TERM.fullmatch(canonical) and not bracket else f"({canonical})"
+
+
+def _derived_text(terms: tuple[tuple[str, int], ...], bracket: bool = False) -> str:
+    def power(term: str, exp: int) -> str:
+        text = _term_text(term, bracket)
+        return text if exp == 1 else f"{text}^{exp}"
+
+    top = "*".join(power(t, e) for t, e in terms if e > 0) or "1"
+    return top + "".join("/" + power(t, -e) for t, e in terms if e < 0)
+
+
+@functools.lru_cache(maxsize=1024)
+def _derived_terms(text: str) -> tuple[tuple[str, int], ...] | None:
+    """The (registered canonical spelling, exponent) terms of a derived spelling, or None."""
+    terms: dict[str, int] = {}
+    pos = 1 if text.startswith("1/") else _read_term(text, 0, 1, terms)
+    while 0 <= pos < len(text):
+        if text[pos] not in "*/":
+            return None
+        sign = -1 if text[pos] == "/" else 1
+        pos = _read_term(text, pos + 1, sign, terms)
+    if pos < 0 or not terms:
+        return None
+    return tuple((t, e) for t, e in terms.items() if e)
+
+
+def _read_term(text: str, pos: int, sign: int, terms: dict[str, int]) -> int:
+    """Read one term at ``pos`` into ``terms``; the position after it, or -1 if malformed."""
+    m = _TERM.match(text, pos)
+    if m is None:
+        return -1
+    name = m.group(1) or m.group(2)
+    if name not in _EXPRESSIONS or name == "1":
+        return -1
+    pos = m.end()
+    exp = 1
+    e = _EXPONENT.match(text, pos)
+    if e is not None:
+        exp, pos = int(e.group(1)), e.end()
+    if exp == 0:
+        return -1
+    terms[name] = terms.get(name, 0) + sign * exp
+    return pos
+
+
+def resolve(u: Unit | str) -> Unit:
+    """A registered unit in any accepted spelling, or a derived unit as :func:`combine` spells it.
+
+    For the types of computed values; protocol text goes through :func:`parse_unit`, which
+    accepts registered units only. Raises UnitError (TS302) for anything else.
+    """
+    text = u.text if isinstance(u, Unit) else u
+    if not isinstance(text, str):
+        return parse_unit(text)
+    if _lookup(text) is not None:
+        return _parse(text)
+    terms = _derived_terms(text)
+    if terms is None:
+        return parse_unit(text)  # raises the registry's TS302 with suggestions
+    unit = _unit_of_terms(terms)
+    return unit if unit is not None else _parse("1")
+
+
+def _magnitude(q: Any) -> float:
+    """The plain number a dimensionless quantity is worth, rounded like factor()."""
+    return float(f"{float(q.to('dimensionless').magnitude):.15g}")
+
+
+def _closest(quantity: Any, dims: Mapping[str, int], raw_text: str) -> tuple[str, float] | None:
+    """The registered unit of dimension `dims` closest in scale to `quantity`, and the factor.
+
+    Closest means the factor nearest 1 (kg/cm^2 is expressed in kg/m2, not mg/m2); among
+    equals (mg/24h and mg/day), the spelling most like `raw_text`, then table order."""
+    import difflib
+    import math
+
+    best: tuple[tuple[float, float, int], str, float] | None = None
+    for index, (canonical, _expr, _meaning, _aliases) in enumerate(_UNITS):
+        if dict(_dims(canonical)) != dict(dims):
+            continue
+        f = _magnitude(quantity / _quantity(canonical))
+        if f <= 0:
+            continue
+        like = difflib.SequenceMatcher(None, raw_text, canonical).ratio()
+        key = (round(abs(math.log10(f)), 9), -like, index)
+        if best is None or key < best[0]:
+            best = (key, canonical, f)
+    return None if best is None else (best[1], best[2])
+
+
+def _terms_of(text: str | None) -> tuple[tuple[str, int], ...]:
+    if text is None:
+        return ()
+    unit = resolve(text)
+    if unit.text == "1":
+        return ()
+    if unit.text in _EXPRESSIONS:
+        return ((unit.text, 1),)
+    terms = _derived_terms(unit.text)
+    assert terms is not None
+    return terms
+
+
+def _unit_of_terms(terms: tuple[tuple[str, int], ...]) -> Unit | None:
+    """The unit the terms spell: registered when they spell one (kg/m2), else derived."""
+    if not terms:
+        return None
+    if len(terms) == 1 and terms[0][1] == 1:
+        return _parse(terms[0][0])
+    text = _derived_text(terms)
+    registered = _lookup(text)
+    if registered is not None:
+        registry = _registry()
+        value = registry.Quantity(1)
+        for term, exp in terms:
+            value = value * _quantity(term) ** exp
+        same = _quantity(registered) / value
+        if not same.dimensionality and _magnitude(same) == 1.0:
+            return _parse(registered)
+        text = _derived_text(terms, bracket=True)  # mg/kg is per body weight; (mg)/(kg) is not
+    return Unit(text, _format_dims(_dims(text)))
+
+
+def _merge_like_terms(terms: tuple[tuple[str, int], ...]) -> tuple[tuple[tuple[str, int], ...], float]:
+    """Terms of one dimension folded into the first of them (kg*cm/m -> kg), and the factor."""
+    kept: dict[str, int] = {}
+    scale = 1.0
+    for term, exp in terms:
+        like = next((k for k in kept if dict(_dims(k)) == dict(_dims(term))), None)
+        if like is None:
+            kept[term] = kept.get(term, 0) + exp
+            continue
+        scale *= _magnitude(_quantity(term) / _quantity(like)) ** exp
+        kept[like] += exp
+    return tuple((t, e) for t, e in kept.items() if e), float(f"{scale:.15g}")
+
+
+@functools.lru_cache(maxsize=1024)
+def combine(a: str | None, op: str, b: str | None) -> Product:
+    """The unit of ``a * b`` or ``a / b`` (``op``), for numbers in units `a` and `b`.
+
+    ``None`` is a plain number. The result is expressed in a registered unit when one has its
+    dimension (the one closest in scale: kg / cm / cm is in kg/m2, with factor 10000), as a
+    plain number when it has none (cm / m: factor 0.01), and otherwise in a derived unit
+    (kg / cm is kg/cm). A dose per kilogram of body weight times a mass counts the mass as
+    body weight (mg/kg * kg is mg). Raises UnitError (TS302) for an unknown unit.
+    """
+    if op not in ("*", "/"):
+        raise ValueError(f"combine: op must be '*' or '/', not {op!r}")
+    if a is None and b is None:
+        return Product(None, 1.0, None)
+    sign = 1 if op == "*" else -1
+    ta, tb = _terms_of(a), _terms_of(b)
+    merged: dict[str, int] = {}
+    for term, exp in (*ta, *((t, sign * e) for t, e in tb)):
+        merged[term] = merged.get(term, 0) + exp
+    raw_terms = tuple((t, e) for t, e in merged.items() if e)
+    raw = _unit_of_terms(raw_terms)
+    if raw is None:
+        return Product(None, 1.0, None)
+    quantity = _quantity(raw.text)
+    if op == "*":
+        quantity = _as_body_weight(quantity, ta, tb)
+    dims = {d: int(e) for d, e in quantity.dimensionality.items() if e}
+    if raw.text in _EXPRESSIONS and dict(_dims(raw.text)) == dims:
+        return Product(raw, 1.0, raw)  # already a registered unit: kg / m2, 2 * 50%
+    if not dims:
+        return Product(None, _magnitude(quantity), raw)
+    closest = _closest(quantity, dims, raw.text)
+    if closest is not None:
+        return Product(_parse(closest[0]), closest[1], raw)
+    terms, scale = _merge_like_terms(raw_terms)
+    unit = _unit_of_terms(terms)
+    return Product(unit, scale, raw)
+
+
+def _as_body_weight(quantity: Any, ta: tuple[tuple[str, int], ...],
+                    tb: tuple[tuple[str, int], ...]) -> Any:
+    """`quantity` (a product) with a plain mass read as body weight, when the other factor is
+    per body weight: a dose in mg/kg times a weight in kg is a dose in mg."""
+    def dims(terms: tuple[tuple[str, int], ...]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for term, exp in terms:
+            for d, e in _dims(term).items():
+                out[d] = out.get(d, 0) + e * exp
+        return {d: e for d, e in out.items() if e}
+
+    da, db = dims(ta), dims(tb)
+    per_body = da.get("[body_mass]", 0) < 0 or db.get("[body_mass]", 0) < 0
+    a_mass, b_mass = da == {"[mass]": 1}, db == {"[mass]": 1}
+    if per_body and (a_mass or b_mass):
+        registry = _registry()
+        return quantity * registry.Quantity(1, "kg_bw") / registry.Quantity(1, "kg")
+    return quantity

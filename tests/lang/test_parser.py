@@ -67,6 +67,26 @@ def test_number_text_is_kept_as_written() -> None:
     assert tree.right.text == "0.290"
 
 
+@pytest.mark.parametrize("unit", ["mL/min/1.73m2", "mL/min/1.73 m2", "mL/min/1.73m^2"])
+def test_a_decimal_scale_in_a_unit_is_part_of_the_quantity(unit: str) -> None:
+    tree = parse(f"egfr >= 45 {unit}")
+    assert tree == ast.Compare(">=", ast.Name(("egfr",)), ast.Quantity("45", unit))
+    assert isinstance(tree, ast.Compare)
+    assert (tree.right.span.col, tree.right.span.end_col) == (9, 12 + len(unit))
+
+
+def test_spaces_around_the_slash_still_divide() -> None:
+    tree = parse("45 mL/min / 1.73 m2")
+    assert tree == ast.Arith("/", ast.Quantity("45", "mL/min"), ast.Quantity("1.73", "m2"))
+    assert parse("45 mL/min/1.73") == ast.Arith("/", ast.Quantity("45", "mL/min"), ast.Number("1.73"))
+
+
+def test_a_keyword_after_a_decimal_scale_is_not_swallowed() -> None:
+    tree = parse("x between 45 mL/min/1.73 and 60")
+    assert isinstance(tree, ast.Between) and tree.high == ast.Number("60")
+    assert tree.low == ast.Arith("/", ast.Quantity("45", "mL/min"), ast.Number("1.73"))
+
+
 def test_parse_raises_diagnostic_error() -> None:
     with pytest.raises(DiagnosticError) as info:
         parse("age >=")
@@ -79,7 +99,8 @@ KEYWORDS = {"and", "or", "not", "between", "in", "is", "within", "where", "true"
             "before", "after", "missing", "present"}
 names = st.from_regex(r"[a-z_][a-z0-9_]{0,6}", fullmatch=True).filter(lambda s: s not in KEYWORDS)
 numbers = st.from_regex(r"(0|[1-9][0-9]{0,3})(\.[0-9]{1,3})?", fullmatch=True)
-UNITS = ["g/dL", "mg/24h", "10^9/L", "x ULN", "%", "mg/m2", "days", "umol/L"]
+UNITS = ["g/dL", "mg/24h", "10^9/L", "x ULN", "%", "mg/m2", "days", "umol/L", "mL/min/1.73m2",
+         "mL/min/1.73 m2", "mL/min/1.73m^2", "m^2"]
 
 atoms = st.one_of(
     numbers.map(ast.Number),

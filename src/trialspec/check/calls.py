@@ -126,24 +126,26 @@ def _scalar(ck: Checker, e: ast.Call, sig: Signature, row: str | None) -> Typed:
     checked = [ck.check(a, row) for a in e.args]
     if any(t.kind is Kind.ANY for _, t in checked):
         return None, ANY
-    first_node, first = checked[0]
-    nodes = [first_node]
     if sig.args == "number":
         for (_node, t), a in zip(checked, e.args, strict=True):
             if t.kind is not Kind.NUMBER:
                 return ck._error("TS307", f"'{e.name}' needs numbers, found a {t}", a.span)
-    for (node, t), a in zip(checked[1:], e.args[1:], strict=True):
-        if e.name == "ratio":
-            nodes.append(node)
+    if e.name == "ratio":
+        (a, ta), (b, tb) = checked
+        return ck._muldiv("/", a, ta, b, tb, e.span, e.args[1].span,
+                          lambda x, y, t: ir.Func("ratio", (x, y), t, e.span))
+    # The arguments take the unit of the first one that is not a constant (the column side
+    # wins, as in a comparison): coalesce(hba1c, 0.5 * ratio) reads the ratio as a fraction.
+    lead = next((i for i, (node, _t) in enumerate(checked) if not isinstance(node, ir.Const)), 0)
+    lead_node, lead_type = checked[lead]
+    nodes = []
+    for i, ((node, t), a) in enumerate(zip(checked, e.args, strict=True)):
+        if i == lead:
+            nodes.append(lead_node)
             continue
-        res = ck._compatible(first_node, first, node, t, e.span, a.span)
+        res = ck._compatible(lead_node, lead_type, node, t, e.span, a.span)
         if res is None:
             return None, ANY
         nodes.append(res[1])
-    if e.name == "ratio":
-        unit = ck._product_unit("/", first.unit, checked[1][1].unit)
-        rt = Type(Kind.NUMBER, unit)
-    else:
-        rt = replace(first, analyte=first.analyte)
-    rt = ck._grain(rt, nodes)
+    rt = ck._grain(lead_type, nodes)
     return ir.Func(e.name, tuple(nodes), rt, e.span), rt

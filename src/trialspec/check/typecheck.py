@@ -7,13 +7,15 @@ into the unit of the column they meet, so engines never see a unit mismatch.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from trialspec import units
 from trialspec.check.scope import Scope
-from trialspec.diagnostics import Diagnostic
+from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.lang import ast, ir
 from trialspec.lang.parser import parse_expr
 from trialspec.lang.types import ANY, BOOL, DATE, NUMBER, STRING, Kind, Type
@@ -103,7 +105,12 @@ class Checker:
         try:
             return units.parse_unit(text)
         except units.UnitError as err:
-            self._error("TS302", str(err), span, "docs/units.md lists the registered units.")
+            hint = "docs/units.md lists the registered units."
+            if re.search(r"[/*]\s*\d", text):
+                hint = ("A number written inside a unit is part of it (`mL/min/1.73m2`); to divide "
+                        "or multiply by a number, put spaces around the operator (`45 mg / 1.5 m2`). "
+                        + hint)
+            self._error("TS302", str(err), span, hint)
             return None
 
     # -- literals ----------------------------------------------------------------------
@@ -240,24 +247,75 @@ class Checker:
             return self._error("TS307", f"cannot compute {ta} {e.op} {tb}", e.span,
                                "Arithmetic needs numbers (or a date and a duration).")
         if e.op in "+-":
-            b = self._align(b, tb, ta, e.span, e.right.span)
-            if b is None:
+            res = self._compatible(a, ta, b, tb, e.span, e.right.span)
+            if res is None:
                 return None, ANY
-            t = self._grain(Type(Kind.NUMBER, ta.unit or tb.unit), [a, b])
+            a, b, tu = res
+            t = self._grain(Type(Kind.NUMBER, tu.unit), [a, b])
             return ir.Arith(e.op, a, b, t, e.span), t
-        a, ta = self._fraction(a, ta)
-        b, tb = self._fraction(b, tb)
-        if e.op == "/" and ta.unit and tb.unit and self._same_dimension(ta, tb):
+        self._by_hand(e, ta, tb)
+        return self._muldiv(e.op, a, ta, b, tb, e.span, e.right.span)
+
+    def _muldiv(self, op: str, a: Any, ta: Type, b: Any, tb: Type, span: Span, where: Span,
+                make: Callable[[Any, Any, Type], Any] | None = None) -> Typed:
+        """``a * b`` or ``a / b`` in the unit of the product (kg / cm / cm is in kg/m2).
+
+        ``make(a, b, type)`` builds the node (an ``ir.Arith`` by default). When the computed
+        number is not in the result's unit, it is multiplied by the factor that puts it there
+        (kg/cm^2 -> kg/m2: x 10000), so a node's value is always in its type's unit.
+        """
+        build = make or (lambda x, y, t: ir.Arith(op, x, y, t, span))
+        # A percentage times a plain number stays a percentage (ratio * 100% is in %); next to
+        # another unit it is the fraction it stands for (25% * 2 g/dL is 0.25 * 2 g/dL).
+        if tb.unit not in (None, "%"):
+            a, ta = self._fraction(a, ta)
+        if ta.unit not in (None, "%"):
+            b, tb = self._fraction(b, tb)
+        if op == "/" and ta.unit and tb.unit and self._same_dimension(ta, tb):
             # a ratio of like quantities: bring both to one unit, the result has none
-            b = self._convert(b, tb, ta.unit, ta.analyte or tb.analyte, e.span, e.right.span)
+            b = self._convert(b, tb, ta.unit, ta.analyte or tb.analyte, span, where)
             t = self._grain(Type(Kind.NUMBER), [a, b])
-            return (ir.Arith("/", a, b, t, e.span), t) if b is not None else (None, ANY)
-        t = self._grain(Type(Kind.NUMBER, self._product_unit(e.op, ta.unit, tb.unit)), [a, b])
-        return ir.Arith(e.op, a, b, t, e.span), t
+            return (build(a, b, t), t) if b is not None else (None, ANY)
+        try:
+            p = units.combine(ta.unit, op, tb.unit)
+        except units.UnitError as err:
+            return self._error("TS302", str(err), span, "docs/units.md lists the registered units.")
+        # times a plain number, a value keeps its analyte (2 * bilirubin is still bilirubin)
+        analyte = ta.analyte if tb.unit is None else tb.analyte if ta.unit is None else None
+        raw = self._grain(Type(Kind.NUMBER, p.raw.text if p.raw else None, analyte=analyte), [a, b])
+        t = replace(raw, unit=p.unit.text if p.unit else None)
+        if p.factor == 1.0:
+            return build(a, b, t), t
+        return ir.Arith("*", build(a, b, raw), ir.Const(p.factor, NUMBER), t, span), t
+
+    def _by_hand(self, e: ast.Arith, ta: Type, tb: Type) -> None:
+        """Warn (TS314) about a quantity multiplied or divided by a plain power of ten: it looks
+        like a conversion by hand (`height / 100` for metres), which the units already make."""
+        pairs = [(e.right, ta)] + ([(e.left, tb)] if e.op == "*" else [])
+        for number, t in pairs:
+            if not isinstance(number, ast.Number) or not t.unit or number.value <= 0:
+                continue
+            exp = math.log10(number.value)
+            if abs(exp) < 1 or abs(exp - round(exp)) > 1e-9:
+                continue
+            try:
+                dim = units.resolve(t.unit).dimension
+            except units.UnitError:
+                continue
+            if dim in ("dimensionless", "uln"):
+                continue
+            verb = "divides" if e.op == "/" else "multiplies"
+            self.diagnostics.append(Diagnostic(
+                "TS314", f"this {verb} a value in {t.unit} by a plain {number.text}: the result "
+                f"is still in {t.unit}, not converted", e.span,
+                "Units convert by themselves: with height in cm, `weight / (height * height)` is "
+                "already in kg/m2. Drop the factor; if it is meant (a tenth, a hundredth), write it "
+                "as a percentage, e.g. `x * 10%`.", Severity.WARNING))
+            return
 
     @staticmethod
     def _fraction(node: Any, t: Type) -> Typed:
-        """A percentage as a plain fraction, for multiplying and dividing (25% -> 0.25)."""
+        """A percentage as a plain fraction, for multiplying by a unit (25% -> 0.25)."""
         if t.unit != "%":
             return node, t
         plain = replace(t, unit=None)
@@ -268,22 +326,10 @@ class Checker:
     @staticmethod
     def _same_dimension(ta: Type, tb: Type) -> bool:
         try:
-            return units.compatible(units.parse_unit(ta.unit or ""), units.parse_unit(tb.unit or ""),
+            return units.compatible(units.resolve(ta.unit or ""), units.resolve(tb.unit or ""),
                                     ta.analyte or tb.analyte)
         except units.UnitError:
             return False
-
-    def _product_unit(self, op: str, ua: str | None, ub: str | None) -> str | None:
-        if ub is None:
-            return ua
-        if ua == ub and op == "/":
-            return None
-        if ua is None:
-            return ub if op == "*" else None
-        try:
-            return units.parse_unit(f"({ua}){op}({ub})").text
-        except units.UnitError:
-            return None
 
     def _to_days(self, node: Any, t: Type, span: Span) -> Any:
         if t.unit is None:
@@ -297,7 +343,7 @@ class Checker:
         if t.unit == unit or unit is None or t.unit is None:
             return node
         try:
-            f = units.factor(units.parse_unit(t.unit), units.parse_unit(unit), analyte)
+            f = units.factor(units.resolve(t.unit), units.resolve(unit), analyte)
         except units.UnitError as err:
             code = "TS310" if "analyte" in str(err) else "TS303"
             self._error(code, str(err), where,
@@ -312,15 +358,47 @@ class Checker:
         return ir.Arith("*", node, ir.Const(f, Type(Kind.NUMBER)), nt, node.span)
 
     def _align(self, b: Any, tb: Type, ta: Type, span: Span, where: Span) -> Any:
-        """Bring a number of type ``tb`` into ``ta``'s unit (the column side wins)."""
-        if ta.unit is None and tb.unit is not None and not isinstance(b, ir.Const):
-            return b
+        """Bring a number of type ``tb`` into ``ta``'s unit (the column side wins).
+
+        A bare number (a constant without a unit) is read in ``ta``'s unit (``age >= 18``). A
+        plain number that is not a constant is a fraction next to a percentage (0.5 is 50%)
+        and a multiple next to ``x ULN``; next to any other unit it is an error (TS309), not a
+        guess. Returns None after reporting an error.
+        """
         analyte = ta.analyte or tb.analyte
         if ta.unit is not None and tb.unit is not None:
             return self._convert(b, tb, ta.unit, analyte, span, where)
-        if tb.unit == "%" and ta.unit is None and isinstance(b, ir.Const):
-            return ir.Const(float(b.value) / 100.0, Type(Kind.NUMBER), b.span)
-        return b
+        if ta.unit is None and tb.unit is None:
+            return b
+        unit = ta.unit if tb.unit is None else tb.unit
+        assert unit is not None
+        try:
+            dim = units.resolve(unit).dimension
+        except units.UnitError:
+            return b  # already reported where the unit was written
+        if tb.unit is None and isinstance(b, ir.Const):
+            return b  # a bare number is read in the other side's unit
+        if dim == "dimensionless":  # % (or 1) next to a plain number: the plain one is a fraction
+            if tb.unit is None:
+                return self._convert(b, replace(tb, unit="1"), unit, None, span, where)
+            plain = self._convert(b, tb, "1", None, span, where)
+            return None if plain is None else _retype(plain, replace(tb, unit=None))
+        if dim == "uln":  # a ratio to the upper limit of normal is a multiple of it
+            return b
+        return self._plain_error(unit, dim, span)
+
+    def _plain_error(self, unit: str, dim: str, span: Span) -> None:
+        name = units.dimension_name(units.resolve(unit))
+        if dim == "[mass]/[body_mass]":
+            hint = (f"{unit} is per kilogram of body weight, and a mass divided by a mass is a plain "
+                    f"ratio: multiply the dose per kilogram by the weight instead, "
+                    f"e.g. `dose <= 2 {unit} * weight`.")
+        else:
+            hint = ("Give the plain value a unit (declare the column's `unit:`), or compare it "
+                    "with a plain number.")
+        self._error("TS309", f"a plain number (no unit) meets a number in {unit} ({name}): "
+                    "trialspec does not guess the plain number's unit", span, hint)
+        return None
 
     # -- comparisons -------------------------------------------------------------------
     def _operands(self, left: ast.Expr, right: ast.Expr, row: str | None,
@@ -451,3 +529,10 @@ class Checker:
         from trialspec.check.calls import check_call
 
         return check_call(self, e, row)
+
+
+def _retype(node: Any, t: Type) -> Any:
+    """``node`` with the type ``t`` (for nodes that carry one)."""
+    if isinstance(node, ir.Const | ir.Arith | ir.Col | ir.Func | ir.Aggregate | ir.Series):
+        return replace(node, type=t)
+    return node

@@ -55,4 +55,11 @@ CODES = (
          "A name is declared in more than one dataset and used unqualified.",
          "trialspec does not guess which column is meant.",
          "when: visit_date > 2014-06  # both in labs and exposure", "Qualify it: `labs.visit_date`."),
+    Code("TS314", "unit-converted-by-hand",
+         "A value with a unit is multiplied or divided by a plain power of ten (a warning).",
+         "Units convert by themselves: `height / 100` with height in cm is still in cm, so a BMI "
+         "written `weight / (height / 100) / (height / 100)` comes out 10,000 times too large.",
+         "bmi: weight / (height / 100) / (height / 100)  # height in cm",
+         "Drop the factor (`weight / (height * height)` is in kg/m2); if it is meant, write it as "
+         "a percentage (`x * 10%`)."),
 )

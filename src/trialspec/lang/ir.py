@@ -70,7 +70,12 @@ class Negate:
 
 @dataclass(frozen=True, slots=True)
 class Arith:
-    """``+ - * /`` and unary minus (``op == 'neg'``, right is None); missing propagates."""
+    """``+ - * /`` and unary minus (``op == 'neg'``, right is None); missing propagates.
+
+    The value is in ``type.unit``. A product or quotient whose computed number is in another
+    unit (weight / height / height: kg/cm^2) is wrapped by the checker in ``* factor`` to put
+    it in its type's unit (kg/m2: x 10000); the inner node's type says the computed unit.
+    """
 
     op: str
     left: Node

@@ -173,19 +173,21 @@ EXPECTED = {
     "S3.3.chain_n.light_chain": ("not reproduced", ('TS711',)),
     "S3.3.chain.n.non_light_chain": ("not reproduced", ('TS711',)),
     "S3.3.chain.n.light_chain": ("not reproduced", ('TS711',)),
-    "S3.3.chain.orr.non_light_chain": ("not reproduced", ('TS711',)),
-    "S3.3.chain.orr.light_chain": ("not reproduced", ('TS711',)),
-    "S3.3.chain.p": ("not reproduced", ('TS711',)),
+    "S3.3.chain.orr.non_light_chain": ("not reproduced", ('TS711', 'TS731')),
+    "S3.3.chain.orr.light_chain": ("not reproduced", ('TS711', 'TS731')),
+    "S3.3.chain.p": ("not reproduced", ('TS711', 'TS731')),
     "S3.3.isotype_n.IgA": ("not reproduced", ('TS711',)),
     "S3.3.isotype_n.IgG": ("not reproduced", ('TS711',)),
     "S3.3.isotype.n.IgA": ("not reproduced", ('TS711',)),
     "S3.3.isotype.n.IgG": ("not reproduced", ('TS711',)),
-    "S3.3.isotype.orr.IgA": ("not reproduced", ('TS711',)),
-    "S3.3.isotype.orr.IgG": ("not reproduced", ('TS711',)),
-    "S3.3.isotype.p": ("not reproduced", ('TS711',)),
-    "S3.3.isotype_cr.cr.IgA": ("not reproduced", ('TS711',)),
-    "S3.3.isotype_cr.cr.IgG": ("not reproduced", ('TS711',)),
-    "S3.3.isotype_cr.p": ("not reproduced", ('TS711',)),
+    "S3.3.isotype.orr.IgA": ("not reproduced", ('TS711', 'TS730')),
+    "S3.3.isotype.orr.IgG": ("not reproduced", ('TS711', 'TS730')),
+    "S3.3.isotype.p": ("not reproduced", ('TS711', 'TS730')),
+    "S3.3.isotype_cr.n.IgA": ("not reproduced", ('TS711',)),
+    "S3.3.isotype_cr.n.IgG": ("not reproduced", ('TS711',)),
+    "S3.3.isotype_cr.cr.IgA": ("not reproduced", ('TS711', 'TS731')),
+    "S3.3.isotype_cr.cr.IgG": ("not reproduced", ('TS711', 'TS731')),
+    "S3.3.isotype_cr.p": ("not reproduced", ('TS711', 'TS731')),
     "discussion.thalidomide.orr.exposed": ("reproduced", ()),
     "discussion.thalidomide.orr.unexposed": ("reproduced", ()),
     "discussion.thalidomide.p": ("reproduced", ()),
@@ -201,9 +203,9 @@ EXPECTED = {
     "conclusion.thalidomide.orr.unexposed": ("reproduced", ()),
     "conclusion.chain.n.light_chain": ("not reproduced", ('TS711',)),
     "conclusion.chain.n.non_light_chain": ("not reproduced", ('TS711',)),
-    "conclusion.chain.orr.light_chain": ("not reproduced", ('TS711',)),
-    "conclusion.chain.orr.non_light_chain": ("not reproduced", ('TS711',)),
-    "conclusion.chain.p": ("not reproduced", ('TS711',)),
+    "conclusion.chain.orr.light_chain": ("not reproduced", ('TS711', 'TS731')),
+    "conclusion.chain.orr.non_light_chain": ("not reproduced", ('TS711', 'TS731')),
+    "conclusion.chain.p": ("not reproduced", ('TS711', 'TS731')),
 }
 
 
@@ -221,7 +223,7 @@ def test_every_claim_has_its_verdict(result: tuple[Any, Section]) -> None:
 
 def test_counts_of_verdicts(result: tuple[Any, Section]) -> None:
     _protocol, claims = result
-    assert claims.summary["counts"] == {"reproduced": 102, "consistent": 0, "not reproduced": 71,
+    assert claims.summary["counts"] == {"reproduced": 102, "consistent": 0, "not reproduced": 73,
                                         "inconsistent": 18, "not checked": 0}
     assert len(claims.cases) == claims.summary["claims"] == len(EXPECTED)
 

@@ -169,5 +169,21 @@ CODES = (
          "ten times its events), and a pool of such rows is falsely precise and heterogeneous.",
          'studies: {CASTOR: "0.31 [0.29;0.33]"}  # published: 0.31 (0.24-0.39)',
          "Take SE = (ln upper - ln lower) / 3.92 and rebuild the CI, or print the source's CI."),
+    Code("TS730", "p-one-sided",
+         "A printed p-value is given, on the report's own counts, only by a one-sided test "
+         "(Fisher's exact test in one direction, or half an asymptotic p), and the report does "
+         "not say so (a warning).",
+         "A one-sided p is about half the two-sided one; printed as if two-sided, it overstates "
+         "the evidence.",
+         'orr: {IgA: "75% (9/12)", IgG: "100% (5/5)"}, p: "0.3235"  # two-sided Fisher: 0.5147',
+         "Report the two-sided p, or name the test as one-sided and say why."),
+    Code("TS731", "p-not-from-printed-counts",
+         "No common test of the 2x2 table the report itself prints (each group's responders of "
+         "its size) gives the printed p-value.",
+         "Chi-square with or without Yates' correction, the G-test and Fisher's exact test "
+         "(two- and one-sided) are tried at the printed p's rounding; when none gives it, the "
+         "p-value or the counts are not the ones computed.",
+         'n: {a: "18", b: "4"}, orr: {a: "83.33%", b: "75%"}, p: "0.4462"  # Fisher 1, chi2 0.70',
+         "Recompute the p-value from the printed table, or correct the counts."),
 )
 """Diagnostic codes of this range; see codes/__init__.py for the ranges."""

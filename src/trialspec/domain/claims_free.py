@@ -35,6 +35,21 @@ from trialspec.domain.analyses_plan import LOG_MEASURES, NON_RESPONDERS, RESPOND
 from trialspec.domain.claims_judge import PairFinding, Record, parse
 
 
+def _count_in(c: Any, n: int | None) -> int | None:
+    """The count a printed cell stands for: its count, or the one count of n its percentage
+    allows (None when it allows none, or several)."""
+    from trialspec.claims.consistency import _counts_giving
+
+    if isinstance(c, CountPercent):
+        return c.count
+    if isinstance(c, Number) and c.is_integer:
+        return int(c.value)
+    if isinstance(c, Percent) and n:
+        ks = _counts_giving(c.interval, n)
+        return ks[0] if len(ks) == 1 else None
+    return None
+
+
 def _whole(c: Any) -> int | None:
     if isinstance(c, Number) and c.is_integer:
         return int(c.value)
@@ -222,6 +237,55 @@ class FreeChecks:
                 self.grim_any(r, total)
         self.row_sums(endpoints, cells, labels)
         self.columns(recs, labels)
+        self.p_of_printed_counts(plan, recs, cells, printed_n)
+
+    def p_of_printed_counts(self, plan: Any, recs: list[Record], cells: dict[tuple[str, str], Record],
+                            printed_n: dict[str, int]) -> None:
+        """A printed p-value against every common test of the 2x2 table the report prints
+        itself (responders of each group's size): a p no test gives (TS731), or only a
+        one-sided one (TS730), whatever the data say."""
+        from trialspec.claims.explain import HALVED, REPRODUCES, explain_test
+
+        p = next((r for r in recs if r.rest == ("p",) and isinstance(r.parsed, Number | Bound)), None)
+        labels = [g.label for g in plan.groups]
+        if p is None or plan.endpoint is None or len(labels) != 2:
+            return
+        table, used = [], []
+        for g in labels:
+            r = cells.get((plan.endpoint.name, g))
+            c = r.parsed if r is not None else None
+            n = printed_n.get(g) or (c.denominator if isinstance(c, CountPercent) else None)
+            k = _count_in(c, n)
+            if r is None or n is None or k is None or not 0 <= k <= n:
+                return
+            table.append([k, n - k])
+            used.append((g, r, k, n))
+        try:
+            res = explain_test(table, p=p.claim.text)
+        except ValueError:  # a table no test takes (an empty row or column)
+            return
+        counts = " vs ".join(f"{g} {k}/{n}" for g, _r, k, n in used)
+        by = [e for e in (res.p.explanations if res.p else ()) if e.how in (REPRODUCES, HALVED)]
+        two_sided = [e for e in by if e.candidate in ("fisher", "pearson_chi2", "pearson_chi2_yates",
+                                                     "likelihood_ratio") and e.how == REPRODUCES]
+        others = tuple(r for _g, r, _k, _n in used)
+        if two_sided:
+            return
+        fisher = next(c for c in res.candidates if c.name == "fisher").p
+        if by:
+            self.findings.append(PairFinding(
+                "TS730", f"{p.label}: {p.claim.text} is {by[0].message.split(' gives ')[0]} on the "
+                f"printed counts ({counts}), a one-sided p; the two-sided Fisher p is {fisher:.4g}",
+                "Report a two-sided p, or say that the test is one-sided and why.", p, others))
+            return
+        shown = "; ".join(f"{c.label} {c.p:.4g}" for c in res.candidates)
+        p.inconsistent.append(f"no common test on the printed counts ({counts}) gives p = {p.claim.text}")
+        if p.status in ("reproduced", "consistent", "not checked"):
+            p.status = "inconsistent"
+        self.findings.append(PairFinding(
+            "TS731", f"{p.label}: no common test on the printed counts ({counts}) gives p = "
+            f"{p.claim.text} ({shown})", "The p-value, or the counts it was computed on, are not "
+            "the ones printed; recompute it from the table.", p, others))
 
     def grim_any(self, r: Record, total: int) -> None:
         """A percentage with no printed group size: possible for some group of the study?"""

@@ -22,7 +22,7 @@ from trialspec.domain.claims_judge import PairFinding, Record, judge_with_data, 
 from trialspec.results import Case, Section, Table
 
 STATUSES = ("reproduced", "consistent", "not reproduced", "inconsistent", "not checked")
-WARNING_CODES = ("TS707", "TS728")
+WARNING_CODES = ("TS707", "TS728", "TS730")
 NOTE_FROM_MESSAGE = ("TS729",)
 
 

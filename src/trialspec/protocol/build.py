@@ -176,36 +176,30 @@ class _Builder:
         if source is not None:
             self.check_path(source, _node(node, "source"))
         derived = _scalar(node, "derived") is True
-        if derived:
-            self.check_derived(name, key, node)
+        if derived:  # filled by trialspec: no file, and one row per subject
+            self.check_kind(name, key, node, "derived", ("source", "format", "long", "pick"),
+                            "trialspec fills a derived dataset itself",
+                            "Add `key:` with the subject key column, e.g. `key: subject_id`.")
         level = _text(node, "level") or "subject"
-        if level == "study":
-            self.check_study_level(name, key, node)
+        if level == "study":  # one row per study, named by its key: no subjects in it
+            self.check_kind(name, key, node, "study-level", ("subject", "long", "pick", "derived"),
+                            "a study-level table has one row per study",
+                            "Add `key:` with the column naming each study, e.g. `key: trial`.")
         return Dataset(
             name=name, span=key.span, source=source, key=_text(node, "key"), columns=columns,
             long=long, pick=self.pick(node, long), format=self.file_format(node, source),
             subject=_text(node, "subject"), description=_text(node, "description"),
             derived=derived, level=level)
 
-    def check_study_level(self, name: str, key: ScalarNode, node: MapNode) -> None:
-        """A study-level table has one row per study, named by its key: no subjects in it."""
-        for other in ("subject", "long", "pick", "derived"):
+    def check_kind(self, name: str, key: ScalarNode, node: MapNode, kind: str,
+                   forbidden: tuple[str, ...], why: str, key_hint: str) -> None:
+        """A dataset of a special kind: the keys that do not apply to it, and its `key:`."""
+        for other in forbidden:
             if (bad := _key(node, other)) is not None:
-                self.error(f"`{other}` does not apply to the study-level dataset `{name}`", bad.span,
-                           f"Remove `{other}`: a study-level table has one row per study.")
+                self.error(f"`{other}` does not apply to the {kind} dataset `{name}`", bad.span,
+                           f"Remove `{other}`: {why}.")
         if _key(node, "key") is None:
-            self.error(f"the study-level dataset `{name}` needs `key:`", key.span,
-                       "Add `key:` with the column naming each study, e.g. `key: trial`.")
-
-    def check_derived(self, name: str, key: ScalarNode, node: MapNode) -> None:
-        """A derived dataset is filled by trialspec: no file, and one row per subject."""
-        for other in ("source", "format", "long", "pick"):
-            if (bad := _key(node, other)) is not None:
-                self.error(f"`{other}` does not apply to the derived dataset `{name}`", bad.span,
-                           f"Remove `{other}`: trialspec fills a derived dataset itself.")
-        if _key(node, "key") is None:
-            self.error(f"the derived dataset `{name}` needs `key:`", key.span,
-                       "Add `key:` with the subject key column, e.g. `key: subject_id`.")
+            self.error(f"the {kind} dataset `{name}` needs `key:`", key.span, key_hint)
 
     def check_path(self, source: str, node: ScalarNode) -> None:
         parts = re.split(r"[\\/]", source)

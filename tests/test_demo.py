@@ -78,9 +78,26 @@ def test_the_papers_contradictions(demo: tuple[int, str, dict[str, Any]]) -> Non
 
 
 def test_the_readme_tells_the_demo_as_it_is(demo: tuple[int, str, dict[str, Any]]) -> None:
-    _status, _console, report = demo
+    _status, console, report = demo
     readme = (ROOT / "README.md").read_text("utf-8")
     claims = report["sections"]["claims"]["summary"]["claims"]
     assert f"all {claims} numbers the paper prints" in readme
+    summary = next(line for line in console.splitlines() if " screened: " in line).strip()
+    assert f"\n{summary}\n" in readme  # the excerpt ends with the demo's own summary line
     makefile = (ROOT / "Makefile").read_text("utf-8")
     assert "--json $(DEMO_JSON) || test $$? -eq 1" in makefile and "DEMO_JSON := demo-report.json" in makefile
+
+
+def test_the_readme_excerpt_is_the_demos_output(monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("COLUMNS", "100")  # the excerpt was taken from a 100-column terminal
+    monkeypatch.chdir(ROOT)  # and with the README's relative paths
+    main(["check", "protocols/seed-rd-rrmm.yaml", "--data", "examples/seed/data"])
+    out = capsys.readouterr().out
+    readme = (ROOT / "README.md").read_text("utf-8")
+    start = readme.index("```text\nprotocols/seed-rd-rrmm.yaml:")
+    excerpt = readme[start + len("```text\n"):readme.index("```", start + 8)]
+    lines = [line.rstrip() for line in excerpt.splitlines() if line.strip() and "..." not in line]
+    assert len(lines) > 10
+    missing = [line for line in lines if line not in out]
+    assert missing == []

@@ -159,7 +159,8 @@ def test_bad_rows_are_named_at_their_file_row() -> None:
     ("{from: subjects, counts: {events: [a, b], totals: [c, d]}}", "not a study-level dataset"),
     ("{from: trials}", "needs either `counts"),
     ("{from: trials, counts: {events: [orr_e, orr_x], totals: [n_e, n_c]}}", "no column `orr_x`"),
-    ("{from: trials, effect: [hr, hr_lo]}", "names 3 columns"),
+    ("{from: trials, effect: [hr, hr_lo]}",
+     "must name 3 columns of `trials`, estimate, lower, upper; it names 2"),
 ])
 def test_what_from_needs(options: str, message: str) -> None:
     body = f"analyses:\n  M: {{method: meta_analysis, options: {options}}}\n"
@@ -178,6 +179,12 @@ def test_study_level_tables_are_no_subjects_and_no_names() -> None:
     assert protocol is not None and protocol.population == "subjects"
     _checked, found = check_protocol(protocol)
     assert [d.code for d in found] == ["TS301"]  # a study-level column is no subject's name
+    assert "column of the study-level dataset 'trials'" in found[0].message
+    assert "options: {from: trials}" in (found[0].hint or "")
+    protocol, _ = load_protocol_text(HEAD + body.replace("orr_e > 100", "trials.orr_e > 100"), "mini.yaml")
+    _checked, found = check_protocol(protocol)
+    assert [(d.code, d.message) for d in found] == [
+        ("TS311", "'trials' is a study-level dataset: no patient has its values")]
 
 
 def test_a_study_ci_rebuilt_on_the_ratio_scale_is_named() -> None:
@@ -197,3 +204,46 @@ reported:
     assert "(upper - lower) / 3.92 = 0.0638" in finding(claims, "TS729").message
     assert v["T.studies.POLLUX"] == ("not reproduced", ["TS711"])  # some other CI: no explanation
     assert v["T.studies.OTHER"] == ("reproduced", [])
+
+
+def test_a_trial_that_did_not_report_an_outcome_is_left_out() -> None:
+    # OTHER has its patients counted (the totals are shared by every outcome) but no ORR
+    table = trials(n_e=["240", "281", "300"], n_c=["234", "276", "300"])
+    _b, analyses, _c = run("analyses:" + ORR, table)
+    s = analyses.summary["analyses"]["M"]
+    assert s["ran"] and s["studies"] == ["CASTOR", "POLLUX"]
+
+
+def test_one_reporting_trial_is_no_meta_analysis() -> None:
+    body = "analyses:\n  H: {method: meta_analysis, options: {measure: HR, from: trials, " \
+           "effect: [hr, hr_lo, hr_hi]}}\n"
+    _b, analyses, _c = run(body, trials(hr=["0.39", "", ""], hr_lo=["0.28", "", ""], hr_hi=["0.53", "", ""]))
+    f = finding(analyses, "TS705", "H")
+    assert "1 study of 'trials' reports hr, hr_lo, hr_hi; a meta-analysis pools at least two" in f.message
+    assert not analyses.summary["analyses"]["H"]["ran"]
+
+
+@pytest.mark.parametrize(("lo", "message"), [("0.45", "not an estimate inside its CI"),
+                                             ("0", "not a ratio's CI")])
+def test_a_bad_printed_effect_is_named_at_its_row(lo: str, message: str) -> None:
+    body = "analyses:\n  H: {method: meta_analysis, options: {measure: HR, from: trials, " \
+           "effect: [hr, hr_lo, hr_hi]}}\n"
+    _b, analyses, _c = run(body, trials(hr_lo=["0.28", lo, "0.30"]))
+    f = finding(analyses, "TS705", "POLLUX")
+    assert message in f.message and (f.span.path, f.span.line) == ("trials", 3)
+
+
+def test_peto_pools_odds_ratios_only() -> None:
+    body = "analyses:\n  M: {method: meta_analysis, options: {measure: RR, pooling: peto, " \
+           "counts: {a: [1, 9, 2, 8], b: [3, 7, 4, 6]}}}\n"
+    protocol, _ = load_protocol_text(HEAD + body, "mini.yaml")
+    compiled = compile_analyses(protocol)
+    assert "M" not in compiled.plans
+    assert [d.message for d in compiled.diagnostics] == ["Peto's method pools odds ratios, not RR"]
+
+
+def test_a_study_table_speaks_of_studies() -> None:
+    bound, _a, _c = run("analyses:" + ORR, trials(trial=["CASTOR", "CASTOR", ""]))
+    found = {d.code: d for d in bound.diagnostics if d.span and d.span.path == "trials"}
+    assert found["TS404"].hint == "Remove the duplicate row; a keyed table has one row per study."
+    assert found["TS415"].message.startswith("trials.trial: no study key: '' for row 3")

@@ -246,7 +246,8 @@ def test_cycles_planned_per_arm() -> None:
     r = run(rows, model=model, arms={"S1": "short", "S2": "long"})
     assert [f.message for f in r.findings("TS508")] == [
         "S1 had 3 cycles; 2 are planned in arm short (cycle 3 started 2020-02-03)"]
-    assert r.section.summary["plan"]["cycles"] == {"short": 2, "long": None}
+    assert r.section.summary["plan"]["cycles"] == {"short": 2, "long": "until progression"}
+    assert r.section.summary["plan"]["until_progression"] == {"short": False, "long": True}
 
 
 def test_cycles_by_arm_name_every_arm() -> None:
@@ -257,9 +258,16 @@ def test_cycles_by_arm_name_every_arm() -> None:
     short: {A: {dose: 10 mg, days: 1-5}}
     long: {A: {dose: 10 mg, days: 1-5}}
 """
-    r = run([("S1", "A", day(1), 10, "mg")], model=protocol(treatment, arm_column=True), arms={"S1": "short"})
+    model = protocol(treatment, arm_column=True)
+    r = run([("S1", "A", day(1), 10, "mg")], model=model, arms={"S1": "short"})
     assert sorted(f.message for f in r.findings("TS520")) == [
         "`cycles` gives no number for the arm `long`", "`cycles` names `other`, which is not an arm"]
+    # lint finds them too, at the `cycles:` line
+    from trialspec.domain.treatment import lint_treatment
+
+    found = lint_treatment(model)
+    assert {d.code for d in found} == {"TS520"} and len(found) == 2
+    assert all(model.source.line(d.span.line).strip().startswith("cycles:") for d in found)
 
 
 def test_summary_keys_and_cases_are_stable() -> None:

@@ -16,6 +16,7 @@ from trialspec.lang.parser import parse_expr
 
 # Static checks that the check sections offer, run by lint: (module, function(protocol)).
 SECTION_LINTS = (
+    ("trialspec.domain.treatment", "lint_treatment"),
     ("trialspec.domain.response", "lint_response"),
     ("trialspec.domain.analyses_plan", "lint_analyses"),
 )

@@ -47,6 +47,7 @@ class Scope:
         # a study-level table is no patient's: expressions cannot name it or its columns
         self.datasets = {n: ds for n, ds in datasets.items() if not study_level(ds)}
         self.study_level = {n for n, ds in datasets.items() if study_level(ds)}
+        self.study_columns = {c: n for n in self.study_level for c in datasets[n].columns}
         self.definitions = definitions
         self.row_grain = {n for n, ds in self.datasets.items() if not subject_grain(ds)}
         self.subject_columns: dict[str, list[ColumnRef]] = {}

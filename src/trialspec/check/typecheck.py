@@ -34,6 +34,9 @@ class _Level:
 Typed = tuple[Any, Type]  # (ir node | _Level | None, type)
 
 
+_STUDY_LEVEL_HINT = ("A study-level table (`level: study`) is read by analyses, not by expressions: "
+                     "a meta-analysis pools its rows with `options: {{from: {ds}}}`.")
+
 class Checker:
     """Checks expressions of one protocol; collects diagnostics in ``self.diagnostics``."""
 
@@ -143,6 +146,9 @@ class Checker:
         sc = self.scope
         if len(e.parts) == 2:
             ds, col = e.parts
+            if ds in sc.study_level:
+                return self._error("TS311", f"'{ds}' is a study-level dataset: no patient has its "
+                                   "values", e.span, _STUDY_LEVEL_HINT.format(ds=ds))
             if ds not in sc.datasets:
                 hint = sc.suggest(ds, sc.datasets)
                 return self._error("TS311", f"unknown dataset '{ds}'", e.span,
@@ -184,6 +190,9 @@ class Checker:
         return ir.Col(ref.dataset, ref.column, ref.type, span), ref.type
 
     def _level_alone(self, lvl: _Level, row: str | None) -> Typed:
+        if (ds := self.scope.study_columns.get(lvl.name)) is not None:
+            return self._error("TS301", f"'{lvl.name}' is a column of the study-level dataset '{ds}': "
+                               "no patient has its values", lvl.span, _STUDY_LEVEL_HINT.format(ds=ds))
         hint = Scope.suggest(lvl.name, self.scope.all_names(row))
         return self._error("TS301", f"unknown name '{lvl.name}'", lvl.span,
                            f"Did you mean '{hint}'?" if hint else

@@ -155,7 +155,7 @@ CODES = (
     Code("TS728", "pooling-method-decides",
          "A pooled estimate (or its weights) is reproduced by one fixed-effect pooling of the "
          "studies' 2x2 counts (Mantel-Haenszel, Peto) and not by the other (inverse "
-         "variance), and neither the protocol nor the report names the method.",
+         "variance), and the protocol sets no `pooling:` (as the report names no method).",
          "Mantel-Haenszel and inverse variance weight studies differently; when only one "
          "gives the printed numbers, the method is part of the result and must be stated. "
          "It is a warning: the numbers are reproduced.",
@@ -171,8 +171,8 @@ CODES = (
          "Take SE = (ln upper - ln lower) / 3.92 and rebuild the CI, or print the source's CI."),
     Code("TS730", "p-one-sided",
          "A printed p-value is given, on the report's own counts, only by a one-sided test "
-         "(Fisher's exact test in one direction, or half an asymptotic p), and the report does "
-         "not say so (a warning).",
+         "(Fisher's exact test in one direction, or half an asymptotic p). A warning: "
+         "trialspec cannot read whether the report says the test is one-sided.",
          "A one-sided p is about half the two-sided one; printed as if two-sided, it overstates "
          "the evidence.",
          'orr: {IgA: "75% (9/12)", IgG: "100% (5/5)"}, p: "0.3235"  # two-sided Fisher: 0.5147',

@@ -99,53 +99,82 @@ def meta_analysis(plan: AnalysisPlan, ctx: Any = None) -> AnalysisResult:
 def studies_from(plan: AnalysisPlan, rows: list[dict[str, Any]] | None,
                  findings: list[Diagnostic]) -> AnalysisPlan | None:
     """The plan with the studies a study-level dataset gives it (``from:``), one per row; a
-    row whose cells for this analysis are all empty did not report it and is left out."""
-    from trialspec.claims.values import ClaimSyntaxError, EstimateCI, parse_claim
-
+    row whose estimate (or events) cells are all empty did not report the outcome and is left
+    out. A bad row is a TS705 finding at its file row."""
     src = plan.source
     assert src is not None
     if rows is None:
         findings.append(finding("TS706", plan, f"cannot run: the study-level dataset '{src.dataset}' "
                                 "was not read", "Check the data directory.", Severity.WARNING))
         return None
+    reported = src.effect or src.events or ()
     columns = src.effect or (*(src.events or ()), *(src.totals or ()))
-    studies, counts = [], []
+    studies, counts, bad = [], [], 0
     for row in rows:
-        label, text, span = str(row["values"].get(src.key)), row["text"], row["span"]
-        cells = [text.get(c, "") for c in columns]
-        if not any(cells):
+        if not any(row["text"].get(c, "") for c in reported):
             continue
-        if src.effect is not None:
-            printed = f"{cells[0]} [{cells[1]};{cells[2]}]"
-            try:
-                claim: Any = parse_claim(printed, kind="ci")
-            except ClaimSyntaxError:
-                claim = None
-            if not isinstance(claim, EstimateCI):
-                findings.append(finding("TS705", plan, f"study {label}: `{printed}` ({', '.join(columns)}) "
-                                        "is not an estimate with its CI", "Fill in the estimate and both "
-                                        "limits as printed.", span=span))
-                continue
-            studies.append((label, claim, span))
-            continue
-        values = [row["values"].get(c) for c in columns]
-        e_t, e_c, n_t, n_c = values
-        if any(not isinstance(v, int | float) or v != int(v) or v < 0 for v in values) or (
-                e_t > n_t or e_c > n_c):
-            e_t, e_c, n_t, n_c = cells
-            findings.append(finding("TS705", plan, f"study {label}: events {e_t}/{n_t} and {e_c}/{n_c} "
-                                    f"({', '.join(columns)}) are not counts out of totals",
-                                    "Give whole numbers of events, each at most its arm's total.",
-                                    span=span))
-            continue
-        a, c = int(e_t), int(e_c)
-        counts.append((label, (a, int(n_t) - a, c, int(n_c) - c), span))
-    if len(studies) + len(counts) < 1 or any(d.code == "TS705" for d in findings):
-        if not findings:
-            findings.append(finding("TS705", plan, f"no study of '{src.dataset}' reports "
-                                    f"{', '.join(columns)}", "Fill in the studies' values."))
+        study = _effect_row(plan, row, columns, findings) if src.effect else \
+            _counts_row(plan, row, columns, findings)
+        if study is None:
+            bad += 1
+        elif src.effect:
+            studies.append(study)
+        else:
+            counts.append(study)
+    if bad:
+        return None
+    if len(studies) + len(counts) < 2:
+        findings.append(finding("TS705", plan, f"{len(studies) + len(counts)} study of "
+                                f"'{src.dataset}' reports {', '.join(reported)}; a meta-analysis "
+                                "pools at least two", "Fill in the studies' values."))
         return None
     return replace(plan, studies=tuple(studies), counts=tuple(counts))
+
+
+def _effect_row(plan: AnalysisPlan, row: dict[str, Any], columns: tuple[str, ...],
+                findings: list[Diagnostic]) -> tuple[str, Any, Any] | None:
+    """(label, printed estimate with CI, span) of a row, or None with a finding at the row."""
+    from trialspec.claims.values import ClaimSyntaxError, EstimateCI, parse_claim
+
+    assert plan.source is not None
+    label, span = str(row["values"].get(plan.source.key)), row["span"]
+    cells = [row["text"].get(c, "") for c in columns]
+    printed = f"{cells[0]} [{cells[1]};{cells[2]}]"
+    try:
+        claim: Any = parse_claim(printed, kind="ci")
+    except ClaimSyntaxError:
+        claim = None
+    why = "is not an estimate with its CI"
+    if isinstance(claim, EstimateCI):
+        est, lo, hi = (float(x.value) for x in (claim.estimate, claim.lower, claim.upper))
+        if not lo < est < hi:
+            why = "is not an estimate inside its CI (lower < estimate < upper)"
+        elif plan.options.get("measure", "OR") in LOG_MEASURES and lo <= 0:
+            why = f"is not a ratio's CI ({plan.options.get('measure', 'OR')} and its limits are above 0)"
+        else:
+            return label, claim, span
+    findings.append(finding("TS705", plan, f"study {label}: `{printed}` ({', '.join(columns)}) {why}",
+                            "Fill in the estimate and both limits as printed.", span=span))
+    return None
+
+
+def _counts_row(plan: AnalysisPlan, row: dict[str, Any], columns: tuple[str, ...],
+                findings: list[Diagnostic]) -> tuple[str, tuple[int, int, int, int], Any] | None:
+    """(label, 2x2 counts, span) of a row: events and totals, treated then control."""
+    assert plan.source is not None
+    label, span = str(row["values"].get(plan.source.key)), row["span"]
+    values = [row["values"].get(c) for c in columns]
+    e_t, e_c, n_t, n_c = values
+    if any(not isinstance(v, int | float) or v != int(v) or v < 0 for v in values) or (
+            e_t > n_t or e_c > n_c or n_t == 0 or n_c == 0):
+        e_t, e_c, n_t, n_c = (row["text"].get(c, "") for c in columns)
+        findings.append(finding("TS705", plan, f"study {label}: events {e_t}/{n_t} and {e_c}/{n_c} "
+                                f"({', '.join(columns)}) are not counts out of totals",
+                                "Give whole numbers of events, each at most its arm's total (above 0).",
+                                span=span))
+        return None
+    a, c = int(e_t), int(e_c)
+    return label, (a, int(n_t) - a, c, int(n_c) - c), span
 
 
 def _model(r: Any) -> dict[str, Any]:

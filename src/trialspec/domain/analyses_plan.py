@@ -349,6 +349,10 @@ class _Planner:
         from trialspec.claims.values import ClaimSyntaxError, EstimateCI, parse_claim
 
         studies, counts = options.get("studies"), options.get("counts")
+        pooling, measure = _text(options.get("pooling")), _text(options.get("measure")) or "OR"
+        if pooling == "peto" and measure.upper() != "OR":
+            self.error(f"Peto's method pools odds ratios, not {measure}", options["pooling"].span,
+                       "Use `measure: OR` with `pooling: peto`, or pool by `mh` or `iv`.")
         if options.get("from") is not None:
             return self.meta_source(a, options)
         if (studies is None) == (counts is None):
@@ -376,9 +380,9 @@ class _Planner:
         rule = self.model_rule(options)
         if rule is not None:
             out["rule"] = rule
-        if len(out.get("studies") or out.get("counts") or ()) < 1:
-            self.error("a meta-analysis needs at least one study", a.span,
-                       "List the studies under `studies:` or `counts:`.")
+        if len(out.get("studies") or out.get("counts") or ()) < 2:
+            self.error("a meta-analysis pools at least two studies", a.span,
+                       "List every study under `studies:` or `counts:`.")
         return out
 
     def meta_source(self, a: Any, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -387,8 +391,11 @@ class _Planner:
         from trialspec.protocol.model import study_level
 
         given = options["from"]
-        name = str(_text(given))
         span = getattr(given, "span", a.span)
+        if isinstance(given, tuple | Mapping):
+            self.error("`from` names one study-level dataset", a.span, "Write e.g. `from: trials`.")
+            return {}
+        name = str(_text(given))
         out: dict[str, Any] = {}
         rule = self.model_rule(options)
         if rule is not None:
@@ -407,12 +414,13 @@ class _Planner:
                        "e.g. `counts: {events: [orr_dara, orr_ctrl], totals: [n_dara, n_ctrl]}`.")
             return out
 
-        def columns(value: Any, n: int, what: str) -> tuple[str, ...] | None:
+        def columns(value: Any, n: int, what: str, order: str) -> tuple[str, ...] | None:
             items = value if isinstance(value, tuple) else ()
             names = tuple(str(_text(v)) for v in items)
             if len(names) != n:
-                self.error(f"{what} names {n} columns of `{name}`", getattr(value, "span", span),
-                           "List the column names in order, in brackets.")
+                where = getattr(items[0], "span", span) if items else getattr(value, "span", span)
+                self.error(f"{what} must name {n} columns of `{name}`, {order}; it names {len(names)}",
+                           where, f"List the column names in brackets: [{order}].")
                 return None
             for v, col in zip(items, names, strict=True):
                 if col not in ds.columns:
@@ -422,7 +430,7 @@ class _Planner:
             return names
 
         if effect is not None:
-            cols = columns(effect, 3, "`effect`")
+            cols = columns(effect, 3, "`effect`", "estimate, lower, upper")
             if cols is not None:
                 out["source"] = StudySource(name, str(ds.key), span, effect=(cols[0], cols[1], cols[2]))
             return out
@@ -431,8 +439,8 @@ class _Planner:
                        "[treated, control]", getattr(counts, "span", span),
                        "e.g. `counts: {events: [orr_dara, orr_ctrl], totals: [n_dara, n_ctrl]}`.")
             return out
-        events = columns(counts["events"], 2, "`events`")
-        totals = columns(counts["totals"], 2, "`totals`")
+        events = columns(counts["events"], 2, "`events`", "treated, control")
+        totals = columns(counts["totals"], 2, "`totals`", "treated, control")
         if events is not None and totals is not None:
             out["source"] = StudySource(name, str(ds.key), span, events=(events[0], events[1]),
                                         totals=(totals[0], totals[1]))

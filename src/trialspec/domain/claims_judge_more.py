@@ -233,6 +233,8 @@ def _meta_printed(plan: AnalysisPlan, f: MetaFacts, records: Sequence[Record]) -
 def _ratio_scale_ci(printed: EstimateCI, given: EstimateCI, level: float) -> tuple[str, str] | None:
     """(the SE, 2 z) as text when ``printed`` is ``given`` with its CI rebuilt from an SE taken
     on the ratio scale, ``(upper - lower) / (2 z)``, as if it were the log ratio's; else None."""
+    if given.level is not None:  # the study's own CI level, when printed with it
+        level = float(given.level) / 100
     z = _normal_quantile(0.5 + level / 2)
     est, lo, hi = (float(x.value) for x in (given.estimate, given.lower, given.upper))
     se = (hi - lo) / (2 * z)

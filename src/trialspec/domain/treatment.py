@@ -70,6 +70,7 @@ class DosingPlan:
     column_spans: dict[str, Span]
     arm_cycles: tuple[int | None, ...] = ()  # per arm, in `arms` order: None is not limited
     cycles_span: Span | None = None
+    cycles_given: Any = None  # as the protocol writes it: a number, `until progression`, by arm
 
     def cycles_of(self, arm: int) -> int | None:
         """The planned number of cycles of arm ``arm`` (its index; -1: unknown arm)."""
@@ -119,7 +120,7 @@ def build_plan(protocol: Any) -> tuple[DosingPlan | None, list[Diagnostic]]:
         dose_unit=dose_unit, arm_source=arm_source, span=t.span, cycle_span=t.cycle.span,
         tolerance_span=tol.span if tol else t.span,
         exposure_span=protocol.datasets[name].span, column_spans=spans,
-        arm_cycles=arm_cycles, cycles_span=t.cycles_span)
+        arm_cycles=arm_cycles, cycles_span=t.cycles_span, cycles_given=t.cycles)
     return plan, diags
 
 
@@ -128,13 +129,13 @@ def _arm_cycles(t: Any, bad: Any) -> tuple[int | None, ...]:
     given = t.cycles
     if not isinstance(given, Mapping):
         return tuple(given if isinstance(given, int) else None for _ in t.arms)
+    span = t.cycles_span or t.span
     for arm in given:
         if arm not in t.arms:
-            bad(f"`cycles` names `{arm}`, which is not an arm", t.span,
-                f"The arms are {', '.join(t.arms)}.")
+            bad(f"`cycles` names `{arm}`, which is not an arm", span, f"The arms are {', '.join(t.arms)}.")
     for arm in t.arms:
         if arm not in given:
-            bad(f"`cycles` gives no number for the arm `{arm}`", t.span,
+            bad(f"`cycles` gives no number for the arm `{arm}`", span,
                 f"Add `{arm}: <number>` (or `until progression`) under `cycles`.")
     return tuple(given.get(a) if isinstance(given.get(a), int) else None for a in t.arms)
 
@@ -265,6 +266,19 @@ def plan_tables(plan: DosingPlan) -> dict[str, Any]:
             "days": [list(d.days) for d in plan.drugs],
         },
     }
+
+
+def lint_treatment(protocol: Any) -> list[Diagnostic]:
+    """What ``lint`` reports of the treatment plan (no data, no pandas): `cycles` by arm that
+    names an unknown arm or leaves one out. The plan's other TS520 findings (an exposure
+    dataset not declared yet, ...) stay in the dosing section, so that the other sections of
+    a check still run while the treatment is being written."""
+    if protocol.treatment is None:
+        return []
+    diags: list[Diagnostic] = []
+    _arm_cycles(protocol.treatment, lambda message, span, hint: diags.append(
+        Diagnostic("TS520", message, span, hint)))
+    return diags
 
 
 def run_dosing(protocol: Any, frames: Any, backend: Any) -> Any:

@@ -11,7 +11,7 @@ Only numpy is used here; the tables arrive from the backend and are read column 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -490,10 +490,7 @@ def _summary(v: _View, events: dict[str, tuple[int, int]], problems: dict[str, i
     return {
         "computed": True,
         "exposure": plan.exposure, "shape": plan.shape,
-        "plan": {"cycle_days": plan.cycle_days,
-                 "cycles": plan.cycles if len(set(plan.arm_cycles)) <= 1 else dict(
-                     zip(plan.arms, plan.arm_cycles, strict=True)),
-                 "until_progression": plan.until_progression, "dose_window": plan.dose_window,
+        "plan": {"cycle_days": plan.cycle_days, **_planned_cycles(plan), "dose_window": plan.dose_window,
                  "start_window": plan.start_window, "max_delay": plan.max_delay,
                  "dose_intensity_min": plan.rdi_min,
                  "arms": {arm: {d.drug: {"dose": d.dose, "unit": d.unit, "levels": list(d.levels),
@@ -543,3 +540,14 @@ def _summary_rows(v: _View) -> tuple[tuple[Any, ...], ...]:
         rows.append((name, len(x), percent(float(np.median(known))) if len(known) else "unknown",
                      percent(float(known.min())) if len(known) else "unknown", below))
     return tuple(rows)
+
+
+def _planned_cycles(plan: Any) -> dict[str, Any]:
+    """``cycles`` (a number, ``until progression``, or one per arm) and ``until_progression``
+    (a boolean, or one per arm), as the protocol gives them."""
+    given = plan.cycles_given
+    if isinstance(given, Mapping):
+        return {"cycles": dict(given),
+                "until_progression": {arm: n == "until progression" for arm, n in given.items()}}
+    return {"cycles": given if given is not None else plan.cycles,
+            "until_progression": plan.until_progression}

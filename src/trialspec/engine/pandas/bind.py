@@ -239,14 +239,14 @@ def _wide(ds: Any, df: pd.DataFrame, where: Where, id_col: str | None,
             blank = pd.isna(ids) | (ids == "")  # a row with no key is no one's: reported, not screened
             if blank.any():
                 diags += report(where, id_col, ci, blank, np.where(blank, "", ids), "TS415",
-                                "no subject key:", "Fill in the key, or remove the row.")
+                                f"no {where.noun} key:", "Fill in the key, or remove the row.")
                 keep = ~blank
             keys = pd.Index(ids[keep])
             if not keys.is_unique:
                 dup = np.zeros(len(ids), bool)
                 dup[np.flatnonzero(keep)[keys.duplicated(keep="first")]] = True
                 diags += report(where, id_col, ci, dup, ids, "TS404", "duplicate key",
-                                "Remove the duplicate row; a keyed table has one row per subject.")
+                                f"Remove the duplicate row; a keyed table has one row per {where.noun}.")
                 keep &= ~dup
                 keys = pd.Index(ids[keep])
         out[key] = ids

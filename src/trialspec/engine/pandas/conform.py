@@ -52,7 +52,7 @@ class Where:
 
     def who(self, position: int) -> str:
         row = self.row(position) + 1
-        if self.keys is None:
+        if self.keys is None or pd.isna(self.keys[position]) or self.keys[position] == "":
             return f"row {row}"
         return f"{self.noun} {self.keys[position]!s} (row {row})"
 

@@ -32,3 +32,17 @@ def test_a_short_report_shows_everything(make_result: Callable[..., CheckResult]
     out = text(make_result(findings=1))
     assert "Findings by code" not in out and "more findings" not in out
     assert len(re.findall(r"(?:error|warning|info)\[TS406\]", out)) == 2
+
+
+def test_table_text_is_never_read_as_markup() -> None:
+    from trialspec.report.check import rich_table
+    from trialspec.results import Table
+
+    table = Table("T [bold]title[/bold]", ("clause", "values"),
+                  (("disease_status in [relapsed, refractory]", "[red]x[/red]"),), "note [dim]y[/dim]")
+    buffer = io.StringIO()
+    Console(file=buffer, width=120, color_system=None).print(rich_table(table))
+    out = buffer.getvalue()
+    for written in ("disease_status in [relapsed, refractory]", "[red]x[/red]", "T [bold]title[/bold]",
+                    "note [dim]y[/dim]"):
+        assert written in out

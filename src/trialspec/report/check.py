@@ -18,11 +18,14 @@ REPORT_VERSION = 1
 
 
 def rich_table(t: Table) -> RichTable:
-    out = RichTable(title=t.title, title_justify="left", caption=t.note, caption_justify="left")
+    """A results table for the console. Every text is a ``Text``, never rich markup: a cell
+    such as ``disease_status in [relapsed, refractory]`` is shown as it is written."""
+    out = RichTable(title=Text(t.title), title_justify="left",
+                    caption=Text(t.note) if t.note else None, caption_justify="left")
     for c in t.columns:
-        out.add_column(c)
+        out.add_column(Text(c))
     for row in t.rows:
-        out.add_row(*(("" if v is None else str(v)) for v in row))
+        out.add_row(*(Text("" if v is None else str(v)) for v in row))
     return out
 
 

@@ -321,3 +321,22 @@ def test_input_files_are_byte_identical_after_a_run(study: Study, tmp_path: Path
     assert {p.name: p.stat().st_mtime_ns for p in study.data.iterdir()} == mtimes
     assert sorted(p.name for p in study.data.iterdir()) == sorted(before)  # nothing written beside them
     assert protocol_before != hashlib.sha256(study.protocol.read_bytes()).hexdigest()  # (edited by the test)
+
+
+def test_a_blank_line_does_not_shift_the_lines_findings_point_at(study: Study) -> None:
+    # P03's age "sixty" is not a number: it is on line 6 of the file, after two blank lines
+    study.write("subjects.csv", SUBJECTS.replace("P02,", "\nP02,").replace("P03,45", "\nP03,sixty"))
+    (bad,) = [d for d in study.run().all_findings if "'sixty'" in d.message]
+    assert bad.span is not None and (bad.span.line, bad.span.col) == (6, 2)
+    assert "subject P03 (row 3)" in bad.message  # the data row is still the third
+    assert (study.data / "subjects.csv").read_text("utf-8").splitlines()[5].startswith("P03,")
+
+
+def test_blank_lines_and_a_quoted_line_break(study: Study) -> None:
+    from trialspec.engine.pandas.read import RECORD_LINES, read_table
+
+    path = study.write("x.csv", 'a,b\n1,"two\nlines"\n\n3,x\n')
+    df = read_table(path, "csv")
+    assert df["a"].tolist() == ["1", "3"] and df.attrs[RECORD_LINES].tolist() == [2, 5]
+    plain = read_table(study.write("y.csv", "a,b\n1,x\n3,y\n"), "csv")
+    assert RECORD_LINES not in plain.attrs  # no blank line: the row number is the line

@@ -39,6 +39,7 @@ class _Findings:
     def __init__(self, plan: ResponsePlan, table: dict[str, Any]):
         self.plan = plan
         self.rows = np.asarray(table["row"])
+        self.lines = np.asarray(table["line"]) if "line" in table else self.rows + 1
         self.subjects = table["subjects"]
         self.subject = np.asarray(table["subject"])
         self.time = np.asarray(table["time"])
@@ -49,7 +50,7 @@ class _Findings:
         source = self.plan.dataset_source
         if row is None or not source or not source.lower().endswith(".csv"):
             return self.plan.span
-        line = int(self.rows[row]) + 1  # the header is line 1
+        line = int(self.lines[row])  # the file line: the header is line 1, blank lines skipped
         return Span(source, line, 1, line, 2)
 
     def add(self, code: str, rows: np.ndarray, message: Callable[[int], str], hint: str,

@@ -88,17 +88,20 @@ class PandasBackend:
     def study_rows(self, frames: SubjectFrames, dataset: str) -> list[dict[str, Any]] | None:
         """A study-level dataset's rows (None: not bound), each ``{"values": {column:
         python value}, "text": {column: the cell as written}, "span": its file row}``."""
-        from trialspec.engine.pandas.bind import ROW_COLUMN
+        from trialspec.engine.pandas.bind import LINE_COLUMN, ROW_COLUMN
         from trialspec.source import Span
 
         table = frames.studies.get(dataset)
         if table is None:
             return None
         out = []
-        records = table.frame.drop(columns=[ROW_COLUMN]).to_dict("records")
+        records = table.frame.drop(columns=[c for c in (ROW_COLUMN, LINE_COLUMN)
+                                            if c in table.frame.columns]).to_dict("records")
         for i, (values, row) in enumerate(zip(records, table.frame[ROW_COLUMN], strict=True)):
             text = {c: ("" if pd.isna(v) else str(v).strip()) for c, v in table.text.iloc[i].items()}
             line = int(row) + table.header_lines
+            if table.lines is not None:  # blank lines in the file shift its records
+                line = int(table.lines[int(row) - 1])
             out.append({"values": {c: None if _missing(v) else v for c, v in values.items()},
                         "text": text, "span": Span(table.path, line, 1, line, 2)})
         return out

@@ -22,12 +22,13 @@ import pandas as pd
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.engine.pandas.conform import Where, convert_column, factorized_text, report, text_values
 from trialspec.engine.pandas.frames import StudyTable, SubjectFrames
-from trialspec.engine.pandas.read import format_of, read_table
+from trialspec.engine.pandas.read import RECORD_LINES, format_of, read_table
 from trialspec.protocol.model import study_level
 
 # Provenance kept beside the values, for `explain`: the file row each subject's value came
 # from (1-based data row) and the unit it was written in before conversion.
 ROW_COLUMN = "@row"
+LINE_COLUMN = "@line"  # each row's file line, kept only when blank lines make it differ from @row + 1
 ROW_SUFFIX = "@row"
 UNIT_SUFFIX = "@unit"
 
@@ -137,7 +138,7 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
         if df is None:
             continue
         where = Where(name, paths.get(name, name), None, (header_lines or {}).get(name, 1),
-                      {c: col.span for c, col in ds.columns.items()})
+                      {c: col.span for c, col in ds.columns.items()}, lines=df.attrs.get(RECORD_LINES))
         if not len(df):
             diags.append(Diagnostic("TS405", f"dataset '{name}' has no rows", ds.span, "Check the export."))
         if study_level(ds):  # one row per study: checked like a keyed table, joined to no one
@@ -146,7 +147,7 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
             diags += found
             if table is not None:
                 text = df.iloc[table[ROW_COLUMN].to_numpy() - 1].reset_index(drop=True)
-                studies[name] = StudyTable(table, text, where.path, where.header_lines)
+                studies[name] = StudyTable(table, text, where.path, where.header_lines, where.lines)
             continue
         if ds.long is not None:
             table, found = _long(ds, df, where, key, index)
@@ -174,7 +175,8 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
             continue
         known = pd.Index(subjects[key].dropna()) if known is None else known
         orphan = ~pd.Index(ids).isin(known)  # a row without a subject belongs to no one either
-        where = Where(name, paths.get(name, name), None, (header_lines or {}).get(name, 1))
+        where = Where(name, paths.get(name, name), None, (header_lines or {}).get(name, 1),
+                      lines=tables[name].attrs.get(RECORD_LINES))
         ci = int(tables[name].columns.get_loc(column))
         diags += _unknown_subjects(where, column, ci, np.asarray(orphan), ids)
     frames = SubjectFrames.from_frames(subjects, key, subject_tables, row_tables, index)
@@ -276,6 +278,8 @@ def _wide(ds: Any, df: pd.DataFrame, where: Where, id_col: str | None,
         if units is not None:
             out[f"{cname}{UNIT_SUFFIX}"] = units.to_numpy(dtype=object)  # as written, for explain
     out[ROW_COLUMN] = np.arange(1, len(df) + 1)
+    if where.lines is not None:  # blank lines shift the file lines of the rows
+        out[LINE_COLUMN] = where.lines
     table = pd.DataFrame(out, copy=False)  # no copy into one block: columns stay the arrays built here
     if not keep.all():
         table = table.loc[keep].reset_index(drop=True)
@@ -306,7 +310,8 @@ def _long(ds: Any, df: pd.DataFrame, where: Where, key: str,
         subj, slot = _join(df[lay.subject], population)
         subjects: Any = population
         si = int(df.columns.get_loc(lay.subject))
-        by_row = Where(where.dataset, where.path, None, where.header_lines)  # "row N", not "subject X"
+        by_row = Where(where.dataset, where.path, None, where.header_lines,  # "row N", not "subject X"
+                       lines=where.lines)
         diags += _unknown_subjects(by_row, lay.subject, si, slot < 0, subj)
     else:
         subj = text_values(df[lay.subject])

@@ -37,17 +37,25 @@ class Where:
     declared: dict[str, Span] = field(default_factory=dict)  # column -> its declaration
     rows: np.ndarray | None = None  # the file row of each position, when these are a subset
     noun: str = "subject"  # what a key names: a subject, or a study (a study-level table)
+    lines: np.ndarray | None = None  # each data row's file line, when blank lines shift them
 
     def subset(self, positions: np.ndarray) -> Where:
         rows = positions if self.rows is None else self.rows[positions]
         keys = None if self.keys is None else self.keys[positions]
-        return Where(self.dataset, self.path, keys, self.header_lines, self.declared, rows, self.noun)
+        return Where(self.dataset, self.path, keys, self.header_lines, self.declared, rows, self.noun,
+                     self.lines)
+
+    def line(self, row: int) -> int:
+        """The file line of data row ``row`` (0-based)."""
+        if self.lines is not None and 0 <= row < len(self.lines):
+            return int(self.lines[row])
+        return row + 1 + self.header_lines
 
     def row(self, position: int) -> int:
         return int(position if self.rows is None else self.rows[position])
 
     def span(self, position: int, column_index: int) -> Span:
-        line = self.row(position) + 1 + self.header_lines
+        line = self.line(self.row(position))
         return Span(self.path, line, column_index + 1, line, column_index + 2)
 
     def who(self, position: int) -> str:

@@ -72,6 +72,7 @@ class StudyTable:
     text: pd.DataFrame
     path: str
     header_lines: int = 1
+    lines: np.ndarray | None = None  # each data row's file line, when blank lines shift them
 
 
 @dataclass(eq=False)

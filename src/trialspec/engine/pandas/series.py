@@ -436,7 +436,7 @@ def series_table(frames: Any, dataset: str, time: ir.Node, baseline: ir.Node | N
     one), ``phase`` (see :attr:`Order.phase`), ``time`` (datetime64[D]), and ``values``
     (name -> array, see :func:`plain`).
     """
-    from trialspec.engine.pandas.bind import ROW_COLUMN
+    from trialspec.engine.pandas.bind import LINE_COLUMN, ROW_COLUMN
     from trialspec.engine.pandas.evaluate import Trace, _Ctx, _eval
 
     if dataset not in frames.rows:
@@ -449,10 +449,13 @@ def series_table(frames: Any, dataset: str, time: ir.Node, baseline: ir.Node | N
     t = _eval(time, ctx)
     rows = (np.asarray(table.frame[ROW_COLUMN]) if ROW_COLUMN in table.frame.columns
             else np.arange(1, n + 1))
+    lines = (np.asarray(table.frame[LINE_COLUMN]) if LINE_COLUMN in table.frame.columns
+             else rows + 1)  # one header line (CSV), unless blank lines shift the rows
     return {
         "subjects": np.asarray(frames.subjects, dtype=object),
         "subject": order.codes,
         "row": order.sort(rows),
+        "line": order.sort(lines),
         "phase": order.phase,
         "time": order.sort(plain(t, n).astype("datetime64[D]")),
         "values": {name: order.sort(plain(_eval(node, ctx), n)) for name, node in nodes.items()},

@@ -66,12 +66,12 @@ def grim(claim: str | Claim, n: int | None = None, *, label: str = "",
         return Finding("grim", "TS722", False,
                        f"{c.text} is printed of {printed_n}, but the group has n = {n}", labels,
                        "the text and the table describe different groups")
-    fits = _counts_giving(iv, n)
+    fits = counts_giving(iv, n)
     if (count in fits) if count is not None else bool(fits):
         return Finding("grim", "TS720", True, f"{c.text} of n = {n} is possible", labels)
     k = count
     others = [(name, m) for name, m in (denominators or {}).items() if m != n and (
-        _counts_giving(iv, m) if k is None else k in _counts_giving(iv, m))]
+        counts_giving(iv, m) if k is None else k in counts_giving(iv, m))]
     if k is None:
         what = f"{c.text} is impossible with n = {n}: no count of {n} gives {_span(iv)}"
     elif fits:
@@ -94,7 +94,7 @@ def _span(iv: Interval) -> str:
     return f"{iv.lo}-{iv.hi}%"
 
 
-def _counts_giving(iv: Interval, n: int) -> list[int]:
+def counts_giving(iv: Interval, n: int) -> list[int]:
     """Every k in 0..n with 100*k/n inside the (closed) interval, exactly."""
     lo = max(0, math.ceil(Fraction(iv.lo) * n / 100)) if iv.lo.is_finite() else 0
     hi = min(n, math.floor(Fraction(iv.hi) * n / 100)) if iv.hi.is_finite() else n
@@ -109,8 +109,8 @@ def possible_denominators(claim: str | Claim, n_max: int) -> tuple[int, ...]:
         raise TypeError(f"not a percentage: {c.text!r}")
     k = c.count if isinstance(c, CountPercent) else None
     return tuple(n for n in range(1, n_max + 1)
-                 if (k in _counts_giving(pct.interval, n) if k is not None
-                     else _counts_giving(pct.interval, n)))
+                 if (k in counts_giving(pct.interval, n) if k is not None
+                     else counts_giving(pct.interval, n)))
 
 
 def _count_of(value: str | int | Claim) -> tuple[int, Percent | None]:

@@ -23,6 +23,7 @@ from typing import Any
 
 from trialspec.claims.consistency import (
     Finding,
+    counts_giving,
     estimate_ci,
     grim,
     group_sizes,
@@ -38,14 +39,12 @@ from trialspec.domain.claims_judge import PairFinding, Record, parse
 def _count_in(c: Any, n: int | None) -> int | None:
     """The count a printed cell stands for: its count, or the one count of n its percentage
     allows (None when it allows none, or several)."""
-    from trialspec.claims.consistency import _counts_giving
-
     if isinstance(c, CountPercent):
         return c.count
     if isinstance(c, Number) and c.is_integer:
         return int(c.value)
     if isinstance(c, Percent) and n:
-        ks = _counts_giving(c.interval, n)
+        ks = counts_giving(c.interval, n)
         return ks[0] if len(ks) == 1 else None
     return None
 

@@ -297,7 +297,9 @@ def ex_table(df: pd.DataFrame) -> pd.DataFrame:
         elif story == "re_escalation":  # 5 mg in cycle 3, back to 10 mg from cycle 4
             runs[2] = (*runs[2][:3], 5, "QD")
         for a, b, d, dose, freq in runs:
-            rows.append((s.subject_id, d, dose, "mg", freq, s.randomization_date + pd.Timedelta(days=a),
+            # a matching placebo tablet has no mass: EX counts it in tablets (EXDOSU TABLET)
+            amount, unit = (dose // 10, "TABLET") if d == "placebo" else (dose, "mg")
+            rows.append((s.subject_id, d, amount, unit, freq, s.randomization_date + pd.Timedelta(days=a),
                          s.randomization_date + pd.Timedelta(days=b)))
     return pd.DataFrame(rows, columns=["USUBJID", "EXTRT", "EXDOSE", "EXDOSU", "EXDOSFRQ", "EXSTDTC",
                                        "EXENDTC"])

@@ -84,6 +84,7 @@ second = [time] = s
 mole = [substance] = mol
 upper_limit_of_normal = [uln] = ULN
 kilogram_of_body_weight = [body_mass] = kg_bw
+dosage_unit = [dosage_unit] = tablet
 liter = decimeter ** 3 = L
 minute = 60 * second = min
 hour = 60 * minute = h
@@ -146,6 +147,8 @@ _UNITS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("mg/kg", "mg/kg_bw", "milligrams per kilogram of body weight", ()),
     ("ug/kg", "ug/kg_bw", "micrograms per kilogram of body weight", ("mcg/kg",)),
     ("kg/m2", "kg/m**2", "kilograms per square metre (body mass index)", ()),
+    ("tablet", "tablet", "dosage units (a tablet or capsule, e.g. of a matching placebo)",
+     ("tablets", "tab", "tabs", "capsule", "capsules", "cap", "caps")),
     ("mg", "mg", "milligrams", ()),
     ("g", "g", "grams", ()),
     ("kg", "kg", "kilograms", ()),
@@ -176,6 +179,7 @@ _DIMENSION_NAMES = {
     "[substance]/[length]^3": "substance concentration", "[substance]/[time]": "substance rate",
     "1/[length]^3": "count concentration", "[substance]/[length]^3/[time]":
     "catalytic concentration", "uln": "multiple of ULN", "dimensionless": "ratio",
+    "[dosage_unit]": "dosage units",
     "[mass]/[length]^2": "mass per area", "[mass]/[body_mass]": "mass per body weight",
     "[mass]": "mass", "[length]^3": "volume", "[length]^2": "area", "[length]": "length",
     "[length]^3/[time]": "volume rate", "[length]/[time]": "volume rate per area",

@@ -312,3 +312,26 @@ def test_domain_and_engine_do_not_import_each_other() -> None:
         assert not {m for m in imports(path) if m.startswith(("trialspec.engine", "pandas"))}, path
     for path in (src / "engine" / "pandas").glob("dosing*.py"):
         assert not {m for m in imports(path) if m.startswith("trialspec.domain")}, path
+
+
+def test_a_placebo_dosed_in_tablets() -> None:
+    """A matching placebo has no mass: its dose is counted in dosage units (tablets,
+    capsules; CDISC's EXDOSU TABLET), and compliance is in tablets too."""
+    treatment = """treatment:
+  cycle: 14 days
+  cycles: 2
+  arms:
+    active: {A: {dose: 10 mg, days: 1-5}}
+    placebo: {P: {dose: 1 tablet, days: 1-5}}
+  dose_intensity_min: 80%
+"""
+    model = protocol(treatment, arm_column=True)
+    rows = [("S1", "A", day(d), 10, "mg") for d in range(1, 6)]
+    rows += [("S2", "P", day(d), 1, "TABLET") for d in (1, 5)]  # 2 of 5 placebo tablets
+    rows += [("S3", "P", day(d), 2, "tablets") for d in range(1, 6)]  # two at a time
+    r = run(rows, model=model, arms={"S1": "active", "S2": "placebo", "S3": "placebo"})
+    assert r.rdi("S1", "A") == 1.0 and r.rdi("S2", "P") == 0.4 and r.rdi("S3", "P") == 2.0
+    assert {f.message.split()[0] for f in r.findings("TS511")} == {"S2"}
+    assert [f.message.split(":")[0] for f in r.findings("TS501")][:1] == [
+        "S3 P cycle 1 days 1-5 (2020-01-06 to 2020-01-10)"]  # 2 tablets is no planned level
+    assert "tablet" in r.section.summary["per_subject"][1]["drugs"]["P"]["unit"]

@@ -298,7 +298,8 @@ def ex_table(df: pd.DataFrame) -> pd.DataFrame:
             runs[2] = (*runs[2][:3], 5, "QD")
         for a, b, d, dose, freq in runs:
             # a matching placebo tablet has no mass: EX counts it in tablets (EXDOSU TABLET)
-            amount, unit = (dose // 10, "TABLET") if d == "placebo" else (dose, "mg")
+            assert d != "placebo" or dose == 10, "a placebo tablet matches the 10 mg one, whole"
+            amount, unit = (1, "TABLET") if d == "placebo" else (dose, "mg")
             rows.append((s.subject_id, d, amount, unit, freq, s.randomization_date + pd.Timedelta(days=a),
                          s.randomization_date + pd.Timedelta(days=b)))
     return pd.DataFrame(rows, columns=["USUBJID", "EXTRT", "EXDOSE", "EXDOSU", "EXDOSFRQ", "EXSTDTC",

@@ -49,6 +49,9 @@ def _parser(commands: dict[str, ModuleType]) -> argparse.ArgumentParser:
     return p
 
 
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a reader that went away
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     commands = _commands()
     parser = _parser(commands)
@@ -73,9 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # the reader went away (`trialspec check ... | head`): not an error
-        _quiet_stdout()
-        return EXIT_OK
+    except BrokenPipeError:  # the reader went away (`trialspec check ... | head`), as a shell's
+        _quiet_stdout()      # command killed by SIGPIPE would: 128 + 13, never a traceback
+        return EXIT_BROKEN_PIPE
 
 
 def _quiet_stdout() -> None:

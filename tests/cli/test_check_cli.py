@@ -84,19 +84,21 @@ def test_unknown_format_for_a_command_is_a_usage_error(capsys: pytest.CaptureFix
     assert main(["lint", str(SEED), "--format", "junit"]) == 2
 
 
-def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
-    """`trialspec lock ... | head -1`: the closed pipe ends the command quietly."""
+@pytest.mark.parametrize("command", [["lock"], ["check"], ["check", "--format", "json"]])
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path, command: list[str]) -> None:
+    """`trialspec check ... | head`: the closed pipe ends the command quietly, with the status a
+    shell gives a command killed by SIGPIPE (141), whatever wrote the output."""
     import shutil
     import subprocess
     import sys
 
     shutil.copy(SEED, tmp_path / SEED.name)
     proc = subprocess.Popen([sys.executable, "-c", "import sys; from trialspec.cli import main; "
-                             "sys.exit(main())", "lock", str(tmp_path / SEED.name), "--data", str(DATA)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             "sys.exit(main())", command[0], str(tmp_path / SEED.name), "--data", str(DATA),
+                             *command[1:]], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()  # as `head` does once it has its lines
     err = proc.stderr.read().decode()
     proc.stderr.close()
-    proc.wait(timeout=120)
+    assert proc.wait(timeout=120) == 141
     assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err

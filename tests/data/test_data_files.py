@@ -332,11 +332,32 @@ def test_a_blank_line_does_not_shift_the_lines_findings_point_at(study: Study) -
     assert (study.data / "subjects.csv").read_text("utf-8").splitlines()[5].startswith("P03,")
 
 
-def test_blank_lines_and_a_quoted_line_break(study: Study) -> None:
+@pytest.mark.parametrize(("text", "lines"), [
+    ("a,b\n1,x\n3,y\n", None),  # nothing to map: a row's line is its position + the header's
+    ("a,b\n1,x\n3,y\n\n\n", None),  # blank lines at the end shift nothing
+    ("a,b\n1,x\n\n3,y\n", [2, 4]),
+    ("\na,b\n1,x\n3,y\n", [3, 4]),  # a blank line before the header
+    ("a,b\n1,x\n   \n3,y\n", [2, 4]),  # spaces only: pandas skips it too
+    ("x,y\n1,2\n\n \t\n3,4\n", [2, 5]),
+    ("a,b\r\n1,x\r\n\r\n3,y\r\n", [2, 4]),
+    ("\ufeffa,b\n1,x\n\n3,y\n", [2, 4]),
+    ('a,b\n1,"two\nlines"\n3,x\n', [2, 4]),  # a quoted line break, no blank line
+    ('a,b\n1,"two\nlines"\n\n3,x\n', [2, 5]),
+    ('a,b\n1,"x\n\ny"\n2,z\n', [2, 5]),  # a blank line inside quotes is data
+    ("a,b\n1,x\n\n3,y", [2, 4]),  # no final line break
+])
+def test_each_record_keeps_its_own_line(study: Study, text: str, lines: list[int] | None) -> None:
     from trialspec.engine.pandas.read import RECORD_LINES, read_table
 
-    path = study.write("x.csv", 'a,b\n1,"two\nlines"\n\n3,x\n')
-    df = read_table(path, "csv")
-    assert df["a"].tolist() == ["1", "3"] and df.attrs[RECORD_LINES].tolist() == [2, 5]
-    plain = read_table(study.write("y.csv", "a,b\n1,x\n3,y\n"), "csv")
-    assert RECORD_LINES not in plain.attrs  # no blank line: the row number is the line
+    df = read_table(study.write("x.csv", text), "csv")
+    assert len(df) == 2
+    got = df.attrs.get(RECORD_LINES)
+    assert (None if got is None else got.tolist()) == lines
+
+
+def test_a_huge_field_with_a_blank_line_is_still_read(study: Study) -> None:
+    from trialspec.engine.pandas.read import RECORD_LINES, read_table
+
+    big = "x" * 200_000
+    df = read_table(study.write("x.csv", f'a,b\n1,"{big}"\n\n3,y\n'), "csv")
+    assert df["a"].tolist() == ["1", "3"] and df.attrs[RECORD_LINES].tolist() == [2, 4]

@@ -46,3 +46,15 @@ def test_table_text_is_never_read_as_markup() -> None:
     for written in ("disease_status in [relapsed, refractory]", "[red]x[/red]", "T [bold]title[/bold]",
                     "note [dim]y[/dim]"):
         assert written in out
+
+
+def test_control_characters_from_the_data_are_shown_not_sent() -> None:
+    from trialspec.report.check import rich_table
+    from trialspec.results import Table
+
+    table = Table("t", ("site",), (("A\x1b]0;pwned\x07\x1b[2J",),))
+    buffer = io.StringIO()
+    Console(file=buffer, width=120, color_system=None).print(rich_table(table))
+    out = buffer.getvalue()
+    assert "\x1b" not in out and "\x07" not in out
+    assert "A\\x1b]0;pwned\\x07\\x1b[2J" in out

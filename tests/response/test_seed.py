@@ -97,3 +97,24 @@ def test_lint_warns_where_the_paper_names_categories_differently() -> None:
         ("TS609", "warning", "'MR' as defined here is not imwg-2016's MR; it is imwg-2016's CR"),
         ("TS609", "warning", "'PR' as defined here is not imwg-2016's PR; it is closest to imwg-2016's MR"),
     ]
+
+
+def test_an_assessment_finding_points_at_the_data_file_row(tmp_path: Path) -> None:
+    """A finding about one assessment row names the file as the user can open it (inside
+    --data) and its line, past a blank line."""
+    import shutil
+
+    from trialspec.pipeline import check
+
+    root = Path(__file__).resolve().parents[2]
+    shutil.copytree(root / "examples" / "seed" / "data", tmp_path / "data")
+    path = tmp_path / "data" / "assessments.csv"
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    lines[2] = lines[2].replace(lines[2].split(",")[1], "", 1)  # P01's 2nd assessment: no date (TS622)
+    path.write_text(lines[0] + "\n" + "".join(lines[1:]), "utf-8")  # and a blank line after the header
+    result = check(root / "protocols" / "seed-rd-rrmm.yaml", tmp_path / "data")
+    section = result.section("response")
+    assert section is not None
+    (found,) = [d for d in section.findings if d.code == "TS622"]
+    assert found.span is not None and found.span.path == str(tmp_path / "data" / "assessments.csv")
+    assert found.span.line == 4  # the file's 3rd line before the blank line was added

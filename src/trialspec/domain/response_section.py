@@ -40,6 +40,7 @@ class _Findings:
         self.plan = plan
         self.rows = np.asarray(table["row"])
         self.lines = np.asarray(table["line"]) if "line" in table else self.rows + 1
+        self.path = table.get("path")
         self.subjects = table["subjects"]
         self.subject = np.asarray(table["subject"])
         self.time = np.asarray(table["time"])
@@ -51,7 +52,7 @@ class _Findings:
         if row is None or not source or not source.lower().endswith(".csv"):
             return self.plan.span
         line = int(self.lines[row])  # the file line: the header is line 1, blank lines skipped
-        return Span(source, line, 1, line, 2)
+        return Span(self.path or source, line, 1, line, 2)
 
     def add(self, code: str, rows: np.ndarray, message: Callable[[int], str], hint: str,
             severity: Severity, per_subject: bool = False) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -17,15 +18,23 @@ PER_CODE = 2
 REPORT_VERSION = 1
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _text(value: object) -> Text:
+    """A cell as plain text: never rich markup (``[relapsed, refractory]`` stays as written),
+    and control characters from the data shown escaped, never sent to the terminal."""
+    return Text(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", "" if value is None else str(value)))
+
+
 def rich_table(t: Table) -> RichTable:
-    """A results table for the console. Every text is a ``Text``, never rich markup: a cell
-    such as ``disease_status in [relapsed, refractory]`` is shown as it is written."""
-    out = RichTable(title=Text(t.title), title_justify="left",
-                    caption=Text(t.note) if t.note else None, caption_justify="left")
+    """A results table for the console, every text of it plain (see ``_text``)."""
+    out = RichTable(title=_text(t.title), title_justify="left",
+                    caption=_text(t.note) if t.note else None, caption_justify="left")
     for c in t.columns:
-        out.add_column(Text(c))
+        out.add_column(_text(c))
     for row in t.rows:
-        out.add_row(*(Text("" if v is None else str(v)) for v in row))
+        out.add_row(*(_text(v) for v in row))
     return out
 
 

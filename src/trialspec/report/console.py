@@ -5,8 +5,18 @@ from __future__ import annotations
 import io
 import sys
 
-from rich.console import Console, RenderableType
+from rich.console import Console as _RichConsole
+from rich.console import RenderableType
 from rich.text import Text
+
+
+class Console(_RichConsole):
+    """rich's Console, except that a closed pipe (``trialspec check | head``) is raised as
+    the BrokenPipeError it is, for the command line to end on one exit status (cli.main)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
 
 
 def print_renderable(renderable: RenderableType, output: str | None = None) -> None:

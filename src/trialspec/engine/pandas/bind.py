@@ -181,6 +181,7 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
         diags += _unknown_subjects(where, column, ci, np.asarray(orphan), ids)
     frames = SubjectFrames.from_frames(subjects, key, subject_tables, row_tables, index)
     frames.studies = studies
+    frames.paths = dict(paths)
     return Bound(frames, diags, [], key)
 
 

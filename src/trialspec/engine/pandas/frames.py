@@ -83,6 +83,7 @@ class SubjectFrames:
     tables: dict[str, SubjectTable] = field(default_factory=dict)
     rows: dict[str, RowTable] = field(default_factory=dict)
     studies: dict[str, StudyTable] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)  # each file as the user can open it
     _cache: dict[tuple[str, str, Kind, bool], Value] = field(default_factory=dict, repr=False)
 
     @property

@@ -8,6 +8,8 @@ delimiter (`,` `;` tab `|`) is taken from its header line, and a UTF-8 BOM is sk
 from __future__ import annotations
 
 import csv
+import re
+import sys
 import warnings
 from pathlib import Path
 
@@ -25,35 +27,67 @@ def format_of(path: Path, declared: str | None) -> str | None:
 
 
 def _delimiter(path: Path) -> str:
+    """The delimiter most frequent in the header: the first line that is not blank."""
     with path.open("rb") as f:
-        head = f.readline(1 << 20).decode("utf-8-sig", errors="replace")
-    return max(DELIMITERS, key=head.count)
+        head = b""
+        for _ in range(1000):
+            head = f.readline(1 << 20)
+            if not head or head.strip(b" \t\r\n\xef\xbb\xbf"):
+                break
+    return max(DELIMITERS, key=head.decode("utf-8-sig", errors="replace").count)
 
 
-def _has_blank_line(path: Path, chunk: int = 1 << 24) -> bool:
-    """Whether the file has an empty line between records (read in chunks, never whole)."""
-    tail = b""
+_BLANK = re.compile(rb"(?m)^[ \t\r]*\n")  # a line of nothing but spaces, tabs or a CR
+_CONTENT = re.compile(rb"[^ \t\r\n]")
+
+
+def _line_map_needed(path: Path, n_rows: int, chunk: int = 1 << 24) -> bool:
+    """Whether a data row's file line is not simply its position + the header's: a blank
+    line before some record (pandas skips it), or a record spread over several lines (a
+    quoted line break). Reads the file in chunks of whole lines; blank lines at the end,
+    the common case, shift nothing."""
+    carry, pending, lines = b"", False, 0
     with path.open("rb") as f:
+        first = True
         while block := f.read(chunk):
-            data = tail + block
-            if b"\n\n" in data or b"\n\r\n" in data:
+            if first:
+                block, first = block.removeprefix(b"\xef\xbb\xbf"), False
+            data = carry + block
+            cut = data.rfind(b"\n") + 1
+            whole, carry = data[:cut], data[cut:]
+            if pending and _CONTENT.search(whole):
                 return True
-            tail = data[-2:]
-    return False
+            blank = _BLANK.search(whole)
+            if blank is not None:
+                if _CONTENT.search(whole, blank.end()):
+                    return True
+                pending = True
+            lines += whole.count(b"\n") - len(_BLANK.findall(whole))
+    if carry.strip(b" \t\r"):
+        if pending:
+            return True
+        lines += 1
+    return lines != n_rows + 1  # one header line, one line per record: nothing to map
 
 
-def _record_lines(path: Path, sep: str, n_rows: int) -> np.ndarray:
-    """The 1-based file line on which each data record starts, past blank lines and quoted
-    line breaks (only for a file that has blank lines: it reads record by record)."""
+def _record_lines(path: Path, sep: str) -> np.ndarray | None:
+    """The 1-based file line on which each data record starts, past blank lines (as pandas
+    skips them: empty or only spaces, tabs and CR) and quoted line breaks; None when the
+    file's records cannot be told apart this way. Reads record by record: only for a file
+    that needs it."""
+    csv.field_size_limit(sys.maxsize)
     lines: list[int] = []
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f, delimiter=sep)
-        start = 1
-        for record in reader:
-            if record:  # a blank line reads as []
-                lines.append(start)
-            start = reader.line_num + 1
-    return np.asarray(lines[1:1 + n_rows], dtype=np.int64)  # the first record is the header
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f, delimiter=sep)
+            start = 1
+            for record in reader:
+                if not (record == [] or (len(record) == 1 and not record[0].strip(" \t\r"))):
+                    lines.append(start)
+                start = reader.line_num + 1
+    except (csv.Error, UnicodeDecodeError):
+        return None
+    return np.asarray(lines[1:], dtype=np.int64)  # the first record is the header
 
 
 def read_table(path: Path, fmt: str) -> pd.DataFrame:
@@ -68,8 +102,10 @@ def read_table(path: Path, fmt: str) -> pd.DataFrame:
                 df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
                                  na_values=[""], encoding="utf-8-sig", skipinitialspace=False,
                                  index_col=False)
-            if _has_blank_line(path):  # pandas skips blank lines: keep each record's own line
-                df.attrs[RECORD_LINES] = _record_lines(path, sep, len(df))
+            if _line_map_needed(path, len(df)):  # keep each record's own line for findings
+                lines = _record_lines(path, sep)
+                if lines is not None and len(lines) == len(df):  # else: positions, as before
+                    df.attrs[RECORD_LINES] = lines
             return df
         if fmt == "parquet":
             return pd.read_parquet(path)

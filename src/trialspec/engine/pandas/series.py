@@ -456,6 +456,7 @@ def series_table(frames: Any, dataset: str, time: ir.Node, baseline: ir.Node | N
         "subject": order.codes,
         "row": order.sort(rows),
         "line": order.sort(lines),
+        "path": frames.paths.get(dataset),  # the file as the user can open it (inside --data)
         "phase": order.phase,
         "time": order.sort(plain(t, n).astype("datetime64[D]")),
         "values": {name: order.sort(plain(_eval(node, ctx), n)) for name, node in nodes.items()},

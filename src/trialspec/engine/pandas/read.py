@@ -37,37 +37,41 @@ def _delimiter(path: Path) -> str:
     return max(DELIMITERS, key=head.decode("utf-8-sig", errors="replace").count)
 
 
-_BLANK = re.compile(rb"(?m)^[ \t\r]*\n")  # a line of nothing but spaces, tabs or a CR
+_BLANK = re.compile(rb"\n(?=[ \t\r]*\n)")  # a line break followed by a blank line (pandas skips it)
 _CONTENT = re.compile(rb"[^ \t\r\n]")
 
 
 def _line_map_needed(path: Path, n_rows: int, chunk: int = 1 << 24) -> bool:
     """Whether a data row's file line is not simply its position + the header's: a blank
     line before some record (pandas skips it), or a record spread over several lines (a
-    quoted line break). Reads the file in chunks of whole lines; blank lines at the end,
-    the common case, shift nothing."""
-    carry, pending, lines = b"", False, 0
+    quoted line break). Reads the file in chunks of whole lines, at the speed of a byte
+    search (every pattern starts with a line break); blank lines at the end, the common case,
+    shift nothing."""
+    carry, pending, lines, trailing = b"", False, 0, 0
     with path.open("rb") as f:
+        start = b""  # the line break before this chunk's first line, so its blank line is seen
         first = True
         while block := f.read(chunk):
             if first:
                 block, first = block.removeprefix(b"\xef\xbb\xbf"), False
-            data = carry + block
+                start = b"\n"  # the file's first line starts a line too
+            data = start + carry + block
             cut = data.rfind(b"\n") + 1
-            whole, carry = data[:cut], data[cut:]
+            whole, carry, start = data[:cut], data[cut:], b"\n"
             if pending and _CONTENT.search(whole):
                 return True
+            lines += whole.count(b"\n") - 1  # the line break put in front is no line
             blank = _BLANK.search(whole)
             if blank is not None:
                 if _CONTENT.search(whole, blank.end()):
                     return True
-                pending = True
-            lines += whole.count(b"\n") - len(_BLANK.findall(whole))
+                pending = True  # blank lines so far only at the end: count them out
+                trailing += len(_BLANK.findall(whole, blank.start()))
     if carry.strip(b" \t\r"):
         if pending:
             return True
         lines += 1
-    return lines != n_rows + 1  # one header line, one line per record: nothing to map
+    return lines - trailing != n_rows + 1  # one header line, one line per record: nothing to map
 
 
 def _record_lines(path: Path, sep: str) -> np.ndarray | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from trialspec.claims.pooling import z_for
 from trialspec.claims.values import EstimateCI, Interval, NotReached, Number, OpenCI, Percent
 from trialspec.domain.analyses_compute import fmt
 from trialspec.domain.analyses_meta import MetaFacts
@@ -22,6 +23,7 @@ from trialspec.domain.claims_judge import (
     judge_parts,
     judge_planned,
     parse,
+    parts_match,
     set_verdict,
     unchecked,
 )
@@ -235,7 +237,7 @@ def _ratio_scale_ci(printed: EstimateCI, given: EstimateCI, level: float) -> tup
     on the ratio scale, ``(upper - lower) / (2 z)``, as if it were the log ratio's; else None."""
     if given.level is not None:  # the study's own CI level, when printed with it
         level = float(given.level) / 100
-    z = _normal_quantile(0.5 + level / 2)
+    z = z_for(level)
     est, lo, hi = (float(x.value) for x in (given.estimate, given.lower, given.upper))
     se = (hi - lo) / (2 * z)
     if est <= 0 or se <= 0:
@@ -295,7 +297,7 @@ def _meta_counts(plan: AnalysisPlan, f: MetaFacts, records: Sequence[Record]) ->
         except StatsInputError:
             continue
     planned = f.pooling if f.chosen == "fixed" else plan.options.get("tau2", "DL")
-    z = float(_normal_quantile(0.5 + f.level / 2))
+    z = z_for(f.level)
     decided: list[Record] = []  # reproduced by the planned pooling, but not by the other one
     other = "iv" if planned in ("mh", "peto") else "mh" if planned == "iv" else None
     for r in records:
@@ -345,13 +347,6 @@ def _meta_counts(plan: AnalysisPlan, f: MetaFacts, records: Sequence[Record]) ->
 def _decides(r: Record, parts: Sequence[Any], cands: Mapping[str, tuple[str, Sequence[float | None]]],
              other: str | None) -> bool:
     """Whether a claim the planned pooling reproduced is one the other pooling would not."""
-    from trialspec.domain.claims_judge import parts_match
-
     return (r.status == "reproduced" and other is not None and other in cands
             and not parts_match(parts, cands[other][1]))
 
-
-def _normal_quantile(p: float) -> float:
-    from scipy.stats import norm
-
-    return float(norm.ppf(p))

@@ -99,11 +99,9 @@ class PandasBackend:
                                             if c in table.frame.columns]).to_dict("records")
         for i, (values, row) in enumerate(zip(records, table.frame[ROW_COLUMN], strict=True)):
             text = {c: ("" if pd.isna(v) else str(v).strip()) for c, v in table.text.iloc[i].items()}
-            line = int(row) + table.header_lines
-            if table.lines is not None:  # blank lines in the file shift its records
-                line = int(table.lines[int(row) - 1])
+            line = table.where.line(int(row) - 1)
             out.append({"values": {c: None if _missing(v) else v for c, v in values.items()},
-                        "text": text, "span": Span(table.path, line, 1, line, 2)})
+                        "text": text, "span": Span(table.where.path, line, 1, line, 2)})
         return out
 
     def to_python(self, value: Value, i: int) -> Any:

@@ -147,7 +147,7 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
             diags += found
             if table is not None:
                 text = df.iloc[table[ROW_COLUMN].to_numpy() - 1].reset_index(drop=True)
-                studies[name] = StudyTable(table, text, where.path, where.header_lines, where.lines)
+                studies[name] = StudyTable(table, text, where)
             continue
         if ds.long is not None:
             table, found = _long(ds, df, where, key, index)

@@ -27,6 +27,7 @@ from pandas.api.extensions import take as pd_take
 
 from trialspec.engine import EngineError
 from trialspec.engine.pandas.columns import convert, unwrap
+from trialspec.engine.pandas.conform import Where
 from trialspec.engine.pandas.values import Value
 from trialspec.lang.types import Kind
 
@@ -66,13 +67,11 @@ class RowTable:
 class StudyTable:
     """A study-level dataset (``level: study``, one row per study), never joined to the
     subjects: its converted columns (with each row's file row), the cells as written (a
-    printed estimate keeps its digits), and the file it came from."""
+    printed estimate keeps its digits), and where its rows are in its file."""
 
     frame: pd.DataFrame
     text: pd.DataFrame
-    path: str
-    header_lines: int = 1
-    lines: np.ndarray | None = None  # each data row's file line, when blank lines shift them
+    where: Where
 
 
 @dataclass(eq=False)

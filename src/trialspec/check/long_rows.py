@@ -5,7 +5,7 @@ names a test (``alt: {test: ALT}``) is that row's value where the row is an ALT 
 aggregate reads the ALT rows only: the checker adds ``@test in [ALT]`` to its ``where``
 (for ``all`` as the rows to judge, so other tests' rows neither pass nor fail it). Two tests
 in one aggregate are never on one row: that is an error (TS332), not a silent "unknown".
-Columns without ``test:`` (a date, a visit) are read on every row.
+Columns with ``source:`` and no ``test:`` (a date, a visit) are read on every row.
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ def restrict_to_test(ck: Checker, e: ast.Call, dataset: str, value: Any,
     for node in _nodes([value, where]):
         if isinstance(node, ir.Col) and node.dataset == dataset:
             col = ds.columns.get(base_column(node.column))
-            if col is not None and col.test:
-                tests.setdefault(col.test, col.name)
+            if col is not None and not (col.source and not col.test):  # a test, not a per-row column
+                tests.setdefault(col.test or col.name, col.name)
     if len(tests) > 1:
         (t1, c1), (t2, c2) = list(tests.items())[:2]
         ck._error("TS332", f"a row of '{dataset}' holds one test: '{c1}' ({t1}) and '{c2}' ({t2}) "

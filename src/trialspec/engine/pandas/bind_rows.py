@@ -8,7 +8,7 @@ normal range, and a long table without ``pick`` kept row by row.
 - A long table without ``pick`` (one row per result) stays a row table: one row per file
   row, the row's test code (``ir.TEST_COLUMN``), each declared test's value on the rows of
   that test (missing on the others; the checker reads a test's rows only), and each column
-  without ``test:`` (a date, a visit) read from its own file column on every row.
+  with ``source:`` and no ``test:`` (a date, a visit) read from that file column on every row.
 """
 
 from __future__ import annotations
@@ -85,8 +85,8 @@ def long_rows(ds: Any, df: pd.DataFrame, where: Where, key: str,
     for cname, col in ds.columns.items():
         if cname == key:
             continue
-        if not col.test:  # a per-row column (a date, a visit): read as a wide table reads it
-            src = col.source or cname
+        if row_column(col):  # a per-row column (a date, a visit): read as a wide table reads it
+            src = col.source
             ci = _index(df, src)
             if ci < 0:
                 diags += missing(src, cname)
@@ -96,7 +96,7 @@ def long_rows(ds: Any, df: pd.DataFrame, where: Where, key: str,
             diags += more
             out[cname] = values
             continue
-        pos = np.flatnonzero(tests == col.test)
+        pos = np.flatnonzero(tests == (col.test or cname))
         sub = where.subset(pos)
         units = df[lay.unit].iloc[pos] if lay.unit and col.unit else None
         values, more = convert_column(df[lay.value].iloc[pos], col, sub, value_ci, units)
@@ -108,6 +108,12 @@ def long_rows(ds: Any, df: pd.DataFrame, where: Where, key: str,
             out[name] = _spread(lim, pos, len(df), True)
     out[ROW_COLUMN] = np.arange(1, len(df) + 1)
     return pd.DataFrame(out, copy=False), diags
+
+
+def row_column(col: Any) -> bool:
+    """In a long table: a column read on every row (``source:`` and no ``test:``); any other
+    column is a test, ``test:`` or by default its name."""
+    return bool(col.source) and not col.test
 
 
 def _spread(values: Any, pos: np.ndarray, size: int, number: bool) -> np.ndarray:

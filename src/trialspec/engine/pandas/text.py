@@ -28,7 +28,9 @@ def compiled(pattern: str, ignore_case: bool) -> re.Pattern[str]:
 
 
 def _contains(levels: pd.Series, pattern: str, ignore_case: bool) -> pd.Series:
-    return levels.str.contains(pattern, regex=False, case=not ignore_case)
+    if ignore_case:
+        return levels.str.casefold().str.contains(pattern.casefold(), regex=False)
+    return levels.str.contains(pattern, regex=False)
 
 
 def _starts(levels: pd.Series, pattern: str, ignore_case: bool) -> pd.Series:

@@ -197,6 +197,13 @@ class Checker:
         if (ds := self.scope.study_columns.get(lvl.name)) is not None:
             return self._error("TS301", f"'{lvl.name}' is a column of the study-level dataset '{ds}': "
                                "no patient has its values", lvl.span, _STUDY_LEVEL_HINT.format(ds=ds))
+        if (tables := self.scope.row_columns.get(lvl.name)) and row not in tables:
+            ds = tables[0]
+            return self._error("TS301", f"'{lvl.name}' is a column of '{ds}', which has several rows "
+                               "per subject: it has no one value per subject", lvl.span,
+                               f"Read it in an aggregate over the rows: `any({ds} where {lvl.name} ...)`"
+                               f", `max({ds}.{lvl.name})`; or give '{ds}' a `pick:` if it is a long "
+                               "table and one row per subject is meant.")
         hint = Scope.suggest(lvl.name, self.scope.all_names(row))
         return self._error("TS301", f"unknown name '{lvl.name}'", lvl.span,
                            f"Did you mean '{hint}'?" if hint else

@@ -95,3 +95,56 @@ def test_crossed_range_is_a_warning_and_is_read_as_it_is(tmp_path: Path) -> None
     assert list(found.severity) == ["warning"]
     assert found.location.iloc[0].endswith(f"lb.csv:{row + 2}:6")  # the header is line 1
     assert result.eligibility.loc["S08", "I2"] == "fail"
+
+
+def test_explain_shows_both_arms_of_if() -> None:
+    _result, tables = explain_subject(PROTOCOL, HERE, "S06")
+    i1 = next(t for t in tables if t.title.startswith("I1"))
+    cells = {row[0].strip(): (row[1], row[2]) for row in i1.rows}
+    assert cells["sex == F"] == ("M == F", "false")
+    assert cells["age >= 50 years"] == ("59 years >= 50 years", "true")
+
+
+WIDE = """\
+trialspec: 1
+study: {id: WIDE, title: A range on a wide table}
+datasets:
+  subjects:
+    key: id
+    columns:
+      alt: {type: number, unit: U/L, unit_column: alt_unit, range: {low: alt_lo, high: alt_hi}}
+eligibility:
+  inclusion:
+    I1: {text: ALT at most 2.5 x ULN, when: alt <= 2.5 x ULN}
+    I2: {text: ALT not below normal, when: alt >= lln(alt)}
+"""
+
+
+def test_range_on_a_wide_table_converts_with_the_rows_unit(tmp_path: Path) -> None:
+    path = tmp_path / "wide.yaml"
+    path.write_text(WIDE, "utf-8")
+    subjects = pd.DataFrame({
+        "id": ["A", "B", "C", "D"],
+        "alt": [100.0, 1.5, 30.0, 5.0],
+        "alt_unit": ["U/L", "ukat/L", "U/L", "U/L"],
+        "alt_lo": [7.0, 0.12, np.nan, 7.0],
+        "alt_hi": [40.0, 0.68, 40.0, np.nan],
+    })
+    got = trialspec.run(path, tables={"subjects": subjects}).eligibility
+    # B: 1.5 ukat/L = 90 U/L against 2.5 x 0.68 ukat/L = 102 U/L; D has no ULN
+    assert got["I1"].to_dict() == {"A": "pass", "B": "pass", "C": "pass", "D": "unknown"}
+    assert got["I2"].to_dict() == {"A": "pass", "B": "pass", "C": "unknown", "D": "fail"}
+
+
+def test_rows_of_unknown_subjects_in_a_long_table_read_by_row_are_reported(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(HERE, data, ignore=shutil.ignore_patterns("*.py", "*.yaml"))
+    lb = pd.read_csv(data / "lb.csv")
+    extra = lb.iloc[[0]].assign(USUBJID="S99", LBTESTCD="ALT", LBSTRESN=500.0)
+    pd.concat([lb, extra]).to_csv(data / "lb.csv", index=False)
+    result = trialspec.run(PROTOCOL, data=data)
+    found = result.findings
+    orphans = found[(found.code == "TS412") & found.message.str.startswith("labs.")]
+    assert len(orphans) == 1 and "S99" in orphans.message.iloc[0]
+    assert orphans.location.iloc[0].endswith(f"lb.csv:{len(lb) + 2}:1")
+    assert result.eligibility["E1"].to_dict() == EXPECTED["E1"].to_dict()  # S99's ALT is no one's

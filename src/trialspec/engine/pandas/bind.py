@@ -159,7 +159,8 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
             if name == population:
                 index = keys
         diags += found
-        if where.keys is not None and not (ds.long is not None and index is not None):
+        if where.keys is not None and not (ds.long is not None and ds.pick is not None
+                                           and index is not None):
             # (a long table joined to the population has reported its unknown subjects already)
             raw_keys[name] = (ds.long.subject if ds.long is not None else ds.key or ds.subject, where.keys)
         if table is None:  # its key or layout columns are missing (TS403): nothing to join on

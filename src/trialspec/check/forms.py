@@ -104,10 +104,10 @@ def check_match(ck: Checker, e: ast.Match, row: str | None) -> Typed:
     return ir.Match(e.op, x, e.pattern, e.ignore_case, e.span), ck._grain(BOOL, [x])
 
 
-def _pattern_span(e: ast.Match, offset: int) -> Span:
-    """Where the pattern (the quoted string after the operator) is, or the whole predicate."""
+def _pattern_span(e: ast.Match, offset: int | None) -> Span:
+    """The character ``offset`` of the pattern (None: the quoted pattern as a whole)."""
     span = e.pattern_span
-    if span.line != span.end_line or span.path == "<expr>" and span.col == span.end_col:
+    if offset is None or span.line != span.end_line:
         return span
     col = min(span.col + 1 + offset, span.end_col - 1)
     return Span(span.path, span.line, col, span.line, col + 1)

@@ -23,11 +23,12 @@ _REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
 
 @dataclass(frozen=True, slots=True)
 class PatternProblem:
-    """Why a pattern is refused: the code, the message, and the offset in the pattern."""
+    """Why a pattern is refused: the code, the message, and the offset in the pattern (None:
+    the pattern as a whole)."""
 
     code: str
     message: str
-    offset: int
+    offset: int | None
     hint: str
 
 
@@ -59,12 +60,12 @@ def _walk(tree: Any, pattern: str) -> PatternProblem | None:
             if name in _REPEATS:
                 lo, hi, sub = av
                 if max(lo, 0 if _unbounded(hi) else hi) > MAX_REPEAT:
-                    return PatternProblem("TS329", f"a counted repeat above {MAX_REPEAT}", 0,
+                    return PatternProblem("TS329", f"a counted repeat above {MAX_REPEAT}", None,
                                           f"Repeat at most {MAX_REPEAT} times.")
                 if repeated and _unbounded(hi):
                     return PatternProblem(
                         "TS329", "a nested quantifier (as in `(a+)+`) can take exponential time",
-                        0, "Quantify the group or its contents, not both: `(a+)+` matches what "
+                        None, "Quantify the group or its contents, not both: `(a+)+` matches what "
                         "`a+` matches.")
                 stack.append((sub, repeated or _unbounded(hi) or hi > 1))
             elif name == "SUBPATTERN":
@@ -76,6 +77,6 @@ def _walk(tree: Any, pattern: str) -> PatternProblem | None:
             elif name in ("ASSERT", "ASSERT_NOT"):
                 stack.append((av[1], repeated))
             elif name in ("GROUPREF", "GROUPREF_EXISTS"):
-                return PatternProblem("TS329", "a back-reference can take exponential time", 0,
+                return PatternProblem("TS329", "a back-reference can take exponential time", None,
                                       "Write the repeated text out instead of `\\1`.")
     return None

@@ -183,7 +183,7 @@ def _columns(node: Any, ir: Any) -> list[Any]:
         if isinstance(n, ir.Col):
             out.setdefault((n.dataset, n.column), n)
         elif not isinstance(n, ir.Aggregate | ir.Series | ir.Const):
-            children = [getattr(n, f) for f in ("left", "right", "operand")
+            children = [getattr(n, f) for f in ("left", "right", "operand", "condition", "then", "otherwise")
                         if getattr(n, f, None) is not None]
             children += [*getattr(n, "operands", ()), *getattr(n, "args", ())]
             stack.extend(reversed(children))  # popped first to last: source order

@@ -249,12 +249,40 @@ class Reference:
             return num_op("/", args[0], args[1])
         raise AssertionError(node.name)
 
+    def ev_Cond(self, node: ir.Cond, sid: Any, grain: Any, row: Any) -> Any:
+        c = self.ev(node.condition, sid, grain, row)
+        a = self.ev(node.then, sid, grain, row)
+        b = self.ev(node.otherwise, sid, grain, row)
+        if c is True:
+            return a
+        if c is False:
+            return b
+        return a if a is not None and a == b else None  # unknown: only an agreed known value
+
+    def ev_Match(self, node: ir.Match, sid: Any, grain: Any, row: Any) -> Any:
+        x = self.ev(node.operand, sid, grain, row)
+        if x is None:
+            return None
+        p = node.pattern
+        if node.ignore_case:
+            x, p = x.casefold(), p.casefold()
+        if node.op == "contains":
+            return p in x
+        if node.op == "starts with":
+            return x.startswith(p)
+        return re.search(node.pattern, str(self.ev(node.operand, sid, grain, row)),
+                         re.IGNORECASE if node.ignore_case else 0) is not None
+
     def ev_Aggregate(self, node: ir.Aggregate, sid: Any, grain: Any, row: Any) -> Any:
         rows = self.rows[node.dataset][sid]
         wheres = [True if node.where is None else self.ev(node.where, sid, node.dataset, r)
                   for r in rows]
         values = [None if node.value is None else self.ev(node.value, sid, node.dataset, r)
                   for r in rows]
+        if node.func == "count_distinct":  # present values; unknown where adds to the upper bound
+            sure = {v for w, v in zip(wheres, values, strict=True) if w is True and v is not None}
+            maybe = {v for w, v in zip(wheres, values, strict=True) if w is None and v is not None}
+            return (float(len(sure)), float(len(sure | maybe)))
         if node.func in ("any", "all", "count"):
             conds = []
             for w, v in zip(wheres, values, strict=True):

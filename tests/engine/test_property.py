@@ -31,6 +31,7 @@ NUMBERS = [-3.0, -1.0, 0.0, 0.5, 1.0, 2.0, 7.0, 100.0, math.nan, math.inf]
 CONST_NUMBERS = [-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 3.0, 10.0]
 DATES = ["2014-06-15", "2014-06-30", "2014-07-01", "2014-06", "2014", "2013-12-31",
          "2014-02-30", "junk", None]
+PATTERNS = ["a", "A", "u", "p", "z", "^[ab]", "q$", "^$", ""]
 CONST_DATES = ["2014-06-15", "2014-06", "2014-07-01", "2014", "2015-01-01"]
 
 # column name -> (dataset, type); "r" is the row-grain dataset
@@ -116,6 +117,7 @@ def number(grain: str | None, depth: int) -> st.SearchStrategy[ir.Node]:
         st.builds(lambda a, b: ir.Func("ratio", (a, b), NUMBER), sub, sub),
         st.builds(lambda a, b: ir.Arith("-", a, b, DAYS), _smaller(date, grain, depth),
                   _smaller(date, grain, depth)),
+        st.builds(lambda c, a, b: ir.Cond(c, a, b, NUMBER), _smaller(condition, grain, depth), sub, sub),
     ]
     if grain is None:
         branches += [aggregate_number(depth)] * 2
@@ -147,6 +149,7 @@ def date(grain: str | None, depth: int) -> st.SearchStrategy[ir.Node]:
         st.builds(lambda name, args: ir.Func(name, tuple(args), DATE),
                   st.sampled_from(["min", "max", "coalesce"]),
                   st.lists(sub, min_size=2, max_size=3)),
+        st.builds(lambda c, a, b: ir.Cond(c, a, b, DATE), _smaller(condition, grain, depth), sub, sub),
     ]
     if grain is None:
         branches.append(st.builds(
@@ -164,7 +167,8 @@ def label(grain: str | None, depth: int) -> st.SearchStrategy[ir.Node]:
         return _pick(col, col, const)
     sub = _smaller(label, grain, depth)
     return _pick(st.lists(sub, min_size=2, max_size=3).map(
-        lambda args: ir.Func("coalesce", tuple(args), STRING)))
+        lambda args: ir.Func("coalesce", tuple(args), STRING)),
+        st.builds(lambda c, a, b: ir.Cond(c, a, b, STRING), _smaller(condition, grain, depth), sub, sub))
 
 
 @functools.cache
@@ -199,6 +203,9 @@ def condition(grain: str | None, depth: int) -> st.SearchStrategy[ir.Node]:
                                           max_size=3).map(tuple), st.booleans()),
         st.builds(ir.InSet, sub, st.lists(st.booleans(), max_size=2).map(tuple), st.booleans()),
         st.builds(ir.IsNull, _pick(num, dat, lab, sub), st.booleans()),
+        st.builds(ir.Cond, sub, sub, sub, st.just(BOOL)),
+        st.builds(ir.Match, st.sampled_from(["contains", "starts with", "matches"]), lab,
+                  st.sampled_from(PATTERNS), st.booleans()),
     ]
     if grain is None:
         branches += [aggregate_condition(depth)] * 2
@@ -214,6 +221,8 @@ def aggregate_number(depth: int) -> st.SearchStrategy[ir.Node]:
         st.builds(lambda f, v, w: ir.Aggregate(f, "r", v, w, NUMBER),
                   st.sampled_from(["sum", "mean", "min", "max"]), _smaller(number, "r", depth),
                   where),
+        st.builds(lambda v, w: ir.Aggregate("count_distinct", "r", v, w, NUMBER),
+                  _pick(number("r", 0), date("r", 0), label("r", 0), condition("r", 0)), where),
     )
 
 

@@ -20,7 +20,7 @@ HEAD = "trialspec: 1\nstudy: {id: P}   # a comment\ndefinitions:\n  other: x  > 
 TAIL = "  # keep me\n  last: z\n"
 
 KEYWORDS = {"and", "or", "not", "between", "in", "is", "within", "where", "true", "false",
-            "before", "after", "missing", "present", "x"}
+            "before", "after", "missing", "present", "if", "then", "else", "x"}
 names = st.from_regex(r"[a-z_][a-z0-9_]{0,5}", fullmatch=True).filter(lambda s: s not in KEYWORDS)
 numbers = st.from_regex(r"(0|[1-9][0-9]{0,3})(\.[0-9]{1,3})?", fullmatch=True)
 # canonical and other spellings, so unit canonicalization is exercised
@@ -46,6 +46,9 @@ def _extend(children: st.SearchStrategy) -> st.SearchStrategy:
         st.builds(ast.Between, children, children, children, st.booleans()),
         st.builds(ast.In, children, st.lists(children, max_size=3).map(tuple), st.booleans()),
         st.builds(ast.IsMissing, children, st.booleans()),
+        st.builds(ast.If, children, children, children),
+        st.builds(ast.Match, st.sampled_from(["contains", "starts with", "matches"]), children,
+                  st.text(alphabet="abc \"'\\", max_size=5), st.booleans()),
         st.builds(ast.Call, names, st.lists(children, max_size=2).map(tuple), st.one_of(st.none(), children)),
     )
 

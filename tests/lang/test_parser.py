@@ -96,7 +96,7 @@ def test_parse_raises_diagnostic_error() -> None:
 # -- round trip on random trees ---------------------------------------------------------
 
 KEYWORDS = {"and", "or", "not", "between", "in", "is", "within", "where", "true", "false",
-            "before", "after", "missing", "present"}
+            "before", "after", "missing", "present", "if", "then", "else"}
 names = st.from_regex(r"[a-z_][a-z0-9_]{0,6}", fullmatch=True).filter(lambda s: s not in KEYWORDS)
 numbers = st.from_regex(r"(0|[1-9][0-9]{0,3})(\.[0-9]{1,3})?", fullmatch=True)
 UNITS = ["g/dL", "mg/24h", "10^9/L", "x ULN", "%", "mg/m2", "days", "umol/L", "mL/min/1.73m2",
@@ -124,6 +124,9 @@ def _extend(children: st.SearchStrategy) -> st.SearchStrategy:
         st.builds(ast.In, children, st.lists(children, max_size=3).map(tuple), st.booleans()),
         st.builds(ast.IsMissing, children, st.booleans()),
         st.builds(ast.Within, children, children, st.sampled_from(["before", "after"]), children),
+        st.builds(ast.If, children, children, children),
+        st.builds(ast.Match, st.sampled_from(["contains", "starts with", "matches"]), children,
+                  st.text(alphabet="abc \"'\\", max_size=5), st.booleans()),
         st.builds(ast.Call, names, st.lists(children, max_size=3).map(tuple),
                   st.one_of(st.none(), children)),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from trialspec.check.long_rows import restrict_to_test
 from trialspec.lang import ast, ir
 from trialspec.lang.functions import AGGREGATE_FORMS, FUNCTIONS, Signature
 from trialspec.lang.types import ANY, BOOL, Kind, Type
@@ -31,6 +32,10 @@ def check_call(ck: Checker, e: ast.Call, row: str | None) -> Typed:
         return _arity(ck, e, sig)
     if sig.kind == "series":
         return _series(ck, e, sig, row)
+    if sig.args == "ranged":
+        from trialspec.check.ranges import check_limit
+
+        return check_limit(ck, e, row)
     return _scalar(ck, e, sig, row)
 
 
@@ -63,7 +68,8 @@ def _aggregate(ck: Checker, e: ast.Call, row: str | None) -> Typed:
     if isinstance(arg, ast.Name) and len(arg.parts) == 1 and arg.parts[0] in ck.scope.datasets:
         dataset = arg.parts[0]
         if e.name not in ("count", "any", "all"):
-            return ck._error("TS307", f"'{e.name}' needs a column, not the dataset '{dataset}'", arg.span,
+            return ck._error("TS307" if e.name != "count_distinct" else "TS334",
+                             f"'{e.name}' needs a column, not the dataset '{dataset}'", arg.span,
                              f"e.g. `{e.name}({dataset}.some_column)`.")
     else:
         value, tv = ck.check(arg, row)
@@ -76,7 +82,10 @@ def _aggregate(ck: Checker, e: ast.Call, row: str | None) -> Typed:
         if e.name in ("count", "any", "all") and tv.kind is not Kind.BOOL:
             return ck._error("TS307", f"'{e.name}' takes a dataset or a condition", arg.span,
                              f"e.g. `{e.name}({dataset} where ...)`.")
-        if e.name not in ("count", "any", "all") and tv.kind is not Kind.NUMBER:
+        if e.name in ("min", "max") and tv.kind not in (Kind.NUMBER, Kind.DATE):
+            return ck._error("TS307", f"'{e.name}' needs numbers, durations or dates, found a {tv}",
+                             arg.span)
+        if e.name in ("sum", "mean") and tv.kind is not Kind.NUMBER:
             return ck._error("TS307", f"'{e.name}' needs numbers, found a {tv}", arg.span)
     if dataset not in ck.scope.row_grain:
         return ck._error("TS307", f"'{dataset}' has one row per subject; there is nothing to aggregate",
@@ -88,7 +97,10 @@ def _aggregate(ck: Checker, e: ast.Call, row: str | None) -> Typed:
             return None, ANY
         if tw.kind is not Kind.BOOL:
             return ck._error("TS307", f"`where` needs a condition, found a {tw}", e.where.span)
-    if e.name == "count":
+    value, where, bad = restrict_to_test(ck, e, dataset, value, where)
+    if bad:
+        return None, ANY
+    if e.name in ("count", "count_distinct"):
         t = Type(Kind.NUMBER)
     elif e.name in ("any", "all"):
         t = BOOL
@@ -130,6 +142,13 @@ def _scalar(ck: Checker, e: ast.Call, sig: Signature, row: str | None) -> Typed:
         for (_node, t), a in zip(checked, e.args, strict=True):
             if t.kind is not Kind.NUMBER:
                 return ck._error("TS307", f"'{e.name}' needs numbers, found a {t}", a.span)
+    if sig.args == "ordered":  # numbers (durations are numbers in days) or dates, one kind
+        first = checked[0][1].kind
+        for (_node, t), a in zip(checked, e.args, strict=True):
+            if t.kind not in (Kind.NUMBER, Kind.DATE) or t.kind is not first:
+                return ck._error("TS307", f"'{e.name}' needs numbers, durations or dates of one kind, "
+                                 f"found a {t}", a.span, "e.g. `max(first_dose, consent)` or "
+                                 "`min(dose, 25 mg)`.")
     if e.name == "ratio":
         (a, ta), (b, tb) = checked
         return ck._muldiv("/", a, ta, b, tb, e.span, e.args[1].span,

@@ -51,8 +51,11 @@ class Scope:
         self.definitions = definitions
         self.row_grain = {n for n, ds in self.datasets.items() if not subject_grain(ds)}
         self.subject_columns: dict[str, list[ColumnRef]] = {}
+        self.row_columns: dict[str, list[str]] = {}  # column -> the row-grain datasets having it
         for name, ds in self.datasets.items():
             if name in self.row_grain:
+                for cname in ds.columns:
+                    self.row_columns.setdefault(cname, []).append(name)
                 continue
             for cname, col in ds.columns.items():
                 ref = ColumnRef(name, cname, column_type(name, col, None))

@@ -14,6 +14,8 @@ from dataclasses import replace
 from typing import Any
 
 from trialspec import units
+from trialspec.check.forms import check_if, check_match
+from trialspec.check.ranges import NOT_ULN, relative_to_uln
 from trialspec.check.scope import Scope
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.lang import ast, ir
@@ -55,6 +57,8 @@ class Checker:
             ast.Arith: self._arith, ast.Compare: self._compare, ast.Between: self._between,
             ast.In: self._in, ast.IsMissing: self._is_missing, ast.Within: self._within,
             ast.Call: self._call,
+            ast.If: lambda e, row: check_if(self, e, row),
+            ast.Match: lambda e, row: check_match(self, e, row),
         }
 
     # -- entry points -------------------------------------------------------------------
@@ -193,6 +197,13 @@ class Checker:
         if (ds := self.scope.study_columns.get(lvl.name)) is not None:
             return self._error("TS301", f"'{lvl.name}' is a column of the study-level dataset '{ds}': "
                                "no patient has its values", lvl.span, _STUDY_LEVEL_HINT.format(ds=ds))
+        if (tables := self.scope.row_columns.get(lvl.name)) and row not in tables:
+            ds = tables[0]
+            return self._error("TS301", f"'{lvl.name}' is a column of '{ds}', which has several rows "
+                               "per subject: it has no one value per subject", lvl.span,
+                               f"Read it in an aggregate over the rows: `any({ds} where {lvl.name} ...)`"
+                               f", `max({ds}.{lvl.name})`; or give '{ds}' a `pick:` if it is a long "
+                               "table and one row per subject is meant.")
         hint = Scope.suggest(lvl.name, self.scope.all_names(row))
         return self._error("TS301", f"unknown name '{lvl.name}'", lvl.span,
                            f"Did you mean '{hint}'?" if hint else
@@ -448,6 +459,9 @@ class Checker:
     def _compatible(self, a: Any, ta: Type, b: Any, tb: Type, span: Span,
                     where: Span) -> tuple[Any, Any, Type] | None:
         if ta.kind is Kind.NUMBER and tb.kind is Kind.NUMBER:
+            uln = relative_to_uln(self, a, ta, b, tb, span, where)
+            if uln is not NOT_ULN:
+                return uln
             if isinstance(a, ir.Const) and not isinstance(b, ir.Const):
                 # the column side decides the unit
                 a2 = self._align(a, ta, tb, span, where)

@@ -63,4 +63,9 @@ CODES = (
          "The protocol declares no dataset with a `key:`, so there is no list of subjects to screen.",
          "Screening needs one table with one row per subject.",
          "datasets: {labs: {long: ...}}", "Declare the subjects table with `key: subject_id`."),
+    Code("TS440", "range-crossed",
+         "A row's lower limit of normal is above its upper limit (a warning).",
+         "A swapped or mistyped range would make `between lln(x) and uln(x)` false for everyone "
+         "on that row.",
+         "lb.csv: LBSTNRLO 40, LBSTNRHI 7", "Check the range columns; they are read as they are."),
 )

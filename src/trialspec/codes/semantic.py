@@ -62,4 +62,58 @@ CODES = (
          "bmi: weight / (height / 100) / (height / 100)  # height in cm",
          "Drop the factor (`weight / (height * height)` is in kg/m2); if it is meant, write it as "
          "a percentage (`x * 10%`)."),
+    Code("TS325", "if-arms-differ",
+         "The two arms of `if ... then ... else ...` give different kinds of value or units of "
+         "different dimensions.",
+         "A value that is a dose for some subjects and a date for others cannot be compared with "
+         "anything.",
+         "when: (if weight >= 60 kg then 25 mg else 2014-06) > 0 mg",
+         "Give both arms the same kind of value: `if weight >= 60 kg then 25 mg else 15 mg`."),
+    Code("TS326", "if-condition",
+         "The condition of `if ... then ... else ...` is not a condition.",
+         "`if` chooses an arm by a true/false/unknown test.",
+         "when: (if dose then 1 else 2) > 1", "Compare it with something: `if dose > 0 mg then ...`."),
+    Code("TS327", "bad-pattern",
+         "The pattern of `matches` is not a regular expression.",
+         "It could never be searched for.",
+         "when: cm_decod matches \"[ANTI\"", "Fix the pattern (Python `re` syntax); escape `[` as `\\[`."),
+    Code("TS328", "pattern-too-long",
+         "The pattern of `matches` is longer than the limit (200 characters).",
+         "A long pattern is hard to review and slow to search; it is often a list in disguise.",
+         "when: cm_decod matches \"DONEPEZIL|...|RIVASTIGMINE\"  # 300 characters",
+         "Use `in [...]`, or several `matches` joined by `or`."),
+    Code("TS329", "catastrophic-pattern",
+         "The pattern of `matches` has a nested quantifier (`(a+)+`), a back-reference, or a "
+         "counted repeat above 1000.",
+         "Such patterns make a backtracking regex engine take exponential time on a value that "
+         "almost matches: a data file could stall the check.",
+         "when: cm_decod matches \"(A+)+B\"", "Quantify the group or its contents, not both: `A+B`."),
+    Code("TS330", "not-text",
+         "`contains`, `starts with` or `matches` is applied to a value that is not a string or "
+         "category.",
+         "These predicates test text.",
+         "when: age contains \"1\"", "Apply it to a string or category column."),
+    Code("TS331", "uln-without-range",
+         "A value in a unit is compared with a multiple of ULN (`alt <= 3 x ULN`) but has no "
+         "declared normal range.",
+         "`3 x ULN` means three times each row's upper limit of normal; without the range "
+         "there is nothing to multiply.",
+         "when: alt <= 3 x ULN  # alt: {type: number, unit: U/L}",
+         "Declare the range: `alt: {test: ALT, type: number, unit: U/L, range: {low: LBSTNRLO, high: LBSTNRHI}}`."),
+    Code("TS332", "tests-on-different-rows",
+         "One aggregate over a long table without `pick` reads two tests.",
+         "Each row of a long table holds one test, so a row never has both values: the "
+         "condition would be unknown on every row.",
+         "when: any(labs where alt > 3 x ULN and ast > 3 x ULN)",
+         "Aggregate each test on its own: `any(labs where alt > 3 x ULN) and any(labs where ast > 3 x ULN)`."),
+    Code("TS333", "no-range",
+         "`lln(x)` or `uln(x)` names a value that is not a column with a declared normal range.",
+         "The limits are read from the columns `range:` names, row by row.",
+         "when: tsh <= uln(tsh)  # tsh declares no range",
+         "Declare `range: {low: ..., high: ...}` on the column, or use a constant limit."),
+    Code("TS334", "count-distinct-dataset",
+         "`count_distinct` is given a dataset instead of a column.",
+         "It counts the distinct values of a column; rows have no value of their own.",
+         "when: count_distinct(cm where cm_decod contains \"ZEPAM\") >= 2",
+         "Name the column: `count_distinct(cm.cm_decod where ...)`."),
 )

@@ -63,7 +63,7 @@ def clause_rows(root: ir.Node, value_of: Callable[[Any], Any], origin: Callable[
                       f"{_show(right)}{_unit(node.right, right)}")
             rows.append((pad + _text(node, sources), values, _verdict(value_of(node))))
             stack.extend((x, depth + 1) for x in (node.right, node.left) if not isinstance(x, ir.Const))
-        elif isinstance(node, ir.InSet | ir.IsNull):
+        elif isinstance(node, ir.InSet | ir.IsNull | ir.Match):
             rows.append((pad + _text(node, sources), _show(value_of(node.operand)), _verdict(value_of(node))))
             if not isinstance(node.operand, ir.Const):
                 stack.append((node.operand, depth + 1))
@@ -76,8 +76,12 @@ def clause_rows(root: ir.Node, value_of: Callable[[Any], Any], origin: Callable[
             v = value_of(node)
             rows.append((pad + _text(node, sources), f"{_show(v)}{_unit(node, v)}", ""))
             children = [c for c in (getattr(node, "left", None), getattr(node, "right", None),
-                                    getattr(node, "operand", None), getattr(node, "value", None))
+                                    getattr(node, "operand", None), getattr(node, "value", None),
+                                    getattr(node, "condition", None), getattr(node, "then", None),
+                                    getattr(node, "otherwise", None))
                         if c is not None and not isinstance(c, ir.Const)]
+            if isinstance(node, ir.Aggregate):  # its value varies per row: the rows are not shown
+                children = []
             children += [a for a in getattr(node, "args", ()) if not isinstance(a, ir.Const)]
             stack.extend((c, depth + 1) for c in reversed(children))
     return rows

@@ -132,7 +132,7 @@ def _children(node: ir.Node) -> Iterator[tuple[str, Any]]:
 
 def _is_node(x: Any) -> bool:
     return isinstance(x, ir.Col | ir.Const | ir.Cmp | ir.BoolOp | ir.Negate | ir.Arith | ir.InSet
-                      | ir.IsNull | ir.Func | ir.Aggregate | ir.Series)
+                      | ir.IsNull | ir.Func | ir.Aggregate | ir.Series | ir.Cond | ir.Match)
 
 
 def bind_series(node: ir.Node, time: ir.Node, baseline: ir.Node, memo: dict[Any, ir.Node]) -> ir.Node:

@@ -173,7 +173,29 @@ class Call:
     span: Span = _span()
 
 
+@dataclass(frozen=True, slots=True)
+class If:
+    """``if C then A else B``: three-valued (unknown C gives unknown unless the arms agree)."""
+
+    condition: Expr
+    then: Expr
+    otherwise: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A string predicate: ``x contains "A"``, ``x starts with "A"``, ``x matches "^A.*"``."""
+
+    op: str  # contains | starts with | matches
+    operand: Expr
+    pattern: str
+    ignore_case: bool = False
+    span: Span = _span()
+    pattern_span: Span = _span()  # the quoted pattern, for a caret under a bad regex
+
+
 Expr = (
     Number | Quantity | Date | String | Boolean | Name | Not | Neg | Logical | Arith
-    | Compare | Between | In | IsMissing | Within | Call
+    | Compare | Between | In | IsMissing | Within | Call | If | Match
 )

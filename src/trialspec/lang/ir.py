@@ -17,6 +17,11 @@ from trialspec.source import Span
 
 _NOSPAN = Span("<expr>", 1, 1, 1, 1)
 
+# Columns the data binding adds beside the declared ones, read by name like any column:
+# each row's test code in a long table read row by row, and each value's normal range.
+TEST_COLUMN = "@test"
+LIMIT_SUFFIX = {"lln": "@lln", "uln": "@uln"}
+
 
 def _span() -> Span:
     return field(default=_NOSPAN, compare=False, repr=False)
@@ -143,13 +148,38 @@ class Series:
     span: Span = _span()
 
 
-Node = Col | Const | Cmp | BoolOp | Negate | Arith | InSet | IsNull | Func | Aggregate | Series
+@dataclass(frozen=True, slots=True)
+class Cond:
+    """``if condition then A else B``: A where the condition is true, B where it is false;
+    where it is unknown, the arms' common value if they are equal and known, else missing."""
+
+    condition: Node
+    then: Node
+    otherwise: Node
+    type: Type
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A string predicate: ``contains`` / ``starts with`` (literal text) or ``matches`` (a
+    regular expression searched in the value); unknown when the operand is missing."""
+
+    op: str
+    operand: Node
+    pattern: str
+    ignore_case: bool = False
+    span: Span = _span()
+
+
+Node = (Col | Const | Cmp | BoolOp | Negate | Arith | InSet | IsNull | Func | Aggregate | Series
+        | Cond | Match)
 
 
 def type_of(node: Node) -> Type:
     """The value type of a node (conditions are BOOL)."""
     from trialspec.lang.types import BOOL
 
-    if isinstance(node, Cmp | BoolOp | Negate | InSet | IsNull):
+    if isinstance(node, Cmp | BoolOp | Negate | InSet | IsNull | Match):
         return BOOL
     return node.type

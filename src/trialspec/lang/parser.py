@@ -33,6 +33,8 @@ TOKEN_WORDS = {
     "_AND": "'and'", "_OR": "'or'", "_NOT": "'not'", "_BETWEEN": "'between'", "_IN": "'in'",
     "_IS": "'is'", "_MISSING": "'missing'", "_PRESENT": "'present'", "_WITHIN": "'within'",
     "_WHERE": "'where'", "_TRUE": "'true'", "_FALSE": "'false'", "$END": "the end",
+    "_IF": "'if'", "_THEN": "'then'", "_ELSE": "'else'",
+    "TEXT_OP": "'contains', 'starts with' or 'matches'", "CASE_RULE": "'ignoring case'",
 }
 
 CHAR_HINTS = {
@@ -160,6 +162,14 @@ class _ToAst(Transformer_NonRecursive):
 
     def within(self, meta: Any, c: list[Any]) -> ast.Within:
         return ast.Within(c[0], c[1], str(c[2]), c[3], self._sp(meta))
+
+    def if_(self, meta: Any, c: list[Any]) -> ast.If:
+        return ast.If(c[0], c[1], c[2], self._sp(meta))
+
+    def match(self, meta: Any, c: list[Any]) -> ast.Match:
+        op = re.sub(r"\s+", " ", str(c[1]))
+        pattern = self.string(meta, [c[2]]).value
+        return ast.Match(op, c[0], pattern, c[3] is not None, self._sp(meta), self._tok(c[2]))
 
 
 def _flatten(op: str, items: list[Any]) -> tuple[Any, ...]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from trialspec.lang import ast
 
 # Binding strength, loosest first; an operand binding looser than its slot gets parentheses.
+# `if ... then ... else ...` binds loosest of all (IF = 0): it is parenthesised in any operand slot.
+IF = 0
 OR, AND, NOT, PRED, SUM, PRODUCT, NEG, ATOM = range(1, 9)
 
 ARITH_LEVEL = {"+": SUM, "-": SUM, "*": PRODUCT, "/": PRODUCT}
@@ -18,13 +20,15 @@ ARITH_LEVEL = {"+": SUM, "-": SUM, "*": PRODUCT, "/": PRODUCT}
 
 def level(e: ast.Expr) -> int:
     match e:
+        case ast.If():
+            return IF
         case ast.Logical(op="or"):
             return OR
         case ast.Logical():
             return AND
         case ast.Not():
             return NOT
-        case ast.Compare() | ast.Between() | ast.In() | ast.IsMissing() | ast.Within():
+        case ast.Compare() | ast.Between() | ast.In() | ast.IsMissing() | ast.Within() | ast.Match():
             return PRED
         case ast.Arith(op=op):
             return ARITH_LEVEL[op]
@@ -112,6 +116,10 @@ def _parts(e: ast.Expr) -> list[tuple[ast.Expr, int] | str]:
             return [(x, SUM), " is present" if n else " is missing"]
         case ast.Within(operand=x, duration=d, direction=dr, anchor=a):
             return [(x, SUM), " within ", (d, SUM), f" {dr} ", (a, SUM)]
+        case ast.If(condition=c, then=a, otherwise=b):
+            return ["if ", (c, OR), " then ", (a, IF), " else ", (b, IF)]
+        case ast.Match(op=op, operand=x, pattern=p, ignore_case=i):
+            return [(x, SUM), f" {op} ", _string(p), " ignoring case" if i else ""]
         case ast.Call(name=name, args=args, where=where):
             out = [f"{name}("]
             for i, a in enumerate(args):

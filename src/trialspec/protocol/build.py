@@ -19,6 +19,7 @@ from trialspec.protocol.model import (
     Analysis,
     Claim,
     Column,
+    ColumnRange,
     Criterion,
     Dataset,
     Definition,
@@ -108,6 +109,13 @@ def _scalar(node: MapNode, name: str) -> Any:
 def _text(node: MapNode, name: str) -> str | None:
     value = _scalar(node, name)
     return None if value is None else str(value)
+
+
+def _column_range(node: MapNode | None) -> ColumnRange | None:
+    """A column's ``range: {low: ..., high: ...}`` (the schema checked its shape)."""
+    if node is None:
+        return None
+    return ColumnRange(_text(node, "low"), _text(node, "high"), node.span)
 
 
 def _expr(node: ScalarNode) -> Expr:
@@ -229,6 +237,7 @@ class _Builder:
             ("unit_column", kind in UNIT_TYPES, "applies only to number and duration columns"),
             ("analyte", kind == "number", "applies only to number columns"),
             ("test", in_long_table, "applies only to columns of a long table (`long:`)"),
+            ("range", kind == "number", "applies only to number columns"),
         )
         for name, allowed, why in rules:
             if not allowed and (bad := _key(node, name)) is not None:
@@ -241,7 +250,8 @@ class _Builder:
             unit=_text(node, "unit"), unit_column=_text(node, "unit_column"),
             analyte=_text(node, "analyte"),
             levels=tuple(str(i.value) for i in levels.items) if levels is not None else None,
-            source=_text(node, "source"), test=_text(node, "test"), label=_text(node, "label"))
+            source=_text(node, "source"), test=_text(node, "test"), label=_text(node, "label"),
+            range=_column_range(_node(node, "range")))
 
     def long_layout(self, node: MapNode | None) -> LongLayout | None:
         if node is None:

@@ -63,6 +63,16 @@ class Column:
     source: str | None = None
     test: str | None = None
     label: str | None = None
+    range: ColumnRange | None = None  # each row's normal range, in the value's unit
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnRange:
+    """The file columns holding each row's normal range (``LBSTNRLO``/``LBSTNRHI``)."""
+
+    low: str | None
+    high: str | None
+    span: Span
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,6 +121,7 @@ class PandasBackend:
         if table is None:
             return dataset
         cols = table.frame.columns
+        column = column.split("@", 1)[0]  # a normal limit (alt@uln) comes from its value's row
         row_col = f"{column}{ROW_SUFFIX}" if f"{column}{ROW_SUFFIX}" in cols else ROW_COLUMN
         where = dataset
         if row_col in cols:

@@ -15,6 +15,10 @@ for sure, whichever way the unknown rows turn out:
   when a row that is, or may be, selected has a missing value or an unknown ``where``
   (a missing term makes a sum unknown; SQL would skip it), and when no row is selected.
   Partial dates and inexact numbers aggregate bound by bound.
+- ``count_distinct``: how many distinct present values the selected rows hold (a missing
+  value is skipped, as ``count(x)`` skips it), as an interval ``[distinct over the rows
+  surely selected, distinct over the rows that may be]``; exact when no ``where`` is
+  unknown. A partial date or an inexact number is one value: its ``[lo, hi]`` pair.
 """
 
 from __future__ import annotations
@@ -23,10 +27,11 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from trialspec.engine import EngineError
 from trialspec.engine.pandas.logic import kleene_and, kleene_not, kleene_or
-from trialspec.engine.pandas.values import Dates, Interval, Numbers, Tri, Value
+from trialspec.engine.pandas.values import Dates, Interval, Labels, Numbers, Tri, Value
 
 
 def aggregate(func: str, codes: np.ndarray, n: int, value: Value | None,
@@ -150,7 +155,45 @@ def _reduce_at(ufunc: Any, codes: np.ndarray, values: np.ndarray, n: int,
     return np.where(missing, np.nan, out)
 
 
+def _row_keys(value: Value | None, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(an int64 key per row, equal for equal values; where the value is present)."""
+    if value is None:
+        raise EngineError("count_distinct needs a column")
+    if isinstance(value, Tri):
+        known = np.broadcast_to(value.known, (size,))
+        return np.broadcast_to(value.value, (size,)).astype(np.int64), known
+    if isinstance(value, Labels):
+        codes = np.broadcast_to(np.asarray(value.codes, dtype=np.int64), (size,))
+        return codes, codes >= 0
+    present = np.broadcast_to(value.present, (size,))
+    keys, _ = pd.factorize(np.broadcast_to(value.lo, (size,)))
+    if not value.exact:
+        hi, _ = pd.factorize(np.broadcast_to(value.hi, (size,)))
+        keys, _ = pd.factorize(keys.astype(np.int64) * (int(hi.max(initial=0)) + 2) + hi)
+    return keys.astype(np.int64), present
+
+
+def _distinct(codes: np.ndarray, n: int, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Distinct keys per subject among ``rows``: unique (subject, key) pairs, counted."""
+    width = int(keys.max(initial=0)) + 1
+    pairs = np.unique(codes[rows].astype(np.int64) * width + keys[rows])
+    return np.bincount(pairs // width, minlength=n).astype(float)
+
+
+def _count_distinct(codes: np.ndarray, n: int, value: Value | None, where: Tri | None) -> Numbers:
+    keys, present = _row_keys(value, codes.shape[0])
+    if where is None:
+        return Numbers(_distinct(codes, n, keys, present))
+    sure = present & np.broadcast_to(where.value, codes.shape)
+    maybe = present & ~np.broadcast_to(where.known, codes.shape)
+    low = _distinct(codes, n, keys, sure)
+    if not maybe.any():
+        return Numbers(low)
+    return Numbers(low, _distinct(codes, n, keys, sure | maybe))
+
+
 AGGREGATES: dict[str, Callable[..., Value]] = {
+    "count_distinct": _count_distinct,
     "any": _any,
     "all": _all,
     "count": _count,

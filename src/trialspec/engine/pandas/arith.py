@@ -131,7 +131,7 @@ def _coalesce2(a: Value, b: Value) -> Value:
     if isinstance(a, Tri) and isinstance(b, Tri):
         return Tri.raw(np.where(a.known, a.value, b.value), a.known | b.known)
     if isinstance(a, Labels) and isinstance(b, Labels):
-        levels = _union(a.levels, b.levels)
+        levels = union_levels(a.levels, b.levels)
         ca, cb = remap(a, levels), remap(b, levels)
         return Labels(np.where(ca >= 0, ca, cb), levels)
     if isinstance(a, Interval) and type(a) is type(b):
@@ -145,7 +145,8 @@ def _coalesce2(a: Value, b: Value) -> Value:
                       f"and {type(b).__name__}")
 
 
-def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def union_levels(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The levels of ``a`` then those of ``b`` not in ``a``."""
     if a is b:
         return a
     seen = set(a)

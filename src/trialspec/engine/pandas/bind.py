@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from trialspec.diagnostics import Diagnostic, Severity
+from trialspec.engine.pandas.bind_rows import long_rows, read_limits
 from trialspec.engine.pandas.conform import Where, convert_column, factorized_text, report, text_values
 from trialspec.engine.pandas.frames import StudyTable, SubjectFrames
 from trialspec.engine.pandas.read import RECORD_LINES, format_of, read_table
@@ -149,14 +150,17 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
                 text = df.iloc[table[ROW_COLUMN].to_numpy() - 1].reset_index(drop=True)
                 studies[name] = StudyTable(table, text, where)
             continue
-        if ds.long is not None:
+        if ds.long is not None and ds.pick is None:  # one row per result, for aggregates
+            table, found = long_rows(ds, df, where, key, _missing_column(df, where, ds))
+        elif ds.long is not None:
             table, found = _long(ds, df, where, key, index)
         else:
             table, found, keys = _wide(ds, df, where, ds.key or ds.subject, key)
             if name == population:
                 index = keys
         diags += found
-        if where.keys is not None and not (ds.long is not None and index is not None):
+        if where.keys is not None and not (ds.long is not None and ds.pick is not None
+                                           and index is not None):
             # (a long table joined to the population has reported its unknown subjects already)
             raw_keys[name] = (ds.long.subject if ds.long is not None else ds.key or ds.subject, where.keys)
         if table is None:  # its key or layout columns are missing (TS403): nothing to join on
@@ -225,6 +229,11 @@ def _source_index(df: pd.DataFrame, name: str, where: Where, ds: Any, want: str,
                            else f"The file's columns: {', '.join(map(str, df.columns[:12]))}")]
 
 
+def _missing_column(df: pd.DataFrame, where: Where, ds: Any, taken: Any = ()) -> Any:
+    """``missing(name, role)``: the TS403 for a column the file lacks (for bind_rows)."""
+    return lambda name, role: _source_index(df, name, where, ds, role, taken=taken)[1]
+
+
 def _wide(ds: Any, df: pd.DataFrame, where: Where, id_col: str | None,
           key: str) -> tuple[pd.DataFrame | None, list[Diagnostic], pd.Index | None]:
     """A table with a column per declared column, and (keyed tables) its keys as a hashed index."""
@@ -276,6 +285,9 @@ def _wide(ds: Any, df: pd.DataFrame, where: Where, id_col: str | None,
         values, more = convert_column(df[src], col, where, ci, units)
         diags += more
         out[cname] = values
+        limits, more = read_limits(df, col, where, None, units, _missing_column(df, where, ds, taken))
+        diags += more
+        out.update(limits)
         if units is not None:
             out[f"{cname}{UNIT_SUFFIX}"] = units.to_numpy(dtype=object)  # as written, for explain
     out[ROW_COLUMN] = np.arange(1, len(df) + 1)
@@ -346,6 +358,11 @@ def _long(ds: Any, df: pd.DataFrame, where: Where, key: str,
         else:
             column = np.full(len(subjects), None, dtype=object)
             column[at] = np.asarray(values, dtype=object)[last]
+        limits, more = read_limits(df, col, where, pos, units, _missing_column(df, sub, ds))
+        diags += more
+        for lname, lim in limits.items():
+            columns[lname] = np.full(len(subjects), np.nan)
+            columns[lname][at] = lim[last]
         rows = np.full(len(subjects), np.nan)
         rows[at] = pos[last] + 1
         columns[cname], columns[f"{cname}{ROW_SUFFIX}"] = column, rows

@@ -21,9 +21,11 @@ import numpy as np
 from trialspec.engine import EngineError
 from trialspec.engine.pandas import arith, compare
 from trialspec.engine.pandas.aggregate import aggregate
+from trialspec.engine.pandas.choose import choose
 from trialspec.engine.pandas.dates import parse_iso
 from trialspec.engine.pandas.frames import SubjectFrames
 from trialspec.engine.pandas.logic import kleene_and, kleene_not, kleene_or
+from trialspec.engine.pandas.text import match
 from trialspec.engine.pandas.values import Labels, Numbers, Tri, Value, broadcast, take
 from trialspec.lang import ir
 from trialspec.lang.types import Kind
@@ -203,6 +205,14 @@ def _aggregate(node: ir.Aggregate, ctx: _Ctx) -> Value:
     return aggregate(node.func, table.codes, frames.n, value, where)
 
 
+def _choose(node: ir.Cond, ctx: _Ctx) -> Value:
+    return choose(_tri(node.condition, ctx), _eval(node.then, ctx), _eval(node.otherwise, ctx))
+
+
+def _match(node: ir.Match, ctx: _Ctx) -> Tri:
+    return match(node.op, _eval(node.operand, ctx), node.pattern, node.ignore_case)
+
+
 def _series(node: ir.Series, ctx: _Ctx) -> Value:
     from trialspec.engine.pandas.series import series  # the kernels: engine/pandas/series.py
 
@@ -221,4 +231,6 @@ EVALUATORS: dict[type, Callable[[Any, _Ctx], Value]] = {
     ir.Func: _func,
     ir.Aggregate: _aggregate,
     ir.Series: _series,
+    ir.Cond: _choose,
+    ir.Match: _match,
 }

@@ -20,7 +20,7 @@ from typing import Any, Literal, TypeAlias
 from trialspec.source import ScalarMap, SourceFile, Span
 
 ColumnType = Literal["number", "percent", "boolean", "category", "string", "date", "duration"]
-FileFormat = Literal["csv", "parquet", "xlsx", "xpt", "sas7bdat"]
+FileFormat = Literal["csv", "parquet", "xlsx", "xpt", "sas7bdat", "dataset-json"]
 EndpointKind = Literal["response", "time_to_event", "proportion"]
 CriterionKind = Literal["inclusion", "exclusion"]
 Value: TypeAlias = Any  # Expr | None | tuple[Value, ...] | Mapping[str, Value]
@@ -63,6 +63,7 @@ class Column:
     source: str | None = None
     test: str | None = None
     label: str | None = None
+    collected: bool = True  # false: the study did not collect it; rules using it are not assessable
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,9 @@ class Dataset:
     description: str | None = None
     derived: bool = False  # filled by trialspec (e.g. `response`), not read from a file
     level: str = "subject"  # "study": one row per study (a meta-analysis' inputs), no subjects
+    standard: str | None = None  # "sdtm": blank text and blank dates are missing (implied by XPT, ...)
+    missing: tuple[str, ...] = ()  # cell texts that mean missing, e.g. ("NA", ".")
+    complete_for: str | None = None  # whom the table covers: no rows means "none" only for them
 
 
 def study_level(ds: Any) -> bool:
@@ -129,6 +133,7 @@ class Criterion:
     kind: CriterionKind
     text: str
     when: Expr
+    recorded: bool = True  # false: `when: not recorded`, the data cannot decide it (not assessable)
 
 
 @dataclass(frozen=True, slots=True)

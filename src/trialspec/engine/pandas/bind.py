@@ -22,6 +22,7 @@ import pandas as pd
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.engine.pandas.conform import Where, convert_column, factorized_text, report, text_values
 from trialspec.engine.pandas.frames import StudyTable, SubjectFrames
+from trialspec.engine.pandas.missing import is_sdtm, mark_missing
 from trialspec.engine.pandas.read import RECORD_LINES, format_of, read_table
 from trialspec.protocol.model import study_level
 
@@ -89,10 +90,11 @@ def read_datasets(protocol: Any, data_dir: Path) -> tuple[dict[str, pd.DataFrame
             df = read_table(path, fmt or "")
         except ValueError as err:
             diags.append(Diagnostic("TS413", f"dataset '{name}': cannot read {ds.source}: {err}", ds.span,
-                                    "Export it as UTF-8 CSV, Parquet, XLSX, XPT or SAS7BDAT."))
+                                    "Export it as UTF-8 CSV, Parquet, XLSX, XPT, SAS7BDAT or Dataset-JSON."))
             continue
-        frames[name] = df
         infos[name] = DatasetInfo(name, str(Path(ds.source)), sha256_file(path), len(df))
+        df = mark_missing(df, is_sdtm(getattr(ds, "standard", None), fmt), getattr(ds, "missing", ()))
+        frames[name] = df
     return frames, infos, diags
 
 
@@ -260,6 +262,9 @@ def _wide(ds: Any, df: pd.DataFrame, where: Where, id_col: str | None,
         if cname == id_col:
             continue
         src = col.source or cname
+        if not getattr(col, "collected", True) and src not in df.columns:  # not collected: no finding
+            out[cname] = np.full(len(df), None, dtype=object)
+            continue
         ci, found = _source_index(df, src, where, ds, cname, taken=taken)
         diags += found
         if found:  # every rule using it is unknown, never an engine error

@@ -62,4 +62,16 @@ CODES = (
          "bmi: weight / (height / 100) / (height / 100)  # height in cm",
          "Drop the factor (`weight / (height * height)` is in kg/m2); if it is meant, write it as "
          "a percentage (`x * 10%`)."),
+    Code("TS320", "unknown-coverage",
+         "A dataset's `complete_for:` names no definition.",
+         "Whom a table covers decides whether no rows means none or not known; an unknown "
+         "name would silently read every subject as covered.",
+         "datasets: {mh: {subject: USUBJID, complete_for: randomised}}",
+         "Name a definition (a condition per subject), e.g. `randomized`, or write `all`."),
+    Code("TS321", "coverage-on-subject-table",
+         "`complete_for:` on a table with one value per subject.",
+         "Completeness changes what aggregates over a row table give for subjects without rows; "
+         "a table with one value per subject has no aggregates.",
+         "datasets: {dm: {key: USUBJID, complete_for: randomized}}",
+         "Remove it, or put it on the row table (`subject:`)."),
 )

@@ -22,6 +22,7 @@ import pandas as pd
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.engine.pandas.conform import Where, convert_column, factorized_text, report, text_values
 from trialspec.engine.pandas.frames import StudyTable, SubjectFrames
+from trialspec.engine.pandas.long_checks import absent_tests
 from trialspec.engine.pandas.missing import is_sdtm, mark_missing
 from trialspec.engine.pandas.read import RECORD_LINES, format_of, read_table
 from trialspec.protocol.model import study_level
@@ -323,12 +324,20 @@ def _long(ds: Any, df: pd.DataFrame, where: Where, key: str,
         subj = text_values(df[lay.subject])
         slot, subjects = pd.factorize(subj, use_na_sentinel=True)
     where.keys = subj
-    vi = int(df.columns.get_loc(lay.value))
-    value_column = df[lay.value]
     columns: dict[str, Any] = {key: np.asarray(subjects, dtype=object)}
+    diags += absent_tests(ds, tests, where)
     for cname, col in ds.columns.items():
         if not col.test:
             continue
+        # a column may read another value column of the test's rows (`source: LBSTNRHI`)
+        source = col.source or lay.value
+        vi, found = _source_index(df, source, where, ds, cname, taken=set(roles.values()))
+        if found:
+            diags += found
+            columns[cname] = np.full(len(subjects), np.nan if col.type == "number" else None,
+                                     dtype=float if col.type == "number" else object)
+            continue
+        value_column = df[source]
         pos = np.flatnonzero(keep & np.append(tests == col.test, False)[tcodes])
         sub = where.subset(pos)
         if lay.time:  # the latest result counts when a test was repeated

@@ -13,7 +13,7 @@ from trialspec.check.typecheck import Checker
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.lang import ast, ir
 from trialspec.lang.parser import parse_expr
-from trialspec.lang.types import BOOL
+from trialspec.lang.types import BOOL, Kind
 
 # Static checks that the check sections offer, run by lint: (module, function(protocol)).
 SECTION_LINTS = (
@@ -73,7 +73,7 @@ def check_protocol(protocol: Any) -> tuple[CheckedProtocol | None, list[Diagnost
             node = checker.condition(tree, f"criterion {cid}")
             if node is not None:
                 criteria.append(CompiledCriterion(cid, kind, crit.text, tree, node, crit))
-    diags.extend(_completeness(protocol))
+    diags.extend(_completeness(protocol, checker))
     for module, name in SECTION_LINTS:  # the sections' own static checks (no data, no pandas)
         diags.extend(getattr(importlib.import_module(module), name)(protocol))
     if any(d.severity.value == "error" for d in diags):
@@ -81,7 +81,7 @@ def check_protocol(protocol: Any) -> tuple[CheckedProtocol | None, list[Diagnost
     return CheckedProtocol(protocol, tuple(criteria), MappingProxyType(definitions)), diags
 
 
-def _completeness(protocol: Any) -> list[Diagnostic]:
+def _completeness(protocol: Any, checker: Checker) -> list[Diagnostic]:
     """`complete_for:` names a definition (a condition per subject), or `all`; on a row table."""
     import difflib
 
@@ -97,6 +97,11 @@ def _completeness(protocol: Any) -> list[Diagnostic]:
                 f"Did you mean '{near[0]}'?" if near else
                 "Define the subjects it covers, e.g. `definitions: {randomized: arm is present}`, "
                 "and name that definition (or write `all`)."))
+        elif (kind := checker.definition(target)[1].kind) not in (Kind.BOOL, Kind.ANY):
+            out.append(Diagnostic(
+                "TS320", f"dataset '{name}' is `complete_for: {target}`, a {kind.value}, not a condition",
+                ds.span, "Name a definition that is true for the subjects the table covers, e.g. "
+                "`randomized: arm is present`."))
         elif ds.key or (ds.long is not None and ds.pick is not None):
             out.append(Diagnostic(
                 "TS321", f"dataset '{name}' has one value per subject; `complete_for` applies to row tables",

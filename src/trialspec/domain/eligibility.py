@@ -132,7 +132,8 @@ def eligibility_section(result: EligibilityResult, missing: dict[str, list[str]]
     attrition += [(s.id, s.text if not s.not_assessable else f"{s.text} [not assessable]", s.remaining,
                    s.failed, s.gain) for s in result.summary]
     attrition.append(("eligible", "", result.counts["eligible"], "", ""))
-    criteria = [(s.id, s.kind, s.passed, s.failed, s.unknown, s.not_assessable, s.gain) for s in result.summary]
+    criteria = [(s.id, s.kind, s.passed, s.failed, s.unknown, s.not_assessable, s.gain)
+                for s in result.summary]
     not_eligible = []
     for i in np.flatnonzero(result.status_code != ELIGIBLE)[:SHOW_SUBJECTS]:
         sid = str(result.subjects[i])
@@ -164,7 +165,8 @@ def eligibility_section(result: EligibilityResult, missing: dict[str, list[str]]
     tables = [
         Table("Attrition (protocol order)", ("step", "criterion", "remaining", "fail", "gain"),
               tuple(attrition), "gain: how many more would be eligible if this criterion alone were dropped"),
-        Table("Criteria", ("id", "kind", "pass", "fail", "unknown", "not assessable", "gain"), tuple(criteria),
+        Table("Criteria", ("id", "kind", "pass", "fail", "unknown", "not assessable", "gain"),
+              tuple(criteria),
               "not assessable: the study's data cannot decide the criterion (`not recorded`, not collected)"),
         Table("Subjects not eligible" + (f" (first {SHOW_SUBJECTS})" if len(not_eligible) == SHOW_SUBJECTS
                                          else ""), ("subject", "status", "failed criteria / missing data"),

@@ -42,7 +42,9 @@ class PandasBackend:
 
     def set_coverage(self, frames: Any, dataset: str, covered: Value) -> None:
         """Record whom a row table is complete for (``complete_for:``): a condition per subject."""
-        frames.coverage[dataset] = np.asarray(covered.value, dtype=bool) & np.asarray(covered.known, dtype=bool)
+        if not isinstance(covered, Tri):
+            raise TypeError(f"complete_for needs a condition, not {type(covered).__name__}")
+        frames.coverage[dataset] = np.asarray(covered.value, dtype=bool)  # true implies known
 
     def evaluate_with_trace(self, node: Node, frames: Any,
                             trace: Any = None) -> tuple[Value, Trace]:

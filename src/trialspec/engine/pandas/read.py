@@ -1,8 +1,8 @@
 """Reading one data file into a DataFrame, whatever its format. Never raises on bad files.
 
 CSV is read as text (every cell a string, empty cells missing) so the conformance stage can
-say exactly which cell is wrong; the other formats arrive typed by their readers (SAS files through pyreadstat,
-:mod:`read_sas`; CDISC Dataset-JSON, :mod:`read_datasetjson`). A CSV's
+say exactly which cell is wrong; the other formats arrive typed by their readers (SAS files
+through pyreadstat, :mod:`read_sas`; CDISC Dataset-JSON, :mod:`read_datasetjson`). A CSV's
 delimiter (`,` `;` tab `|`) is taken from its header line, and a UTF-8 BOM is skipped.
 """
 

@@ -201,3 +201,34 @@ def test_every_lab_and_vital_sign_unit_is_registered() -> None:
                      "pmol/L", "mmHg", "BEATS/MIN", "cm", "kg", "C"}
     for unit in units:
         parse_unit(unit)  # raises UnitError for an unknown one
+
+
+TS = """\
+trialspec: 1
+study: {id: TS}
+datasets:
+  dm:
+    source: dm.xpt
+    key: USUBJID
+    columns:
+      age: {source: AGE, type: number, unit: years}
+  ts:
+    source: ts.xpt
+    subject: STUDYID
+    columns:
+      parameter: {source: TSPARMCD, type: string}
+      value: {source: TSVAL, type: string}
+eligibility:
+  inclusion:
+    I1: {text: adult, when: age >= 18 years}
+"""
+
+
+def test_a_windows_1252_transport_file_is_read_with_a_warning(tmp_path: Path) -> None:
+    from trialspec.engine.pandas.read import read_table
+
+    ts = read_table(DATA / "ts.xpt", "xpt")
+    assert "Patients with Probable Mild to Moderate Alzheimer\u2019s Disease" in ts["TSVAL"].tolist()
+    (tmp_path / "p.yaml").write_text(TS, encoding="utf-8")
+    found = [d for d in check(tmp_path / "p.yaml", DATA).all_findings if d.code == "TS421"]
+    assert len(found) == 1 and found[0].severity.value == "warning" and "windows-1252" in found[0].message

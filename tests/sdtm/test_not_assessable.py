@@ -125,3 +125,15 @@ def test_screen_counts_not_assessable_apart() -> None:
     assert result.counts == {"eligible": 1, "ineligible": 0, "indeterminate": 1}
     i2 = result.summary[1]
     assert (i2.passed, i2.failed, i2.unknown, i2.not_assessable) == (0, 0, 0, 2)
+
+
+def test_explain_says_not_assessable(tmp_path: Path) -> None:
+    from trialspec.pipeline import explain_subject
+
+    run(tmp_path, NOT_COLLECTED)
+    _result, tables = explain_subject(tmp_path / "p.yaml", tmp_path / "data", "S1")
+    assert tables is not None
+    titles = [t.title for t in tables]
+    assert any(t.startswith("I2 is not assessable: Informed consent") for t in titles)
+    i2 = next(t for t in tables if t.title.startswith("I2 "))
+    assert i2.rows == (("not recorded", "", "the study's data cannot decide this criterion"),)

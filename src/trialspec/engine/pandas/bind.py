@@ -25,6 +25,7 @@ from trialspec.engine.pandas.frames import StudyTable, SubjectFrames
 from trialspec.engine.pandas.long_checks import absent_tests
 from trialspec.engine.pandas.missing import is_sdtm, mark_missing
 from trialspec.engine.pandas.read import RECORD_LINES, format_of, read_table
+from trialspec.engine.pandas.read_sas import ENCODING
 from trialspec.protocol.model import study_level
 
 # Provenance kept beside the values, for `explain`: the file row each subject's value came
@@ -94,6 +95,11 @@ def read_datasets(protocol: Any, data_dir: Path) -> tuple[dict[str, pd.DataFrame
                                     "Export it as UTF-8 CSV, Parquet, XLSX, XPT, SAS7BDAT or Dataset-JSON."))
             continue
         infos[name] = DatasetInfo(name, str(Path(ds.source)), sha256_file(path), len(df))
+        if (encoding := df.attrs.get(ENCODING)) is not None:
+            diags.append(Diagnostic("TS421", f"dataset '{name}': the text of {ds.source} is not UTF-8; "
+                                    f"read as {encoding}", ds.span,
+                                    "Check accented and quote characters in its text; export it as "
+                                    "UTF-8 to be sure.", Severity.WARNING))
         df = mark_missing(df, is_sdtm(getattr(ds, "standard", None), fmt), getattr(ds, "missing", ()))
         frames[name] = df
     return frames, infos, diags

@@ -124,3 +124,16 @@ def test_xpt_through_the_pipeline(tmp_path: Path) -> None:
     # a blank text is missing: "NOT DONE" matches only S07, the blank rows are unknown
     assert outcomes["I3"][6] == "pass"
     assert outcomes["I3"][4] == "unknown" and outcomes["I3"][0] == "fail"
+
+
+def test_the_python_api_applies_the_declared_missing_rules(tmp_path: Path) -> None:
+    import trialspec
+
+    protocol = PROTOCOL.replace("    source: lb_v5.xpt\n", "    source: lb.csv\n    standard: sdtm\n"
+                                ).replace("    source: dm.csv\n", "    source: dm.csv\n    missing: [\"NA\"]\n")
+    (tmp_path / "p.yaml").write_text(protocol, encoding="utf-8")
+    lb = read_table(FIXTURES / "lb_v5.xpt", "xpt")
+    dm = pd.DataFrame({"USUBJID": [f"S0{i}" for i in range(1, 10)], "arm": ["A"] * 8 + ["NA"]})
+    study = trialspec.run(tmp_path / "p.yaml", tables={"dm": dm, "lb": lb})
+    codes = [d.code for d in study.result.all_findings]
+    assert codes.count("TS410") == 1 and "TS409" not in codes  # blank dates and "NA" are missing

@@ -125,6 +125,10 @@ def bind(protocol: Any, data_dir: Path) -> Bound:
 def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mapping[str, str] | None = None,
                 header_lines: Mapping[str, int] | None = None) -> Bound:
     """Bind DataFrames given per dataset name (the Python API's entry point)."""
+    if paths is None:  # DataFrames from the API: the declared missing rules apply here
+        tables = {n: mark_missing(df, is_sdtm(getattr(protocol.datasets[n], "standard", None), None),
+                                  getattr(protocol.datasets[n], "missing", ()))
+                  if n in protocol.datasets else df for n, df in tables.items()}
     paths = paths or {}
     diags: list[Diagnostic] = []
     keyed = [n for n, ds in protocol.datasets.items() if ds.key and not study_level(ds)]

@@ -129,8 +129,8 @@ def test_xpt_through_the_pipeline(tmp_path: Path) -> None:
 def test_the_python_api_applies_the_declared_missing_rules(tmp_path: Path) -> None:
     import trialspec
 
-    protocol = PROTOCOL.replace("    source: lb_v5.xpt\n", "    source: lb.csv\n    standard: sdtm\n"
-                                ).replace("    source: dm.csv\n", "    source: dm.csv\n    missing: [\"NA\"]\n")
+    protocol = PROTOCOL.replace("    source: lb_v5.xpt\n", "    source: lb.csv\n    standard: sdtm\n")
+    protocol = protocol.replace("    source: dm.csv\n", "    source: dm.csv\n    missing: [\"NA\"]\n")
     (tmp_path / "p.yaml").write_text(protocol, encoding="utf-8")
     lb = read_table(FIXTURES / "lb_v5.xpt", "xpt")
     dm = pd.DataFrame({"USUBJID": [f"S0{i}" for i in range(1, 10)], "arm": ["A"] * 8 + ["NA"]})

@@ -111,7 +111,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         lb = synthetic_lb(ROWS)
         xpt, ndjson = Path(tmp) / "lb.xpt", Path(tmp) / "lb.ndjson"
-        pyreadstat.write_xport(lb, str(xpt), table_name="LB")
+        pyreadstat.write_xport(lb, str(xpt), table_name="LB", file_format_version=5)
         write_ndjson(lb, ndjson)
         ours = trialspec_read(xpt, "xpt")
         same_numbers(ours, pyreadstat.read_xport(str(xpt))[0], "LBSTRESN")

@@ -137,3 +137,10 @@ def test_the_python_api_applies_the_declared_missing_rules(tmp_path: Path) -> No
     study = trialspec.run(tmp_path / "p.yaml", tables={"dm": dm, "lb": lb})
     codes = [d.code for d in study.result.all_findings]
     assert codes.count("TS410") == 1 and "TS409" not in codes  # blank dates and "NA" are missing
+
+
+def test_is_sdtm_by_format_and_declaration() -> None:
+    from trialspec.engine.pandas.missing import is_sdtm
+
+    assert is_sdtm(None, "xpt") and is_sdtm(None, "dataset-json") and is_sdtm("sdtm", "csv")
+    assert not is_sdtm(None, "csv") and not is_sdtm("none", "xpt")

@@ -19,8 +19,10 @@ SDTM_FORMATS = frozenset({"xpt", "sas7bdat", "dataset-json"})
 
 
 def is_sdtm(standard: str | None, fmt: str | None) -> bool:
-    """Whether the SDTM missing rule applies: declared, or implied by the file format."""
-    return (standard or "").lower() == "sdtm" or fmt in SDTM_FORMATS
+    """Whether the SDTM missing rule applies: declared, or implied by the file format
+    (``standard: none`` turns it off, e.g. for a non-SDTM XPT whose blanks are values)."""
+    declared = (standard or "").lower()
+    return declared == "sdtm" or (declared != "none" and fmt in SDTM_FORMATS)
 
 
 def mark_missing(df: pd.DataFrame, blank: bool, tokens: Sequence[str] = ()) -> pd.DataFrame:

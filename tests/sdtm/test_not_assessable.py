@@ -137,3 +137,9 @@ def test_explain_says_not_assessable(tmp_path: Path) -> None:
     assert any(t.startswith("I2 is not assessable: Informed consent") for t in titles)
     i2 = next(t for t in tables if t.title.startswith("I2 "))
     assert i2.rows == (("not recorded", "", "the study's data cannot decide this criterion"),)
+
+
+def test_a_test_code_absent_at_the_picked_visit_is_a_warning(tmp_path: Path) -> None:
+    protocol = NOT_COLLECTED.replace("pick: {visit: SCREENING}", "pick: {visit: BASELINE}")
+    found = [d for d in run(tmp_path, protocol).all_findings if d.code == "TS420"]
+    assert len(found) == 1 and "'ALT' at visit 'BASELINE'" in found[0].message

@@ -64,7 +64,8 @@ CODES = (
          "Screening needs one table with one row per subject.",
          "datasets: {labs: {long: ...}}", "Declare the subjects table with `key: subject_id`."),
     Code("TS420", "absent-test-code",
-         "A long table's column names a test code that no row of the file has (a warning).",
+         "A long table's column names a test code that no row of the file has, or no row of the "
+         "picked visit (a warning).",
          "Every subject's value is then missing and every rule using it unknown, with no cell "
          "to point at; a misspelt or unmeasured test looks like missing data.",
          "lb: {long: {test: LBTESTCD, ...}, columns: {folate: {test: FOLATE, type: number}}}",

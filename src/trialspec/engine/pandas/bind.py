@@ -335,7 +335,11 @@ def _long(ds: Any, df: pd.DataFrame, where: Where, key: str,
         slot, subjects = pd.factorize(subj, use_na_sentinel=True)
     where.keys = subj
     columns: dict[str, Any] = {key: np.asarray(subjects, dtype=object)}
-    diags += absent_tests(ds, tests, where)
+    at_visit = None
+    if ds.pick is not None and ds.pick.visit and lay.visit:  # the test codes of the picked visit
+        at_visit = np.unique(tcodes[keep & (tcodes >= 0)])
+        at_visit = tests[at_visit] if len(at_visit) else np.array([], dtype=object)
+    diags += absent_tests(ds, tests, where, at_visit)
     for cname, col in ds.columns.items():
         if not col.test:
             continue

@@ -175,13 +175,15 @@ def test_prefix_noise_is_rounded_away() -> None:
     ("magnesium", "mg/dL", "mmol/L", 0.4114, 10),
     ("phosphorus", "mg/dL", "mmol/L", 0.3229, 10),
     ("iron", "ug/dL", "umol/L", 0.1791, 10),
+    ("hemoglobin", "g/dL", "mmol/L", 0.6206, 10_000),  # the iron-binding monomer, as CDISC LB reports it
 ])
 def test_analytes_match_published_factors(analyte: str, src: str, dst: str, published: float,
                                           scale: float) -> None:
     assert conv(1.0, src, dst, analyte) == pytest.approx(published, rel=1e-3)
     assert conv(1.0, src, dst, analyte) == pytest.approx(scale / ANALYTES[analyte], rel=1e-12)
     assert set(ANALYTES) == {"bilirubin", "creatinine", "calcium", "glucose", "urea",
-                             "uric_acid", "cholesterol", "magnesium", "phosphorus", "iron"}
+                             "uric_acid", "cholesterol", "magnesium", "phosphorus", "iron",
+                             "hemoglobin"}
 
 
 def test_factors_round_trip_within_each_dimension() -> None:

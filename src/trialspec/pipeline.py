@@ -98,6 +98,7 @@ def check(path: str | Path, data_dir: str | Path | None = None, backend_name: st
     diags = [*diags, *bound.diagnostics]
     sections: list[Section] = []
     if bound.frames is not None:
+        _set_coverage(checked, bound.frames, backend)
         step("screening eligibility")
         sections.append(run_eligibility(checked, bound.frames, backend, sources))
         for module, name in SECTION_RUNNERS:
@@ -116,6 +117,8 @@ def run_eligibility(checked: Any, frames: Any, backend: Any, sources: dict[str, 
 
     from trialspec.domain.eligibility import (
         INDETERMINATE,
+        NOT_ASSESSABLE,
+        OUTCOME_WORDS,
         UNKNOWN,
         eligibility_section,
         outcome_codes,
@@ -128,11 +131,14 @@ def run_eligibility(checked: Any, frames: Any, backend: Any, sources: dict[str, 
     criteria = checked.criteria
     trace: Any = None
     columns = []
+    n = frames.n
     for crit in criteria:
+        if not _assessable(crit, checked.protocol, ir):
+            columns.append(np.full(n, NOT_ASSESSABLE, dtype=np.int8))
+            continue
         value, trace = backend.evaluate_with_trace(crit.node, frames, trace)
         columns.append(outcome_codes(np.asarray(value.value), np.asarray(value.known),
                                      crit.kind == "exclusion"))
-    n = frames.n
     outcomes = outcome_matrix(columns, n)
     subjects = np.asarray(frames.subjects, dtype=object)
     result = screen(subjects, [c.id for c in criteria], [c.kind for c in criteria],
@@ -152,7 +158,7 @@ def run_eligibility(checked: Any, frames: Any, backend: Any, sources: dict[str, 
 
     def explain(subject: str) -> list[Any]:
         i = int(frames.position(subject))
-        words = [{1: "pass", 0: "fail", -1: "unknown"}[int(o)] for o in outcomes[i]]
+        words = [OUTCOME_WORDS[int(o)] for o in outcomes[i]]
         return explain_criteria(
             criteria, words, lambda node: backend.to_python(trace.get(node), i),
             lambda col: backend.origin(frames, col.dataset, col.column, i), sources)
@@ -172,6 +178,27 @@ def explain_subject(path: str | Path, data_dir: str | Path,
         if section.explain is not None:
             tables.extend(section.explain(subject))
     return result, tables
+
+
+def _set_coverage(checked: Any, frames: Any, backend: Any) -> None:
+    """Tell the engine whom each `complete_for:` row table covers (a definition per subject)."""
+    for name, ds in checked.protocol.datasets.items():
+        node = checked.definitions.get(getattr(ds, "complete_for", None) or "")
+        if node is not None and name in getattr(frames, "rows", {}):
+            backend.set_coverage(frames, name, backend.evaluate(node, frames))
+
+
+def _assessable(crit: Any, protocol: Any, ir: Any) -> bool:
+    """Whether the data can decide a criterion: it is not `not recorded`, and every column
+    it reads was collected (a column declared `collected: false` makes it not assessable)."""
+    if crit.tree is None or not getattr(crit.model, "recorded", True):
+        return False
+    for col in _columns(crit.node, ir):
+        declared = protocol.datasets.get(col.dataset)
+        column = declared.columns.get(col.column) if declared is not None else None
+        if column is not None and not getattr(column, "collected", True):
+            return False
+    return True
 
 
 def _columns(node: Any, ir: Any) -> list[Any]:

@@ -71,6 +71,7 @@ class Product:
 # limit of normal) and [body_mass] (the "per kg" of a weight-based dose, so that mg/kg is not
 # a dimensionless ratio comparable with %).
 _PINT_DEFINITIONS = """
+femto- = 1e-15 = f-
 pico- = 1e-12 = p-
 nano- = 1e-9 = n-
 micro- = 1e-6 = u-
@@ -96,6 +97,10 @@ percent = 0.01
 katal = mole / second = kat
 enzyme_unit = micromole / minute = U
 millimeter_of_mercury = 133.322387415 * kilogram / meter / second ** 2 = mmHg
+degree_celsius = [temperature_celsius] = degC
+degree_fahrenheit = [temperature_fahrenheit] = degF
+equivalent = [equivalent] = Eq
+hba1c_ifcc_unit = [hba1c_ifcc] = mmol_per_mol_hba1c
 """.strip().splitlines()
 
 # canonical spelling, pint expression, meaning, aliases. Aliases are other ways of writing the
@@ -126,9 +131,9 @@ _UNITS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("mg/day", "mg/d", "milligrams per day", ("mg/d",)),
     ("g/day", "g/d", "grams per day", ("g/d",)),
     ("10^9/L", "1e9/L", "10^9 cells (or particles) per litre",
-     ("x10^9/L", "10^9 cells/L", "10*9/L", "10**9/L", "10E9/L", "G/L")),
+     ("x10^9/L", "10^9 cells/L", "10*9/L", "10**9/L", "10E9/L", "G/L", "GI/L")),
     ("10^12/L", "1e12/L", "10^12 cells per litre",
-     ("x10^12/L", "10*12/L", "10**12/L", "10E12/L", "T/L")),
+     ("x10^12/L", "10*12/L", "10**12/L", "10E12/L", "T/L", "TI/L")),
     ("10^3/uL", "1e3/uL", "10^3 cells per microlitre",
      ("x10^3/uL", "10*3/uL", "10**3/uL", "10E3/uL", "K/uL")),
     ("10^6/uL", "1e6/uL", "10^6 cells per microlitre",
@@ -139,6 +144,19 @@ _UNITS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("cells/mm3", "1/mm**3", "cells per cubic millimetre (= per microlitre)", ("cell/mm3",)),
     ("U/L", "U/L", "enzyme units (umol/min) per litre", ("units/L",)),
     ("IU/L", "U/L", "international enzyme units per litre (= U/L)", ()),
+    ("mU/L", "mU/L", "milli-units per litre (e.g. TSH; = mIU/L = uIU/mL)",
+     ("mIU/L", "uIU/mL", "uU/mL", "mcIU/mL")),
+    ("kU/L", "kU/L", "kilo-units per litre (e.g. IgE; = kIU/L = IU/mL)", ("kIU/L", "IU/mL", "U/mL")),
+    ("mEq/L", "mEq/L", "milliequivalents per litre (not converted to mmol/L: that needs the ion's "
+     "charge)", ("meq/L",)),
+    ("mmol/mol", "mmol_per_mol_hba1c", "HbA1c in IFCC units (not converted to %: the relation "
+     "is affine)", ()),
+    ("fL", "fL", "femtolitres (mean corpuscular volume)", ("um3", "fl")),
+    ("pg", "pg", "picograms (mean corpuscular haemoglobin)", ()),
+    ("fmol", "fmol", "femtomoles (mean corpuscular haemoglobin as iron, CDISC fmol(Fe))",
+     ("fmol(Fe)",)),
+    ("ng/dL", "ng/dL", "nanograms per decilitre", ()),
+    ("pg/L", "pg/L", "picograms per litre", ()),
     ("ukat/L", "ukat/L", "microkatals per litre (1 ukat/L = 60 U/L)", ()),
     ("x ULN", "ULN", "multiple of the upper limit of normal", ("ULN", "times ULN")),
     ("%", "percent", "percent (50% = 0.5)", ("percent",)),
@@ -157,6 +175,8 @@ _UNITS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("L", "L", "litres", ()),
     ("m2", "m**2", "square metres (body surface area)", ("m^2",)),
     ("cm", "cm", "centimetres", ()),
+    ("C", "degC", "degrees Celsius (not converted to F: the relation is affine)", ("degC", "°C")),
+    ("F", "degF", "degrees Fahrenheit (not converted to C: the relation is affine)", ("degF", "°F")),
     ("mL/min", "mL/min", "millilitres per minute (e.g. creatinine clearance)", ()),
     ("mL/min/1.73m2", "mL/min/(1.73*m**2)",
      "millilitres per minute per 1.73 m2 body surface area (eGFR)", ("mL/min/1.73m^2",)),
@@ -184,6 +204,9 @@ _DIMENSION_NAMES = {
     "[mass]": "mass", "[length]^3": "volume", "[length]^2": "area", "[length]": "length",
     "[length]^3/[time]": "volume rate", "[length]/[time]": "volume rate per area",
     "[mass]/[length]/[time]^2": "pressure", "1/[time]": "frequency", "[time]": "time",
+    "[substance]": "amount of substance", "[temperature_celsius]": "temperature (Celsius)",
+    "[temperature_fahrenheit]": "temperature (Fahrenheit)",
+    "[equivalent]/[length]^3": "equivalent concentration", "[hba1c_ifcc]": "HbA1c (IFCC)",
 }
 _DIM_ORDER = ("[mass]", "[substance]", "[uln]", "[length]", "[time]", "[body_mass]")
 
@@ -204,8 +227,12 @@ ANALYTES: Mapping[str, float] = MappingProxyType({
     "magnesium": 24.305,    # Mg; mg/dL x 0.4114 = mmol/L
     "phosphorus": 30.974,   # P (inorganic phosphate reported as P); mg/dL x 0.3229 = mmol/L
     "iron": 55.845,         # Fe; ug/dL x 0.1791 = umol/L
+    # haemoglobin as its iron-carrying monomer (CDISC reports HGB in mmol/L, MCH in fmol(Fe)):
+    # 64458 g/mol / 4 = 16114.5 g/mol; g/dL x 0.6206 = mmol/L, pg x 0.06206 = fmol
+    "hemoglobin": 16114.5,
 })
-_ANALYTE_ALIASES = {"urate": "uric_acid", "phosphate": "phosphorus", "total_bilirubin": "bilirubin"}
+_ANALYTE_ALIASES = {"urate": "uric_acid", "phosphate": "phosphorus", "total_bilirubin": "bilirubin",
+                    "haemoglobin": "hemoglobin"}
 
 
 def known_units() -> list[str]:

@@ -8,7 +8,7 @@ Lines: a CSV's header is line 1, so data row r (1-based) is on line r + 1; a spa
 from __future__ import annotations
 
 import pandas as pd
-from datastudy import Study, findings, outcomes
+from datastudy import Study, cell_findings, findings, outcomes
 
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.engine.pandas.conform import Where, as_category
@@ -239,7 +239,7 @@ def test_rows_for_unknown_subjects_are_reported(study: Study) -> None:
 def test_results_of_different_unknown_subjects_are_not_repeats(study: Study) -> None:
     study.write("lb.csv", LABS_WITH_STRANGERS + "P98,SCREENING,BILI,1.0,mg/dL,2014-06-20\n")
     result = study.run()
-    assert [d.code for d in result.all_findings] == ["TS412"] * 3
+    assert [d.code for d in cell_findings(result)] == ["TS412"] * 3
 
 
 LABS_WITH_STRANGERS = ("USUBJID,VISIT,LBTESTCD,LBSTRESN,LBSTRESU,LBDTC\n"
@@ -279,7 +279,7 @@ def test_every_problem_of_a_file_is_reported_in_one_run(study: Study) -> None:
                                 "P01,50,II,2014-06-17,true\n")
     study.write("lb.csv", LABS_WITH_STRANGERS + "P02,SCREENING,BILI,1.0,mg/dx,2014-07-03\n")
     result = study.run()
-    where = {(d.code, d.span.path.rsplit("/", 1)[-1], d.span.line, d.span.col) for d in result.all_findings}
+    where = {(d.code, d.span.path.rsplit("/", 1)[-1], d.span.line, d.span.col) for d in cell_findings(result)}
     assert where == {
         ("TS406", "subjects.csv", 2, 2), ("TS407", "subjects.csv", 3, 2), ("TS409", "subjects.csv", 3, 3),
         ("TS410", "subjects.csv", 4, 4), ("TS406", "subjects.csv", 4, 5), ("TS404", "subjects.csv", 5, 1),

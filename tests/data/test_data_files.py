@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from datastudy import SUBJECTS, Study, findings, outcomes
+from datastudy import SUBJECTS, Study, cell_findings, findings, outcomes
 
 from trialspec.cli import main
 from trialspec.engine.pandas import bind as bind_module
@@ -127,7 +127,7 @@ def test_crlf_line_endings(study: Study) -> None:
     study.write("lb.csv", "USUBJID,VISIT,LBTESTCD,LBSTRESN,LBSTRESU,LBDTC\r\n"
                           "P01,SCREENING,BILI,1.0,mg/dL \r\n")  # trailing space in the unit
     result = study.run()
-    assert result.all_findings == []
+    assert cell_findings(result) == []
     assert outcomes(result)["P01"]["I3"] == "pass"
 
 
@@ -196,7 +196,7 @@ def test_whitespace_around_keys_levels_visits_and_codes_is_ignored(study: Study)
                           "P01\t,SCREENING ,  BILI,34.2, umol/L ,2014-06-20\n"
                           "P02, SCREENING,BILI,1.0,mg/dL,2014-07-03\n")
     result = study.run()
-    assert result.all_findings == []
+    assert cell_findings(result) == []
     got = outcomes(result)
     assert list(got) == ["P01", "P02"]
     assert (got["P01"]["I1"], got["P01"]["I2"], got["P01"]["I3"]) == ("pass", "pass", "pass")
@@ -211,7 +211,7 @@ def test_numeric_subject_keys_join_as_text(study: Study) -> None:
     study.edit_protocol("source: lb.csv", "source: lb.parquet")
     _use(study, "subjects.parquet")
     result = study.run()
-    assert [(d.code, d.message) for d in result.all_findings] == [
+    assert [(d.code, d.message) for d in cell_findings(result)] == [
         ("TS412", "labs.USUBJID: no such subject '3' for row 3")]
     got = outcomes(result)
     assert {s: (o["I1"], o["I3"]) for s, o in got.items()} == {"1": ("pass", "pass"), "2": ("fail", "fail")}

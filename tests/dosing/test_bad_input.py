@@ -180,12 +180,20 @@ def test_interval_spanning_centuries() -> None:
     assert len(r.tables["admins"]) == 0
 
 
-@pytest.mark.parametrize(("start", "end", "which"), [(None, 5, "start"), (1, None, "end")])
-def test_interval_with_a_missing_date(start: int | None, end: int | None, which: str) -> None:
-    r = run([ex_row("S1", start or 0, end or 0)], ex=True)
+def test_interval_with_a_missing_start_date() -> None:
+    r = run([ex_row("S1", 0, 5)], ex=True)
     (f,) = r.findings("TS523")
-    assert f"the {which} date is missing" in f.message
-    assert f.span.line == EX_LINES[which]
+    assert "the start date is missing" in f.message
+    assert f.span.line == EX_LINES["start"]
+
+
+def test_interval_with_a_blank_end_date_is_one_day() -> None:
+    """SDTM leaves EXENDTC blank for a single administration: one day, with a warning."""
+    r = run([ex_row("S1", 1, 0)], ex=True)
+    (f,) = r.findings("TS512")
+    assert "no end date" in f.message and f.severity.value == "warning"
+    assert f.span.line == EX_LINES["end"]
+    assert len(r.tables["admins"]) == 1
 
 
 def test_interval_with_a_frequency_that_cannot_be_expanded() -> None:

@@ -10,9 +10,10 @@ from typing import Any
 
 from trialspec.check.scope import Scope
 from trialspec.check.typecheck import Checker
-from trialspec.diagnostics import Diagnostic
+from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.lang import ast, ir
 from trialspec.lang.parser import parse_expr
+from trialspec.lang.types import BOOL, Kind
 
 # Static checks that the check sections offer, run by lint: (module, function(protocol)).
 SECTION_LINTS = (
@@ -29,7 +30,7 @@ class CompiledCriterion:
     id: str
     kind: str  # inclusion | exclusion
     text: str
-    tree: ast.Expr
+    tree: ast.Expr | None  # None for a criterion the data cannot decide (`when: not recorded`)
     node: ir.Node
     model: Any  # the protocol model's Criterion, for spans and source
 
@@ -63,14 +64,47 @@ def check_protocol(protocol: Any) -> tuple[CheckedProtocol | None, list[Diagnost
     elig = protocol.eligibility
     for kind, group in (("inclusion", elig.inclusion), ("exclusion", elig.exclusion)):
         for cid, crit in group.items():
+            if not getattr(crit, "recorded", True):  # `when: not recorded`: listed, never evaluated
+                criteria.append(CompiledCriterion(cid, kind, crit.text, None, ir.Const(False, BOOL), crit))
+                continue
             tree = parse_model_expr(crit.when, diags)
             if tree is None:
                 continue
             node = checker.condition(tree, f"criterion {cid}")
             if node is not None:
                 criteria.append(CompiledCriterion(cid, kind, crit.text, tree, node, crit))
+    diags.extend(_completeness(protocol, checker))
     for module, name in SECTION_LINTS:  # the sections' own static checks (no data, no pandas)
         diags.extend(getattr(importlib.import_module(module), name)(protocol))
     if any(d.severity.value == "error" for d in diags):
         return None, diags
     return CheckedProtocol(protocol, tuple(criteria), MappingProxyType(definitions)), diags
+
+
+def _completeness(protocol: Any, checker: Checker) -> list[Diagnostic]:
+    """`complete_for:` names a definition (a condition per subject), or `all`; on a row table."""
+    import difflib
+
+    out = []
+    for name, ds in protocol.datasets.items():
+        target = getattr(ds, "complete_for", None)
+        if target is None or target == "all":
+            continue
+        if target not in protocol.definitions:
+            near = difflib.get_close_matches(target, list(protocol.definitions), n=1)
+            out.append(Diagnostic(
+                "TS320", f"dataset '{name}' is `complete_for: {target}`, which is no definition", ds.span,
+                f"Did you mean '{near[0]}'?" if near else
+                "Define the subjects it covers, e.g. `definitions: {randomized: arm is present}`, "
+                "and name that definition (or write `all`)."))
+        elif (kind := checker.definition(target)[1].kind) not in (Kind.BOOL, Kind.ANY):
+            out.append(Diagnostic(
+                "TS320", f"dataset '{name}' is `complete_for: {target}`, a {kind.value}, not a condition",
+                ds.span, "Name a definition that is true for the subjects the table covers, e.g. "
+                "`randomized: arm is present`."))
+        elif ds.key or (ds.long is not None and ds.pick is not None):
+            out.append(Diagnostic(
+                "TS321", f"dataset '{name}' has one value per subject; `complete_for` applies to row tables",
+                ds.span, "Remove `complete_for`, or use it on a table with several rows per subject "
+                "(`subject:`).", Severity.WARNING))
+    return out

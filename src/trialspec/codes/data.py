@@ -68,4 +68,18 @@ CODES = (
          "A swapped or mistyped range would make `between lln(x) and uln(x)` false for everyone "
          "on that row.",
          "lb.csv: LBSTNRLO 40, LBSTNRHI 7", "Check the range columns; they are read as they are."),
+    Code("TS420", "absent-test-code",
+         "A long table's column names a test code that no row of the file has, or no row of the "
+         "picked visit (a warning).",
+         "Every subject's value is then missing and every rule using it unknown, with no cell "
+         "to point at; a misspelt or unmeasured test looks like missing data.",
+         "lb: {long: {test: LBTESTCD, ...}, columns: {folate: {test: FOLATE, type: number}}}",
+         "Use a code the file has (the finding lists them), or declare `collected: false`."),
+    Code("TS421", "not-utf8-text",
+         "A SAS file's text is not UTF-8 and was read as Windows-1252 (a warning).",
+         "Transport files record no encoding; one written on Windows holds bytes such as 0x92 "
+         "(a right quote) that are not UTF-8. Read as Windows-1252 they are right in most "
+         "files, but a value compared with a quoted string could differ.",
+         "ts.xpt: TSVAL 'Alzheimer\x92s Disease'",
+         "Check the text values the protocol compares; re-export the file as UTF-8."),
 )

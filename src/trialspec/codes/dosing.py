@@ -91,4 +91,11 @@ CODES = (
          "A treated subject's arm is missing or is not one of the treatment's `arms:`.",
          "Without an arm there is no plan to check the subject's doses against.",
          "arm: C  # arms: [A, B]", "Correct the subject's arm."),
+    Code("TS512", "exposure-end-missing",
+         "An EX interval has a start date and a blank end date (a warning).",
+         "SDTM leaves EXENDTC blank for a single or ongoing administration; dropping the row "
+         "would count a dosed subject as untreated. It is read as one day (the doses of its "
+         "frequency on the start date).",
+         "EXSTDTC: 2014-01-02, EXENDTC: (blank)",
+         "Fill in EXENDTC when the administration lasted longer than a day."),
 )

@@ -116,4 +116,16 @@ CODES = (
          "It counts the distinct values of a column; rows have no value of their own.",
          "when: count_distinct(cm where cm_decod contains \"ZEPAM\") >= 2",
          "Name the column: `count_distinct(cm.cm_decod where ...)`."),
+    Code("TS320", "unknown-coverage",
+         "A dataset's `complete_for:` names no definition.",
+         "Whom a table covers decides whether no rows means none or not known; an unknown "
+         "name would silently read every subject as covered.",
+         "datasets: {mh: {subject: USUBJID, complete_for: randomised}}",
+         "Name a definition (a condition per subject), e.g. `randomized`, or write `all`."),
+    Code("TS321", "coverage-on-subject-table",
+         "`complete_for:` on a table with one value per subject.",
+         "Completeness changes what aggregates over a row table give for subjects without rows; "
+         "a table with one value per subject has no aggregates.",
+         "datasets: {dm: {key: USUBJID, complete_for: randomized}}",
+         "Remove it, or put it on the row table (`subject:`)."),
 )

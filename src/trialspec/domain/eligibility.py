@@ -4,6 +4,11 @@ A criterion *passes* when an inclusion rule is true or an exclusion rule is fals
 subject meeting an exclusion criterion fails it. Unknown (missing data) never passes and
 never fails. A subject is eligible when every criterion passes, ineligible when any
 fails, and indeterminate otherwise.
+
+A criterion the study's data cannot decide (``when: not recorded``, or a rule over a column
+declared ``collected: false``) is *not assessable*, a fourth outcome: it is listed in the
+attrition and the criteria table with its own count, never counted as unknown, and it
+decides no subject's status (screening judged it, the data cannot).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-PASS, FAIL, UNKNOWN = 1, 0, -1
+PASS, FAIL, UNKNOWN, NOT_ASSESSABLE = 1, 0, -1, -2
 STATUS_NAMES = ("eligible", "ineligible", "indeterminate")
 ELIGIBLE, INELIGIBLE, INDETERMINATE = range(3)
 STATUS_WORDS = np.array(STATUS_NAMES, dtype=object)
@@ -32,6 +37,7 @@ class CriterionSummary:
     unknown: int
     remaining: int  # subjects passing this and every earlier criterion
     gain: int  # how many more would be eligible if this criterion alone were dropped
+    not_assessable: int = 0  # subjects the data cannot judge on this criterion
 
 
 @dataclass(frozen=True)
@@ -78,20 +84,21 @@ def screen(subjects: np.ndarray, ids: Sequence[str], kinds: Sequence[str], texts
     for j in range(k):
         column = outcomes[:, j]
         p, f = column == PASS, column == FAIL
-        not_passed -= p
+        not_passed -= p | (column == NOT_ASSESSABLE)  # decides nobody's status
         ineligible |= f
-        still &= p
-        n_pass, n_fail = int(np.count_nonzero(p)), int(np.count_nonzero(f))
-        passing.append(p)
-        counts.append((n_pass, n_fail, n - n_pass - n_fail, int(np.count_nonzero(still))))
+        na = column == NOT_ASSESSABLE
+        still &= p | na
+        n_pass, n_fail, n_na = int(np.count_nonzero(p)), int(np.count_nonzero(f)), int(np.count_nonzero(na))
+        passing.append(p | na)
+        counts.append((n_pass, n_fail, n - n_pass - n_fail - n_na, int(np.count_nonzero(still)), n_na))
     status = np.full(n, INDETERMINATE, dtype=np.int8)
     status[still] = ELIGIBLE
     status[ineligible] = INELIGIBLE
     one_short = not_passed == 1  # would be eligible without exactly one criterion
     n_short = int(np.count_nonzero(one_short))
     summary = tuple(
-        CriterionSummary(ids[j], kinds[j], texts[j], *counts[j],
-                         n_short - int(np.count_nonzero(one_short & passing[j])))
+        CriterionSummary(ids[j], kinds[j], texts[j], *counts[j][:4],
+                         n_short - int(np.count_nonzero(one_short & passing[j])), counts[j][4])
         for j in range(k)
     )
     return EligibilityResult(np.asarray(subjects), tuple(ids), outcomes, status, summary)
@@ -107,8 +114,8 @@ def outcome_matrix(columns: Sequence[np.ndarray], n: int) -> np.ndarray:
 
 # -- as a report section --------------------------------------------------------------------
 
-OUTCOME_WORDS = {PASS: "pass", FAIL: "fail", UNKNOWN: "unknown"}
-WORDS = np.array(["fail", "pass", "unknown"], dtype=object)  # indexed by outcome % 3
+OUTCOME_WORDS = {PASS: "pass", FAIL: "fail", UNKNOWN: "unknown", NOT_ASSESSABLE: "not assessable"}
+WORDS = np.array(["fail", "pass", "not assessable", "unknown"], dtype=object)  # indexed by outcome % 4
 SHOW_SUBJECTS = 20
 
 
@@ -122,9 +129,11 @@ def eligibility_section(result: EligibilityResult, missing: dict[str, list[str]]
 
     n = len(result.subjects)
     attrition: list[tuple[Any, ...]] = [("screened", "", n, "", "")]
-    attrition += [(s.id, s.text, s.remaining, s.failed, s.gain) for s in result.summary]
+    attrition += [(s.id, s.text if not s.not_assessable else f"{s.text} [not assessable]", s.remaining,
+                   s.failed, s.gain) for s in result.summary]
     attrition.append(("eligible", "", result.counts["eligible"], "", ""))
-    criteria = [(s.id, s.kind, s.passed, s.failed, s.unknown, s.gain) for s in result.summary]
+    criteria = [(s.id, s.kind, s.passed, s.failed, s.unknown, s.not_assessable, s.gain)
+                for s in result.summary]
     not_eligible = []
     for i in np.flatnonzero(result.status_code != ELIGIBLE)[:SHOW_SUBJECTS]:
         sid = str(result.subjects[i])
@@ -133,19 +142,22 @@ def eligibility_section(result: EligibilityResult, missing: dict[str, list[str]]
         detail = ", ".join(failed) if failed else "; ".join(missing.get(sid, unknown))
         not_eligible.append((sid, STATUS_NAMES[result.status_code[i]], detail))
     cases = [Case(f"eligibility/{s.id}", s.failed == 0 and s.unknown == 0,
-                  f"{s.failed} fail, {s.unknown} unknown of {n}") for s in result.summary]
+                  f"{s.failed} fail, {s.unknown} unknown of {n}"
+                  + (f", {s.not_assessable} not assessable" if s.not_assessable else ""))
+             for s in result.summary]
     summary = {
         "screened": n,
         "counts": result.counts,
         "attrition": [{"step": s.id, "remaining": s.remaining} for s in result.summary],
         "criteria": [{"id": s.id, "kind": s.kind, "text": s.text, "pass": s.passed, "fail": s.failed,
-                      "unknown": s.unknown, "remaining": s.remaining, "gain": s.gain}
+                      "unknown": s.unknown, "not_assessable": s.not_assessable, "remaining": s.remaining,
+                      "gain": s.gain}
                      for s in result.summary],
         # columnar, one list per field: built from arrays, never a dict per subject
         "subjects": {
             "id": [x if isinstance(x, str) else str(x) for x in result.subjects.tolist()],
             "status": result.status.tolist(),
-            "outcomes": {c: WORDS[result.outcomes[:, j] % 3].tolist()
+            "outcomes": {c: WORDS[result.outcomes[:, j] % 4].tolist()
                          for j, c in enumerate(result.criteria)},
             "missing": {sid: missing[sid] for sid in sorted(missing)},
         },
@@ -153,7 +165,9 @@ def eligibility_section(result: EligibilityResult, missing: dict[str, list[str]]
     tables = [
         Table("Attrition (protocol order)", ("step", "criterion", "remaining", "fail", "gain"),
               tuple(attrition), "gain: how many more would be eligible if this criterion alone were dropped"),
-        Table("Criteria", ("id", "kind", "pass", "fail", "unknown", "gain"), tuple(criteria)),
+        Table("Criteria", ("id", "kind", "pass", "fail", "unknown", "not assessable", "gain"),
+              tuple(criteria),
+              "not assessable: the study's data cannot decide the criterion (`not recorded`, not collected)"),
         Table("Subjects not eligible" + (f" (first {SHOW_SUBJECTS})" if len(not_eligible) == SHOW_SUBJECTS
                                          else ""), ("subject", "status", "failed criteria / missing data"),
               tuple(not_eligible)),

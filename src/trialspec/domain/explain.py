@@ -92,8 +92,10 @@ def explain_criteria(criteria: Sequence[Any], outcomes: Sequence[str], value_of:
     """One table per criterion for one subject."""
     tables = []
     for crit, outcome in zip(criteria, outcomes, strict=True):
-        verdict = {"pass": "passes", "fail": "fails", "unknown": "is unknown"}[outcome]
-        rows = clause_rows(crit.node, value_of, origin, sources)
+        verdict = {"pass": "passes", "fail": "fails", "unknown": "is unknown",
+                   "not assessable": "is not assessable"}[outcome]
+        rows = (clause_rows(crit.node, value_of, origin, sources) if outcome != "not assessable" else
+                [("not recorded", "", "the study's data cannot decide this criterion")])
         meaning = " (met means excluded)" if crit.kind == "exclusion" else ""
         tables.append(Table(f"{crit.id} {verdict}: {crit.text}{meaning}",
                             ("clause", "values", "result / source"),

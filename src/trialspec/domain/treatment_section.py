@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from trialspec.codes import CODES
-from trialspec.diagnostics import Diagnostic
+from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.domain.treatment import DosingPlan
 from trialspec.results import Case, Section, Table
 from trialspec.source import Span
@@ -32,8 +32,9 @@ PROBLEM_CODES = {
     "unknown_drug": "TS521", "missing_drug": "TS521", "bad_unit": "TS522", "missing_date": "TS523",
     "end_before_start": "TS524", "interval_too_long": "TS524", "overlap": "TS525",
     "nonpositive_dose": "TS526", "missing_dose": "TS527", "bad_frequency": "TS528", "no_arm": "TS529",
-    "no_exposure": "TS520",
+    "no_exposure": "TS520", "open_end": "TS512",
 }
+WARNINGS = ("TS512",)  # input problems that are read, with a warning
 INPUT_CODES = tuple(sorted(set(PROBLEM_CODES.values())))
 
 
@@ -114,7 +115,8 @@ class _Findings:
         k = max(0, min(n, SHOW - len(shown)))
         for i in range(k):
             message, span = make(i)
-            shown.append(Diagnostic(code, message, span))
+            shown.append(Diagnostic(code, message, span,
+                                    severity=Severity.WARNING if code in WARNINGS else Severity.ERROR))
         if n > k:
             before, span = self.hidden.get(code, (0, None))
             self.hidden[code] = (before + n - k, span or make(k)[1])
@@ -123,7 +125,8 @@ class _Findings:
         out = [d for code in sorted(self.by_code) for d in self.by_code[code]]
         for code, (n, span) in sorted(self.hidden.items()):
             out.append(Diagnostic(code, f"{n:,} more {CODES[code].name} findings like these "
-                                  "(the JSON report lists every subject)", span))
+                                  "(the JSON report lists every subject)", span,
+                                  severity=Severity.WARNING if code in WARNINGS else Severity.ERROR))
         return out
 
 
@@ -136,7 +139,7 @@ def dosing_section(plan: DosingPlan, tables: dict[str, Any], diags: list[Diagnos
     summary = _summary(view, events, problems)
     cases = [Case(f"dosing/{code} {CODES[code].name}", events[code][0] == 0,
                   f"{events[code][0]} events in {events[code][1]} subjects") for code in DEVIATIONS]
-    cases.append(Case("dosing/exposure-data", not any(problems.values()),
+    cases.append(Case("dosing/exposure-data", not any(n for c, n in problems.items() if c not in WARNINGS),
                       ", ".join(f"{c}: {n} rows" for c, n in problems.items() if n) or "all rows usable"))
     return Section("dosing", "Dosing", summary, _tables(view, events, problems),
                    [*diags, *findings.all()], cases, view.explain)
@@ -400,6 +403,7 @@ def _problem_message(v: _View, p: Any, kind: str, r: int) -> str:
         "bad_unit": lambda: (f"dose unit {_cell(_col(p, 'unit')[r])!r} is missing, unknown or {detail}; "
                              "the dose is unknown"),
         "missing_date": lambda: _date_problem(str(detail)),
+        "open_end": lambda: "no end date; read as one day of administrations (the start date)",
         "end_before_start": lambda: "the interval ends before it starts; not counted",
         "interval_too_long": lambda: f"the interval spans more than {detail} days; not counted",
         "overlap": lambda: (f"overlaps an earlier interval of the same drug ending {iso(detail)}; "
@@ -421,7 +425,8 @@ def _date_problem(detail: str) -> str:
 
 PROBLEM_ROLE = {"unknown_drug": "drug", "missing_drug": "drug", "bad_unit": "unit", "missing_date": "date",
                 "end_before_start": "end", "interval_too_long": "end", "overlap": "start",
-                "nonpositive_dose": "dose", "missing_dose": "dose", "bad_frequency": "frequency"}
+                "nonpositive_dose": "dose", "missing_dose": "dose", "bad_frequency": "frequency",
+                "open_end": "end"}
 
 
 def _problem_span(plan: DosingPlan, kind: str, p: Any, r: int) -> Span:

@@ -46,7 +46,7 @@ MAIN_ARM = "main"
 
 FORMATS_BY_SUFFIX = {
     ".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx", ".xpt": "xpt",
-    ".sas7bdat": "sas7bdat",
+    ".sas7bdat": "sas7bdat", ".json": "dataset-json", ".ndjson": "dataset-json", ".dsjc": "dataset-json",
 }
 UNIT_TYPES = ("number", "duration")
 
@@ -197,7 +197,9 @@ class _Builder:
             name=name, span=key.span, source=source, key=_text(node, "key"), columns=columns,
             long=long, pick=self.pick(node, long), format=self.file_format(node, source),
             subject=_text(node, "subject"), description=_text(node, "description"),
-            derived=derived, level=level)
+            derived=derived, level=level, standard=_text(node, "standard"),
+            missing=tuple(str(i.value) for i in missing.items) if (missing := _node(node, "missing")) else (),
+            complete_for=_text(node, "complete_for"))
 
     def check_kind(self, name: str, key: ScalarNode, node: MapNode, kind: str,
                    forbidden: tuple[str, ...], why: str, key_hint: str) -> None:
@@ -251,7 +253,8 @@ class _Builder:
             analyte=_text(node, "analyte"),
             levels=tuple(str(i.value) for i in levels.items) if levels is not None else None,
             source=_text(node, "source"), test=_text(node, "test"), label=_text(node, "label"),
-            range=_column_range(_node(node, "range")))
+            range=_column_range(_node(node, "range")),
+            collected=_scalar(node, "collected") is not False)
 
     def long_layout(self, node: MapNode | None) -> LongLayout | None:
         if node is None:
@@ -302,7 +305,7 @@ class _Builder:
             group = _node(node, kind)
             return _proxy(
                 (key_text(k), Criterion(key_text(k), k.span, kind, str(_scalar(v, "text")),
-                                        _expr(_node(v, "when"))))
+                                        _expr(_node(v, "when")), not _not_recorded(_node(v, "when"))))
                 for k, v in _items(group))
 
         return Eligibility(criteria("inclusion"), criteria("exclusion"), key.span)
@@ -433,3 +436,11 @@ def _percent(value: Any) -> float | None:
     if value is None:
         return None
     return float(str(value).strip().rstrip("%"))
+
+
+NOT_RECORDED = "not recorded"
+
+
+def _not_recorded(node: Any) -> bool:
+    """`when: not recorded`: a criterion the study's data cannot decide."""
+    return isinstance(node, ScalarNode) and " ".join(str(node.value).split()).lower() == NOT_RECORDED

@@ -20,7 +20,7 @@ from typing import Any, Literal, TypeAlias
 from trialspec.source import ScalarMap, SourceFile, Span
 
 ColumnType = Literal["number", "percent", "boolean", "category", "string", "date", "duration"]
-FileFormat = Literal["csv", "parquet", "xlsx", "xpt", "sas7bdat"]
+FileFormat = Literal["csv", "parquet", "xlsx", "xpt", "sas7bdat", "dataset-json"]
 EndpointKind = Literal["response", "time_to_event", "proportion"]
 CriterionKind = Literal["inclusion", "exclusion"]
 Value: TypeAlias = Any  # Expr | None | tuple[Value, ...] | Mapping[str, Value]
@@ -64,6 +64,7 @@ class Column:
     test: str | None = None
     label: str | None = None
     range: ColumnRange | None = None  # each row's normal range, in the value's unit
+    collected: bool = True  # false: the study did not collect it; rules using it are not assessable
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,9 @@ class Dataset:
     description: str | None = None
     derived: bool = False  # filled by trialspec (e.g. `response`), not read from a file
     level: str = "subject"  # "study": one row per study (a meta-analysis' inputs), no subjects
+    standard: str | None = None  # "sdtm": blank text and blank dates are missing (implied by XPT, ...)
+    missing: tuple[str, ...] = ()  # cell texts that mean missing, e.g. ("NA", ".")
+    complete_for: str | None = None  # whom the table covers: no rows means "none" only for them
 
 
 def study_level(ds: Any) -> bool:
@@ -139,6 +143,7 @@ class Criterion:
     kind: CriterionKind
     text: str
     when: Expr
+    recorded: bool = True  # false: `when: not recorded`, the data cannot decide it (not assessable)
 
 
 @dataclass(frozen=True, slots=True)

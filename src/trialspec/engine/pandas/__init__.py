@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from trialspec.engine.pandas.evaluate import EVALUATORS, Trace, evaluate, evaluate_with_trace
@@ -38,6 +39,12 @@ class PandasBackend:
 
     def evaluate(self, node: Node, frames: Any) -> Value:
         return evaluate(node, frames)
+
+    def set_coverage(self, frames: Any, dataset: str, covered: Value) -> None:
+        """Record whom a row table is complete for (``complete_for:``): a condition per subject."""
+        if not isinstance(covered, Tri):
+            raise TypeError(f"complete_for needs a condition, not {type(covered).__name__}")
+        frames.coverage[dataset] = np.asarray(covered.value, dtype=bool)  # true implies known
 
     def evaluate_with_trace(self, node: Node, frames: Any,
                             trace: Any = None) -> tuple[Value, Trace]:

@@ -23,7 +23,10 @@ from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.engine.pandas.bind_rows import long_rows, read_limits
 from trialspec.engine.pandas.conform import Where, convert_column, factorized_text, report, text_values
 from trialspec.engine.pandas.frames import StudyTable, SubjectFrames
+from trialspec.engine.pandas.long_checks import absent_tests
+from trialspec.engine.pandas.missing import is_sdtm, mark_missing
 from trialspec.engine.pandas.read import RECORD_LINES, format_of, read_table
+from trialspec.engine.pandas.read_sas import ENCODING
 from trialspec.protocol.model import study_level
 
 # Provenance kept beside the values, for `explain`: the file row each subject's value came
@@ -90,10 +93,16 @@ def read_datasets(protocol: Any, data_dir: Path) -> tuple[dict[str, pd.DataFrame
             df = read_table(path, fmt or "")
         except ValueError as err:
             diags.append(Diagnostic("TS413", f"dataset '{name}': cannot read {ds.source}: {err}", ds.span,
-                                    "Export it as UTF-8 CSV, Parquet, XLSX, XPT or SAS7BDAT."))
+                                    "Export it as UTF-8 CSV, Parquet, XLSX, XPT, SAS7BDAT or Dataset-JSON."))
             continue
-        frames[name] = df
         infos[name] = DatasetInfo(name, str(Path(ds.source)), sha256_file(path), len(df))
+        if (encoding := df.attrs.get(ENCODING)) is not None:
+            diags.append(Diagnostic("TS421", f"dataset '{name}': the text of {ds.source} is not UTF-8; "
+                                    f"read as {encoding}", ds.span,
+                                    "Check accented and quote characters in its text; export it as "
+                                    "UTF-8 to be sure.", Severity.WARNING))
+        df = mark_missing(df, is_sdtm(getattr(ds, "standard", None), fmt), getattr(ds, "missing", ()))
+        frames[name] = df
     return frames, infos, diags
 
 
@@ -117,6 +126,10 @@ def bind(protocol: Any, data_dir: Path) -> Bound:
 def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mapping[str, str] | None = None,
                 header_lines: Mapping[str, int] | None = None) -> Bound:
     """Bind DataFrames given per dataset name (the Python API's entry point)."""
+    if paths is None:  # DataFrames from the API: the declared missing rules apply here
+        tables = {n: mark_missing(df, is_sdtm(getattr(protocol.datasets[n], "standard", None), None),
+                                  getattr(protocol.datasets[n], "missing", ()))
+                  if n in protocol.datasets else df for n, df in tables.items()}
     paths = paths or {}
     diags: list[Diagnostic] = []
     keyed = [n for n, ds in protocol.datasets.items() if ds.key and not study_level(ds)]
@@ -269,6 +282,9 @@ def _wide(ds: Any, df: pd.DataFrame, where: Where, id_col: str | None,
         if cname == id_col:
             continue
         src = col.source or cname
+        if not getattr(col, "collected", True) and src not in df.columns:  # not collected: no finding
+            out[cname] = np.full(len(df), None, dtype=object)
+            continue
         ci, found = _source_index(df, src, where, ds, cname, taken=taken)
         diags += found
         if found:  # every rule using it is unknown, never an engine error
@@ -330,12 +346,24 @@ def _long(ds: Any, df: pd.DataFrame, where: Where, key: str,
         subj = text_values(df[lay.subject])
         slot, subjects = pd.factorize(subj, use_na_sentinel=True)
     where.keys = subj
-    vi = int(df.columns.get_loc(lay.value))
-    value_column = df[lay.value]
     columns: dict[str, Any] = {key: np.asarray(subjects, dtype=object)}
+    at_visit = None
+    if ds.pick is not None and ds.pick.visit and lay.visit:  # the test codes of the picked visit
+        at_visit = np.unique(tcodes[keep & (tcodes >= 0)])
+        at_visit = tests[at_visit] if len(at_visit) else np.array([], dtype=object)
+    diags += absent_tests(ds, tests, where, at_visit)
     for cname, col in ds.columns.items():
         if not col.test:
             continue
+        # a column may read another value column of the test's rows (`source: LBSTNRHI`)
+        source = col.source or lay.value
+        vi, found = _source_index(df, source, where, ds, cname, taken=set(roles.values()))
+        if found:
+            diags += found
+            columns[cname] = np.full(len(subjects), np.nan if col.type == "number" else None,
+                                     dtype=float if col.type == "number" else object)
+            continue
+        value_column = df[source]
         pos = np.flatnonzero(keep & np.append(tests == col.test, False)[tcodes])
         sub = where.subset(pos)
         if lay.time:  # the latest result counts when a test was repeated

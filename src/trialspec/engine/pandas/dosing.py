@@ -231,6 +231,11 @@ def _expand_intervals(plan: dict[str, Any], cols: dict[str, Any], frame: pd.Data
     """EX intervals -> one row per administration they stand for (docs/dosing.md)."""
     start, sbad = _days(frame[cols["start"]].to_numpy())
     end, ebad = _days(frame[cols["end"]].to_numpy())
+    # an SDTM EX row with a start and a blank end (an ongoing or single administration) is
+    # read as one day (its frequency's doses on that day), with a warning; not dropped
+    open_end = (ebad == 1) & (sbad == 0)
+    report("open_end", open_end & keep, "end")
+    end, ebad = np.where(open_end, start, end), np.where(open_end, 0, ebad).astype(ebad.dtype)
     report("missing_date", (sbad > 0) & keep, "start", codes=sbad)
     report("missing_date", (ebad > 0) & keep, "end", codes=ebad)
     keep &= (sbad == 0) & (ebad == 0)

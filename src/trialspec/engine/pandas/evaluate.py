@@ -202,7 +202,13 @@ def _aggregate(node: ir.Aggregate, ctx: _Ctx) -> Value:
     rows = _Ctx(frames, ctx.trace, node.dataset, table.codes)
     value = None if node.value is None else _eval(node.value, rows)
     where = None if node.where is None else _tri(node.where, rows)
-    return aggregate(node.func, table.codes, frames.n, value, where)
+    result = aggregate(node.func, table.codes, frames.n, value, where)
+    covered = getattr(frames, "coverage", {}).get(node.dataset)
+    if covered is not None:  # `complete_for:`: no rows of an uncovered subject is not "none"
+        from trialspec.engine.pandas.coverage import mask_uncovered, uncovered
+
+        result = mask_uncovered(result, uncovered(table.codes, frames.n, covered))
+    return result
 
 
 def _choose(node: ir.Cond, ctx: _Ctx) -> Value:

@@ -83,6 +83,7 @@ class SubjectFrames:
     rows: dict[str, RowTable] = field(default_factory=dict)
     studies: dict[str, StudyTable] = field(default_factory=dict)
     paths: dict[str, str] = field(default_factory=dict)  # each file as the user can open it
+    coverage: dict[str, np.ndarray] = field(default_factory=dict)  # row table -> subjects it covers
     _cache: dict[tuple[str, str, Kind, bool], Value] = field(default_factory=dict, repr=False)
 
     @property

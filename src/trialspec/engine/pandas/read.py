@@ -1,7 +1,8 @@
 """Reading one data file into a DataFrame, whatever its format. Never raises on bad files.
 
 CSV is read as text (every cell a string, empty cells missing) so the conformance stage can
-say exactly which cell is wrong; the other formats arrive typed by their readers. A CSV's
+say exactly which cell is wrong; the other formats arrive typed by their readers (SAS files
+through pyreadstat, :mod:`read_sas`; CDISC Dataset-JSON, :mod:`read_datasetjson`). A CSV's
 delimiter (`,` `;` tab `|`) is taken from its header line, and a UTF-8 BOM is skipped.
 """
 
@@ -17,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
-           ".xlsx": "xlsx", ".xls": "xlsx", ".xpt": "xpt", ".sas7bdat": "sas7bdat"}
+           ".xlsx": "xlsx", ".xls": "xlsx", ".xpt": "xpt", ".sas7bdat": "sas7bdat",
+           ".json": "dataset-json", ".ndjson": "dataset-json", ".dsjc": "dataset-json"}
 DELIMITERS = (",", ";", "\t", "|")
 RECORD_LINES = "trialspec_record_lines"  # DataFrame.attrs key: each row's line, when not row + header
 
@@ -115,10 +117,14 @@ def read_table(path: Path, fmt: str) -> pd.DataFrame:
             return pd.read_parquet(path)
         if fmt == "xlsx":
             return pd.read_excel(path, engine="openpyxl")
-        if fmt == "xpt":
-            return _decoded(pd.read_sas(path, format="xport"))
-        if fmt == "sas7bdat":
-            return _decoded(pd.read_sas(path, format="sas7bdat", encoding="utf-8"))
+        if fmt in ("xpt", "sas7bdat"):
+            from trialspec.engine.pandas.read_sas import read_sas
+
+            return read_sas(path, fmt)
+        if fmt == "dataset-json":
+            from trialspec.engine.pandas.read_datasetjson import read_dataset_json
+
+            return read_dataset_json(path)
     except UnicodeDecodeError as err:
         raise ValueError(f"not UTF-8 text (byte {err.start}): {err.reason}") from err
     except pd.errors.ParserWarning as err:
@@ -129,11 +135,3 @@ def read_table(path: Path, fmt: str) -> pd.DataFrame:
         raise ValueError(f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}") from err
     raise ValueError(f"unknown format {fmt!r}")
 
-
-def _decoded(df: pd.DataFrame) -> pd.DataFrame:
-    """SAS readers may return bytes for text columns; decode them as UTF-8."""
-    for col in df.select_dtypes(include="object").columns:
-        present = df[col].dropna()
-        if len(present) and isinstance(present.iloc[0], bytes):
-            df[col] = df[col].str.decode("utf-8", errors="replace")
-    return df

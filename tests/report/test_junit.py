@@ -26,7 +26,8 @@ def test_one_suite_per_section_one_case_per_rule(result: CheckResult) -> None:
     assert {c.get("classname") for c in alpha.iter("testcase")} == {"study.alpha"}
     # a section's cases are results, not failures: what failed is the findings suite's
     assert (alpha.get("tests"), alpha.get("failures")) == ("2", "0")
-    assert alpha.findtext("testcase[@name='alpha/two']/system-out") == "result: 2 fail & 1 unknown <of> 3 \ufffd"
+    out = alpha.findtext("testcase[@name='alpha/two']/system-out")
+    assert out == "result: 2 fail & 1 unknown <of> 3 \ufffd"
     assert suites["study.beta"].find("testcase/failure") is None
     # failures: one per failing code (TS303, TS406, TS701), as SARIF and the exit status count them
     assert (root.get("tests"), root.get("failures")) == ("7", "3")

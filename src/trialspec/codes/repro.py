@@ -76,7 +76,7 @@ CODES: tuple[Code, ...] = (
     Code("TS883", "acceptance-unknown-code",
          "An entry of the protocol's `accepted:` block names a diagnostic code trialspec does not have.",
          "An acceptance for a code that cannot occur accepts nothing; usually the code is misspelt.",
-         "accepted: [{code: TS7O1, reason: erratum}]   # letter O, not zero",
+         "accepted: [{code: TS799, reason: erratum}]   # no such code (TS709 was meant)",
          "Use a code from `docs/diagnostics.md` (as printed in the finding you mean to accept)."),
     # TS850-TS899: fmt and diff
     Code("TS851", "fmt-kept-as-written",

@@ -1,12 +1,13 @@
 """SARIF 2.1.0 reports, so code-review tools annotate the exact line and column. Computes nothing.
 
-Each finding (after ``--select``/``--ignore``) is a result whose ``ruleId`` is its diagnostic code, located at its span: in a
-protocol (or lock) file at line and column, in a data file at the row's line only (a data
-span's column is a field number, not a character). Rules carry the code's name, summary, why
-and fix from :data:`trialspec.codes.CODES`. Relative paths stay as given, relative to the folder
-trialspec ran in (``%SRCROOT%``); absolute paths become ``file://`` URIs. The manifest's dataset
-paths are relative to the ``--data`` folder (``DATADIR``) unless the renderer is told where that
-is. Output is deterministic and valid against the SARIF 2.1.0 schema
+Each finding (after ``--select``/``--ignore``) is a result whose ``ruleId`` is its diagnostic
+code, located at its span: in a protocol (or lock) file at line and column, in a data file at
+the row's line only (a data span's column is a field number, not a character). Rules carry the
+code's name, summary, why and fix from :data:`trialspec.codes.CODES`. Relative paths stay as
+given, relative to the folder trialspec ran in (``%SRCROOT%``); absolute paths become
+``file://`` URIs. The manifest's dataset paths are relative to the ``--data`` folder
+(``DATADIR``) unless the renderer is told where that is. Output is deterministic and valid
+against the SARIF 2.1.0 schema
 (tests/fixtures/schemas/sarif-2.1.0.json). An accepted finding (the protocol's ``accepted:``
 or a baseline) carries a ``suppressions`` entry (``kind: external``, ``status: accepted``, the
 reason as ``justification``), so code-review tools show it as suppressed, not failing.

@@ -26,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
     from trialspec.infer.draft import FORMATS, infer_folder, render
 
     out = Path(args.output) if args.output else None
-    if out is not None and out.resolve().parent == Path(args.data).resolve() and out.suffix.lower() in FORMATS:
+    inside = out is not None and out.resolve().parent == Path(args.data).resolve()
+    if out is not None and inside and out.suffix.lower() in FORMATS:
         raise UsageError(f"--output {args.output} would write over the data; choose a .yaml file")
     from trialspec.report.diagnostics import render as render_diagnostic
 

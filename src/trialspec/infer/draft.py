@@ -29,7 +29,8 @@ def infer_folder(folder: Path, standard: str | None = None) -> tuple[list[Datase
             df = read_table(path, FORMATS[path.suffix.lower()])
         except ValueError as err:
             diags.append(Diagnostic("TS445", f"{path.name} cannot be read: {err}",
-                                    Span(str(path), 1, 1, 1, 1), "export it again as UTF-8 CSV, Parquet, XPT or SAS7BDAT"))
+                                    Span(str(path), 1, 1, 1, 1),
+                                    "export it again as UTF-8 CSV, Parquet, XPT or SAS7BDAT"))
             continue
         name = _dataset_name(path.stem, taken)
         taken.add(name)

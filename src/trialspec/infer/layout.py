@@ -60,9 +60,10 @@ def draft_dataset(name: str, path: Path, df: Any, standard: str | None,
     if subject is None:
         study_key = next((c for c in columns if present(df[c]).size == len(df) and present(df[c]).is_unique
                           and df[c].dtype == object), None)
+        shape = (f"drafted as a study-level table keyed by {study_key}" if study_key
+                 else "left out of the draft (as a comment)")
         diags.append(Diagnostic("TS446", f"{path.name}: no column names a subject (USUBJID, subject_id, "
-                                "...); " + (f"drafted as a study-level table keyed by {study_key}" if study_key else
-                                   "left out of the draft (as a comment)"), Span(str(path), 1, 1, 1, 1),
+                                f"...); {shape}", Span(str(path), 1, 1, 1, 1),
                                 "add `key: COLUMN` (one row per subject) or `subject: COLUMN` (several)",
                                 Severity.WARNING, context=(("dataset", name),)))
         if study_key is None:

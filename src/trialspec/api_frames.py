@@ -35,14 +35,14 @@ def findings(result: CheckResult) -> Any:
     tagged = [(d, None) for d in result.diagnostics] + [(d, s.name) for s in result.sections
                                                         for d in s.findings]
     for d, section in tagged:
-        rows.append(_finding_row(d, section, data_paths, result.accepted.get(d)))
+        rows.append(finding_row(d, section, data_paths, result.accepted.get(d)))
     frame = pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
     for c in ("line", "col", "row"):
         frame[c] = pd.array(frame[c], dtype="Int64")
     return frame
 
 
-def _finding_row(d: Diagnostic, section: str | None, data_paths: dict[str, str],
+def finding_row(d: Diagnostic, section: str | None, data_paths: dict[str, str],
                  accepted: str | None) -> dict[str, Any]:
     span = d.span
     dataset = d.about("dataset")

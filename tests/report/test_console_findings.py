@@ -41,10 +41,20 @@ def test_tables_only_with_details(make_result: Callable[..., CheckResult]) -> No
     assert "Counts" in long and "^^^^" in long  # tables, and each finding in full with its caret
 
 
-def test_narrow_terminal_keeps_one_line_per_instance(make_result: Callable[..., CheckResult]) -> None:
-    narrow, wide = text(make_result(findings=40), width=80), text(make_result(findings=40), width=200)
-    assert len(narrow.splitlines()) == len(wide.splitlines())
-    assert max(len(line) for line in narrow.splitlines()) <= 80
+def test_names_are_never_cut_and_lines_fit_the_terminal(make_result: Callable[..., CheckResult]) -> None:
+    from trialspec.diagnostics import Diagnostic
+
+    result = make_result(findings=40)
+    for tail in ("first", "second"):  # two names alike up to their last word
+        label = f"abstract.thalidomide.response.overall_response_rate.{tail}"
+        result.diagnostics.append(Diagnostic("TS701", f"{label} = 71% (5/7) is not reproduced (the orr of "
+                                             "exposed: 9/15 = 60%), and a long explanation follows " * 2))
+    for width in (80, 200):
+        out = text(result, width=width)
+        assert max(len(line) for line in out.splitlines()) <= width
+        for tail in ("first", "second"):
+            assert f"abstract.thalidomide.response.overall_response_rate.{tail} = 71%" in out
+    assert len(text(result, width=80).splitlines()) < 2 * len(text(result, width=200).splitlines())
 
 
 def test_accepted_findings_are_shown_with_their_reason(make_result: Callable[..., CheckResult]) -> None:

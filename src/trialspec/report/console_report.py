@@ -16,8 +16,8 @@ report and ``--details`` keep the whole message), never in a name that tells row
 
 from __future__ import annotations
 
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.console import Group as RichGroup
-from rich.console import RenderableType
 from rich.text import Text
 
 from trialspec.diagnostics import Diagnostic, Severity
@@ -26,6 +26,7 @@ from trialspec.results import CheckResult
 from trialspec.triage import failed
 
 INSTANCES = 3  # instances shown per cause without --details
+INSTANCE_LINES = 2  # lines an instance may take before its message's tail is cut
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold blue"}
 
 
@@ -67,34 +68,50 @@ def console_report(result: CheckResult, details: bool = False) -> RenderableType
 
 
 def _findings(result: CheckResult, found: list[Group], details: bool) -> RenderableType:
-    from trialspec.report.diagnostics import render
+    return _Findings(result, found, details)
 
-    out = Text()
-    if not details:  # one line per instance, shortened at its end to the terminal's width
-        out.no_wrap, out.overflow = True, "ellipsis"
-    level = None
-    for g in found:
-        if g.level != level:
-            level = g.level
-            out.append(f"\n{LEVEL_TITLES[level]} findings\n", style="bold underline")
-        out.append_text(_group_head(g))
-        shown = g.findings if details else g.findings[:INSTANCES]
-        for d in shown:
-            if details:
-                block = render(d, result.sources)
-                block.pad_left(4)
-                out.append_text(block)
-            else:
-                out.append_text(_instance(d, result.manifest.protocol_path))
-            reason = result.accepted.get(d)
-            if reason is not None:
-                out.append(f"      accepted: {reason}\n", style="green")
-        if len(shown) < g.count:
-            out.append(f"    ... and {g.count - len(shown)} more\n", style="dim")
-        hints = {d.hint for d in g.findings if d.hint}
-        if len(hints) == 1 and not details:
-            out.append(f"    hint: {hints.pop()}\n", style="cyan")
-    return out
+
+class _Findings:
+    """The findings block. Group heads and hints take one line (shortened at the terminal's
+    width); each instance wraps onto at most INSTANCE_LINES lines, so the name or path it
+    starts with is never cut, and only a long message's tail is."""
+
+    def __init__(self, result: CheckResult, found: list[Group], details: bool):
+        self.result, self.found, self.details = result, found, details
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from trialspec.report.diagnostics import render
+
+        width = options.max_width
+        level = None
+        for g in self.found:
+            if g.level != level:
+                level = g.level
+                yield _line(f"\n{LEVEL_TITLES[level]} findings", "bold underline")
+            yield _group_head(g)
+            shown = g.findings if self.details else g.findings[:INSTANCES]
+            for d in shown:
+                if self.details:
+                    block = render(d, self.result.sources)
+                    block.pad_left(4)
+                    block.rstrip()
+                    yield block
+                else:
+                    yield _instance(d, self.result.manifest.protocol_path, width)
+                reason = self.result.accepted.get(d)
+                if reason is not None:
+                    yield _line(f"      accepted: {reason}", "green")
+            if len(shown) < g.count:
+                yield _line(f"    ... and {g.count - len(shown)} more", "dim")
+            hints = {d.hint for d in g.findings if d.hint}
+            if len(hints) == 1 and not self.details:
+                yield _line(f"    hint: {hints.pop()}", "cyan")
+
+
+def _line(text: str, style: str = "") -> Text:
+    t = Text(text, style=style)
+    t.no_wrap, t.overflow = True, "ellipsis"
+    return t
 
 
 def _group_head(g: Group) -> Text:
@@ -103,22 +120,33 @@ def _group_head(g: Group) -> Text:
     t.append(f" {g.name}", style="bold")
     counts = f" ({g.count} {g.severity.value}{'s' * (g.count != 1)}"
     counts += f", {g.accepted} accepted)" if g.accepted else ")"
-    t.append(counts + f": {g.cause}\n")
+    t.append(counts + f": {g.cause}")
+    t.no_wrap, t.overflow = True, "ellipsis"
     return t
 
 
-def _instance(d: Diagnostic, protocol_path: str) -> Text:
-    """One finding on one line: where (line:col in the protocol, else file:line), what."""
+def _instance(d: Diagnostic, protocol_path: str, width: int) -> Text:
+    """One finding: where (line:col in the protocol, else file:line), what; wrapped under
+    itself, at most INSTANCE_LINES lines (a longer message ends in ...: --details shows it)."""
     where = ""
     if d.span is not None:
         where = (f"{d.span.line}:{d.span.col}" if d.span.path == protocol_path
                  else f"{d.span.path}:{d.span.line}")
-    line = Text(f"    {where:<8} " if where else "    ", style="dim")
-    line.append(_one_line(d.message))
-    line.append("\n")
-    line.no_wrap = True
-    line.overflow = "ellipsis"
-    return line
+    head = f"    {where:<8} " if where else "    "
+    room = max(INSTANCE_LINES * (width - len(head)) - 1, 20)
+    message = _one_line(d.message)
+    if len(message) > room:
+        message = message[:room - 1].rstrip() + "…"
+    out = Text("\n").join(Text(head if i == 0 else " " * len(head), style="dim") + Text(part)
+                          for i, part in enumerate(_wrap(message, max(width - len(head), 10))))
+    out.no_wrap, out.overflow = True, "ellipsis"
+    return out
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False) or [""]
 
 
 def _one_line(text: str) -> str:

@@ -102,3 +102,15 @@ def test_notebook_renders_study_and_every_frame(study: trialspec.Study) -> None:
         assert "<table" in bundle["text/html"], name
     bundle, _ = formatter.format(study.explain("P13"))
     assert "<h4>Subject P13</h4>" in bundle["text/html"]
+
+
+def test_a_meta_analysis_table_shows_counts_and_the_measure_apart(study: trialspec.Study) -> None:
+    analyses = study.result.section("analyses")
+    assert analyses is not None
+    table = next(t for t in analyses.tables if t.title.startswith("T2.orr"))
+    assert table.columns[:3] == ("study", "2x2 counts (a / b / c / d)", "OR [CI]")
+    castor = next(r for r in table.rows if r[0] == "CASTOR")
+    assert castor[1] == "199 / 41 / 148 / 86"
+    assert castor[2].startswith("2.82 [")  # 199 x 86 / (41 x 148): the study's own odds ratio
+    pooled = next(r for r in table.rows if str(r[0]).startswith("pooled, fixed"))
+    assert pooled[1] == "" and pooled[2].startswith("3.266 [")

@@ -107,7 +107,8 @@ def test_seed_check(cli: Callable[..., tuple[int, str]], sarif_schema: Callable[
     assert _run(out)["tool"]["driver"]["name"] == "trialspec"
 
 
-def test_accepted_findings_are_suppressed_with_their_reason(result: CheckResult, sarif_schema: Errors) -> None:
+def test_accepted_findings_are_suppressed_with_their_reason(result: CheckResult,
+                                                            sarif_schema: Errors) -> None:
     ts303 = result.diagnostics[0]
     result.accepted[ts303] = "the paper's erratum"
     text = render_check(result)

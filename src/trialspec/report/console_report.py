@@ -46,11 +46,12 @@ def console_report(result: CheckResult, details: bool = False) -> RenderableType
 
     m = result.manifest
     parts: list[RenderableType] = []
-    head = Text(f"trialspec {m.trialspec_version}: {m.protocol_path}\n", style="bold")
+    parts.append(Text(f"trialspec {m.trialspec_version}: {m.protocol_path}", style="bold"))  # wraps
     if m.datasets:
-        head.append("data: " + ", ".join(f"{d['name']} ({d['rows']:,} rows)" for d in m.datasets) + "\n")
-    head.no_wrap, head.overflow = True, "ellipsis"
-    parts.append(head)
+        data = Text("data: " + ", ".join(f"{d['name']} ({d['rows']:,} rows)" for d in m.datasets))
+        data.no_wrap, data.overflow = True, "ellipsis"
+        parts.append(data)
+    parts.append(Text(""))
     parts.append(summary_block(result))
     found = groups(result)
     if found:

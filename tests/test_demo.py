@@ -89,12 +89,24 @@ def test_the_readme_tells_the_demo_as_it_is(demo: tuple[int, str, dict[str, Any]
     assert "--json $(DEMO_JSON) --exit-zero" in makefile and "DEMO_JSON := demo-report.json" in makefile
 
 
+@pytest.fixture(scope="module")
+def seed_result() -> Any:
+    from trialspec.pipeline import check
+
+    return check(SEED, DATA)
+
+
 @pytest.mark.parametrize("columns", [80, 200])
-def test_the_summary_comes_first_and_last_and_the_report_is_short(
-        columns: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("COLUMNS", str(columns))
-    assert main(["check", str(SEED), "--data", str(DATA)]) == 1
-    lines = capsys.readouterr().out.splitlines()
+def test_the_summary_comes_first_and_last_and_the_report_is_short(columns: int, seed_result: Any) -> None:
+    import io
+
+    from rich.console import Console
+
+    from trialspec.report.check import console
+
+    buffer = io.StringIO()
+    Console(file=buffer, width=columns, color_system=None).print(console(seed_result))
+    lines = buffer.getvalue().splitlines()
     assert len(lines) < 200
     assert max(len(line) for line in lines) <= columns
     summary = ["FAILED: 124 errors, 6 warnings, 1 note",

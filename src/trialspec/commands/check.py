@@ -14,7 +14,7 @@ from trialspec.commands import (
     progress,
     show,
 )
-from trialspec.commands.triage import apply_triage, emit_report, triage_options
+from trialspec.commands.triage import apply_triage, emit_report, require_output, triage_options
 
 NAME = "check"
 HELP = "everything: data conformance, eligibility, dosing, response, analyses, reported claims"
@@ -32,6 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     files_exist([args.protocol])
     data_dir(args.data)
+    require_output(args)
     from trialspec.pipeline import check
     from trialspec.report.check import console, failed
 

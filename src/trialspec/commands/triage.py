@@ -61,6 +61,12 @@ def apply_triage(result: Any, args: argparse.Namespace) -> None:
         select(result, args.select, args.ignore)  # a TS881/TS882 the user ignores stays ignored
 
 
+def require_output(args: argparse.Namespace) -> None:
+    """A binary format needs --output: said before the check runs, not after."""
+    if args.format in BINARY_FORMATS and not getattr(args, "output", None):
+        raise UsageError(f"--format {args.format} writes a binary file: give --output FILE")
+
+
 def emit_report(fmt: str, result: Any, args: argparse.Namespace) -> None:
     """A text format through ``emit``; a binary one (xlsx) written atomically to --output."""
     from trialspec.report.formats import render_check

@@ -27,6 +27,7 @@ from trialspec.triage import failed
 
 INSTANCES = 3  # instances shown per cause without --details
 INSTANCE_LINES = 2  # lines an instance may take before its message's tail is cut
+HINT_LINES = 3
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold blue"}
 
 
@@ -90,6 +91,11 @@ class _Findings:
                 level = g.level
                 yield _line(f"\n{LEVEL_TITLES[level]} findings", "bold underline")
             yield _group_head(g)
+            files = {d.span.path for d in g.findings if d.span is not None}
+            file = next(iter(files)) if len(files) == 1 else None
+            protocol = self.result.manifest.protocol_path
+            if file is not None and file != protocol and not self.details:
+                yield _wrapped("    in ", file, width, 3)  # said once, whole; instances give lines
             shown = g.findings if self.details else g.findings[:INSTANCES]
             for d in shown:
                 if self.details:
@@ -98,15 +104,15 @@ class _Findings:
                     block.rstrip()
                     yield block
                 else:
-                    yield _instance(d, self.result.manifest.protocol_path, width)
+                    yield _instance(d, file or protocol, width)
                 reason = self.result.accepted.get(d)
                 if reason is not None:
                     yield _line(f"      accepted: {reason}", "green")
             if len(shown) < g.count:
                 yield _line(f"    ... and {g.count - len(shown)} more", "dim")
             hints = {d.hint for d in g.findings if d.hint}
-            if len(hints) == 1 and not self.details:
-                yield _line(f"    hint: {hints.pop()}", "cyan")
+            if len(hints) == 1 and not self.details:  # wrapped: a hint may name paths (verify's causes)
+                yield _wrapped("    hint: ", _one_line(hints.pop()), width, HINT_LINES, "cyan")
 
 
 def _line(text: str, style: str = "") -> Text:
@@ -126,19 +132,25 @@ def _group_head(g: Group) -> Text:
     return t
 
 
-def _instance(d: Diagnostic, protocol_path: str, width: int) -> Text:
-    """One finding: where (line:col in the protocol, else file:line), what; wrapped under
-    itself, at most INSTANCE_LINES lines (a longer message ends in ...: --details shows it)."""
+def _instance(d: Diagnostic, known_file: str, width: int) -> Text:
+    """One finding: where (line:col in ``known_file``, the protocol or the file its group names,
+    else file:line), what; wrapped under itself, at most INSTANCE_LINES lines (a longer message
+    ends in ...: --details shows it)."""
     where = ""
     if d.span is not None:
-        where = (f"{d.span.line}:{d.span.col}" if d.span.path == protocol_path
+        where = (f"{d.span.line}:{d.span.col}" if d.span.path == known_file
                  else f"{d.span.path}:{d.span.line}")
     head = f"    {where:<8} " if where else "    "
-    room = max(INSTANCE_LINES * (width - len(head)) - 1, 20)
-    message = _one_line(d.message)
+    return _wrapped(head, _one_line(d.message), width, INSTANCE_LINES)
+
+
+def _wrapped(head: str, message: str, width: int, max_lines: int, style: str = "") -> Text:
+    """``head`` then ``message`` wrapped under itself, at most ``max_lines`` lines; a longer
+    message loses its tail (ending in …), never its start."""
+    room = max(max_lines * (width - len(head)) - 1, 20)
     if len(message) > room:
         message = message[:room - 1].rstrip() + "…"
-    out = Text("\n").join(Text(head if i == 0 else " " * len(head), style="dim") + Text(part)
+    out = Text("\n").join(Text(head if i == 0 else " " * len(head), style="dim") + Text(part, style=style)
                           for i, part in enumerate(_wrap(message, max(width - len(head), 10))))
     out.no_wrap, out.overflow = True, "ellipsis"
     return out

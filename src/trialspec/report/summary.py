@@ -65,7 +65,7 @@ def groups(result: CheckResult) -> list[Group]:
         c = CODES[code]
         worst = min((d.severity for d in ds), key=SEVERITY_ORDER.__getitem__)
         out.append(Group(code, c.name, _first_sentence(c.summary), lvl, worst,
-                         tuple(sorted(ds, key=Diagnostic.sort_key)),
+                         tuple(ds),  # in the order the checker gave them (verify: by consequence)
                          sum(d in result.accepted for d in ds)))
     return sorted(out, key=lambda g: (LEVELS.index(g.level), g.accepted == g.count,
                                       SEVERITY_ORDER[g.severity], -g.count, g.code))

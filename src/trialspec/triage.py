@@ -151,10 +151,17 @@ def _applies(e: Entry, d: Diagnostic) -> bool:
 
 def accept(result: CheckResult, entries: Iterable[Entry], today: _dt.date | None = None) -> None:
     """Mark the findings each live entry matches as accepted (with its reason); report expired
-    entries (TS880) and entries that match nothing (TS881) as findings."""
+    entries (TS880) and entries that match nothing (TS881: one per protocol entry, one in all
+    for a baseline's) as findings. Findings are indexed by code, and a baseline's by
+    fingerprint, so a large baseline costs one pass."""
     today = today or _dt.date.today()
-    found = [d for d in result.all_findings if d not in result.accepted]
+    by_code: dict[str, list[Diagnostic]] = {}
+    for d in result.all_findings:
+        if d not in result.accepted:
+            by_code.setdefault(d.code, []).append(d)
+    prints: dict[str, list[Diagnostic]] | None = None
     extra: list[Diagnostic] = []
+    stale_baseline, stale_span = 0, None
     for e in entries:
         where = ("baseline entry" if e.origin != "protocol" else "`accepted:` entry") + f" for {e.code}"
         what = f" ({e.target})" if e.target else ""
@@ -166,8 +173,18 @@ def accept(result: CheckResult, entries: Iterable[Entry], today: _dt.date | None
                 "fix the finding, or renew the acceptance with a later `expires` and a current reason",
                 Severity.WARNING, context=(("code", e.code),)))
             continue
-        hits = [d for d in found if _applies(e, d)]
-        if not hits:
+        if e.fingerprint is not None:
+            if prints is None:
+                prints = {}
+                for ds in by_code.values():
+                    for d in ds:
+                        prints.setdefault(fingerprint(d), []).append(d)
+            hits = [d for d in prints.get(e.fingerprint, ()) if d.code == e.code]
+        else:
+            hits = [d for d in by_code.get(e.code, ()) if _applies(e, d)]
+        if not hits and e.origin != "protocol":
+            stale_baseline, stale_span = stale_baseline + 1, e.span
+        elif not hits:
             extra.append(Diagnostic(
                 "TS881", f"the {where}{what} matches no finding", e.span,
                 "remove the entry, or correct its code and target (a claim, subject, dataset, column, "
@@ -175,6 +192,13 @@ def accept(result: CheckResult, entries: Iterable[Entry], today: _dt.date | None
                 Severity.WARNING, context=(("code", e.code),)))
         for d in hits:
             result.accepted.setdefault(d, e.reason)
+    if stale_baseline:
+        entries_match = "entries match" if stale_baseline != 1 else "entry matches"
+        extra.append(Diagnostic(
+            "TS881", f"{stale_baseline} baseline {entries_match} no finding (fixed since the baseline "
+            "was written?)", stale_span,
+            "write the baseline again with --write-baseline, so that it holds only today's findings",
+            Severity.WARNING))
     result.diagnostics.extend(extra)
 
 

@@ -45,6 +45,8 @@ def test_findings_carry_structured_fields(study: trialspec.Study) -> None:
     assert (row.value, row.section, row.line, row.col) == ("7", "claims", 434, 20)
     assert row.file.endswith("seed-rd-rrmm.yaml")
     assert str(f["line"].dtype) == "Int64"
+    response = f[f.code == "TS626"].iloc[0]  # a response finding carries its subject
+    assert (response.section, response.subject) == ("response", "P17")
     assert len(f) == 124 + 6 + 1  # every finding, as the console counts them
 
 

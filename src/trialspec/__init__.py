@@ -8,13 +8,19 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["ProtocolError", "Study", "__version__", "run"]
+__all__ = ["Explanation", "ProtocolError", "Study", "__version__", "run"]
+_API = ("run", "Study", "ProtocolError", "Explanation")
 
 
 def __getattr__(name: str) -> Any:
     # the API is imported on first use, so `import trialspec` (and `lint`) stays light
-    if name in ("run", "Study", "ProtocolError"):
+    if name in _API:
         from trialspec import api
 
         return getattr(api, name)
     raise AttributeError(name)
+
+
+def __dir__() -> list[str]:
+    # the lazily imported API is listed, so `dir(trialspec)` and completion show `run`
+    return sorted({*globals(), *__all__})

@@ -26,6 +26,9 @@ class Diagnostic:
     hint: str | None = None
     severity: Severity = Severity.ERROR
     related: tuple[tuple[str, Span], ...] = field(default=())
+    # what the finding is about, as structured fields where the checker knows them
+    # (subject, dataset, column, row, value, claim, analysis, criterion): read with ``about``
+    context: tuple[tuple[str, object], ...] = field(default=())
 
     def __post_init__(self) -> None:
         if self.code not in CODES:
@@ -34,6 +37,10 @@ class Diagnostic:
     @property
     def name(self) -> str:
         return CODES[self.code].name
+
+    def about(self, key: str) -> object:
+        """One structured field of :attr:`context` (``"subject"``, ``"claim"``, ...), or None."""
+        return next((v for k, v in self.context if k == key), None)
 
     def sort_key(self) -> tuple[str, int, int, str]:
         s = self.span

@@ -108,7 +108,12 @@ def check(path: str | Path, data_dir: str | Path | None = None, backend_name: st
             if section is not None:
                 sections.append(section)
                 _add_derived(model, section, bound, backend)
-    return CheckResult(_manifest(path, bound.datasets), sorted_unique(diags), sections, sources)
+    result = CheckResult(_manifest(path, bound.datasets), sorted_unique(diags), sections, sources)
+    if model.accepted:  # the protocol's `accepted:` block: see trialspec.triage
+        from trialspec.triage import accept, protocol_entries
+
+        accept(result, protocol_entries(model.accepted))
+    return result
 
 
 def run_eligibility(checked: Any, frames: Any, backend: Any, sources: dict[str, SourceFile]) -> Section:

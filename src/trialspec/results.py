@@ -68,6 +68,10 @@ class CheckResult:
     diagnostics: list[Diagnostic]  # protocol and data findings (sections hold their own)
     sections: list[Section]
     sources: dict[str, Any] = field(default_factory=dict)
+    # the protocol's `accepted:` entries, and the findings accepted (by them or a baseline),
+    # each with its reason: see trialspec.triage, the one place that decides what failed
+    acceptances: tuple[Any, ...] = ()
+    accepted: dict[Diagnostic, str] = field(default_factory=dict)
 
     def section(self, name: str) -> Section | None:
         return next((s for s in self.sections if s.name == name), None)

@@ -47,8 +47,11 @@ def test_check_json_is_deterministic(tmp_path: Path) -> None:
 def test_check_console_shows_attrition_and_summary(capsys: pytest.CaptureFixture[str]) -> None:
     main(["check", str(SEED), "--data", str(DATA)])
     out = capsys.readouterr().out
+    assert "Attrition (protocol order)" not in out  # tables only with --details
+    assert "Eligibility: 21 screened: 17 eligible, 3 ineligible, 1 indeterminate" in out
+    main(["check", str(SEED), "--data", str(DATA), "--details"])
+    out = capsys.readouterr().out
     assert "Attrition (protocol order)" in out
-    assert "21 screened: 17 eligible, 3 ineligible, 1 indeterminate" in out
 
 
 def test_inputs_are_not_modified(tmp_path: Path) -> None:

@@ -101,7 +101,8 @@ def test_missing_file_with_a_suggestion(study: Study, capsys: pytest.CaptureFixt
     assert (d.span.path, d.span.line) == (str(study.protocol), study.line_of("  subjects:"))
     assert result.section("eligibility") is None
     assert main(["check", str(study.protocol), "--data", str(study.data)]) == 1
-    assert "error[TS402] dataset-file-missing" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "TS402 dataset-file-missing (1 error)" in out and "Did you mean 'subject.csv'?" in out
 
 
 # -- CSV dialects and encodings ------------------------------------------------------------------------

@@ -178,7 +178,7 @@ def test_json_report_is_valid_complete_and_written_atomically(study: Study, tmp_
                  "--output", str(out)]) == 1
     assert sorted(p.name for p in reports.iterdir()) == ["check.json"]  # no temporary file left
     doc = json.loads(out.read_text("utf-8"))
-    assert list(doc) == ["report_version", "manifest", "ok", "diagnostics", "sections"]
+    assert list(doc) == ["report_version", "manifest", "ok", "summary", "diagnostics", "sections"]
     assert doc["ok"] is False
     datasets = doc["manifest"]["datasets"]
     assert [(d["name"], d["path"], d["rows"]) for d in datasets] == [("subjects", "subjects.csv", 5),

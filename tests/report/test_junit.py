@@ -1,4 +1,5 @@
-"""JUnit XML: one test case per Case of every section, one per error code; valid against junit-10.xsd."""
+"""JUnit XML: one test case per Case of every section (results, never failures), one failed case per
+failing code; valid against junit-10.xsd."""
 
 from __future__ import annotations
 
@@ -23,23 +24,38 @@ def test_one_suite_per_section_one_case_per_rule(result: CheckResult) -> None:
     alpha = suites["study.alpha"]
     assert [c.get("name") for c in alpha.iter("testcase")] == ["alpha/one", "alpha/two"]
     assert {c.get("classname") for c in alpha.iter("testcase")} == {"study.alpha"}
-    assert (alpha.get("tests"), alpha.get("failures")) == ("2", "1")
-    failure = alpha.find("testcase[@name='alpha/two']/failure")
-    assert failure is not None
-    assert failure.get("message") == "2 fail & 1 unknown <of> 3 \ufffd"  # XML-illegal \x01 replaced
-    assert suites["study.beta"].find("testcase/failure") is not None  # an empty message still fails
-    assert (root.get("tests"), root.get("failures")) == ("6", "5")
+    # a section's cases are results, not failures: what failed is the findings suite's
+    assert (alpha.get("tests"), alpha.get("failures")) == ("2", "0")
+    out = alpha.findtext("testcase[@name='alpha/two']/system-out")
+    assert out == "result: 2 fail & 1 unknown <of> 3 \ufffd"
+    assert suites["study.beta"].find("testcase/failure") is None
+    # failures: one per failing code (TS303, TS406, TS701), as SARIF and the exit status count them
+    assert (root.get("tests"), root.get("failures")) == ("7", "3")
+
+
+def test_accepted_findings_pass_and_say_why(make_result: Callable[..., CheckResult]) -> None:
+    result = make_result()
+    ts303 = result.diagnostics[0]
+    result.accepted[ts303] = "the paper's known erratum"
+    root = ET.fromstring(render_check(result))
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    assert "TS303 dimension-mismatch" not in cases
+    accepted = cases["TS303 dimension-mismatch (accepted)"]
+    assert accepted.find("failure") is None
+    assert "accepted: the paper's known erratum" in (accepted.findtext("system-out") or "")
+    assert root.get("failures") == "2"
 
 
 def test_findings_suite_groups_errors_by_code(result: CheckResult) -> None:
     root = ET.fromstring(render_check(result))
     findings = next(s for s in root.iter("testsuite") if s.get("name") == "study.findings")
     cases = {c.get("name"): c for c in findings.iter("testcase")}
-    assert list(cases) == ["TS303 dimension-mismatch", "TS406 wrong-type", "TS701 analysis-invalid"]
+    assert list(cases) == ["TS303 dimension-mismatch", "TS406 wrong-type", "TS701 analysis-invalid",
+                           "warnings and notes"]
     body = cases["TS303 dimension-mismatch"].findtext("failure") or ""
     # as the console shows it: position, code, caret
     assert "protocols/study.yaml:5:37: error[TS303]" in body and "^^^^^^^^" in body
-    out = cases["TS701 analysis-invalid"].findtext("system-out") or ""
+    out = cases["warnings and notes"].findtext("system-out") or ""
     assert "TS412" in out and "TS704" in out  # warnings and notes are shown, not failed
     props = {p.get("name"): p.get("value") for p in findings.iter("property")}
     assert props["protocol_sha256"] == "ab" * 32 and props["dataset.subjects.sha256"] == "cd" * 32

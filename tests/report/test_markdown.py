@@ -24,7 +24,8 @@ def test_golden(result: CheckResult) -> None:
 def test_summary_findings_and_every_section(result: CheckResult) -> None:
     out = render_check(result)
     assert out.startswith("## trialspec: ❌ failed: `protocols/study.yaml`")
-    assert "**3 errors; 1 warning**" in out  # the shared summary line (report.check.summary_line)
+    assert "**3 errors, 1 warning, 1 note**" in out  # the shared summary line (report.summary)
+    assert "- Top causes:\n  - 1 × TS303 dimension-mismatch: " in out
     assert "`protocols/study.yaml:5:37`" in out and "`data/subjects.csv:4:2`" in out
     assert "### Alpha \\| section" in out and "### Beta" in out
     for title in ("**Counts**", "**Empty**: none", "<b>Long</b> (20 rows)"):

@@ -64,3 +64,22 @@ def test_verify_outputs(seed: Path, cli: Cli, report_schema: Errors, sarif_schem
     assert all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == Path(lock).as_uri()
                for r in sarif)  # findings sit on the lock file's lines
     assert "### Lock (" in outputs["markdown"][1] and "<b>Changed results</b>" in outputs["markdown"][1]
+
+
+def test_accepted_and_structured_fields_fit_the_schema(make_result: Callable[..., CheckResult],
+                                                       report_schema: Callable[[str], list[str]]) -> None:
+    import json
+
+    from trialspec.diagnostics import Diagnostic
+    from trialspec.report.formats import check_json
+
+    result = make_result()
+    result.accepted[result.diagnostics[0]] = "known"
+    result.diagnostics.append(Diagnostic("TS711", "T2.orr = 3.27 is not reproduced",
+                                         context=(("claim", "T2.orr"), ("value", "3.27"))))
+    text = check_json(result)
+    assert report_schema(text) == []
+    doc = json.loads(text)
+    assert doc["diagnostics"][0]["accepted"] == "known"
+    assert doc["diagnostics"][-1]["about"] == {"claim": "T2.orr", "value": "3.27"}
+    assert doc["summary"]["accepted"] == 1 and doc["summary"]["verdict"] == "failed"

@@ -105,3 +105,15 @@ def test_seed_check(cli: Callable[..., tuple[int, str]], sarif_schema: Callable[
                     str(ROOT / "examples" / "seed" / "data"), "--format", "sarif")
     assert sarif_schema(out) == []
     assert _run(out)["tool"]["driver"]["name"] == "trialspec"
+
+
+def test_accepted_findings_are_suppressed_with_their_reason(result: CheckResult,
+                                                            sarif_schema: Errors) -> None:
+    ts303 = result.diagnostics[0]
+    result.accepted[ts303] = "the paper's erratum"
+    text = render_check(result)
+    assert sarif_schema(text) == []
+    found = _by_rule(_run(text), "TS303")
+    assert found["suppressions"] == [{"kind": "external", "status": "accepted",
+                                      "justification": "the paper's erratum"}]
+    assert "suppressions" not in _by_rule(_run(text), "TS701")

@@ -131,3 +131,31 @@ def test_criteria_libraries() -> None:
         "no-such-library": None}
     shipped = criteria_libraries(SimpleNamespace(response=SimpleNamespace(criteria="imwg-2016")))
     assert shipped["imwg-2016"] is None or len(shipped["imwg-2016"] or "") == 64
+
+
+def test_changes_are_ordered_by_consequence() -> None:
+    from trialspec.repro.verify import Change, changed_subjects, consequence_rank
+
+    def change(section: str, label: str) -> Change:
+        return Change(("results", section), label, 1, 2)
+
+    found = [change("analyses", "analyses.analyses.T2.orr.fixed.ci[0]"),
+             change("eligibility", "eligibility.subjects[P03].outcomes.I1"),
+             change("claims", "claims.results[T2.orr].computed"),
+             change("eligibility", "eligibility.subjects[P03].status"),
+             change("claims", "claims.results[T2.orr].status"),
+             change("dosing", "dosing.per_subject[P07].drugs.lenalidomide.rdi")]
+    ordered = [c.label for c in sorted(found, key=consequence_rank)]
+    assert ordered == ["claims.results[T2.orr].status", "eligibility.subjects[P03].status",
+                       "claims.results[T2.orr].computed", "eligibility.subjects[P03].outcomes.I1",
+                       "dosing.per_subject[P07].drugs.lenalidomide.rdi",
+                       "analyses.analyses.T2.orr.fixed.ci[0]"]
+    assert changed_subjects(found) == ["P03", "P07"]
+
+
+def test_claims_are_matched_by_their_label() -> None:
+    orr, os_ = {"claim": "T2.orr", "status": "reproduced"}, {"claim": "T2.os", "status": "reproduced"}
+    locked = {"results": [orr, os_]}
+    now = {"results": [os_, {**orr, "status": "not reproduced"}]}
+    [c] = list(compare(locked, now, 1e-9, (), "claims"))
+    assert c.label == "claims.results[T2.orr].status"

@@ -96,6 +96,10 @@ def test_a_changed_data_cell_is_named(seed: Path, cli: Cli) -> None:
     assert "dataset subjects (subjects.csv) changed" in hint and "trialspec lock" in hint
     causes = doc["sections"]["lock"]["summary"]["causes"]
     assert causes == [data.split("; ")[0]]
+    line = rows.index(row) + 1  # the file line of the edited row (the header is line 1)
+    assert data.split("; ")[0].endswith(f"21 -> 21 rows, changed line {line}")
+    assert doc["sections"]["lock"]["summary"]["subjects"] == [subject]
+    assert f"Subjects whose results changed: {subject}" in hint
 
 
 def test_a_changed_threshold_is_named(seed: Path, cli: Cli) -> None:

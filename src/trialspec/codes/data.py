@@ -82,4 +82,20 @@ CODES = (
          "files, but a value compared with a quoted string could differ.",
          "ts.xpt: TSVAL 'Alzheimer\x92s Disease'",
          "Check the text values the protocol compares; re-export the file as UTF-8."),
+    # TS445-TS449: `trialspec infer`
+    Code("TS445", "infer-unreadable",
+         "`trialspec infer` could not read a file of the data folder, so the draft has no dataset for it.",
+         "A draft that silently skipped a file would look complete.",
+         "labs.csv saved as UTF-16", "Export it again as UTF-8 CSV, Parquet, XPT or SAS7BDAT, then infer again."),
+    Code("TS446", "infer-no-key",
+         "`trialspec infer` found no column that identifies a subject in this file, so its draft "
+         "dataset has no `key:`.",
+         "Without a key the dataset cannot be joined to subjects; a human must say which column it is.",
+         "a table with `pt` instead of `subject_id` or USUBJID",
+         "Add `key: COLUMN` to the drafted dataset (or `subject: COLUMN` for a long table)."),
+    Code("TS447", "infer-empty-column",
+         "A column is empty in every row, so `trialspec infer` drafted it as `string`.",
+         "Its real type cannot be seen in the data; a guess would be checked against values that never come.",
+         "AESEV blank in every row of ae.xpt",
+         "Give the column its type in the draft by hand, or drop it if the study does not use it."),
 )

@@ -54,6 +54,30 @@ CODES: tuple[Code, ...] = (
          "Verification compares results; with none recomputed, every locked result is unverified.",
          "a typo in an expression: the protocol no longer compiles",
          "Run `trialspec check PROTOCOL --data DIR` to see the errors and fix them."),
+    # TS880-TS889: accepted findings and baselines (`accepted:`, --baseline)
+    Code("TS880", "acceptance-expired",
+         "An entry of the protocol's `accepted:` block (or of a baseline file) is past its `expires` date, "
+         "so the findings it accepted count again.",
+         "An acceptance is a decision with a reason and a time limit; once the limit passes the decision "
+         "must be taken again, not kept silently.",
+         "accepted: [{code: TS701, target: T2.orr, reason: erratum, expires: 2024-01-31}]",
+         "Fix the finding, or renew the acceptance with a new `expires` date and an up-to-date reason."),
+    Code("TS881", "acceptance-unused",
+         "An entry of the protocol's `accepted:` block (or of a baseline file) matches no finding.",
+         "An acceptance that accepts nothing is stale: the problem was fixed, or the target is misspelt "
+         "and the finding it meant is still failing.",
+         "accepted: [{code: TS701, target: T2.ORR, reason: erratum}]   # the claim is T2.orr",
+         "Remove the entry, or correct its `code` and `target` (a claim, subject, dataset, column or analysis)."),
+    Code("TS882", "baseline-unreadable",
+         "The baseline file given with `--baseline` could not be read as a trialspec baseline.",
+         "Without the baseline, every finding it accepted would fail again; trialspec says why instead.",
+         "a baseline edited by hand into invalid JSON",
+         "Write it again with `trialspec check PROTOCOL --data DIR --write-baseline FILE`."),
+    Code("TS883", "acceptance-unknown-code",
+         "An entry of the protocol's `accepted:` block names a diagnostic code trialspec does not have.",
+         "An acceptance for a code that cannot occur accepts nothing; usually the code is misspelt.",
+         "accepted: [{code: TS799, reason: erratum}]   # no such code (TS709 was meant)",
+         "Use a code from `docs/diagnostics.md` (as printed in the finding you mean to accept)."),
     # TS850-TS899: fmt and diff
     Code("TS851", "fmt-kept-as-written",
          "`trialspec fmt` could not rewrite this expression canonically without changing how the YAML "

@@ -7,13 +7,14 @@ import argparse
 from trialspec.commands import (
     EXIT_FINDINGS,
     EXIT_OK,
+    REPORT_FORMATS,
     data_dir,
-    emit,
     files_exist,
     output_options,
     progress,
     show,
 )
+from trialspec.commands.triage import apply_triage, emit_report, require_output, triage_options
 
 NAME = "check"
 HELP = "everything: data conformance, eligibility, dosing, response, analyses, reported claims"
@@ -22,19 +23,22 @@ HELP = "everything: data conformance, eligibility, dosing, response, analyses, r
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("protocol", metavar="PROTOCOL")
     p.add_argument("--data", metavar="DIR", required=True, help="the folder holding the datasets")
-    output_options(p)
+    output_options(p, (*REPORT_FORMATS, "csv", "xlsx"))
     p.add_argument("--json", metavar="FILE", dest="json_file",
                    help="also write the JSON report here (atomically), beside the --format report")
+    triage_options(p)
 
 
 def run(args: argparse.Namespace) -> int:
     files_exist([args.protocol])
     data_dir(args.data)
+    require_output(args)
     from trialspec.pipeline import check
     from trialspec.report.check import console, failed
 
     with progress() as step:
         result = check(args.protocol, args.data, progress=step)
+    apply_triage(result, args)
     from trialspec.report.formats import render_check
 
     if args.json_file:
@@ -44,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
         write_atomic(Path(args.json_file), render_check("json", result))
     if args.format == "console":
-        show(console(result), args)
+        show(console(result, args.details), args)
     else:
-        emit(render_check(args.format, result), args)
-    return EXIT_FINDINGS if failed(result) else EXIT_OK
+        emit_report(args.format, result, args)
+    return EXIT_FINDINGS if failed(result) and not args.exit_zero else EXIT_OK

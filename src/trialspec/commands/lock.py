@@ -14,6 +14,8 @@ HELP = "record key results and the hashes of protocol, data and engine in PROTOC
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("protocol", metavar="PROTOCOL")
     p.add_argument("--data", metavar="DIR", required=True, help="the folder holding the datasets")
+    p.add_argument("--details", "-v", action="store_true",
+                   help="console: every finding in full and every section's tables")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     if doc is None:  # nothing computed: show why, write nothing
         from trialspec.report.check import console
 
-        show(console(result), args)
+        show(console(result, args.details), args)
         print(f"trialspec: nothing locked: {args.protocol} could not be checked", file=sys.stderr)
         return EXIT_FINDINGS
     target = lock_path(args.protocol)

@@ -36,6 +36,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rtol", type=_tolerance, default=1e-9, metavar="R",
                    help="relative tolerance for numbers (default 1e-9)")
     output_options(p)
+    p.add_argument("--details", "-v", action="store_true",
+                   help="console: every finding in full and every table (inputs, changed results)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
         from trialspec.repro.verify import verdict
 
         line = verdict(result.sections[0])
-        show(Group(console(result), Text(line, style="bold red" if failed(result) else "bold green")), args)
+        style = "bold red" if failed(result) else "bold green"
+        show(Group(console(result, args.details), Text(line, style=style)), args)
     else:
         from trialspec.report.formats import render_check
 

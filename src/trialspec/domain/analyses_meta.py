@@ -197,23 +197,47 @@ def _summary(plan: AnalysisPlan, f: MetaFacts, iv_fixed: Any) -> dict[str, Any]:
     }
 
 
+def _study_effects(f: MetaFacts) -> list[str]:
+    """Each study's own effect and CI from its 2x2 counts (escalc's OR/RR with its 0.5 rule),
+    so that the measure's column holds the measure, and the counts a column of their own."""
+    from trialspec.claims.pooling import z_for
+    from trialspec.stats import meta
+
+    if f.tables is None or f.measure not in ("OR", "RR"):
+        return ["" for _ in f.labels]
+    es = meta.effect_sizes_2x2(*np.asarray(f.tables, dtype=float).T,
+                               measure="OR" if f.measure == "OR" else "RR")
+    half = z_for(f.level) * np.sqrt(es.vi)
+    est, lo, hi = np.exp(es.yi), np.exp(es.yi - half), np.exp(es.yi + half)
+    return [f"{fmt(e)} [{fmt(a)}; {fmt(b)}]" if np.isfinite(e) else ""
+            for e, a, b in zip(est, lo, hi, strict=True)]
+
+
 def _table(plan: AnalysisPlan, f: MetaFacts, iv_fixed: Any) -> Table:
     rows: list[tuple[Any, ...]] = []
+    counted = f.tables is not None and not f.studies
+    effects = _study_effects(f) if counted else []
     for i, label in enumerate(f.labels):
-        if f.studies:
-            s = f.studies[i]
-            shown = f"{s.estimate.text} [{s.lower.text}; {s.upper.text}]"
+        shares = (f"{fmt(f.fixed.weights[i], 3)}%", f"{fmt(f.random.weights[i], 3)}%")
+        if counted:
+            counts = " / ".join(str(int(x)) for x in f.tables[i])  # type: ignore[index]
+            rows.append((label, counts, effects[i], *shares))
         else:
-            shown = " / ".join(str(int(x)) for x in f.tables[i]) if f.tables is not None else ""
-        rows.append((label, shown, f"{fmt(f.fixed.weights[i], 3)}%", f"{fmt(f.random.weights[i], 3)}%"))
+            s = f.studies[i]
+            rows.append((label, f"{s.estimate.text} [{s.lower.text}; {s.upper.text}]", *shares))
     for name in ("fixed", "random"):
         r = f.model(name)
         lo, hi = r.effect_ci
         mark = " (chosen)" if name == f.chosen else ""
-        rows.append((f"pooled, {name}{mark}", f"{fmt(r.effect)} [{fmt(lo)}; {fmt(hi)}]", "", ""))
+        pooled = f"{fmt(r.effect)} [{fmt(lo)}; {fmt(hi)}]"
+        rows.append((f"pooled, {name}{mark}", "", pooled, "", "") if counted else
+                    (f"pooled, {name}{mark}", pooled, "", ""))
     note = (f"{POOLING_LABELS[f.pooling]} (fixed), {f.random.method} (random); Q = {fmt(iv_fixed.q)} "
             f"(df {iv_fixed.q_df}), p = {fmt(iv_fixed.q_p_value)}, I^2 = {fmt(iv_fixed.i2_from_q, 3)}%, "
             f"tau^2 = {fmt(f.random.tau2)}; rule (fixed if Q p > {plan.rule.q_p_above:g} and "
             f"I^2 < {plan.rule.i2_below:g}%) picks {f.rule_choice}")
-    return Table(_title(plan), ("study", f.measure, "weight (fixed)", "weight (random)"),
+    weights = ("weight (fixed)", "weight (random)")
+    columns = (("study", "2x2 counts (a / b / c / d)", f"{f.measure} [CI]", *weights) if counted
+               else ("study", f"{f.measure} [CI]", *weights))
+    return Table(_title(plan), columns,
                  tuple(rows), note)

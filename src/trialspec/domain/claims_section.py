@@ -75,7 +75,8 @@ def claims_section(protocol: Any, compiled: CompiledAnalyses,
                 ("not reproduced", "not checked")]
     findings += [Diagnostic(p.code, p.message, p.primary.claim.span, p.hint,
                             Severity.WARNING if p.code in WARNING_CODES else Severity.ERROR,
-                            tuple((o.label, o.claim.span) for o in p.others)) for p in pairs]
+                            tuple((o.label, o.claim.span) for o in p.others), _about(p.primary))
+                 for p in pairs]
     tables = []
     for rt in protocol.reported.values():
         rows = tuple((r.label[len(rt.id) + 1:], r.claim.text, r.computed or "", r.status, _note(r))
@@ -100,7 +101,13 @@ def claims_section(protocol: Any, compiled: CompiledAnalyses,
 def _diagnostic(r: Record) -> Diagnostic:
     assert r.code is not None
     severity = Severity.WARNING if r.code in WARNING_CODES else Severity.ERROR
-    return Diagnostic(r.code, r.message, r.claim.span, r.hint, severity)
+    return Diagnostic(r.code, r.message, r.claim.span, r.hint, severity, (), _about(r))
+
+
+def _about(r: Record) -> tuple[tuple[str, object], ...]:
+    """The structured fields of a claim's finding (Diagnostic.context)."""
+    return (("claim", r.label), ("value", r.claim.text),
+            *((("analysis", r.analysis),) if r.analysis else ()))
 
 
 def _note(r: Record) -> str:

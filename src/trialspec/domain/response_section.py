@@ -60,11 +60,21 @@ class _Findings:
         self.counts[code] = int(len(rows))
         for r in rows[:SHOW]:
             row = None if per_subject else int(r)
-            self.out.append(Diagnostic(code, message(int(r)), self.span(row), hint, severity))
+            self.out.append(Diagnostic(code, message(int(r)), self.span(row), hint, severity, (),
+                                       self.about(int(r), per_subject)))
         if len(rows) > SHOW:
             what = "subjects" if per_subject else "assessments"
             more = f"{len(rows) - SHOW:,} more {what} like these ({len(rows):,} in all)"
             self.out.append(Diagnostic(code, more, self.plan.span, hint, severity))
+
+    def about(self, r: int, per_subject: bool) -> tuple[tuple[str, object], ...]:
+        """A finding's structured fields (Diagnostic.context): its subject, and its data row."""
+        subject = self.subjects[r] if per_subject else self.subjects[self.subject[r]]
+        fields: tuple[tuple[str, object], ...] = (("subject", subject.item() if hasattr(subject, "item")
+                                                   else subject),)
+        if not per_subject:
+            fields += (("row", int(self.lines[r])),)
+        return fields
 
     def who(self, row: int) -> str:
         return f"{self.subjects[self.subject[row]]} on {self.time[row]}"

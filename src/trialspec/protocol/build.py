@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar, cast
 
 from trialspec.diagnostics import Diagnostic, Severity
+from trialspec.protocol.accepted import build_accepted
 from trialspec.protocol.model import (
     Analysis,
     Claim,
@@ -71,6 +72,7 @@ def build_protocol(tree: MapNode, source: SourceFile) -> tuple[Protocol | None, 
         endpoints=b.named(tree, "endpoints", b.endpoint),
         analyses=b.named(tree, "analyses", b.analysis),
         reported=b.named(tree, "reported", b.reported),
+        accepted=build_accepted(tree, b.diagnostics),
     )
     failed = any(d.severity is Severity.ERROR for d in b.diagnostics)
     return (None if failed else protocol), b.diagnostics

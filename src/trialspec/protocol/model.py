@@ -254,6 +254,17 @@ class Claim:
 
 
 @dataclass(frozen=True, slots=True)
+class Acceptance:
+    """One entry of ``accepted:``: a finding's code, what it is about, why, and until when."""
+
+    code: str
+    target: str | None
+    reason: str
+    expires: str | None  # YYYY-MM-DD, the last day it holds
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class ReportedTable:
     """The claims of one reported table or section, in file order."""
 
@@ -278,6 +289,7 @@ class Protocol:
     endpoints: Mapping[str, Endpoint]
     analyses: Mapping[str, Analysis]
     reported: Mapping[str, ReportedTable]
+    accepted: tuple[Acceptance, ...] = ()
 
     @property
     def population(self) -> str | None:

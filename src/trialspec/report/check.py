@@ -9,103 +9,74 @@ from rich.console import Group, RenderableType
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from trialspec.diagnostics import Severity
-from trialspec.report.diagnostics import render_all, to_json
+from trialspec.report.diagnostics import to_json
 from trialspec.results import CheckResult, Table
 
-SHOW_FINDINGS = 40  # findings shown in full on the console; PER_CODE of each code at most
-PER_CODE = 2
 REPORT_VERSION = 1
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
+def plain(value: object) -> str:
+    """Control characters from the data shown escaped, never sent to the terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", "" if value is None else str(value))
+
+
 def _text(value: object) -> Text:
     """A cell as plain text: never rich markup (``[relapsed, refractory]`` stays as written),
-    and control characters from the data shown escaped, never sent to the terminal."""
-    return Text(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", "" if value is None else str(value)))
+    and control characters escaped (``plain``)."""
+    return Text(plain(value))
 
 
 def rich_table(t: Table) -> RichTable:
     """A results table for the console, every text of it plain (see ``_text``)."""
     out = RichTable(title=_text(t.title), title_justify="left",
                     caption=_text(t.note) if t.note else None, caption_justify="left")
-    for c in t.columns:
-        out.add_column(_text(c))
-    for row in t.rows:
+    for c in t.columns:  # fold, never cut: two long names that differ at the end stay apart
+        out.add_column(_text(c), overflow="fold")
+    for row in _merge_subjects(t):
         out.add_row(*(_text(v) for v in row))
     return out
 
 
-def console(result: CheckResult) -> RenderableType:
-    parts: list[RenderableType] = []
-    m = result.manifest
-    head = Text(f"trialspec {m.trialspec_version}: {m.protocol_path}\n", style="bold")
-    for d in m.datasets:
-        head.append(f"  {d['name']}: {d['path']} ({d['rows']:,} rows)\n")
-    parts.append(head)
-    findings = result.all_findings
-    if findings:
-        ordered = sorted(findings, key=lambda d: (d.severity is not Severity.ERROR, d.sort_key()))
-        shown = _first_of_each_code(ordered)
-        parts.append(Text("Findings\n", style="bold underline"))
-        parts.append(render_all(shown, result.sources))
-        if len(shown) < len(ordered):
-            parts.append(_by_code(ordered, shown))
-            parts.append(Text(f"... and {len(ordered) - len(shown)} more findings "
-                              f"(--format json lists all)\n", style="bold"))
-    for section in result.sections:
-        parts.append(Text(f"\n{section.title}\n", style="bold underline"))
-        parts.extend(rich_table(t) for t in section.tables)
-    style = "bold red" if failed(result) else "bold green"
-    parts.append(Text("\n" + summary_line(result) + "\n", style=style))
-    return Group(*parts)
+def _merge_subjects(t: Table) -> list[tuple[object, ...]]:
+    """Rows of a per-subject table that say the same thing (107 subjects indeterminate for one
+    reason) as one row listing the subjects."""
+    if not t.columns or t.columns[0] != "subject" or len(t.columns) < 2:
+        return list(t.rows)
+    merged: dict[tuple[object, ...], list[str]] = {}
+    for row in t.rows:
+        merged.setdefault(tuple(row[1:]), []).append(str(row[0]))
+    if len(merged) == len(t.rows):
+        return list(t.rows)
+    return [(_subjects(ids), *rest) for rest, ids in merged.items()]
 
 
-def _first_of_each_code(ordered: list[Any]) -> list[Any]:
-    """The first PER_CODE findings of each code, at most SHOW_FINDINGS, in report order: a long
-    report shows every kind of problem before it shows many of one kind."""
-    seen: dict[str, int] = {}
-    out: list[Any] = []
-    for d in ordered:
-        if seen.get(d.code, 0) < PER_CODE and len(out) < SHOW_FINDINGS:
-            seen[d.code] = seen.get(d.code, 0) + 1
-            out.append(d)
-    return out
+def _subjects(ids: list[str]) -> str:
+    shown = ", ".join(ids[:6])
+    return shown + (f", ... ({len(ids)} subjects)" if len(ids) > 6 else "")
 
 
-def _by_code(ordered: list[Any], shown: list[Any]) -> RichTable:
-    from trialspec.codes import CODES
+def console(result: CheckResult, details: bool = False) -> RenderableType:
+    """The console report: summary first, findings by cause, tables with ``details``
+    (see :mod:`trialspec.report.console_report`)."""
+    from trialspec.report.console_report import console_report
 
-    table = RichTable(title="Findings by code", title_justify="left")
-    for c in ("code", "name", "severity", "findings", "shown above"):
-        table.add_column(c)
-    counts: dict[str, list[Any]] = {}
-    for d in ordered:
-        counts.setdefault(d.code, []).append(d)
-    shown_ids = {id(d) for d in shown}
-    for code, ds in counts.items():
-        known = CODES.get(code)
-        table.add_row(code, known.name if known else "", ds[0].severity.value, str(len(ds)),
-                      str(sum(id(d) in shown_ids for d in ds)))
-    return table
+    return console_report(result, details)
 
 
 def failed(result: CheckResult) -> bool:
-    return any(d.severity is Severity.ERROR for d in result.all_findings)
+    """Whether the check failed: the one definition, :func:`trialspec.triage.failed`."""
+    from trialspec.triage import failed as failed_
+
+    return failed_(result)
 
 
 def summary_line(result: CheckResult) -> str:
-    errors = sum(d.severity is Severity.ERROR for d in result.all_findings)
-    warnings = sum(d.severity is Severity.WARNING for d in result.all_findings)
-    bits = [f"{errors} error{'s' * (errors != 1)}", f"{warnings} warning{'s' * (warnings != 1)}"]
-    elig = result.section("eligibility")
-    if elig is not None:
-        c = elig.summary["counts"]
-        bits.insert(0, f"{elig.summary['screened']} screened: {c['eligible']} eligible, "
-                       f"{c['ineligible']} ineligible, {c['indeterminate']} indeterminate")
-    return "; ".join(bits)
+    from trialspec.report.summary import summary_line as line
+
+    return line(result)
 
 
 def to_document(result: CheckResult) -> dict[str, Any]:
@@ -119,17 +90,33 @@ def to_document(result: CheckResult) -> dict[str, Any]:
             "datasets": m.datasets,
         },
         "ok": not failed(result),
-        "diagnostics": [to_json(d) for d in result.diagnostics],
+        "summary": _summary(result),
+        "diagnostics": [_finding(result, d) for d in result.diagnostics],
         "sections": {
             s.name: {
                 "title": s.title,
                 "summary": s.summary,
-                "findings": [to_json(d) for d in s.findings],
+                "findings": [_finding(result, d) for d in s.findings],
                 "cases": [{"name": c.name, "passed": c.passed, "message": c.message} for c in s.cases],
             }
             for s in result.sections
         },
     }
+
+
+def _summary(result: CheckResult) -> dict[str, Any]:
+    from trialspec.report.summary import as_dict
+
+    return as_dict(result)
+
+
+def _finding(result: CheckResult, d: Any) -> dict[str, Any]:
+    out = to_json(d)
+    if d in result.accepted:
+        out["accepted"] = result.accepted[d]
+    if d.context:
+        out["about"] = {k: v for k, v in d.context}
+    return out
 
 
 def explain_console(result: CheckResult, subject: str, tables: list[Table]) -> RenderableType:

@@ -20,6 +20,7 @@ CHECK_RENDERERS = {
     "markdown": "trialspec.report.markdown:render_check",
     "junit": "trialspec.report.junit:render_check",
     "sarif": "trialspec.report.sarif:render_check",
+    "csv": "trialspec.report.spreadsheet:render_csv",
 }
 # format -> "module:function" rendering lint diagnostics to text
 DIAGNOSTIC_RENDERERS = {

@@ -1,9 +1,14 @@
 """JUnit XML reports, so CI systems list every rule as a test. Computes nothing.
 
-A check gives one ``<testsuite>`` per report section (eligibility, dosing, response, analyses,
-claims, lock: whatever the result holds) with one ``<testcase>`` per :class:`~trialspec.results.Case`,
-and a ``findings`` suite with one test case per diagnostic code that has errors: its failure
-lists every such finding with ``file:line:col``, the source line and the caret. Output is
+A check gives a ``findings`` suite with one failed test case per diagnostic code that has
+failing findings (errors left after ``--select``/``--ignore`` and not accepted:
+:func:`trialspec.triage.failing`, the definition every format shares): its failure lists every
+such finding with ``file:line:col``, the source line and the caret. Accepted findings are
+passed cases saying ``accepted:`` and why; warnings and notes sit in a passed case's output.
+Each report section (eligibility, dosing, response, analyses, claims, lock: whatever the
+result holds) is a suite with one passed ``<testcase>`` per :class:`~trialspec.results.Case`:
+an ineligible subject or a criterion no one could be assessed on is a result, said in
+``system-out``, not a failure. Output is
 deterministic (no timestamps or host names) and valid against the Jenkins/Surefire JUnit
 schema (tests/fixtures/schemas/junit-10.xsd).
 """
@@ -26,10 +31,12 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 def render_check(result: CheckResult) -> str:
     m = result.manifest
     prefix = PurePath(m.protocol_path).stem or "protocol"
-    suites = [_suite(f"{prefix}.{s.name}", [_case(c.name, f"{prefix}.{s.name}", c.passed, c.message, s.name)
-                                            for c in s.cases]) for s in result.sections]
-    findings = _suite(f"{prefix}.findings", _finding_cases(result.all_findings, result.sources,
-                                                           f"{prefix}.findings"))
+    # a section's cases are its results (an ineligible subject, a criterion no subject could
+    # be assessed on): recorded, never failures. What failed is the findings suite's, by the
+    # one definition every format shares (trialspec.triage.failing).
+    suites = [_suite(f"{prefix}.{s.name}", [_result_case(c, f"{prefix}.{s.name}") for c in s.cases])
+              for s in result.sections]
+    findings = _suite(f"{prefix}.findings", _finding_cases(result, f"{prefix}.findings"))
     _properties(findings, {"protocol": m.protocol_path, "protocol_sha256": m.protocol_sha256,
                            "trialspec_version": m.trialspec_version,
                            **{f"dataset.{d['name']}.sha256": d["sha256"] or "" for d in m.datasets}})
@@ -58,23 +65,43 @@ def render_diagnostics(diags: Sequence[Diagnostic], sources: Mapping[str, Any]) 
     return _document("trialspec lint", [_suite("lint", cases)])
 
 
-def _finding_cases(findings: Sequence[Diagnostic], sources: Mapping[str, Any],
-                   classname: str) -> list[ET.Element]:
+def _finding_cases(result: CheckResult, classname: str) -> list[ET.Element]:
+    from trialspec.triage import failing
+
+    sources = result.sources
     errors: dict[str, list[Diagnostic]] = {}
-    for d in sorted(findings, key=Diagnostic.sort_key):
-        if d.severity is Severity.ERROR:
-            errors.setdefault(d.code, []).append(d)
+    for d in sorted(failing(result), key=Diagnostic.sort_key):
+        errors.setdefault(d.code, []).append(d)
     cases = [_case(f"{code} {group[0].name}", classname, False,
                    f"{len(group)} finding{'s' * (len(group) != 1)}; first: "
                    f"{group[0].span or ''}{': ' if group[0].span else ''}{group[0].message}",
                    code, _details(group, sources))
              for code, group in sorted(errors.items())]
-    if not cases:
-        cases.append(_case("no error findings", classname, True, ""))
-    others = [d for d in findings if d.severity is not Severity.ERROR]
+    accepted: dict[str, list[Diagnostic]] = {}
+    for d in sorted(set(result.all_findings) & set(result.accepted), key=Diagnostic.sort_key):
+        accepted.setdefault(d.code, []).append(d)
+    for code, group in sorted(accepted.items()):  # accepted: a passed case that says so and why
+        case = _case(f"{code} {group[0].name} (accepted)", classname, True, "")
+        ET.SubElement(case, "system-out").text = _clean("\n".join(
+            f"accepted: {result.accepted[d]}\n{_details([d], sources)}" for d in group))
+        cases.append(case)
+    if not errors:
+        cases.insert(0, _case("no error findings", classname, True, ""))
+    others = [d for d in result.all_findings if d.severity is not Severity.ERROR and d not in result.accepted]
     if others:
-        ET.SubElement(cases[-1], "system-out").text = _clean(_details(others, sources))
+        case = _case("warnings and notes", classname, True, "")
+        ET.SubElement(case, "system-out").text = _clean(_details(others, sources))
+        cases.append(case)
     return cases
+
+
+def _result_case(c: Any, classname: str) -> ET.Element:
+    """A section's rule as a passed test case; an outcome other than "all pass" is said in
+    ``system-out`` (it is a result of the check, not a failure of it)."""
+    case = _case(c.name, classname, True, "")
+    if not c.passed:
+        ET.SubElement(case, "system-out").text = _clean(f"result: {c.message}")
+    return case
 
 
 def _details(diags: Sequence[Diagnostic], sources: Mapping[str, Any]) -> str:

@@ -23,17 +23,25 @@ MARK = {Severity.ERROR: "❌ error", Severity.WARNING: "⚠️ warning", Severit
 
 def render_check(result: CheckResult) -> str:
     from trialspec.report.check import failed, summary_line
+    from trialspec.report.summary import cause_lines, claims_line, section_lines
 
     m = result.manifest
     findings = result.all_findings
     verdict = "❌ failed" if failed(result) else "✅ passed"
     out = [f"## trialspec: {verdict}: {code(m.protocol_path)}", "", f"**{cell(summary_line(result))}**", ""]
+    # the console's summary: the claims tally, the top causes, one line per section
+    claims, causes = claims_line(result), cause_lines(result)
+    rest = [*([claims] if claims else []), *(["Top causes:"] if causes else []),
+            *(f"  - {c}" for c in causes), *section_lines(result)]
+    if rest:
+        out += [(line[:4] if line.startswith("  - ") else "- ") + cell(line.removeprefix("  - "))
+                for line in rest] + [""]
     data = ", ".join(f"{code(d['path'] or d['name'])} ({d['rows']:,} rows, "
                      f"sha256 {code(_short(d['sha256']))})" for d in m.datasets)
     out += [f"trialspec {cell(m.trialspec_version)} · protocol sha256 {code(_short(m.protocol_sha256))}"
             + (f" · data: {data}" if data else ""), ""]
     if findings:
-        out += findings_block(findings)
+        out += findings_block(findings, result.accepted)
     for section in result.sections:
         out += [f"### {cell(section.title)}", ""]
         if not section.tables:
@@ -55,15 +63,21 @@ def render_diagnostics(diags: Sequence[Diagnostic], sources: Mapping[str, Any]) 
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def findings_block(findings: Iterable[Diagnostic]) -> list[str]:
-    shown = sorted(findings, key=lambda d: (d.severity is not Severity.ERROR, d.sort_key()))
-    out = [f"### Findings ({_counts(shown)})", "", "| | code | where | finding |", "|---|---|---|---|"]
+def findings_block(findings: Iterable[Diagnostic],
+                   accepted: Mapping[Diagnostic, str] | None = None) -> list[str]:
+    accepted = accepted or {}
+    shown = sorted(findings, key=lambda d: (d in accepted, d.severity is not Severity.ERROR, d.sort_key()))
+    out = [f"### Findings ({_counts(shown, accepted)})", "", "| | code | where | finding |",
+           "|---|---|---|---|"]
     previous = None
     for d in shown[:SHOW_FINDINGS]:
         # a hint shared with the row above is not repeated
         text = cell(d.message) + (f"<br>*hint:* {cell(d.hint)}" if d.hint and d.hint != previous else "")
         previous = d.hint
-        out.append(f"| {MARK[d.severity]} | {code(d.code)} {cell(d.name)} | "
+        mark = MARK[d.severity]
+        if d in accepted:
+            mark, text = "✔️ accepted", f"{text}<br>*accepted:* {cell(accepted[d])}"
+        out.append(f"| {mark} | {code(d.code)} {cell(d.name)} | "
                    f"{code(str(d.span)) if d.span else ''} | {text} |")
     if len(shown) > SHOW_FINDINGS:
         out += ["", f"*... and {len(shown) - SHOW_FINDINGS} more findings (`--format json` lists all).*"]
@@ -110,14 +124,17 @@ def _longest_run(text: str, ch: str) -> int:
     return best
 
 
-def _counts(diags: Iterable[Diagnostic]) -> str:
-    diags = list(diags)
+def _counts(diags: Iterable[Diagnostic], accepted: Mapping[Diagnostic, str] | None = None) -> str:
+    accepted = accepted or {}
+    every = list(diags)
+    diags = [d for d in every if d not in accepted]
     parts = []
     for sev in Severity:
         n = sum(d.severity is sev for d in diags)
         if n or sev is Severity.ERROR:
             parts.append(f"{n} {sev.value}{'s' * (n != 1)}")
-    return ", ".join(parts)
+    n_accepted = len(every) - len(diags)
+    return ", ".join(parts) + (f", {n_accepted} accepted" if n_accepted else "")
 
 
 def _value(v: Any) -> Any:

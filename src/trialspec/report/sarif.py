@@ -1,13 +1,16 @@
 """SARIF 2.1.0 reports, so code-review tools annotate the exact line and column. Computes nothing.
 
-Each finding is a result whose ``ruleId`` is its diagnostic code, located at its span: in a
-protocol (or lock) file at line and column, in a data file at the row's line only (a data
-span's column is a field number, not a character). Rules carry the code's name, summary, why
-and fix from :data:`trialspec.codes.CODES`. Relative paths stay as given, relative to the folder
-trialspec ran in (``%SRCROOT%``); absolute paths become ``file://`` URIs. The manifest's dataset
-paths are relative to the ``--data`` folder (``DATADIR``) unless the renderer is told where that
-is. Output is deterministic and valid against the SARIF 2.1.0 schema
-(tests/fixtures/schemas/sarif-2.1.0.json).
+Each finding (after ``--select``/``--ignore``) is a result whose ``ruleId`` is its diagnostic
+code, located at its span: in a protocol (or lock) file at line and column, in a data file at
+the row's line only (a data span's column is a field number, not a character). Rules carry the
+code's name, summary, why and fix from :data:`trialspec.codes.CODES`. Relative paths stay as
+given, relative to the folder trialspec ran in (``%SRCROOT%``); absolute paths become
+``file://`` URIs. The manifest's dataset paths are relative to the ``--data`` folder
+(``DATADIR``) unless the renderer is told where that is. Output is deterministic and valid
+against the SARIF 2.1.0 schema
+(tests/fixtures/schemas/sarif-2.1.0.json). An accepted finding (the protocol's ``accepted:``
+or a baseline) carries a ``suppressions`` entry (``kind: external``, ``status: accepted``, the
+reason as ``justification``), so code-review tools show it as suppressed, not failing.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def render_check(result: CheckResult, data_dir: str | None = None) -> str:
                    **({"hashes": {"sha-256": d["sha256"]}} if d.get("sha256") else {})}
                   for d in m.datasets if d.get("path")]
     fallback = Span(m.protocol_path, 1, 1, 1, 1)  # a finding without a place is about the protocol
-    return _log(result.all_findings, where, m.trialspec_version, artifacts, fallback)
+    return _log(result.all_findings, where, m.trialspec_version, artifacts, fallback, result.accepted)
 
 
 def render_diagnostics(diags: Sequence[Diagnostic], sources: Mapping[str, Any]) -> str:
@@ -51,7 +54,7 @@ def render_diagnostics(diags: Sequence[Diagnostic], sources: Mapping[str, Any]) 
 
 
 def _log(diags: Sequence[Diagnostic], where: _Locator, version: str, artifacts: list[dict[str, Any]],
-         fallback: Span | None) -> str:
+         fallback: Span | None, accepted: Mapping[Diagnostic, str] | None = None) -> str:
     from trialspec.codes import CODES
 
     ordered = sorted(diags, key=Diagnostic.sort_key)
@@ -65,6 +68,9 @@ def _log(diags: Sequence[Diagnostic], where: _Locator, version: str, artifacts: 
         span = d.span or fallback
         if span is not None:
             r["locations"] = [{"physicalLocation": where.physical(span, exact=d.span is not None)}]
+        if accepted and d in accepted:  # accepted (`accepted:` or a baseline): suppressed, with why
+            r["suppressions"] = [{"kind": "external", "status": "accepted",
+                                  "justification": accepted[d]}]
         if d.related:
             r["relatedLocations"] = [
                 {"id": i, "message": {"text": label}, "physicalLocation": where.physical(s)}

@@ -48,7 +48,8 @@ def build_lock(result: CheckResult, protocol: str | os.PathLike[str], data_dir: 
         "criteria": dict(criteria),
         "protocol": {"path": Path(protocol).name, "sha256": m.protocol_sha256},
         "data_dir": relative_to_protocol(data_dir, protocol),
-        "datasets": {d["name"]: {"path": d["path"], "sha256": d["sha256"], "rows": d["rows"]}
+        "datasets": {d["name"]: {"path": d["path"], "sha256": d["sha256"], "rows": d["rows"],
+                                 **_row_digests(Path(data_dir), d["path"])}
                      for d in m.datasets},
         "results": {s.name: s.summary for s in result.sections},
         "findings": findings,
@@ -56,6 +57,29 @@ def build_lock(result: CheckResult, protocol: str | os.PathLike[str], data_dir: 
     doc = canonical(doc)
     doc["results_sha256"] = results_sha256(doc)
     return doc
+
+
+TEXT_DATA = (".csv", ".tsv", ".txt")
+ROW_DIGEST_HEX = 8  # per data line: enough to tell which lines changed, short enough to keep
+
+
+def row_digests(path: Path) -> list[str]:
+    """A short hash of each line of a text data file after its header, in file order, so that
+    ``verify`` can name the lines that changed (a lock holds hashes, never the data)."""
+    import hashlib
+
+    lines = path.read_bytes().splitlines()[1:]
+    return [hashlib.sha256(line).hexdigest()[:ROW_DIGEST_HEX] for line in lines]
+
+
+def _row_digests(data_dir: Path, name: str | None) -> dict[str, str]:
+    """``{"row_digests": "..."}`` (one string, space-separated) for a text data file; else none."""
+    if not name or Path(name).suffix.lower() not in TEXT_DATA:
+        return {}
+    try:
+        return {"row_digests": " ".join(row_digests(data_dir / name))}
+    except OSError:
+        return {}
 
 
 def results_sha256(doc: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ every renderer (console, JSON, Markdown, JUnit, SARIF) shows it without knowing 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,8 @@ from trialspec.results import Case, Section, Table
 
 DEFAULT_RTOL = 1e-9
 SHOW_CHANGES = 25  # changed values reported one finding each; the rest in one summary finding
-ID_KEYS = ("id", "name", "step", "code", "subject", "key")  # how list items are matched and named
+# how list items are matched and named (a claim by its label: T2.orr)
+ID_KEYS = ("id", "name", "step", "code", "subject", "key", "claim")
 
 
 class _Absent:
@@ -49,6 +51,47 @@ PIPELINE_ORDER = ("eligibility", "dosing", "response", "analyses", "claims")
 def _pipeline_rank(c: Change) -> int:
     section = c.path[1] if len(c.path) > 1 and c.path[0] == "results" else ""
     return PIPELINE_ORDER.index(section) if section in PIPELINE_ORDER else len(PIPELINE_ORDER)
+
+
+def consequence_rank(c: Change) -> tuple[int, int]:
+    """Changes by consequence: a claim's verdict first, then a subject's eligibility status, then
+    the rest of the claims, then derived values upstream first (a changed status explains what
+    follows)."""
+    claim_verdict = c.label.startswith("claims.") and c.label.endswith(("].status", ".counts"))
+    subject_status = c.label.startswith("eligibility.subjects[") and c.label.endswith("].status")
+    tier = 0 if claim_verdict else 1 if subject_status else 2 if c.label.startswith("claims.") else 3
+    return tier, _pipeline_rank(c)
+
+
+_SUBJECT_LABEL = re.compile(
+    r"^(?:eligibility\.subjects|dosing\.per_subject|response\.per_subject)\[([^\]]+)\]")
+
+
+def changed_subjects(changes: list[Change]) -> list[str]:
+    """The subjects whose own results changed, in first-seen order."""
+    out: dict[str, None] = {}
+    for c in changes:
+        m = _SUBJECT_LABEL.match(c.label)
+        if m:
+            out.setdefault(m[1])
+    return list(out)
+
+
+def changed_lines(old: Any, new: Any) -> tuple[list[int], int]:
+    """From two ``row_digests`` strings: the file lines (header is line 1) whose text is not in
+    the lock, and how many locked lines are gone."""
+    if not isinstance(old, str) or not isinstance(new, str):
+        return [], 0
+    from collections import Counter
+
+    left = Counter(old.split())
+    lines = []
+    for i, digest in enumerate(new.split()):
+        if left[digest] > 0:
+            left[digest] -= 1
+        else:
+            lines.append(i + 2)
+    return lines, sum(left.values())
 
 
 # -- comparing values ------------------------------------------------------------------------
@@ -214,7 +257,8 @@ def inputs(locked: dict[str, Any], now: dict[str, Any]) -> list[Input]:
             what = f"dataset {name} ({file}) is read now but is not in the lock"
         else:
             what = (f"dataset {name} ({file}) changed: sha256 {_short(old.get('sha256'))} -> "
-                    f"{_short(new.get('sha256'))}, {old.get('rows')} -> {new.get('rows')} rows")
+                    f"{_short(new.get('sha256'))}, {old.get('rows')} -> {new.get('rows')} rows"
+                    + _lines_words(old.get("row_digests"), new.get("row_digests")))
         path: DocPath = ("datasets", name, "sha256") if name in old_sets else ("datasets",)
         out.append(Input(f"dataset {name}", path, old.get("sha256"), new.get("sha256"), "TS803",
                          Severity.ERROR, what))
@@ -225,6 +269,20 @@ def inputs(locked: dict[str, Any], now: dict[str, Any]) -> list[Input]:
         out.append(Input(f"criteria {name}", path, was, is_, "TS805", Severity.WARNING,
                          f"criteria library {name} changed: {_lib(was)} -> {_lib(is_)}"))
     return out
+
+
+SHOW_LINES = 10
+
+
+def _lines_words(old: Any, new: Any) -> str:
+    lines, gone = changed_lines(old, new)
+    if not lines and not gone:
+        return ""
+    shown = ", ".join(str(n) for n in lines[:SHOW_LINES]) + (f" and {len(lines) - SHOW_LINES} more"
+                                                             if len(lines) > SHOW_LINES else "")
+    removed = gone - len(lines)  # a changed line is one new text for one locked text
+    return ((f", changed line{'s' * (len(lines) != 1)} {shown}" if lines else "")
+            + (f", {removed} line{'s' * (removed != 1)} removed" if removed > 0 else ""))
 
 
 def dependency_changes(locked: dict[str, Any], now: dict[str, Any]) -> list[str]:
@@ -282,7 +340,8 @@ def verify(lock: LockFile, now: dict[str, Any] | None, rtol: float = DEFAULT_RTO
     causes = [i.what for i in checked if i.changed]
     changes = [*compare(_dict(locked.get("results")), now["results"], rtol, ("results",)),
                *compare(_dict(locked.get("findings")), now["findings"], rtol, ("findings",), "findings")]
-    changes.sort(key=_pipeline_rank)  # upstream first: a changed status explains what follows
+    changes.sort(key=consequence_rank)  # a claim's verdict first; then upstream before downstream
+    subjects = changed_subjects(changes)
     for i in checked:
         if i.changed:
             outcome = f"{len(changes)} result{'s' * (len(changes) != 1)} changed" if changes else \
@@ -292,7 +351,9 @@ def verify(lock: LockFile, now: dict[str, Any] | None, rtol: float = DEFAULT_RTO
     deps = dependency_changes(locked, now)
     why = [*causes, *([f"dependency versions changed: {', '.join(deps)}"] if deps else [])] or [
         "no input, engine or dependency version changed: the computation may not be deterministic"]
-    hint = "May have changed because: " + "; ".join(why) + f". If intended, re-lock: {relock}"
+    hint = ("May have changed because: " + "; ".join(why)
+            + (f". Subjects whose results changed: {', '.join(subjects)}" if subjects else "")
+            + f". If intended, re-lock: {relock}")
     for c in changes[:SHOW_CHANGES]:
         message = f"{c.label}: {show(c.locked)} -> {show(c.now)}{_relative(c, rtol)}"
         findings.append(Diagnostic("TS801", message, lock.span(c.path), hint))
@@ -341,6 +402,7 @@ def _summary(lock: LockFile, locked: dict[str, Any], now: dict[str, Any], rtol: 
                     "now": None if i.now is ABSENT else i.now, "changed": i.changed} for i in checked],
         "changes": [side(c) for c in changes],
         "causes": why if changes else [i.what for i in checked if i.changed],
+        "subjects": changed_subjects(changes),
     }
 
 

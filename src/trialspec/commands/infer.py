@@ -1,0 +1,38 @@
+"""trialspec infer DATA_DIR: draft the `datasets:` of a protocol from the data files."""
+
+from __future__ import annotations
+
+import argparse
+
+from trialspec.commands import EXIT_OK, UsageError, data_dir, emit
+
+NAME = "infer"
+HELP = "draft a protocol's datasets (types, units, levels, keys, long SDTM tables) from a data folder"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("data", metavar="DATA_DIR", help="the folder holding the data files")
+    p.add_argument("--standard", choices=("sdtm",),
+                   help="the data follow a standard: sdtm leaves out STUDYID and DOMAIN")
+    p.add_argument("--output", metavar="FILE",
+                   help="write the draft here (atomically); never over a data file")
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+    from pathlib import Path
+
+    data_dir(args.data)
+    from trialspec.infer.draft import FORMATS, infer_folder, render
+
+    out = Path(args.output) if args.output else None
+    inside = out is not None and out.resolve().parent == Path(args.data).resolve()
+    if out is not None and inside and out.suffix.lower() in FORMATS:
+        raise UsageError(f"--output {args.output} would write over the data; choose a .yaml file")
+    from trialspec.report.diagnostics import render as render_diagnostic
+
+    drafts, diags = infer_folder(Path(args.data), args.standard)
+    for d in diags:  # what the draft could not decide, on stderr: the draft itself stays clean YAML
+        sys.stderr.write(render_diagnostic(d, {}).plain)
+    emit(render(drafts, args.data, args.standard), args)
+    return EXIT_OK

@@ -122,6 +122,11 @@ def build_plan(protocol: Any) -> tuple[DosingPlan | None, list[Diagnostic]]:
     dose_window = tol.dose_window if tol and tol.dose_window is not None else 0
     start_window = _days_of(tol.start_window, "`start_window`", bad) if tol and tol.start_window else 0
     max_delay = _days_of(tol.max_delay, "`max_delay`", bad) if tol and tol.max_delay else None
+    if t.duration is not None and cycle_days is not None:
+        # without cycles, treatment is one period: `duration`, and up to `max_delay` more
+        # awaiting the final visit; planned days after the last dose are never due
+        cycle_days += max_delay or 0
+        arm_days = (cycle_days,) * len(t.arms)
     if not any(r.drugs for r in t.arms.values()):
         return None, diags  # nothing to administer in any arm (observation only)
     skipped: dict[str, tuple[str, Span, str]] = {}

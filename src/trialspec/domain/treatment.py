@@ -48,6 +48,7 @@ class DrugPlan:
     steps: tuple[StepPlan, ...] = ()  # a dose schedule (titration); empty: the dose throughout
     form: str | None = None
     route: str | None = None
+    cap: float | None = None  # the most a dose per body size may come to, in ``unit``
 
     @property
     def placebo(self) -> bool:
@@ -257,11 +258,19 @@ def _drug_plan(arm: str, d: Any, bad: Any, cycle_days: int) -> DrugPlan | None:
     for code, message, span, hint in step_gaps(d) if d.steps else ():
         bad(f"{message} ({code})", span, hint)
         return None
+    cap = None
+    if d.max_dose is not None:
+        q, _ = read_dose(d.max_dose)
+        cap = convert(q.value, q.unit, dose.unit) if q is not None and q.kind == "mass" else None
+        if cap is None or dose.kind not in ("per_m2", "per_kg"):
+            bad(f"the cap `{d.max_dose.text}` of {d.drug} is not an amount in {dose.unit} of a dose per m2 or "
+                "per kg", d.max_dose.span, f"Write e.g. `max_dose: 2 {dose.unit}` on a dose per m2.")
+            return None
     freq = (d.frequency or "").upper() or None
     days = tuple(d.days) or tuple(range(1, cycle_days + 1))
     return DrugPlan(arm, d.drug, dose.value, dose.unit, tuple(levels), days,
                     PER_DAY.get(freq or "", 1), freq, d.reescalation, d.span, kind=dose.kind, steps=steps,
-                    form=d.form, route=d.route)
+                    form=d.form, route=d.route, cap=cap)
 
 
 def _exposure(protocol: Any, bad: Any) -> tuple[str, Shape, dict[str, str | None], str | None,

@@ -50,6 +50,8 @@ def apply_plan(plan: Any, t: Tables, to_cm: float = 1.0, to_kg: float = 1.0) -> 
     for i, d in enumerate(drugs):
         if d.kind in sizes:
             size_of[i] = sizes[d.kind]
+            if d.cap is not None and d.dose > 0:  # a capped dose: the size counts up to the cap
+                size_of[i] = np.minimum(size_of[i], d.cap / d.dose)
     first = first_dates(subj, date, n_subjects)
     visits = [str(v) for v in t.get("visits", {}).get("name", [])]
     steps = [[{"basis": s.basis, "first": s.first, "visit": s.visit} for s in d.steps] for d in drugs]

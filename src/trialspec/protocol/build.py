@@ -375,7 +375,7 @@ class _Builder:
             days=self.days(days) if days is not None else (),
             reductions=tuple(_expr(i) for i in reductions.items) if reductions else (),
             reescalation=_scalar(node, "reescalation") is True, steps=steps,
-            form=_text(node, "form"))
+            form=_text(node, "form"), max_dose=_opt_expr(node, "max_dose"))
 
     def step(self, node: MapNode) -> DoseStep:
         """``{days: 1-14, dose: 54 mg}``, ``{from: week 3, dose: 81 mg}``, ``{from: visit WEEK 24, ...}``."""

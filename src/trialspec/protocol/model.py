@@ -166,6 +166,7 @@ class DrugSchedule:
     reescalation: bool
     steps: tuple[DoseStep, ...] = ()  # a dose schedule within the arm (titration)
     form: str | None = None  # the dose form: tablet, patch, infusion, ...
+    max_dose: Expr | None = None  # a cap on a dose per body size (vincristine: 2 mg)
 
 
 @dataclass(frozen=True, slots=True)

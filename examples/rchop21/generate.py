@@ -86,8 +86,9 @@ def main() -> None:
                     route = "SUBCUTANEOUS"
                 when = day1.isoformat()
                 st, en = (f"{when}T09:00", f"{when}T13:30") if drug == "RITUXIMAB" else (when, when)
-                ex.append({"USUBJID": sid, "EXTRT": drug, "EXDOSE": rounded(dose, ROUNDING[drug]), "EXDOSU": "mg",
-                           "EXDOSFRM": form, "EXROUTE": route, "EXDOSFRQ": "ONCE", "EXSTDTC": st, "EXENDTC": en,
+                ex.append({"USUBJID": sid, "EXTRT": drug, "EXDOSE": rounded(dose, ROUNDING[drug]),
+                           "EXDOSU": "mg", "EXDOSFRM": form, "EXROUTE": route, "EXDOSFRQ": "ONCE",
+                           "EXSTDTC": st, "EXENDTC": en,
                            "VISIT": visit})
             pred_days = [(0, 4)] if not (sid == "R-09" and c == 2) else [(0, 2)]
             for a, b in pred_days:

@@ -93,7 +93,7 @@ def test_rdi_is_against_the_planned_dose_of_each_day(pilot: Section, ex: pd.Data
         assert got["rdi"] == pytest.approx(1.0)
     # a subject on 81 mg: 14 days of 54 mg then 81 mg; RDI against 81 mg would be ~0.97
     sid = "01-701-1028"
-    rows = hi[hi.USUBJID == sid]
+    rows = hi[sid == hi.USUBJID]
     assert set(rows.EXDOSE) == {54.0, 81.0}
     assert per[sid]["drugs"]["xanomeline"]["planned"] == pytest.approx((rows.EXDOSE * rows.days).sum())
     assert per[sid]["drugs"]["xanomeline"]["planned"] < 81 * rows.days.sum()
@@ -133,7 +133,7 @@ def test_missed_patches_lower_placebo_compliance() -> None:
         tables[name] = frame
     ex = tables["ex"]
     sid = "01-701-1015"
-    row = ex.index[(ex.USUBJID == sid) & (ex.VISIT == "WEEK 2")][0]  # 2014-01-17 .. 2014-06-18
+    row = ex.index[(sid == ex.USUBJID) & (ex.VISIT == "WEEK 2")][0]  # 2014-01-17 .. 2014-06-18
     cut = ex.loc[[row]].copy()
     ex.loc[row, "EXENDTC"] = "2014-01-31"
     cut["EXSTDTC"] = "2014-02-11"  # 2014-02-01 .. 2014-02-10 without a patch
@@ -156,7 +156,8 @@ def test_the_fixed_dose_workaround_would_have_raised_false_findings() -> None:
     source = PROTOCOL.read_text("utf-8")
     start = source.index("        dose:\n")
     end = source.index("        form: patch", start)
-    workaround = source[:start] + "        dose: 81 mg\n        reductions: [54 mg]\n        reescalation: true\n" \
+    fixed = "        dose: 81 mg\n        reductions: [54 mg]\n        reescalation: true\n"
+    workaround = source[:start] + fixed \
         + source[end:]
     section = check(workaround)
     kinds = {c["kind"] for c in section.summary["dose_changes"]}
@@ -174,5 +175,6 @@ def test_treatment_beyond_26_weeks_and_two_weeks_is_reported(pilot: Section, ex:
 def test_forms_and_routes_match_the_plan(pilot: Section) -> None:
     assert pilot.summary["input_problems"]["TS532"]["rows"] == 0
     steps = pilot.summary["plan"]["arms"]["Xan_Hi"]["xanomeline"]["steps"]
-    assert [(s["first"], s["dose"]) for s in steps] == [("BASELINE", 54.0), ("WEEK 2", 81.0), ("WEEK 24", 54.0)]
+    assert [(s["first"], s["dose"]) for s in steps] == [
+        ("BASELINE", 54.0), ("WEEK 2", 81.0), ("WEEK 24", 54.0)]
     assert np.isclose(pilot.summary["plan"]["arms"]["Pbo"]["placebo"]["dose"], 0.0)

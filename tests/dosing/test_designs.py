@@ -11,6 +11,7 @@ from trialspec.protocol import load_protocol_text
 
 from .helpers import HEAD, day, protocol, run
 
+STEPS = "treatment:\n  cycle: 28 days\n  regimen:\n    X: {dose: "
 TITRATION = """treatment:
   cycle: 28 days
   regimen:
@@ -180,7 +181,8 @@ def test_arms_with_their_own_cycle_lengths() -> None:
     q14: {A: {dose: 10 mg, days: 1}}
 """
     model = protocol(treatment, arm_column=True)
-    rows = [("S1", "A", day(d), 10, "mg") for d in (1, 22, 43)] + [("S2", "A", day(d), 10, "mg") for d in (1, 15, 29)]
+    rows = [("S1", "A", day(d), 10, "mg") for d in (1, 22, 43)]
+    rows += [("S2", "A", day(d), 10, "mg") for d in (1, 15, 29)]
     r = run(rows, model=model, arms={"S1": "q21", "S2": "q14"})
     assert [p["cycles"] for p in r.section.summary["per_subject"]] == [3, 3]
     assert r.codes() == []
@@ -193,9 +195,9 @@ def test_arms_with_their_own_cycle_lengths() -> None:
 @pytest.mark.parametrize(("treatment", "code", "message"), [
     ("treatment:\n  cycle: 14 days\n  exposure: ex\n  regimen: {A: {dose: 10 mg, days: 1-5}}\n", "TS220",
      "the treatment needs the exposure dataset `ex`, which is not declared"),
-    ("treatment:\n  cycle: 28 days\n  regimen:\n    X: {dose: [{days: 1-14, dose: 54 mg}, {from: day 16, dose: 81 mg}]}\n",
+    (STEPS + "[{days: 1-14, dose: 54 mg}, {from: day 16, dose: 81 mg}]}\n",
      "TS221", "the dose steps of X leave days 15-15 without a dose"),
-    ("treatment:\n  cycle: 28 days\n  regimen:\n    X: {dose: [{weeks: 1-2, dose: 54 mg}, {days: 14-28, dose: 81 mg}]}\n",
+    (STEPS + "[{weeks: 1-2, dose: 54 mg}, {days: 14-28, dose: 81 mg}]}\n",
      "TS221", "the dose steps of X overlap: day 14 is in two steps"),
     ("treatment:\n  cycle: 14 days\n  regimen: {A: {dose: 25 days, days: 1-5}}\n", "TS222",
      "the dose `25 days` of A is a time, not an amount of drug (mg) or of dosage units (tablet, patch)"),
@@ -204,7 +206,7 @@ def test_arms_with_their_own_cycle_lengths() -> None:
     ("treatment:\n  cycle: 14 days\n  regimen: {A: {dose: 75 mg/m2, days: 1}}\n", "TS223",
      "the dose `75 mg/m2` of A is per body size, but the treatment does not say where height and weight "
      "come from"),
-    ("treatment:\n  cycle: 28 days\n  regimen:\n    X: {dose: [{days: 1-14, dose: 54 mg}, {from: cycle 2, dose: 81 mg}]}\n",
+    (STEPS + "[{days: 1-14, dose: 54 mg}, {from: cycle 2, dose: 81 mg}]}\n",
      "TS224", "the dose steps of X mix study days or weeks, cycles and visits"),
 ])
 def test_static_checks(treatment: str, code: str, message: str) -> None:
@@ -215,13 +217,14 @@ def test_static_checks(treatment: str, code: str, message: str) -> None:
 
 
 def test_a_missing_exposure_dataset_is_a_lint_warning_and_the_check_goes_on() -> None:
-    model = protocol("treatment:\n  cycle: 14 days\n  exposure: ex\n  regimen: {A: {dose: 10 mg, days: 1-5}}\n")
+    model = protocol("treatment:\n  cycle: 14 days\n  exposure: ex\n"
+                     "  regimen: {A: {dose: 10 mg, days: 1-5}}\n")
     checked, diags = check_protocol(model)
     assert checked is not None and [d.severity.value for d in diags if d.code == "TS220"] == ["warning"]
 
 
 def test_an_observation_only_study_needs_no_exposure() -> None:
-    model = protocol("treatment:\n  cycle: 14 days\n  exposure: ex\n  arms: {bedrest: {}, control: observation}\n",
-                     arm_column=True)
+    model = protocol("treatment:\n  cycle: 14 days\n  exposure: ex\n"
+                     "  arms: {bedrest: {}, control: observation}\n", arm_column=True)
     assert build_plan(model) == (None, [])
     assert [d for d in check_protocol(model)[1] if d.code.startswith("TS22")] == []

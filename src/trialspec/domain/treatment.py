@@ -118,7 +118,8 @@ def build_plan(protocol: Any) -> tuple[DosingPlan | None, list[Diagnostic]]:
                      else cycle_days for a in t.arms)
     for a in by_arm:
         if a not in t.arms:
-            bad(f"`cycle` names `{a}`, which is not an arm", by_arm[a].span, f"The arms are {', '.join(t.arms)}.")
+            bad(f"`cycle` names `{a}`, which is not an arm", by_arm[a].span,
+                f"The arms are {', '.join(t.arms)}.")
     tol = t.tolerances
     dose_window = tol.dose_window if tol and tol.dose_window is not None else 0
     start_window = _days_of(tol.start_window, "`start_window`", bad) if tol and tol.start_window else 0
@@ -263,8 +264,8 @@ def _drug_plan(arm: str, d: Any, bad: Any, cycle_days: int) -> DrugPlan | None:
         q, _ = read_dose(d.max_dose)
         cap = convert(q.value, q.unit, dose.unit) if q is not None and q.kind == "mass" else None
         if cap is None or dose.kind not in ("per_m2", "per_kg"):
-            bad(f"the cap `{d.max_dose.text}` of {d.drug} is not an amount in {dose.unit} of a dose per m2 or "
-                "per kg", d.max_dose.span, f"Write e.g. `max_dose: 2 {dose.unit}` on a dose per m2.")
+            bad(f"the cap `{d.max_dose.text}` of {d.drug} is not an amount in {dose.unit} of a dose per "
+                "m2 or per kg", d.max_dose.span, f"Write e.g. `max_dose: 2 {dose.unit}` on a dose per m2.")
             return None
     freq = (d.frequency or "").upper() or None
     days = tuple(d.days) or tuple(range(1, cycle_days + 1))

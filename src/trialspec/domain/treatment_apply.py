@@ -27,7 +27,8 @@ from trialspec.domain.treatment_schedule import (
 Tables = dict[str, dict[str, np.ndarray]]
 
 
-def body_sizes(plan: Any, subjects: dict[str, np.ndarray], to_cm: float, to_kg: float) -> dict[str, np.ndarray]:
+def body_sizes(plan: Any, subjects: dict[str, np.ndarray], to_cm: float,
+               to_kg: float) -> dict[str, np.ndarray]:
     """Per subject: ``m2`` (BSA by the protocol's formula) and ``kg`` (weight); NaN unknown."""
     n = len(subjects["id"])
     height = subjects.get("height", np.full(n, np.nan)) * to_cm
@@ -35,7 +36,8 @@ def body_sizes(plan: Any, subjects: dict[str, np.ndarray], to_cm: float, to_kg: 
     formula = BSA[plan.body_size.bsa] if plan.body_size is not None else BSA["mosteller"]
     with np.errstate(invalid="ignore"):
         good = (height > 0) & (weight > 0)
-        return {"per_m2": np.where(good, formula(np.where(good, height, 1), np.where(good, weight, 1)), np.nan),
+        bsa = formula(np.where(good, height, 1), np.where(good, weight, 1))
+        return {"per_m2": np.where(good, bsa, np.nan),
                 "per_kg": np.where(weight > 0, weight, np.nan)}
 
 
@@ -107,5 +109,6 @@ def _intensity(plan: Any, t: Tables, bounds: list[np.ndarray], step_doses: list[
         overall[c] = np.bincount(at, weights=per[c], minlength=len(key)).astype(float)
     o_counted = rdi_by_count[overall["drug"]] if len(overall["drug"]) else np.zeros(0, bool)
     overall["compliance"] = ratio(overall["given_n"], overall["planned_n"])
-    overall["rdi"] = np.where(o_counted, overall["compliance"], ratio(overall["delivered"], overall["planned"]))
+    overall["rdi"] = np.where(o_counted, overall["compliance"],
+                              ratio(overall["delivered"], overall["planned"]))
     return per, overall

@@ -108,7 +108,7 @@ def read_steps(d: Any, base: Dose, bad: Callable[[str, Span, str], None]) -> tup
         if s.basis == "week":
             first = (first - 1) * STUDY_WEEK + 1
             last = None if last is None else last * STUDY_WEEK
-        basis = "day" if s.basis == "week" else s.basis
+        basis: Literal["day", "cycle", "visit"] = "day" if s.basis == "week" else s.basis
         out.append(StepPlan(basis, first or 0, last, s.visit, value, s.span))
     return tuple(out)
 
@@ -180,7 +180,8 @@ def _lint_drug(d: Any, t: Any) -> list[Diagnostic]:
             continue
         form = (d.form or "").strip().lower()
         if form in FORM_KINDS and dose.kind not in FORM_KINDS[form]:
-            out.append(Diagnostic("TS222", f"the dose `{e.text}` of {d.drug} does not fit its form `{d.form}` "
+            out.append(Diagnostic("TS222", f"the dose `{e.text}` of {d.drug} does not fit its form "
+                                  f"`{d.form}` "
                                   f"(a {form} is dosed as {', '.join(FORM_KINDS[form])})", e.span,
                                   "Check the dose's unit against the form."))
         if dose.kind in ("per_m2", "per_kg") and t.body_size is None:

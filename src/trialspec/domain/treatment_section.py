@@ -282,7 +282,8 @@ def _recorded_cycles(v: _View, f: _Findings, count: Callable[..., None]) -> None
         found = ", ".join(str(c) for c in np.unique(cycle[group]))
         s, d = int(_col(a, "subject")[r]), int(_col(a, "drug")[r])
         dates = _col(a, "date")[group]
-        return (f"{v.sid(s)} {v.names[d]}: {len(group)} administration(s) recorded in cycle {int(recorded[r])} "
+        return (f"{v.sid(s)} {v.names[d]}: {len(group)} administration(s) recorded in cycle "
+                f"{int(recorded[r])} "
                 f"({iso(dates.min())} to {iso(dates.max())}) fall in reconstructed cycle(s) {found}",
                 v.plan.column_spans.get("cycle", v.plan.exposure_span))
 
@@ -295,10 +296,10 @@ def _body_unknown(v: _View, f: _Findings, count: Callable[..., None]) -> None:
     o = v.t["overall"]
     subj, drug = _col(o, "subject"), _col(o, "drug")
     kinds = np.array([d.kind for d in v.plan.drugs] + ["mass"], dtype=object)
-    rows = []
+    found: list[int] = []
     for kind, size in body.items():
-        rows += np.flatnonzero((kinds[drug] == kind) & np.isnan(size[subj]) & _col(o, "received")).tolist()
-    rows = np.array(sorted(rows), np.int64)
+        found += np.flatnonzero((kinds[drug] == kind) & np.isnan(size[subj]) & _col(o, "received")).tolist()
+    rows = np.array(sorted(found), np.int64)
     count("TS533", subj[rows])
 
     def unknown(i: int) -> tuple[str, Span]:

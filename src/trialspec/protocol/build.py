@@ -349,7 +349,8 @@ class _Builder:
         if duration is not None:
             return duration, None, duration
         self.error("`treatment` needs `cycle` (the cycle length) or `duration` (a regimen without "
-                   "cycles)", key.span, "Add `cycle: 28 days`, or `duration: 26 weeks` for continuous dosing.")
+                   "cycles)", key.span,
+                   "Add `cycle: 28 days`, or `duration: 26 weeks` for continuous dosing.")
         return Expr("", key.span, ScalarMap(key.span.path, ((key.span.line, key.span.col),))), None, None
 
     def body_size(self, node: MapNode) -> BodySize | None:
@@ -368,7 +369,7 @@ class _Builder:
     def drug(self, key: ScalarNode, node: MapNode) -> DrugSchedule:
         reductions = _node(node, "reductions")
         dose, days = _node(node, "dose"), _node(node, "days")
-        steps = tuple(self.step(i) for i in dose.items) if isinstance(dose, SeqNode) else ()
+        steps = tuple(self.step(cast(MapNode, i)) for i in dose.items) if isinstance(dose, SeqNode) else ()
         return DrugSchedule(
             drug=key_text(key), span=key.span, dose=steps[0].dose if steps else _expr(dose),
             route=_text(node, "route"), frequency=_text(node, "frequency"),
@@ -386,7 +387,8 @@ class _Builder:
                 m = re.fullmatch(r"\s*([0-9]+)\s*(?:-\s*([0-9]+)\s*)?", str(value.value))
                 first, last = (int(m[1]), int(m[2] or m[1])) if m else (1, 1)
                 if last < first:
-                    self.error(f"the range `{first}-{last}` runs backwards", value.span, f"Write `{last}-{first}`.")
+                    self.error(f"the range `{first}-{last}` runs backwards", value.span,
+                               f"Write `{last}-{first}`.")
                 return DoseStep(basis, first, last, None, dose, value.span)  # type: ignore[arg-type]
         start = _node(node, "from")
         if start is None:

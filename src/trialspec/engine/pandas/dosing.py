@@ -103,7 +103,8 @@ def _body(plan: dict[str, Any], frames: Any) -> dict[str, np.ndarray]:
             values = table.column(body[role])
         except (KeyError, AttributeError):
             continue
-        out[role] = pd.to_numeric(pd.Series(np.asarray(values, dtype=object)), errors="coerce").to_numpy(float)
+        numbers = pd.to_numeric(pd.Series(np.asarray(values, dtype=object)), errors="coerce")
+        out[role] = numbers.to_numpy(float)
     return out
 
 
@@ -148,8 +149,9 @@ def _administrations(plan: dict[str, Any], frame: pd.DataFrame, subject: np.ndar
         out = {"subject": subject, "drug": drug, "date": date, "dose": dose, "source": source,
                **extra["columns"]}
         return {**_sorted({k: v[keep] for k, v in out.items()}), **extra["tables"]}
-    return {**_expand_intervals(plan, cols, frame, subject, drug, dose, source, keep, report, extra["columns"]),
-            **extra["tables"]}
+    expanded = _expand_intervals(plan, cols, frame, subject, drug, dose, source, keep, report,
+                                 extra["columns"])
+    return {**expanded, **extra["tables"]}
 
 
 def _extras(cols: dict[str, Any], frame: pd.DataFrame) -> dict[str, Any]:

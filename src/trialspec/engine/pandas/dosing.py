@@ -234,7 +234,8 @@ def _doses(plan: dict[str, Any], cols: dict[str, Any], frame: pd.DataFrame, drug
         f = factors[target, codes]
         # a drug counted in dosage units (`1 patch`): a row in another unit (EX writes a
         # placebo patch as 0 mg) is one administration of the planned number of units
-        count = np.asarray(plan["drugs"].get("count", [False] * len(targets)), bool)[np.maximum(drug, 0)]
+        n_drugs = len(plan["drugs"]["name"])
+        count = np.asarray(plan["drugs"].get("count", [False] * n_drugs), bool)[np.maximum(drug, 0)]
         counted = count & np.isnan(f)
         raw = np.where(counted, np.asarray(plan["drugs"]["dose"], float)[np.maximum(drug, 0)], raw)
         f = np.where(counted, 1.0, f)

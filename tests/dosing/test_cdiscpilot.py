@@ -178,3 +178,10 @@ def test_forms_and_routes_match_the_plan(pilot: Section) -> None:
     assert [(s["first"], s["dose"]) for s in steps] == [
         ("BASELINE", 54.0), ("WEEK 2", 81.0), ("WEEK 24", 54.0)]
     assert np.isclose(pilot.summary["plan"]["arms"]["Pbo"]["placebo"]["dose"], 0.0)
+
+
+def test_explain_shows_each_days_planned_step(pilot: Section) -> None:
+    assert pilot.explain is not None
+    calendar = next(t for t in pilot.explain("01-701-1028") if t.title.startswith("Dosing calendar"))
+    by_day = {row[1]: row[3] for row in calendar.rows}
+    assert by_day[14] == "54 mg / 54 mg" and by_day[15] == "81 mg / 81 mg"

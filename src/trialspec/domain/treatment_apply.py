@@ -75,7 +75,21 @@ def apply_plan(plan: Any, t: Tables, to_cm: float = 1.0, to_kg: float = 1.0) -> 
     t["admins"] = {**a, **levels, "planned": planned, "step": step_index}
     t["intensity"], t["overall"] = _intensity(plan, t, bounds, step_doses, size_of)
     t["body"] = sizes
+    # for `explain`: each drug's step starts (steps x subjects) and size factor per subject
+    t["step_starts"] = {str(i): b for i, b in enumerate(bounds)}
+    t["size_factor"] = {str(i): size_of[i] for i in range(len(drugs))}
     return t
+
+
+def planned_on(plan: Any, t: Tables, drug: int, subject: int, date: int) -> float:
+    """The dose planned for ``drug`` on ``date`` for ``subject`` (NaN: body size unknown)."""
+    d = plan.drugs[drug]
+    size = float(t["size_factor"][str(drug)][subject]) if "size_factor" in t else 1.0
+    if not d.steps:
+        return d.dose * size
+    starts = t["step_starts"][str(drug)][:, subject]
+    k = max([j for j in range(len(starts)) if starts[j] <= date] or [0])
+    return d.steps[k].dose * size
 
 
 def _intensity(plan: Any, t: Tables, bounds: list[np.ndarray], step_doses: list[np.ndarray],

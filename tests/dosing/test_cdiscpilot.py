@@ -185,3 +185,20 @@ def test_explain_shows_each_days_planned_step(pilot: Section) -> None:
     calendar = next(t for t in pilot.explain("01-701-1028") if t.title.startswith("Dosing calendar"))
     by_day = {row[1]: row[3] for row in calendar.rows}
     assert by_day[14] == "54 mg / 54 mg" and by_day[15] == "81 mg / 81 mg"
+
+
+def test_a_placebo_written_in_patches_counts_the_0_mg_rows_as_patches(pilot: Section) -> None:
+    """`dose: 1 patch`: EX writes each placebo patch as EXDOSE 0, EXDOSU mg; every row is one
+    patch, never an unconvertible unit."""
+    source = PROTOCOL.read_text("utf-8").replace("placebo: {dose: 0 mg,", "placebo: {dose: 1 patch,")
+    assert "dose: 1 patch" in source
+    section = check(source)
+    assert section.summary["input_problems"]["TS522"]["rows"] == 0
+    zero_mg = {p["id"]: p["drugs"]["placebo"] for p in pilot.summary["per_subject"] if "placebo" in p["drugs"]}
+    patches = {p["id"]: p["drugs"]["placebo"] for p in section.summary["per_subject"]
+               if "placebo" in p["drugs"]}
+    assert patches.keys() == zero_mg.keys() and len(patches) == 85
+    for sid, p in patches.items():
+        assert p["unit"] == "patch"
+        assert p["delivered"] == p["administrations_given"] == zero_mg[sid]["administrations_given"]
+        assert p["rdi"] == zero_mg[sid]["rdi"]

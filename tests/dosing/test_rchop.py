@@ -112,3 +112,21 @@ def test_planned_amounts_are_per_m2_times_mosteller_bsa(section: Section) -> Non
 def test_an_infusion_with_start_and_end_times_is_one_administration(section: Section) -> None:
     per = {p["id"]: p["drugs"] for p in section.summary["per_subject"]}
     assert per["R-01"]["rituximab"]["administrations_given"] == 6
+
+
+def test_dubois_and_per_kg_doses_follow_the_protocol() -> None:
+    text = PROTOCOL.read_text("utf-8").replace("bsa: mosteller", "bsa: dubois").replace(
+        "rituximab: {dose: 375 mg/m2,", "rituximab: {dose: 5 mg/kg,")
+    model, _ = load_protocol_text(text, str(PROTOCOL))
+    assert model is not None
+    bound = bind(model, EXAMPLE / "data")
+    out = run_dosing(model, bound.frames, get_backend("pandas"))
+    assert out is not None
+    vs = pd.read_csv(EXAMPLE / "data" / "vs.csv")
+    size = vs.pivot(index="USUBJID", columns="VSTESTCD", values="VSSTRESN")
+    per = {p["id"]: p["drugs"] for p in out.summary["per_subject"]}
+    height, weight = size.loc["R-02", "HEIGHT"], size.loc["R-02", "WEIGHT"]
+    assert per["R-02"]["doxorubicin"]["planned"] == pytest.approx(6 * 50 * float(bsa_dubois(height, weight)))
+    assert per["R-02"]["rituximab"]["planned"] == pytest.approx(6 * 5 * weight)
+    # R-11 has a weight but no height: its per-kg dose is judged, its per-m2 doses are not
+    assert per["R-11"]["rituximab"]["rdi"] is not None and per["R-11"]["doxorubicin"]["rdi"] is None

@@ -77,7 +77,9 @@ def read_dose(expr: Any) -> tuple[Dose | None, str]:
     for target, kind in (("mg", "mass"), ("tablet", "count")):
         try:
             factor(unit, parse_unit(target))
-            return Dose(node.value, text, kind), ""  # type: ignore[arg-type]
+            # dosage units keep their written name (`patch`), all one dimension with tablets
+            shown = node.unit.strip() if kind == "count" else text
+            return Dose(node.value, shown, kind), ""  # type: ignore[arg-type]
         except UnitError:
             continue
     return None, f"is a {dimension_name(unit)}, not an amount of drug (mg) or of dosage units (tablet, patch)"

@@ -194,7 +194,8 @@ def test_a_placebo_written_in_patches_counts_the_0_mg_rows_as_patches(pilot: Sec
     assert "dose: 1 patch" in source
     section = check(source)
     assert section.summary["input_problems"]["TS522"]["rows"] == 0
-    zero_mg = {p["id"]: p["drugs"]["placebo"] for p in pilot.summary["per_subject"] if "placebo" in p["drugs"]}
+    zero_mg = {p["id"]: p["drugs"]["placebo"] for p in pilot.summary["per_subject"]
+               if "placebo" in p["drugs"]}
     patches = {p["id"]: p["drugs"]["placebo"] for p in section.summary["per_subject"]
                if "placebo" in p["drugs"]}
     assert patches.keys() == zero_mg.keys() and len(patches) == 85

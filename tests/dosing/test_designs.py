@@ -228,3 +228,70 @@ def test_an_observation_only_study_needs_no_exposure() -> None:
                      "  arms: {bedrest: {}, control: observation}\n", arm_column=True)
     assert build_plan(model) == (None, [])
     assert [d for d in check_protocol(model)[1] if d.code.startswith("TS22")] == []
+
+
+CARBOPLATIN = """trialspec: 1
+study: {id: AUC-TEST}
+datasets:
+  subjects:
+    key: subject_id
+    columns:
+      subject_id: {type: string}
+      age: {type: number, unit: years}
+      sex: {type: string}
+      weight: {type: number, unit: kg}
+      creatinine: {type: number, unit: umol/L, analyte: creatinine}
+  exposure:
+    subject: subject_id
+    columns:
+      drug: {type: string}
+      date: {type: date}
+      dose: {type: number, unit_column: unit}
+treatment:
+  cycle: 21 days
+  body_size: {dataset: subjects, weight: weight, age: age, sex: sex, creatinine: creatinine,
+              crcl: cockcroft-gault, crcl_max: 125 mL/min}
+  regimen:
+    carboplatin: {dose: AUC 5, days: 1, form: infusion}
+  tolerances: {dose_tolerance: 2%}
+"""
+
+
+def test_carboplatin_by_calvert_with_cockcroft_gault() -> None:
+    """Calvert: dose = AUC x (GFR + 25); AUC 5 at a GFR of 100 mL/min is 625 mg. The GFR is
+    Cockcroft-Gault's clearance, x 0.85 for women, capped at 125 mL/min."""
+    import pandas as pd
+
+    from trialspec.domain.treatment import run_dosing
+    from trialspec.domain.treatment_schedule import calvert, cockcroft_gault
+    from trialspec.engine import get_backend
+    from trialspec.engine.pandas.bind import bind_frames
+
+    assert calvert(5, 100.0) == 625.0
+    assert cockcroft_gault(68.0, 100.0, 1.0, False) == 100.0
+    model, diags = load_protocol_text(CARBOPLATIN, "auc.yaml")
+    assert model is not None, diags
+    mg_dl = 10000 / 113.12  # umol/L in 1 mg/dL of creatinine (113.12 g/mol)
+    people = pd.DataFrame({"subject_id": ["C1", "C2", "C3", "C4"], "age": [68, 68, 40, 60],
+                           "sex": ["M", "F", "M", None], "weight": [100, 100, 90, 70],
+                           "creatinine": [mg_dl, mg_dl, 0.5 * mg_dl, mg_dl]})
+    rows = [("C1", "carboplatin", day(1), 625, "mg"), ("C2", "carboplatin", day(1), 550, "mg"),
+            ("C3", "carboplatin", day(1), 750, "mg"), ("C3", "carboplatin", day(22), 1375, "mg"),
+            ("C4", "carboplatin", day(1), 500, "mg")]
+    exposure = pd.DataFrame(rows, columns=["subject_id", "drug", "date", "dose", "unit"]).astype(object)
+    bound = bind_frames(model, {"subjects": people, "exposure": exposure})
+    section = run_dosing(model, bound.frames, get_backend("pandas"))
+    per = {p["id"]: p["drugs"]["carboplatin"] for p in section.summary["per_subject"]}
+    assert per["C1"]["planned"] == pytest.approx(625.0, rel=1e-6)
+    assert per["C2"]["planned"] == pytest.approx(5 * (0.85 * 100 + 25), rel=1e-6)
+    assert per["C3"]["planned"] == pytest.approx(2 * 5 * (125 + 25), rel=1e-6)  # capped clearance
+    (over,) = [f.message for f in section.findings if f.code == "TS501"]
+    assert over.startswith("C3 carboplatin cycle 2 day 1 (2020-01-27): 1375 mg, not an allowed level "
+                           "(planned 750 mg +/-2% that day)")
+    (unknown,) = [f.message for f in section.findings if f.code == "TS533"]
+    assert unknown.startswith("C4 carboplatin: dosed by target AUC but the subject's creatinine clearance")
+    _, lint = check_protocol(model)
+    assert not [d for d in lint if d.code.startswith("TS22")]
+    no_crcl = load_protocol_text(CARBOPLATIN.replace("crcl: cockcroft-gault, ", ""), "auc.yaml")[0]
+    assert no_crcl is not None
+    assert [d.code for d in check_protocol(no_crcl)[1] if d.code.startswith("TS22")] == ["TS223"]

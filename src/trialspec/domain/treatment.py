@@ -334,7 +334,8 @@ def plan_tables(plan: DosingPlan) -> dict[str, Any]:
         "skipped_arms": list(plan.skipped),
         "body": None if plan.body_size is None else {
             "dataset": plan.body_size.dataset, "height": plan.body_size.height,
-            "weight": plan.body_size.weight},
+            "weight": plan.body_size.weight, "age": plan.body_size.age, "sex": plan.body_size.sex,
+            "creatinine": plan.body_size.creatinine},
         "dose_window": plan.dose_window,
         "start_window": plan.start_window, "max_delay": plan.max_delay,
         "drugs": {
@@ -380,7 +381,7 @@ def run_dosing(protocol: Any, frames: Any, backend: Any) -> Any:
         return plan_only_section(diags)
     tables = backend.dosing(plan_tables(plan), frames)
     columns = {name: {c: _column(table, c) for c in table} for name, table in tables.items()}
-    return dosing_section(plan, apply_plan(plan, columns, *_body_factors(protocol, plan)), diags)
+    return dosing_section(plan, apply_plan(plan, columns, _body_factors(protocol, plan)), diags)
 
 
 def _column(table: Any, name: str) -> Any:
@@ -388,14 +389,25 @@ def _column(table: Any, name: str) -> Any:
     return column if not hasattr(column, "to_numpy") else column.to_numpy()
 
 
-def _body_factors(protocol: Any, plan: DosingPlan) -> tuple[float, float]:
-    """Factors from the declared height and weight units to cm and kg (1 if not declared)."""
+def _body_factors(protocol: Any, plan: DosingPlan) -> dict[str, float]:
+    """Factors from the declared units of the body-size columns to cm, kg, years, mg/dL and
+    mL/min (the cap); 1 where no unit is declared."""
+    from trialspec.units import UnitError, factor, parse_unit
+
     body = plan.body_size
     if body is None or body.dataset not in protocol.datasets:
-        return 1.0, 1.0
+        return {}
     columns = protocol.datasets[body.dataset].columns
-    out = []
-    for name, target in ((body.height, "cm"), (body.weight, "kg")):
-        unit = getattr(columns.get(name), "unit", None)
-        out.append(convert(1.0, unit, target) or 1.0 if unit else 1.0)
-    return out[0], out[1]
+    out: dict[str, float] = {}
+    for role, name, target in (("height", body.height, "cm"), ("weight", body.weight, "kg"),
+                               ("age", body.age, "years"), ("creatinine", body.creatinine, "mg/dL")):
+        unit = getattr(columns.get(name or ""), "unit", None)
+        try:
+            out[role] = factor(parse_unit(unit), parse_unit(target), "creatinine") if unit else 1.0
+        except UnitError:
+            out[role] = float("nan")  # not convertible: every value unknown (TS533)
+    if body.crcl_max is not None:
+        cap = _quantity(body.crcl_max)
+        limit = convert(cap[0], cap[1], "mL/min") if cap else None
+        out["crcl_max"] = float("nan") if limit is None else limit
+    return out

@@ -15,6 +15,7 @@ import numpy as np
 
 from trialspec.domain.treatment_schedule import (
     BSA,
+    cockcroft_gault,
     first_dates,
     levels_against_plan,
     planned_amounts,
@@ -27,27 +28,40 @@ from trialspec.domain.treatment_schedule import (
 Tables = dict[str, dict[str, np.ndarray]]
 
 
-def body_sizes(plan: Any, subjects: dict[str, np.ndarray], to_cm: float,
-               to_kg: float) -> dict[str, np.ndarray]:
-    """Per subject: ``m2`` (BSA by the protocol's formula) and ``kg`` (weight); NaN unknown."""
+def body_sizes(plan: Any, subjects: dict[str, np.ndarray],
+               factors: dict[str, float]) -> dict[str, np.ndarray]:
+    """Per subject: ``per_m2`` (BSA by the protocol's formula), ``per_kg`` (weight) and ``auc``
+    (Calvert's GFR + 25 mL/min, the GFR estimated by Cockcroft-Gault); NaN unknown."""
     n = len(subjects["id"])
-    height = subjects.get("height", np.full(n, np.nan)) * to_cm
-    weight = subjects.get("weight", np.full(n, np.nan)) * to_kg
-    formula = BSA[plan.body_size.bsa] if plan.body_size is not None else BSA["mosteller"]
+
+    def value(role: str) -> np.ndarray:
+        return np.asarray(subjects.get(role, np.full(n, np.nan)), float) * factors.get(role, 1.0)
+
+    height, weight = value("height"), value("weight")
+    body = plan.body_size
+    formula = BSA[body.bsa] if body is not None else BSA["mosteller"]
+    # sex: each distinct spelling read once (F/FEMALE, M/MALE; anything else unknown)
+    spellings, which = np.unique(np.asarray(subjects.get("sex", np.full(n, "")), dtype=str),
+                                 return_inverse=True)
+    words = np.char.upper(np.char.strip(spellings))
+    female = np.isin(words, ("F", "FEMALE"))[which]
+    known_sex = np.isin(words, ("F", "FEMALE", "M", "MALE"))[which]
     with np.errstate(invalid="ignore"):
         good = (height > 0) & (weight > 0)
         bsa = formula(np.where(good, height, 1), np.where(good, weight, 1))
-        return {"per_m2": np.where(good, bsa, np.nan),
-                "per_kg": np.where(weight > 0, weight, np.nan)}
+        crcl = cockcroft_gault(value("age"), weight, value("creatinine"), female)
+        crcl = np.where(known_sex, np.minimum(crcl, factors.get("crcl_max", np.inf)), np.nan)
+        return {"per_m2": np.where(good, bsa, np.nan), "per_kg": np.where(weight > 0, weight, np.nan),
+                "auc": crcl + 25.0}
 
 
-def apply_plan(plan: Any, t: Tables, to_cm: float = 1.0, to_kg: float = 1.0) -> Tables:
+def apply_plan(plan: Any, t: Tables, factors: dict[str, float] | None = None) -> Tables:
     """``t`` with levels, changes, planned amounts and RDI against each day's planned dose."""
     drugs = plan.drugs
     n_subjects = len(t["subjects"]["id"])
     a, cycles = t["admins"], t["cycles"]
     subj, drug, date, dose = a["subject"], a["drug"], a["date"], a["dose"]
-    sizes = body_sizes(plan, t["subjects"], to_cm, to_kg)
+    sizes = body_sizes(plan, t["subjects"], factors or {})
     size_of = np.ones((len(drugs), n_subjects))
     for i, d in enumerate(drugs):
         if d.kind in sizes:
@@ -101,7 +115,7 @@ def _intensity(plan: Any, t: Tables, bounds: list[np.ndarray], step_doses: list[
     planned = np.asarray(per["planned"], float).copy()
     rdi_by_count = np.array([d.placebo for d in drugs] + [False], bool)
     for i, d in enumerate(drugs):
-        if not (d.steps or d.kind in ("per_m2", "per_kg")):
+        if not (d.steps or d.kind in ("per_m2", "per_kg", "auc")):
             continue
         pick = np.flatnonzero(per["drug"] == i)
         length = plan.cycle_days_of(plan.arms.index(d.arm))

@@ -9,6 +9,7 @@ docs/dosing.md states every rule.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -16,14 +17,15 @@ from typing import Any, Literal
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.source import Span
 
-Kind = Literal["mass", "count", "per_m2", "per_kg"]
+Kind = Literal["mass", "count", "per_m2", "per_kg", "auc"]
+AUC = re.compile(r"\s*AUC\s*([0-9]+(?:\.[0-9]+)?)\s*(?:mg/mL\s*[*.x·]?\s*min)?\s*", re.I)
 # the body-size unit under a per-body-size dose, by its canonical spelling
 PER_BODY: dict[str, Kind] = {"m2": "per_m2", "kg": "per_kg"}
 # what each dose form may be measured in (a form not listed takes any mass or count)
 FORM_KINDS: dict[str, tuple[str, ...]] = {
     "tablet": ("mass", "count", "per_m2", "per_kg"), "capsule": ("mass", "count", "per_m2", "per_kg"),
-    "patch": ("mass", "count"), "injection": ("mass", "per_m2", "per_kg"),
-    "infusion": ("mass", "per_m2", "per_kg"), "solution": ("mass", "per_m2", "per_kg"),
+    "patch": ("mass", "count"), "injection": ("mass", "per_m2", "per_kg", "auc"),
+    "infusion": ("mass", "per_m2", "per_kg", "auc"), "solution": ("mass", "per_m2", "per_kg", "auc"),
 }
 STUDY_WEEK = 7
 
@@ -57,6 +59,9 @@ def read_dose(expr: Any) -> tuple[Dose | None, str]:
     from trialspec.lang.parser import parse_expr
     from trialspec.units import UnitError, dimension_name, factor, parse_unit
 
+    auc = AUC.fullmatch(expr.text)
+    if auc:  # carboplatin by Calvert: AUC x (GFR + 25) mg
+        return Dose(float(auc[1]), "mg", "auc"), ""
     node, _ = parse_expr(expr.text, expr.smap)
     if not isinstance(node, ast.Quantity):
         return None, "is not an amount with a unit"
@@ -186,6 +191,11 @@ def _lint_drug(d: Any, t: Any) -> list[Diagnostic]:
                                   f"`{d.form}` "
                                   f"(a {form} is dosed as {', '.join(FORM_KINDS[form])})", e.span,
                                   "Check the dose's unit against the form."))
+        if dose.kind == "auc" and (t.body_size is None or not t.body_size.crcl):
+            out.append(Diagnostic("TS223", f"the dose `{e.text}` of {d.drug} is a target AUC (Calvert), but "
+                                  "the treatment does not say how creatinine clearance is estimated", e.span,
+                                  "Add `body_size: {dataset: dm, weight: WEIGHT, age: AGE, sex: SEX, "
+                                  "creatinine: CREAT, crcl: cockcroft-gault}` under `treatment:`."))
         if dose.kind in ("per_m2", "per_kg") and t.body_size is None:
             out.append(Diagnostic("TS223", f"the dose `{e.text}` of {d.drug} is per body size, but the "
                                   "treatment does not say where height and weight come from", e.span,

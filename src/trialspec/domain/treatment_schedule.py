@@ -14,7 +14,8 @@ here, as numpy functions over those columns (no pandas, no engine):
   reduction or a re-escalation: both doses are at level 0 of their day;
 - :func:`planned_amounts`: per subject, drug and cycle, the planned amount summed over the
   due planned days, each at its step's dose;
-- :func:`bsa_mosteller`, :func:`bsa_dubois`: body surface area in m2.
+- :func:`bsa_mosteller`, :func:`bsa_dubois`: body surface area in m2;
+  :func:`cockcroft_gault`, :func:`calvert`: a carboplatin dose for a target AUC.
 """
 
 from __future__ import annotations
@@ -38,6 +39,21 @@ def bsa_dubois(height_cm: np.ndarray, weight_kg: np.ndarray) -> np.ndarray:
 
 
 BSA = {"mosteller": bsa_mosteller, "dubois": bsa_dubois}
+
+
+def cockcroft_gault(age: np.ndarray, weight_kg: np.ndarray, creatinine_mg_dl: np.ndarray,
+                    female: np.ndarray) -> np.ndarray:
+    """Creatinine clearance in mL/min (Cockcroft & Gault, Nephron 1976;16:31):
+    (140 - age) x weight kg / (72 x serum creatinine mg/dL), x 0.85 for women. NaN unknown."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        crcl = (140.0 - age) * weight_kg / (72.0 * creatinine_mg_dl) * np.where(female, 0.85, 1.0)
+    return np.where((creatinine_mg_dl > 0) & (weight_kg > 0) & (age > 0), crcl, np.nan)
+
+
+def calvert(auc: float, gfr: np.ndarray) -> np.ndarray:
+    """Carboplatin dose in mg for a target AUC in mg/mL x min (Calvert, J Clin Oncol
+    1989;7:1748): AUC x (GFR + 25)."""
+    return auc * (np.asarray(gfr, float) + 25.0)
 
 
 def first_dates(subject: np.ndarray, date: np.ndarray, n_subjects: int) -> np.ndarray:

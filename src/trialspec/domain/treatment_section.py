@@ -304,10 +304,13 @@ def _body_unknown(v: _View, f: _Findings, count: Callable[..., None]) -> None:
 
     def unknown(i: int) -> tuple[str, Span]:
         d = v.plan.drugs[int(drug[rows[i]])]
-        what = "body surface area" if d.kind == "per_m2" else "weight"
-        return (f"{v.sid(subj[rows[i]])} {d.drug}: dosed per {'m2' if d.kind == 'per_m2' else 'kg'} but the "
-                f"subject's {what} is unknown (no height/weight in `{v.plan.body_size.dataset}`); its doses "
-                "and dose intensity are not judged", d.span)
+        how, what, needs = {"per_m2": ("per m2", "body surface area", "height/weight"),
+                            "per_kg": ("per kg", "weight", "weight"),
+                            "auc": ("by target AUC", "creatinine clearance",
+                                    "age/sex/weight/creatinine")}[d.kind]
+        return (f"{v.sid(subj[rows[i]])} {d.drug}: dosed {how} but the subject's {what} is unknown (no "
+                f"{needs} in `{v.plan.body_size.dataset}`); its doses and dose intensity are not judged",
+                d.span)
 
     f.each("TS533", len(rows), unknown)
 
@@ -354,7 +357,7 @@ def _doses(v: _View, a: Any, rows: np.ndarray) -> str:
 
 def _level_message(v: _View, a: Any, rows: np.ndarray) -> str:
     d = v.plan.drugs[int(_col(a, "drug")[rows[0]])]
-    if "planned" in a and (d.steps or d.kind in ("per_m2", "per_kg")):
+    if "planned" in a and (d.steps or d.kind in ("per_m2", "per_kg", "auc")):
         planned = np.unique(np.round(_col(a, "planned")[rows], 6))
         tol = f" +/-{100 * v.plan.dose_tolerance:g}%" if v.plan.dose_tolerance >= 1e-4 else ""
         reductions = f"; reductions {', '.join(f'{x:g}' for x in d.levels[1:])}" if len(d.levels) > 1 else ""

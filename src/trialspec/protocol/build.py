@@ -360,7 +360,9 @@ class _Builder:
         k, v = found
         return BodySize(dataset=_text(v, "dataset") or "", height=_text(v, "height") or "height",
                         weight=_text(v, "weight") or "weight", bsa=_text(v, "bsa") or "mosteller",
-                        span=k.span)
+                        span=k.span, age=_text(v, "age"), sex=_text(v, "sex"),
+                        creatinine=_text(v, "creatinine"), crcl=_text(v, "crcl"),
+                        crcl_max=_opt_expr(v, "crcl_max"))
 
     def regimen(self, name: str, key: ScalarNode, node: MapNode) -> Regimen:
         drugs = _proxy((key_text(k), self.drug(k, v)) for k, v in _items(node))

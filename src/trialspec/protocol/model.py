@@ -218,6 +218,11 @@ class BodySize:
     weight: str
     bsa: str  # mosteller | dubois
     span: Span
+    age: str | None = None  # for a carboplatin AUC dose (Calvert): age, sex, serum creatinine
+    sex: str | None = None
+    creatinine: str | None = None
+    crcl: str | None = None  # cockcroft-gault
+    crcl_max: Expr | None = None
 
 
 @dataclass(frozen=True, slots=True)

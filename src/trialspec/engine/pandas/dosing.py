@@ -92,19 +92,22 @@ def _subject_arms(plan: dict[str, Any], frames: Any) -> np.ndarray:
 
 
 def _body(plan: dict[str, Any], frames: Any) -> dict[str, np.ndarray]:
-    """Each subject's height and weight as bound (NaN when missing), for doses per body size."""
+    """Each subject's height, weight, age, serum creatinine (NaN when missing) and sex as bound,
+    for doses per body size and by target AUC."""
     body = plan.get("body")
     if not body or body["dataset"] not in frames.tables:
         return {}
     table = frames.tables[body["dataset"]]
     out = {}
-    for role in ("height", "weight"):
+    for role in ("height", "weight", "age", "creatinine", "sex"):
+        if not body.get(role):
+            continue
         try:
-            values = table.column(body[role])
+            values = np.asarray(table.column(body[role]), dtype=object)
         except (KeyError, AttributeError):
             continue
-        numbers = pd.to_numeric(pd.Series(np.asarray(values, dtype=object)), errors="coerce")
-        out[role] = numbers.to_numpy(float)
+        numbers = None if role == "sex" else pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
+        out[role] = values if numbers is None else numbers
     return out
 
 

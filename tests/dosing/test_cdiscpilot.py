@@ -203,3 +203,25 @@ def test_a_placebo_written_in_patches_counts_the_0_mg_rows_as_patches(pilot: Sec
         assert p["unit"] == "patch"
         assert p["delivered"] == p["administrations_given"] == zero_mg[sid]["administrations_given"]
         assert p["rdi"] == zero_mg[sid]["rdi"]
+
+
+def test_the_protocol_follows_the_trial_design_datasets() -> None:
+    """TA/TE: the high-dose arm is High_Start (2 weeks, from the first dose), High_Middle (22
+    weeks, from the patches of visit 4: WEEK 2) and High_End (2 weeks, from visit 12: WEEK 24);
+    placebo and low dose are one 26-week element each."""
+    ta = pd.read_sas(DATA / "ta.xpt", encoding="latin1")
+    te = pd.read_sas(DATA / "te.xpt", encoding="latin1")
+    elements = {text(a): [] for a in ta.ARMCD}
+    for arm, code, epoch in zip(ta.ARMCD, ta.ETCD, ta.EPOCH, strict=True):
+        if text(epoch) == "Treatment":
+            elements[text(arm)].append(text(code))
+    duration = {text(c): text(d) for c, d in zip(te.ETCD, te.TEDUR, strict=True)}
+    assert elements == {"Pbo": ["PBO"], "Xan_Hi": ["HIS", "HIM", "HIE"], "Xan_Lo": ["LO"]}
+    assert [duration[e] for e in elements["Xan_Hi"]] == ["P2W", "P22W", "P2W"]
+    assert duration["PBO"] == duration["LO"] == "P26W"
+    starts = {text(c): text(r) for c, r in zip(te.ETCD, te.TESTRL, strict=True)}
+    assert "Visit 4" in starts["HIM"] and "Visit 12" in starts["HIE"]
+    protocol = PROTOCOL.read_text("utf-8")
+    assert "duration: 26 weeks" in protocol
+    assert "{from: visit WEEK 2, dose: 81 mg}" in protocol
+    assert "{from: visit WEEK 24, dose: 54 mg}" in protocol

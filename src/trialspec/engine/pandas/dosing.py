@@ -239,7 +239,7 @@ def _doses(plan: dict[str, Any], cols: dict[str, Any], frame: pd.DataFrame, drug
         # placebo patch as 0 mg) is one administration of the planned number of units
         n_drugs = len(plan["drugs"]["name"])
         count = np.asarray(plan["drugs"].get("count", [False] * n_drugs), bool)[np.maximum(drug, 0)]
-        counted = count & np.isnan(f)
+        counted = count & np.isnan(f) & ~np.isnan(raw)  # a missing dose stays missing (TS527)
         raw = np.where(counted, np.asarray(plan["drugs"]["dose"], float)[np.maximum(drug, 0)], raw)
         f = np.where(counted, 1.0, f)
         with np.errstate(over="ignore", invalid="ignore"):

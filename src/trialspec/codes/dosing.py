@@ -104,7 +104,7 @@ CODES = (
          "A tablet where a patch is planned, or an oral dose of an intravenous drug, is a different treatment.",
          "xanomeline: {form: patch, route: transdermal}  # EXDOSFRM TABLET", "Check the row; if it is right, record the deviation."),
     Code("TS533", "body-size-unknown",
-         "A subject's dose per m2 or per kg cannot be judged: the height or weight it needs is missing.",
+         "A subject's dose per m2, per kg or by target AUC cannot be judged: the height, weight (or age, sex, creatinine) it needs is missing.",
          "Without a body size, the planned dose in mg is unknown; the subject's doses are neither right nor wrong.",
-         "cyclophosphamide: {dose: 750 mg/m2}  # no baseline weight for P07", "Add the subject's height and weight at the declared visit."),
+         "cyclophosphamide: {dose: 750 mg/m2}  # no baseline weight for P07", "Add the subject's height and weight (for an AUC dose: age, sex, serum creatinine) at the declared visit."),
 )

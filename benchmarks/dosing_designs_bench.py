@@ -39,7 +39,7 @@ from trialspec.engine.pandas import SubjectFrames
 from trialspec.engine.pandas.dosing import dosing
 from trialspec.source import Span
 
-REPEATS = 3
+REPEATS = 5
 A_PER_M2, A_REDUCED, B_STEPS, B_SWITCH, TOLERANCE = 12.5, 7.5, (20.0, 30.0), 22, 0.05
 STAGES = ("engine: bind, EX rows -> administrations, cycles, matching",
           "domain: planned dose per day (steps, BSA), levels, changes, RDI")

@@ -169,6 +169,17 @@ def test_each_amendment_is_said_in_words(tmp_path: Path, edits: list[tuple[str, 
     assert lines(tmp_path, *edits) == [expected]
 
 
+def test_new_treatment_keys_moved_or_respaced_are_no_change(tmp_path: Path) -> None:
+    """Spans differ when keys move; the body size, steps and forms are compared by value."""
+    root = Path(__file__).resolve().parents[2] / "protocols"
+    for name in ("rchop21.yaml", "cdiscpilot01-dosing.yaml"):
+        text = (root / name).read_text("utf-8")
+        (tmp_path / "old.yaml").write_text(text, "utf-8")
+        moved = "# moved down a line\n" + text.replace("cycle: 21 days", "cycle:   21 days")
+        (tmp_path / "new.yaml").write_text(moved, "utf-8")
+        assert [c.text for c in diff_files(tmp_path / "old.yaml", tmp_path / "new.yaml").changes] == []
+
+
 def test_an_equivalent_rewrite_is_listed_but_is_no_change(tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     old, new = pair(tmp_path, ("when: age between 18 and 75}", "when: 75 >= age and age >= 18}"))

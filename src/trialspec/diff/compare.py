@@ -314,7 +314,7 @@ class _Differ:
         if old_by_arm != new_by_arm:
             details.append(_arrow("cycle length by arm", str(old_by_arm or "none"),
                                   str(new_by_arm or "none")))
-        if old.body_size != new.body_size:
+        if _body_text(old.body_size) != _body_text(new.body_size):
             details.append(_arrow("body size", _body_text(old.body_size), _body_text(new.body_size)))
         self.add("treatment", "treatment", "changed", details, old, new)
         for arm in _keyed(old.arms, new.arms):
@@ -539,5 +539,6 @@ def _steps_text(d: Any) -> str:
 def _body_text(b: Any) -> str:
     if b is None:
         return "none"
-    crcl = f", crcl {b.crcl}" if getattr(b, "crcl", None) else ""
+    crcl = (f"; crcl {b.crcl} from {b.age}, {b.sex}, {b.creatinine}"
+            + (f" up to {expr_text(b.crcl_max)}" if b.crcl_max is not None else "")) if b.crcl else ""
     return f"{b.dataset} ({b.height}, {b.weight}; bsa {b.bsa}{crcl})"

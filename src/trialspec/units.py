@@ -166,7 +166,7 @@ _UNITS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("ug/kg", "ug/kg_bw", "micrograms per kilogram of body weight", ("mcg/kg",)),
     ("kg/m2", "kg/m**2", "kilograms per square metre (body mass index)", ()),
     ("tablet", "tablet", "dosage units (a tablet or capsule, e.g. of a matching placebo)",
-     ("tablets", "tab", "tabs", "capsule", "capsules", "cap", "caps")),
+     ("tablets", "tab", "tabs", "capsule", "capsules", "cap", "caps", "patch", "patches")),
     ("mg", "mg", "milligrams", ()),
     ("g", "g", "grams", ()),
     ("kg", "kg", "kilograms", ()),

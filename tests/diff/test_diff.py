@@ -149,6 +149,11 @@ def test_formatting_comments_and_key_order_are_not_changes(tmp_path: Path,
      "lenalidomide: reductions [15 mg, 10 mg, 5 mg] -> [10 mg]; dose 25 mg unchanged; days 1-21 unchanged"),
     ([("cycles: until progression", "cycles: 4")], "treatment: cycles until progression -> 4"),
     ([("cycle: 28 days", "cycle: 21 days")], "treatment: cycle length 28 days -> 21 days"),
+    ([("lenalidomide: {dose: 25 mg,",
+       "lenalidomide: {dose: [{days: 1-14, dose: 25 mg}, {from: day 15, dose: 15 mg}],")],
+     "lenalidomide: dose steps none -> 25 mg from day 1-14; 15 mg from day 15 on; days 1-21 unchanged"),
+    ([("dexamethasone: {dose: 40 mg,", "dexamethasone: {dose: 40 mg, form: tablet,")],
+     "dexamethasone: form none -> tablet; dose 40 mg unchanged; days [1, 8, 15, 22] unchanged"),
     ([("    dexamethasone:", "    bortezomib: {dose: 1.3 mg/m2, days: [1, 4, 8, 11]}\n    dexamethasone:")],
      "bortezomib: drug added (1.3 mg/m2, days [1, 4, 8, 11])"),
     ([("min_interval: 4 weeks", "min_interval: 6 weeks")],
@@ -162,6 +167,17 @@ def test_formatting_comments_and_key_order_are_not_changes(tmp_path: Path,
 ])
 def test_each_amendment_is_said_in_words(tmp_path: Path, edits: list[tuple[str, str]], expected: str) -> None:
     assert lines(tmp_path, *edits) == [expected]
+
+
+def test_new_treatment_keys_moved_or_respaced_are_no_change(tmp_path: Path) -> None:
+    """Spans differ when keys move; the body size, steps and forms are compared by value."""
+    root = Path(__file__).resolve().parents[2] / "protocols"
+    for name in ("rchop21.yaml", "cdiscpilot01-dosing.yaml"):
+        text = (root / name).read_text("utf-8")
+        (tmp_path / "old.yaml").write_text(text, "utf-8")
+        moved = "# moved down a line\n" + text.replace("cycle: 21 days", "cycle:   21 days")
+        (tmp_path / "new.yaml").write_text(moved, "utf-8")
+        assert [c.text for c in diff_files(tmp_path / "old.yaml", tmp_path / "new.yaml").changes] == []
 
 
 def test_an_equivalent_rewrite_is_listed_but_is_no_change(tmp_path: Path,

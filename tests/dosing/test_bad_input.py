@@ -232,7 +232,7 @@ def plan_error(treatment: str, **kw: object) -> list[tuple[str, int, str]]:
     ("treatment:\n  cycle: 2 g\n  regimen: {A: {dose: 10 mg, days: 1-5}}\n",
      "the cycle length `2 g` is not a whole number of days, at least 1"),
     ("treatment:\n  cycle: 14 days\n  regimen: {A: {dose: '10', days: 1-5}}\n",
-     "the dose of A `10` is not a positive amount with a unit"),
+     "the dose of A `10` is not an amount with a unit"),
     ("treatment:\n  cycle: 14 days\n  regimen: {A: {dose: 10 mg, days: 1-5, reductions: [5 mL]}}\n",
      "the reduced dose `5 mL` of A is not an amount in units of mg"),
     ("treatment:\n  cycle: 14 days\n  regimen: {A: {dose: 10 mg, days: 1-21}}\n",

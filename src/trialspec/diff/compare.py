@@ -309,6 +309,13 @@ class _Differ:
             details.append(_arrow("minimum dose intensity", _pct(old.dose_intensity_min),
                                   _pct(new.dose_intensity_min)))
         details += self.tolerances(old.tolerances, new.tolerances)
+        by_arm = ({a: expr_text(e) for a, e in (x.cycle_by_arm or {}).items()} for x in (old, new))
+        old_by_arm, new_by_arm = by_arm
+        if old_by_arm != new_by_arm:
+            details.append(_arrow("cycle length by arm", str(old_by_arm or "none"),
+                                  str(new_by_arm or "none")))
+        if _body_text(old.body_size) != _body_text(new.body_size):
+            details.append(_arrow("body size", _body_text(old.body_size), _body_text(new.body_size)))
         self.add("treatment", "treatment", "changed", details, old, new)
         for arm in _keyed(old.arms, new.arms):
             prefix = "" if arm == "main" else f"{arm}/"
@@ -317,11 +324,15 @@ class _Differ:
                 self.add("treatment", f"arm {arm}", "removed" if b is None else "added",
                          [f"arm {'removed' if b is None else 'added'}"], a, b)
                 continue
+            if a.observation != b.observation:
+                self.add("treatment", f"arm {arm}", "changed",
+                         [_arrow("observation arm", str(a.observation).lower(),
+                                 str(b.observation).lower())], a, b)
             self.named("treatment", a.drugs, b.drugs, "drug", lambda n, d: _drug_text(d), self.drug, prefix)
 
     def tolerances(self, old: Any, new: Any) -> list[str]:
         out = []
-        for name in ("dose_window", "start_window", "max_delay"):
+        for name in ("dose_window", "start_window", "max_delay", "dose_tolerance"):
             a, b = getattr(old, name, None), getattr(new, name, None)
             if isinstance(a, Expr) or isinstance(b, Expr):
                 if not same_expr(a, b):
@@ -340,14 +351,18 @@ class _Differ:
         if not (len(old.reductions) == len(new.reductions)
                 and all(map(same_expr, old.reductions, new.reductions))):
             changed.append(_arrow("reductions", _list(old.reductions), _list(new.reductions)))
-        for name in ("route", "frequency", "reescalation"):
-            if getattr(old, name) != getattr(new, name):
-                changed.append(_arrow(name, _none(getattr(old, name)), _none(getattr(new, name))))
+        if _steps_text(old) != _steps_text(new):
+            changed.append(_arrow("dose steps", _steps_text(old), _steps_text(new)))
+        if not same_expr(getattr(old, "max_dose", None), getattr(new, "max_dose", None)):
+            changed.append(_arrow("max dose", expr_text(old.max_dose), expr_text(new.max_dose)))
+        for name in ("route", "frequency", "reescalation", "form"):
+            if getattr(old, name, None) != getattr(new, name, None):
+                changed.append(_arrow(name, _none(getattr(old, name, None)), _none(getattr(new, name, None))))
         if changed:  # say what stayed, so a reviewer reads the whole schedule
-            if dose_same:
+            if dose_same and not new.steps:
                 changed.append(f"dose {expr_text(new.dose)} unchanged")
             if old.days == new.days:
-                changed.append(f"days {days_text(new.days)} unchanged")
+                changed.append(f"days {days_text(new.days) if new.days else 'every day'} unchanged")
         self.add("treatment", item, "changed", changed, old, new)
 
     def response(self) -> None:
@@ -504,4 +519,26 @@ def _list(exprs: Iterable[Expr]) -> str:
 
 
 def _drug_text(d: Any) -> str:
-    return f"{expr_text(d.dose)}, days {days_text(d.days)}"
+    dose = _steps_text(d) if getattr(d, "steps", ()) else expr_text(d.dose)
+    return f"{dose}, days {days_text(d.days) if d.days else 'every day'}"
+
+
+def _steps_text(d: Any) -> str:
+    """A dose schedule as written: `54 mg from visit BASELINE; 81 mg from visit WEEK 2`."""
+    parts = []
+    for step in getattr(d, "steps", ()):
+        if step.basis == "visit":
+            where = f"visit {step.visit}"
+        else:
+            last = f"-{step.last}" if step.last not in (None, step.first) else ""
+            where = f"{step.basis} {step.first}{last}" + ("" if step.last is not None else " on")
+        parts.append(f"{expr_text(step.dose)} from {where}")
+    return "; ".join(parts) or "none"
+
+
+def _body_text(b: Any) -> str:
+    if b is None:
+        return "none"
+    crcl = (f"; crcl {b.crcl} from {b.age}, {b.sex}, {b.creatinine}"
+            + (f" up to {expr_text(b.crcl_max)}" if b.crcl_max is not None else "")) if b.crcl else ""
+    return f"{b.dataset} ({b.height}, {b.weight}; bsa {b.bsa}{crcl})"

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from trialspec.diagnostics import Diagnostic
+from trialspec.domain.treatment_doses import StepPlan, convert, lint_doses, read_dose, read_steps, step_gaps
 from trialspec.source import Span
 
 # Administrations per planned day, by frequency; PRN (as needed) plans none.
@@ -24,7 +25,7 @@ PER_DAY = {"BID": 2, "TID": 3, "QID": 4, "PRN": 0}
 ARM_COLUMN = "arm"  # the population table's column naming each subject's arm (several arms)
 DEFAULT_EXPOSURE = "exposure"
 # The exposure dataset's columns, by role (protocol column names).
-ROLES = ("drug", "dose", "unit", "date", "start", "end", "frequency")
+ROLES = ("drug", "dose", "unit", "date", "start", "end", "frequency", "form", "route", "visit", "cycle")
 
 Shape = Literal["administrations", "intervals"]
 
@@ -43,6 +44,16 @@ class DrugPlan:
     frequency: str | None
     reescalation: bool
     span: Span
+    kind: str = "mass"  # mass, count (dosage units), per_m2, per_kg (treatment_doses.Kind)
+    steps: tuple[StepPlan, ...] = ()  # a dose schedule (titration); empty: the dose throughout
+    form: str | None = None
+    route: str | None = None
+    cap: float | None = None  # the most a dose per body size may come to, in ``unit``
+
+    @property
+    def placebo(self) -> bool:
+        """A matching placebo planned as ``0 mg``: its doses are counted, not weighed."""
+        return self.dose == 0 and not self.steps
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,16 @@ class DosingPlan:
     arm_cycles: tuple[int | None, ...] = ()  # per arm, in `arms` order: None is not limited
     cycles_span: Span | None = None
     cycles_given: Any = None  # as the protocol writes it: a number, `until progression`, by arm
+    arm_cycle_days: tuple[int, ...] = ()  # per arm, in `arms` order
+    skipped: tuple[int, ...] = ()  # arms whose dosing cannot be checked (TS530 says why)
+    observation: tuple[str, ...] = ()  # arms with nothing to administer
+    dose_tolerance: float = 1e-6  # relative: a dose this close to its planned level is at it
+    body_size: Any = None  # protocol.model.BodySize, for doses per m2 or per kg
+    without_cycles: bool = False  # `duration:` instead of `cycle:`
+
+    def cycle_days_of(self, arm: int) -> int:
+        """The cycle length of arm ``arm`` (its index)."""
+        return self.arm_cycle_days[arm] if 0 <= arm < len(self.arm_cycle_days) else self.cycle_days
 
     def cycles_of(self, arm: int) -> int | None:
         """The planned number of cycles of arm ``arm`` (its index; -1: unknown arm)."""
@@ -90,25 +111,52 @@ def build_plan(protocol: Any) -> tuple[DosingPlan | None, list[Diagnostic]]:
     def bad(message: str, span: Span, hint: str) -> None:
         diags.append(Diagnostic("TS520", message, span, hint))
 
-    cycle_days = _days_of(t.cycle, "the cycle length", bad, minimum=1)
+    by_arm = t.cycle_by_arm or {}
+    cycle_days = _days_of(t.cycle, "the treatment duration" if t.duration is not None else
+                          "the cycle length", bad, minimum=1)
+    arm_days = tuple(_days_of(by_arm[a], f"the cycle length of arm {a}", bad, minimum=1) if a in by_arm
+                     else cycle_days for a in t.arms)
+    for a in by_arm:
+        if a not in t.arms:
+            bad(f"`cycle` names `{a}`, which is not an arm", by_arm[a].span,
+                f"The arms are {', '.join(t.arms)}.")
     tol = t.tolerances
     dose_window = tol.dose_window if tol and tol.dose_window is not None else 0
     start_window = _days_of(tol.start_window, "`start_window`", bad) if tol and tol.start_window else 0
     max_delay = _days_of(tol.max_delay, "`max_delay`", bad) if tol and tol.max_delay else None
-    drugs = [p for arm, regimen in t.arms.items() for d in regimen.drugs.values()
-             if (p := _drug_plan(arm, d, bad)) is not None]
+    if t.duration is not None and cycle_days is not None:
+        # without cycles, treatment is one period: `duration`, and up to `max_delay` more
+        # awaiting the final visit; planned days after the last dose are never due
+        cycle_days += max_delay or 0
+        arm_days = (cycle_days,) * len(t.arms)
+    if not any(r.drugs for r in t.arms.values()):
+        return None, diags  # nothing to administer in any arm (observation only)
+    skipped: dict[str, tuple[str, Span, str]] = {}
+    drugs = []
+    for i, (arm, regimen) in enumerate(t.arms.items()):
+        for d in regimen.drugs.values():
+            p = _drug_plan(arm, d, _skip(arm, skipped), arm_days[i] or 1)
+            if p is not None and arm not in skipped:
+                drugs.append(p)
+    drugs = [p for p in drugs if p.arm not in skipped]
+    if not drugs:  # every arm that administers something has a problem: nothing to check
+        for message, span, hint in skipped.values():
+            bad(message, span, hint)
     exposure = _exposure(protocol, bad)
     arm_source = _arm_source(protocol, bad)
     arm_cycles = _arm_cycles(t, bad)
-    if cycle_days is None or start_window is None or exposure is None or len(drugs) < sum(
-            len(r.drugs) for r in t.arms.values()) or (len(t.arms) > 1 and arm_source is None):
+    if cycle_days is None or None in arm_days or start_window is None or exposure is None or \
+            (len(t.arms) > 1 and arm_source is None):
         return None, diags
     for p in drugs:
-        if p.days and p.days[-1] > cycle_days:
-            bad(f"{p.drug} is planned on day {p.days[-1]}, beyond the {cycle_days}-day cycle", p.span,
-                f"Plan days 1-{cycle_days}, or lengthen `cycle`.")
+        length = arm_days[list(t.arms).index(p.arm)] or cycle_days
+        if p.days and p.days[-1] > length:
+            bad(f"{p.drug} is planned on day {p.days[-1]}, beyond the {length}-day cycle", p.span,
+                f"Plan days 1-{length}, or lengthen `cycle`.")
     if diags:
         return None, diags
+    diags += [Diagnostic("TS530", f"dosing of arm {arm} is not checked: {message}", span, hint)
+              for arm, (message, span, hint) in skipped.items()]
     name, shape, columns, dose_unit, spans = exposure
     plan = DosingPlan(
         cycle_days=cycle_days, cycles=t.cycles if isinstance(t.cycles, int) else None,
@@ -120,8 +168,22 @@ def build_plan(protocol: Any) -> tuple[DosingPlan | None, list[Diagnostic]]:
         dose_unit=dose_unit, arm_source=arm_source, span=t.span, cycle_span=t.cycle.span,
         tolerance_span=tol.span if tol else t.span,
         exposure_span=protocol.datasets[name].span, column_spans=spans,
-        arm_cycles=arm_cycles, cycles_span=t.cycles_span, cycles_given=t.cycles)
+        arm_cycles=(1,) * len(t.arms) if t.duration is not None else arm_cycles,
+        cycles_span=t.cycles_span, cycles_given=1 if t.duration is not None else t.cycles,
+        arm_cycle_days=tuple(a or cycle_days for a in arm_days),
+        skipped=tuple(i for i, a in enumerate(t.arms) if a in skipped),
+        observation=tuple(a for a, r in t.arms.items() if not r.drugs),
+        dose_tolerance=(tol.dose_tolerance / 100.0 if tol and tol.dose_tolerance else 1e-6),
+        body_size=t.body_size, without_cycles=t.duration is not None)
     return plan, diags
+
+
+def _skip(arm: str, skipped: dict[str, tuple[str, Span, str]]) -> Any:
+    """A ``bad`` callback that skips the arm (TS530): one arm's problem never switches off
+    dosing for the others."""
+    def bad(message: str, span: Span, hint: str) -> None:
+        skipped.setdefault(arm, (message, span, hint))
+    return bad
 
 
 def _arm_cycles(t: Any, bad: Any) -> tuple[int | None, ...]:
@@ -172,28 +234,44 @@ def _days_of(expr: Any, what: str, bad: Any, minimum: int = 0) -> int | None:
     return int(round(days))
 
 
-def _drug_plan(arm: str, d: Any, bad: Any) -> DrugPlan | None:
-    from trialspec.units import UnitError, factor, parse_unit
-
-    dose = _quantity(d.dose)
-    if dose is None or dose[0] <= 0:
-        bad(f"the dose of {d.drug} `{d.dose.text}` is not a positive amount with a unit", d.dose.span,
-            "Write the dose with its unit, e.g. `25 mg`.")
+def _drug_plan(arm: str, d: Any, bad: Any, cycle_days: int) -> DrugPlan | None:
+    dose, why = read_dose(d.dose)
+    if dose is None:
+        bad(f"the dose of {d.drug} `{d.dose.text}` {why}", d.dose.span,
+            "Write the dose with its unit, e.g. `25 mg`, `75 mg/m2`, `0 mg` (a placebo) or `1 patch`.")
         return None
-    levels = [dose[0]]
+    if dose.value == 0 and dose.kind != "mass":
+        bad(f"the dose of {d.drug} `{d.dose.text}` plans nothing", d.dose.span,
+            "Write a matching placebo as `0 mg`, or as the units it is given in (`1 patch`).")
+        return None
+    levels = [dose.value]
     for r in d.reductions:
-        q = _quantity(r)
-        try:
-            levels.append(q[0] * factor(parse_unit(q[1]), parse_unit(dose[1])) if q else -1.0)
-        except UnitError:
-            levels.append(-1.0)
-        if levels[-1] <= 0:
-            bad(f"the reduced dose `{r.text}` of {d.drug} is not an amount in units of {dose[1]}",
-                r.span, f"Write it like the dose, e.g. `{dose[0] / 2:g} {dose[1]}`.")
+        q, _ = read_dose(r)
+        level = convert(q.value, q.unit, dose.unit) if q is not None and q.kind == dose.kind else None
+        if level is None or level <= 0:
+            bad(f"the reduced dose `{r.text}` of {d.drug} is not an amount in units of {dose.unit}",
+                r.span, f"Write it like the dose, e.g. `{max(dose.value, 1) / 2:g} {dose.unit}`.")
+            return None
+        levels.append(level)
+    steps = read_steps(d, dose, bad)
+    if len(steps) < len(d.steps):
+        return None
+    for code, message, span, hint in step_gaps(d) if d.steps else ():
+        bad(f"{message} ({code})", span, hint)
+        return None
+    cap = None
+    if d.max_dose is not None:
+        q, _ = read_dose(d.max_dose)
+        cap = convert(q.value, q.unit, dose.unit) if q is not None and q.kind == "mass" else None
+        if cap is None or dose.kind not in ("per_m2", "per_kg"):
+            bad(f"the cap `{d.max_dose.text}` of {d.drug} is not an amount in {dose.unit} of a dose per "
+                "m2 or per kg", d.max_dose.span, f"Write e.g. `max_dose: 2 {dose.unit}` on a dose per m2.")
             return None
     freq = (d.frequency or "").upper() or None
-    return DrugPlan(arm, d.drug, dose[0], dose[1], tuple(levels), tuple(d.days),
-                    PER_DAY.get(freq or "", 1), freq, d.reescalation, d.span)
+    days = tuple(d.days) or tuple(range(1, cycle_days + 1))
+    return DrugPlan(arm, d.drug, dose.value, dose.unit, tuple(levels), days,
+                    PER_DAY.get(freq or "", 1), freq, d.reescalation, d.span, kind=dose.kind, steps=steps,
+                    form=d.form, route=d.route, cap=cap)
 
 
 def _exposure(protocol: Any, bad: Any) -> tuple[str, Shape, dict[str, str | None], str | None,
@@ -252,6 +330,12 @@ def plan_tables(plan: DosingPlan) -> dict[str, Any]:
         "exposure": plan.exposure, "shape": plan.shape, "columns": dict(plan.columns),
         "dose_unit": plan.dose_unit, "arm_source": plan.arm_source, "arms": list(plan.arms),
         "cycle_days": plan.cycle_days, "cycles": [c or 0 for c in plan.arm_cycles],
+        "arm_cycle_days": list(plan.arm_cycle_days or [plan.cycle_days] * len(plan.arms)),
+        "skipped_arms": list(plan.skipped),
+        "body": None if plan.body_size is None else {
+            "dataset": plan.body_size.dataset, "height": plan.body_size.height,
+            "weight": plan.body_size.weight, "age": plan.body_size.age, "sex": plan.body_size.sex,
+            "creatinine": plan.body_size.creatinine},
         "dose_window": plan.dose_window,
         "start_window": plan.start_window, "max_delay": plan.max_delay,
         "drugs": {
@@ -264,18 +348,22 @@ def plan_tables(plan: DosingPlan) -> dict[str, Any]:
             "reescalation": [d.reescalation for d in plan.drugs],
             "levels": [list(d.levels) for d in plan.drugs],
             "days": [list(d.days) for d in plan.drugs],
+            "placebo": [d.placebo for d in plan.drugs],
+            "count": [d.kind == "count" for d in plan.drugs],
+            "form": [d.form for d in plan.drugs],
+            "route": [d.route for d in plan.drugs],
         },
     }
 
 
 def lint_treatment(protocol: Any) -> list[Diagnostic]:
     """What ``lint`` reports of the treatment plan (no data, no pandas): `cycles` by arm that
-    names an unknown arm or leaves one out. The plan's other TS520 findings (an exposure
-    dataset not declared yet, ...) stay in the dosing section, so that the other sections of
-    a check still run while the treatment is being written."""
+    names an unknown arm or leaves one out, and the doses' static checks (TS220-TS224). An
+    exposure dataset not declared yet is a warning (TS220), so that the other sections of a
+    check still run while the treatment is being written; its TS520 stays in the section."""
     if protocol.treatment is None:
         return []
-    diags: list[Diagnostic] = []
+    diags: list[Diagnostic] = lint_doses(protocol)
     _arm_cycles(protocol.treatment, lambda message, span, hint: diags.append(
         Diagnostic("TS520", message, span, hint)))
     return diags
@@ -283,6 +371,7 @@ def lint_treatment(protocol: Any) -> list[Diagnostic]:
 
 def run_dosing(protocol: Any, frames: Any, backend: Any) -> Any:
     """The ``dosing`` section of a check (None when the protocol plans no treatment)."""
+    from trialspec.domain.treatment_apply import apply_plan
     from trialspec.domain.treatment_section import dosing_section, plan_only_section
 
     if protocol.treatment is None or frames is None:
@@ -291,4 +380,34 @@ def run_dosing(protocol: Any, frames: Any, backend: Any) -> Any:
     if plan is None:
         return plan_only_section(diags)
     tables = backend.dosing(plan_tables(plan), frames)
-    return dosing_section(plan, tables, diags)
+    columns = {name: {c: _column(table, c) for c in table} for name, table in tables.items()}
+    return dosing_section(plan, apply_plan(plan, columns, _body_factors(protocol, plan)), diags)
+
+
+def _column(table: Any, name: str) -> Any:
+    column = table[name]
+    return column if not hasattr(column, "to_numpy") else column.to_numpy()
+
+
+def _body_factors(protocol: Any, plan: DosingPlan) -> dict[str, float]:
+    """Factors from the declared units of the body-size columns to cm, kg, years, mg/dL and
+    mL/min (the cap); 1 where no unit is declared."""
+    from trialspec.units import UnitError, factor, parse_unit
+
+    body = plan.body_size
+    if body is None or body.dataset not in protocol.datasets:
+        return {}
+    columns = protocol.datasets[body.dataset].columns
+    out: dict[str, float] = {}
+    for role, name, target in (("height", body.height, "cm"), ("weight", body.weight, "kg"),
+                               ("age", body.age, "years"), ("creatinine", body.creatinine, "mg/dL")):
+        unit = getattr(columns.get(name or ""), "unit", None)
+        try:
+            out[role] = factor(parse_unit(unit), parse_unit(target), "creatinine") if unit else 1.0
+        except UnitError:
+            out[role] = float("nan")  # not convertible: every value unknown (TS533)
+    if body.crcl_max is not None:
+        cap = _quantity(body.crcl_max)
+        limit = convert(cap[0], cap[1], "mL/min") if cap else None
+        out["crcl_max"] = float("nan") if limit is None else limit
+    return out

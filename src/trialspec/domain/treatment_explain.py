@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from trialspec.domain.treatment_apply import planned_on
 from trialspec.domain.treatment_section import EXTRA, REST, _col, amount, iso, percent
 from trialspec.results import Table
 
@@ -57,7 +58,8 @@ def _calendar(v: Any, s: int, sid: str) -> Table:
         for i in drugs:
             for day in plan.drugs[i].days:
                 if day <= due:
-                    cell(number, day, start + day - 1)["planned"][i] = plan.drugs[i].dose
+                    cell(number, day, start + day - 1)["planned"][i] = planned_on(
+                        plan, v.t, i, s, start + day - 1)
     for r in v.rows_of("admins", s):
         i, number, day = int(_col(a, "drug")[r]), int(_col(a, "cycle")[r]), int(_col(a, "day")[r])
         x = cell(number, day, int(_col(a, "date")[r]))

@@ -27,12 +27,12 @@ SHOW = 50  # findings shown per code; the rest are counted in one more
 SHOW_ROWS = 20  # rows of the display tables
 OK, REST, EXTRA = 0, 1, 2  # the backend's administration statuses
 DEVIATIONS = ("TS501", "TS502", "TS503", "TS504", "TS505", "TS506", "TS507", "TS508", "TS509", "TS510",
-              "TS511")
+              "TS511", "TS531", "TS533")
 PROBLEM_CODES = {
     "unknown_drug": "TS521", "missing_drug": "TS521", "bad_unit": "TS522", "missing_date": "TS523",
     "end_before_start": "TS524", "interval_too_long": "TS524", "overlap": "TS525",
     "nonpositive_dose": "TS526", "missing_dose": "TS527", "bad_frequency": "TS528", "no_arm": "TS529",
-    "no_exposure": "TS520", "open_end": "TS512",
+    "no_exposure": "TS520", "open_end": "TS512", "form_mismatch": "TS532", "route_mismatch": "TS532",
 }
 WARNINGS = ("TS512",)  # input problems that are read, with a warning
 INPUT_CODES = tuple(sorted(set(PROBLEM_CODES.values())))
@@ -222,6 +222,11 @@ def _deviations(v: _View, f: _Findings) -> dict[str, tuple[int, int]]:
         arm = int(v.arm[s])
         where = f" in arm {plan.arms[arm]}" if len(plan.arms) > 1 and arm >= 0 else ""
         started = int(_col(cycles, "cycle")[first])
+        if plan.without_cycles:  # one period: its "cycle 2" is treatment beyond the plan
+            end = int(_col(cycles, "start")[last]) + int(_col(cycles, "due")[last]) - 1
+            return (f"{v.sid(s)} was dosed until {iso(end)}, beyond the planned treatment "
+                    f"({plan.cycle_days} days with `max_delay`; from {iso(_col(cycles, 'start')[first])} on)",
+                    plan.span)
         return (f"{v.sid(s)} had {int(_col(cycles, 'cycle')[last])} cycles; "
                 f"{plan.cycles_of(arm)} are planned{where} (cycle {started} started "
                 f"{iso(_col(cycles, 'start')[first])})", plan.cycles_span or plan.span)
@@ -256,7 +261,61 @@ def _deviations(v: _View, f: _Findings) -> dict[str, tuple[int, int]]:
                 f"planned) is below {100 * (plan.rdi_min or 0):g}%", plan.drugs[d].span)
 
     f.each("TS511", len(low), low_intensity)
+    _recorded_cycles(v, f, count)
+    _body_unknown(v, f, count)
     return {code: counts.get(code, (0, 0)) for code in DEVIATIONS}
+
+
+def _recorded_cycles(v: _View, f: _Findings, count: Callable[..., None]) -> None:
+    """TS531: administrations whose recorded cycle is not the reconstructed one, one finding
+    per subject, drug and recorded cycle."""
+    a = v.t["admins"]
+    if "recorded" not in a:
+        return
+    recorded, cycle = _col(a, "recorded"), _col(a, "cycle")
+    rows = np.flatnonzero((recorded >= 0) & (recorded != cycle))
+    rows = rows[np.lexsort((_col(a, "date")[rows], recorded[rows], _col(a, "drug")[rows],
+                            _col(a, "subject")[rows]))]
+    count("TS531", _col(a, "subject")[rows])
+    b = _bounds(_col(a, "subject")[rows], _col(a, "drug")[rows], recorded[rows])
+
+    def differs(i: int) -> tuple[str, Span]:
+        group = rows[b[i]:b[i + 1]]
+        r = group[0]
+        found = ", ".join(str(c) for c in np.unique(cycle[group]))
+        s, d = int(_col(a, "subject")[r]), int(_col(a, "drug")[r])
+        dates = _col(a, "date")[group]
+        return (f"{v.sid(s)} {v.names[d]}: {len(group)} administration(s) recorded in cycle "
+                f"{int(recorded[r])} "
+                f"({iso(dates.min())} to {iso(dates.max())}) fall in reconstructed cycle(s) {found}",
+                v.plan.column_spans.get("cycle", v.plan.exposure_span))
+
+    f.each("TS531", len(b) - 1, differs)
+
+
+def _body_unknown(v: _View, f: _Findings, count: Callable[..., None]) -> None:
+    """TS533: treated subjects given a drug dosed per m2 or per kg without a known body size."""
+    body = v.t.get("body", {})
+    o = v.t["overall"]
+    subj, drug = _col(o, "subject"), _col(o, "drug")
+    kinds = np.array([d.kind for d in v.plan.drugs] + ["mass"], dtype=object)
+    found: list[int] = []
+    for kind, size in body.items():
+        found += np.flatnonzero((kinds[drug] == kind) & np.isnan(size[subj]) & _col(o, "received")).tolist()
+    rows = np.array(sorted(found), np.int64)
+    count("TS533", subj[rows])
+
+    def unknown(i: int) -> tuple[str, Span]:
+        d = v.plan.drugs[int(drug[rows[i]])]
+        how, what, needs = {"per_m2": ("per m2", "body surface area", "height/weight"),
+                            "per_kg": ("per kg", "weight", "weight"),
+                            "auc": ("by target AUC", "creatinine clearance",
+                                    "age/sex/weight/creatinine")}[d.kind]
+        return (f"{v.sid(subj[rows[i]])} {d.drug}: dosed {how} but the subject's {what} is unknown (no "
+                f"{needs} in `{v.plan.body_size.dataset}`); its doses and dose intensity are not judged",
+                d.span)
+
+    f.each("TS533", len(rows), unknown)
 
 
 def _admin_finding(v: _View, rows: np.ndarray, bounds: np.ndarray, message: Callable[..., str],
@@ -301,6 +360,14 @@ def _doses(v: _View, a: Any, rows: np.ndarray) -> str:
 
 def _level_message(v: _View, a: Any, rows: np.ndarray) -> str:
     d = v.plan.drugs[int(_col(a, "drug")[rows[0]])]
+    if "planned" in a and (d.steps or d.kind in ("per_m2", "per_kg", "auc")):
+        planned = np.unique(np.round(_col(a, "planned")[rows], 6))
+        tol = f" +/-{100 * v.plan.dose_tolerance:g}%" if v.plan.dose_tolerance >= 1e-4 else ""
+        reductions = f"; reductions {', '.join(f'{x:g}' for x in d.levels[1:])}" if len(d.levels) > 1 else ""
+        per = {"per_m2": f" {d.unit}/m2", "per_kg": f" {d.unit}/kg"}.get(d.kind, f" {d.unit}")
+        return (f"{_where(v, a, rows)}: {_doses(v, a, rows)}, not an allowed level (planned "
+                f"{', '.join(amount(x, d.unit) for x in planned)}{tol} that day{reductions}"
+                f"{per if reductions else ''})")
     allowed = ", ".join(f"{x:g}" for x in d.levels)
     return f"{_where(v, a, rows)}: {_doses(v, a, rows)}, not an allowed level ({allowed} {d.unit})"
 
@@ -409,6 +476,8 @@ def _problem_message(v: _View, p: Any, kind: str, r: int) -> str:
         "overlap": lambda: (f"overlaps an earlier interval of the same drug ending {iso(detail)}; "
                             "its days are counted once"),
         "nonpositive_dose": lambda: "the dose is zero or negative; not counted",
+        "form_mismatch": lambda: f"the dose form is not the planned {str(detail).split(' ', 1)[1]}; counted",
+        "route_mismatch": lambda: f"the route is not the planned {str(detail).split(' ', 1)[1]}; counted",
         "missing_dose": lambda: "no dose given; the day counts as dosed, the amount is unknown",
         "bad_frequency": lambda: ("the frequency cannot be expanded (QD, BID, TID, QID, QOD, QW, QnD, QnW, "
                                   "ONCE); not counted"),
@@ -426,7 +495,7 @@ def _date_problem(detail: str) -> str:
 PROBLEM_ROLE = {"unknown_drug": "drug", "missing_drug": "drug", "bad_unit": "unit", "missing_date": "date",
                 "end_before_start": "end", "interval_too_long": "end", "overlap": "start",
                 "nonpositive_dose": "dose", "missing_dose": "dose", "bad_frequency": "frequency",
-                "open_end": "end"}
+                "open_end": "end", "form_mismatch": "form", "route_mismatch": "route"}
 
 
 def _problem_span(plan: DosingPlan, kind: str, p: Any, r: int) -> Span:
@@ -468,9 +537,13 @@ def _per_subject(v: _View) -> list[dict[str, Any]]:
     """Each treated subject's arm, cycles and, per drug, planned and delivered dose and RDI."""
     o = v.t["overall"]
     drugs_of: dict[int, dict[str, Any]] = {}
-    for s, d, p, x, r in zip(o["subject"].tolist(), o["drug"].tolist(), _plain(o["planned"]),
-                             _plain(o["delivered"]), _plain(o["rdi"]), strict=True):
-        drugs_of.setdefault(s, {})[v.names[d]] = {"planned": p, "delivered": x, "unit": v.units[d], "rdi": r}
+    compliance = _plain(o["compliance"]) if "compliance" in o else [None] * len(o["subject"])
+    for s, d, p, x, r, c, n, g in zip(o["subject"].tolist(), o["drug"].tolist(), _plain(o["planned"]),
+                                      _plain(o["delivered"]), _plain(o["rdi"]), compliance,
+                                      _plain(o["planned_n"]), _plain(o["given_n"]), strict=True):
+        drugs_of.setdefault(s, {})[v.names[d]] = {"planned": p, "delivered": x, "unit": v.units[d], "rdi": r,
+                                                 "administrations_planned": n, "administrations_given": g,
+                                                 "compliance": c}
     cycles, arms = v.t["subjects"]["cycles"].tolist(), v.arm.tolist()
     return [{"id": v.sid(s), "arm": v.plan.arms[arms[s]] if arms[s] >= 0 else None, "cycles": cycles[s],
              "drugs": drugs_of.get(s, {})} for s in np.flatnonzero(v.treated).tolist()]
@@ -500,8 +573,14 @@ def _summary(v: _View, events: dict[str, tuple[int, int]], problems: dict[str, i
                  "dose_intensity_min": plan.rdi_min,
                  "arms": {arm: {d.drug: {"dose": d.dose, "unit": d.unit, "levels": list(d.levels),
                                          "days": list(d.days), "per_day": d.per_day,
-                                         "reescalation": d.reescalation}
-                                for d in plan.drugs if d.arm == arm} for arm in plan.arms}},
+                                         "reescalation": d.reescalation, "kind": d.kind,
+                                         "form": d.form, "route": d.route,
+                                         "steps": [{"from": s.basis if s.basis != "visit" else "visit",
+                                                    "first": s.visit if s.basis == "visit" else s.first,
+                                                    "last": s.last, "dose": s.dose} for s in d.steps]}
+                                for d in plan.drugs if d.arm == arm} for arm in plan.arms},
+                 "observation_arms": list(plan.observation),
+                 "arms_not_checked": [plan.arms[i] for i in plan.skipped]},
         "subjects": {"screened": len(v.ids), "treated": int(v.treated.sum()),
                      "cycles": int(len(t["cycles"]["subject"]))},
         "administrations": int(len(t["admins"]["subject"])),

@@ -18,12 +18,14 @@ from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.protocol.accepted import build_accepted
 from trialspec.protocol.model import (
     Analysis,
+    BodySize,
     Claim,
     Column,
     ColumnRange,
     Criterion,
     Dataset,
     Definition,
+    DoseStep,
     DrugSchedule,
     Eligibility,
     Endpoint,
@@ -40,7 +42,7 @@ from trialspec.protocol.model import (
     Value,
 )
 from trialspec.protocol.yamlload import MapNode, Node, ScalarNode, SeqNode, key_text, lookup
-from trialspec.source import SourceFile, Span
+from trialspec.source import ScalarMap, SourceFile, Span
 
 MAX_DAY = 366
 MAIN_ARM = "main"
@@ -323,7 +325,8 @@ class _Builder:
         elif regimen is not None:
             built = _proxy([(MAIN_ARM, self.regimen(MAIN_ARM, *regimen))])
         elif arms is not None:
-            built = _proxy((key_text(k), self.regimen(key_text(k), k, v))
+            built = _proxy((key_text(k), self.regimen(key_text(k), k, v) if isinstance(v, MapNode)
+                            else Regimen(key_text(k), _proxy([]), k.span, observation=True))
                            for k, v in _items(arms[1]))
         else:
             self.error("`treatment` needs `regimen` (the drugs) or `arms`", key.span,
@@ -333,15 +336,48 @@ class _Builder:
             cycles = _proxy((key_text(k), v.value if isinstance(v, ScalarNode) else None)
                             for k, v in _items(_node(node, "cycles")))
         tolerances = _entry(node, "tolerances")
+        cycle, by_arm, duration = self.cycle_of(key, node)
         return Treatment(
-            cycle=_expr(_node(node, "cycle")), cycles=cycles, exposure=_text(node, "exposure"),
+            cycle=cycle, cycles=cycles, exposure=_text(node, "exposure"),
             arms=built,
             tolerances=None if tolerances is None else Tolerances(
                 span=tolerances[0].span, dose_window=_scalar(tolerances[1], "dose_window"),
                 start_window=_opt_expr(tolerances[1], "start_window"),
-                max_delay=_opt_expr(tolerances[1], "max_delay")),
+                max_delay=_opt_expr(tolerances[1], "max_delay"),
+                dose_tolerance=_percent(_scalar(tolerances[1], "dose_tolerance"))),
             dose_intensity_min=_percent(_scalar(node, "dose_intensity_min")), span=key.span,
-            cycles_span=getattr(_key(node, "cycles"), "span", None))
+            cycles_span=getattr(_key(node, "cycles"), "span", None),
+            cycle_by_arm=by_arm, duration=duration, body_size=self.body_size(node))
+
+    def cycle_of(self, key: ScalarNode, node: MapNode) -> tuple[Expr, Any, Expr | None]:
+        """(cycle length, cycle length by arm or None, duration): a regimen without cycles is
+        one cycle as long as its ``duration``; by arm, ``cycle`` is the first arm's."""
+        cycle, duration = _node(node, "cycle"), _opt_expr(node, "duration")
+        if isinstance(cycle, MapNode):
+            by_arm = _proxy((key_text(k), _expr(v)) for k, v in _items(cycle))
+            return next(iter(by_arm.values())), by_arm, duration
+        if isinstance(cycle, ScalarNode):
+            if duration is not None:
+                self.error("`treatment` has both `cycle` and `duration`", duration.span,
+                           "`duration` is for a regimen without cycles; with cycles, write `cycles:`.")
+            return _expr(cycle), None, duration
+        if duration is not None:
+            return duration, None, duration
+        self.error("`treatment` needs `cycle` (the cycle length) or `duration` (a regimen without "
+                   "cycles)", key.span,
+                   "Add `cycle: 28 days`, or `duration: 26 weeks` for continuous dosing.")
+        return Expr("", key.span, ScalarMap(key.span.path, ((key.span.line, key.span.col),))), None, None
+
+    def body_size(self, node: MapNode) -> BodySize | None:
+        found = _entry(node, "body_size")
+        if found is None:
+            return None
+        k, v = found
+        return BodySize(dataset=_text(v, "dataset") or "", height=_text(v, "height") or "height",
+                        weight=_text(v, "weight") or "weight", bsa=_text(v, "bsa") or "mosteller",
+                        span=k.span, age=_text(v, "age"), sex=_text(v, "sex"),
+                        creatinine=_text(v, "creatinine"), crcl=_text(v, "crcl"),
+                        crcl_max=_opt_expr(v, "crcl_max"))
 
     def regimen(self, name: str, key: ScalarNode, node: MapNode) -> Regimen:
         drugs = _proxy((key_text(k), self.drug(k, v)) for k, v in _items(node))
@@ -349,12 +385,38 @@ class _Builder:
 
     def drug(self, key: ScalarNode, node: MapNode) -> DrugSchedule:
         reductions = _node(node, "reductions")
+        dose, days = _node(node, "dose"), _node(node, "days")
+        steps = tuple(self.step(cast(MapNode, i)) for i in dose.items) if isinstance(dose, SeqNode) else ()
         return DrugSchedule(
-            drug=key_text(key), span=key.span, dose=_expr(_node(node, "dose")),
+            drug=key_text(key), span=key.span, dose=steps[0].dose if steps else _expr(dose),
             route=_text(node, "route"), frequency=_text(node, "frequency"),
-            days=self.days(_node(node, "days")),
+            days=self.days(days) if days is not None else (),
             reductions=tuple(_expr(i) for i in reductions.items) if reductions else (),
-            reescalation=_scalar(node, "reescalation") is True)
+            reescalation=_scalar(node, "reescalation") is True, steps=steps,
+            form=_text(node, "form"), max_dose=_opt_expr(node, "max_dose"))
+
+    def step(self, node: MapNode) -> DoseStep:
+        """``{days: 1-14, dose: 54 mg}``, ``{from: week 3, dose: 81 mg}``, ``{from: visit WEEK 24, ...}``."""
+        dose = _expr(_node(node, "dose"))
+        for basis, name in (("day", "days"), ("week", "weeks"), ("cycle", "cycles")):
+            value = _node(node, name)
+            if value is not None:
+                m = re.fullmatch(r"\s*([0-9]+)\s*(?:-\s*([0-9]+)\s*)?", str(value.value))
+                first, last = (int(m[1]), int(m[2] or m[1])) if m else (1, 1)
+                if last < first:
+                    self.error(f"the range `{first}-{last}` runs backwards", value.span,
+                               f"Write `{last}-{first}`.")
+                return DoseStep(basis, first, last, None, dose, value.span)  # type: ignore[arg-type]
+        start = _node(node, "from")
+        if start is None:
+            self.error("a dose step needs `days`, `weeks`, `cycles` or `from`", node.span,
+                       "Write e.g. `{days: 1-14, dose: 54 mg}` or `{from: day 15, dose: 81 mg}`.")
+            return DoseStep("day", 1, None, None, dose, node.span)
+        text = str(start.value).strip()
+        word, _, rest = text.partition(" ")
+        if word == "visit":
+            return DoseStep("visit", None, None, rest.strip(), dose, start.span)
+        return DoseStep(word, int(rest), None, None, dose, start.span)  # type: ignore[arg-type]
 
     def days(self, node: Node) -> tuple[int, ...]:
         """Expand ``1-21``, ``[1, 8, 15]``, ``[1-4, 15-18]`` into sorted days."""

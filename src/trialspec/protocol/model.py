@@ -156,17 +156,32 @@ class Eligibility:
 
 
 @dataclass(frozen=True, slots=True)
+class DoseStep:
+    """One step of a dose schedule: from when (study day, week, cycle or visit) and its dose."""
+
+    basis: Literal["day", "week", "cycle", "visit"]
+    first: int | None  # the first day/week/cycle; None for a visit
+    last: int | None  # the last one of a range; None: open-ended (`from:`)
+    visit: str | None  # `from: visit WEEK 24`
+    dose: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class DrugSchedule:
     """How one drug is given within a cycle."""
 
     drug: str
     span: Span
-    dose: Expr
+    dose: Expr  # the dose; with steps, the first step's dose
     route: str | None
     frequency: str | None
-    days: tuple[int, ...]
+    days: tuple[int, ...]  # empty: every day of the cycle
     reductions: tuple[Expr, ...]
     reescalation: bool
+    steps: tuple[DoseStep, ...] = ()  # a dose schedule within the arm (titration)
+    form: str | None = None  # the dose form: tablet, patch, infusion, ...
+    max_dose: Expr | None = None  # a cap on a dose per body size (vincristine: 2 mg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +191,7 @@ class Regimen:
     name: str
     drugs: Mapping[str, DrugSchedule]
     span: Span
+    observation: bool = False  # an arm with nothing to administer (`{}` or `observation`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +202,7 @@ class Tolerances:
     dose_window: int | None = None
     start_window: Expr | None = None
     max_delay: Expr | None = None
+    dose_tolerance: float | None = None  # percent of the planned level
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +218,26 @@ class Treatment:
     dose_intensity_min: float | None
     span: Span
     cycles_span: Span | None = None  # the `cycles:` key, where a finding about it points
+    # `cycle:` by arm (then `cycle` is the first arm's), and a regimen without cycles
+    cycle_by_arm: Mapping[str, Expr] | None = None
+    duration: Expr | None = None  # `duration:` of a regimen without cycles (then `cycle` is it)
+    body_size: BodySize | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BodySize:
+    """Where height and weight come from for doses per m2 or per kg, and the BSA formula."""
+
+    dataset: str
+    height: str
+    weight: str
+    bsa: str  # mosteller | dubois
+    span: Span
+    age: str | None = None  # for a carboplatin AUC dose (Calvert): age, sex, serum creatinine
+    sex: str | None = None
+    creatinine: str | None = None
+    crcl: str | None = None  # cockcroft-gault
+    crcl_max: Expr | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,10 @@ plan_tables``) and returns tidy tables, positions not ids:
 - ``intensity``: per subject, drug and cycle: planned and delivered amounts and counts.
 - ``overall``: per subject and drug: planned, delivered, ``received``.
 - ``problems``: exposure rows that cannot be used (or only partly), by ``kind``.
+- ``visits``: the visit names ``admins.visit`` codes point at (with a ``visit`` column).
+
+With a ``cycle`` column (a recorded cycle) ``admins.recorded`` holds it (-1 unknown); with
+``body``, ``subjects`` holds each subject's ``height`` and ``weight`` as bound.
 
 Work is vectorized over all subjects at once; the only Python loops run over cycle
 numbers (cycle reconstruction) and days of the cycle (dose matching), never over
@@ -40,12 +44,15 @@ PROBLEM_COLUMNS = ("kind", "subject", "source", "drug", "date", "end", "dose", "
 def dosing(plan: dict[str, Any], frames: Any) -> dict[str, pd.DataFrame]:
     """Cycles, deviations and dose intensity for every subject of ``frames``."""
     admins, arm_of, problems = administrations(plan, frames)
+    visits = admins.pop("visits", np.zeros(0, dtype=object))
     ids = np.asarray(frames.subjects, dtype=object)
     out = reconstruct_cycles(plan, admins, arm_of, len(ids))
     out.update(match_doses(plan, out["admins"], out["cycles"], arm_of))
     treated = np.bincount(admins["subject"], minlength=len(ids)) > 0
     n_cycles = np.bincount(out["cycles"]["subject"], minlength=len(ids))
-    out["subjects"] = {"id": ids, "arm": arm_of, "treated": treated, "cycles": n_cycles}
+    out["subjects"] = {"id": ids, "arm": arm_of, "treated": treated, "cycles": n_cycles,
+                       **_body(plan, frames)}
+    out["visits"] = {"name": visits}
     tables = {name: pd.DataFrame(columns, copy=False) for name, columns in out.items()}
     tables["problems"] = (pd.concat(problems, ignore_index=True) if problems
                           else pd.DataFrame({c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS}))
@@ -71,15 +78,37 @@ def administrations(plan: dict[str, Any], frames: Any) -> tuple[Columns, np.ndar
 
 
 def _subject_arms(plan: dict[str, Any], frames: Any) -> np.ndarray:
-    """Each subject's arm index (-1: missing or unknown)."""
+    """Each subject's arm index (-1: missing or unknown; -2: an arm whose dosing is not
+    checked, which the plan reports once)."""
+    skipped = set(plan.get("skipped_arms", ()))
     if plan["arm_source"] is None:
-        return np.zeros(frames.n, np.int64)
+        return np.full(frames.n, -2 if 0 in skipped else 0, np.int64)
     dataset, column = plan["arm_source"]
     values = frames.tables[dataset].column(column)
     codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-    lut = np.array([plan["arms"].index(str(u)) if str(u) in plan["arms"] else -1 for u in uniques]
-                   + [-1], np.int64)
+    index = [plan["arms"].index(str(u)) if str(u) in plan["arms"] else -1 for u in uniques]
+    lut = np.array([-2 if i in skipped else i for i in index] + [-1], np.int64)
     return lut[codes]
+
+
+def _body(plan: dict[str, Any], frames: Any) -> dict[str, np.ndarray]:
+    """Each subject's height, weight, age, serum creatinine (NaN when missing) and sex as bound,
+    for doses per body size and by target AUC."""
+    body = plan.get("body")
+    if not body or body["dataset"] not in frames.tables:
+        return {}
+    table = frames.tables[body["dataset"]]
+    out = {}
+    for role in ("height", "weight", "age", "creatinine", "sex"):
+        if not body.get(role):
+            continue
+        try:
+            values = np.asarray(table.column(body[role]), dtype=object)
+        except (KeyError, AttributeError):
+            continue
+        numbers = None if role == "sex" else pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
+        out[role] = values if numbers is None else numbers
+    return out
 
 
 # -- exposure rows -> administrations ---------------------------------------------------------
@@ -103,23 +132,64 @@ def _administrations(plan: dict[str, Any], frame: pd.DataFrame, subject: np.ndar
     report = _Reporter(problems, frame, cols, subject, source)
 
     arm = arm_of[subject]
-    no_arm = arm < 0
+    no_arm = arm == -1
     report("no_arm", no_arm, "")
     drug, drug_missing = _plan_drugs(plan, frame[cols["drug"]], arm)
-    report("missing_drug", drug_missing & ~no_arm, "no drug named")
-    unknown = (drug < 0) & ~drug_missing & ~no_arm
+    report("missing_drug", drug_missing & (arm >= 0), "no drug named")
+    unknown = (drug < 0) & ~drug_missing & (arm >= 0)
     report("unknown_drug", unknown, "")
     keep = drug >= 0
 
     dose = _doses(plan, cols, frame, drug, keep, report)
-    keep &= ~(dose <= 0)
+    placebo = np.asarray(plan["drugs"].get("placebo", [False] * len(plan["drugs"]["name"])), bool)
+    keep &= ~((dose < 0) | ((dose == 0) & ~placebo[np.maximum(drug, 0)]))
+    _report_forms(plan, cols, frame, drug, keep, report)
+    extra = _extras(cols, frame)
     if plan["shape"] == "administrations":
         date, bad = _days(frame[cols["date"]].to_numpy())
         report("missing_date", (bad > 0) & keep, "date", codes=bad)
         keep &= bad == 0
-        out = {"subject": subject, "drug": drug, "date": date, "dose": dose, "source": source}
-        return _sorted({k: v[keep] for k, v in out.items()})
-    return _expand_intervals(plan, cols, frame, subject, drug, dose, source, keep, report)
+        out = {"subject": subject, "drug": drug, "date": date, "dose": dose, "source": source,
+               **extra["columns"]}
+        return {**_sorted({k: v[keep] for k, v in out.items()}), **extra["tables"]}
+    expanded = _expand_intervals(plan, cols, frame, subject, drug, dose, source, keep, report,
+                                 extra["columns"])
+    return {**expanded, **extra["tables"]}
+
+
+def _extras(cols: dict[str, Any], frame: pd.DataFrame) -> dict[str, Any]:
+    """Columns handed over beside each administration: the recorded cycle (``recorded``: the
+    first whole number in the cell, -1 if none) and the visit (``visit``: a code into
+    ``visits``, -1 if none)."""
+    columns: dict[str, np.ndarray] = {}
+    tables: dict[str, Any] = {}
+    if cols.get("cycle") in frame.columns:
+        text = pd.Series(frame[cols["cycle"]].to_numpy(dtype=object)).astype("string")
+        number = pd.to_numeric(text.str.extract(r"(\d+)", expand=False), errors="coerce")
+        columns["recorded"] = number.fillna(-1).to_numpy(np.int64)
+    if cols.get("visit") in frame.columns:
+        codes, uniques = pd.factorize(pd.Series(frame[cols["visit"]].to_numpy(dtype=object)).astype("string")
+                                      .str.strip().str.upper().to_numpy(dtype=object))
+        columns["visit"] = codes.astype(np.int64)
+        tables["visits"] = np.asarray(uniques, dtype=object)
+    return {"columns": columns, "tables": tables}
+
+
+def _report_forms(plan: dict[str, Any], cols: dict[str, Any], frame: pd.DataFrame, drug: np.ndarray,
+                  keep: np.ndarray, report: Any) -> None:
+    """Rows whose dose form or route (EXDOSFRM, EXROUTE) is not the drug's planned one."""
+    for role in ("form", "route"):
+        planned = plan["drugs"].get(role)
+        if not cols.get(role) or cols[role] not in frame.columns or not planned or not any(planned):
+            continue
+        codes, uniques = pd.factorize(np.asarray(frame[cols[role]].to_numpy(dtype=object), dtype=object))
+        written = [str(u).strip().casefold() for u in uniques]
+        want = [None if p is None else str(p).strip().casefold() for p in planned]
+        # per (drug, written value): differs from the plan (a missing cell is not a mismatch)
+        table = np.array([[w is not None and x != w for x in written] + [False] for w in want], bool)
+        mismatch = keep & table[np.maximum(drug, 0), codes]
+        report(f"{role}_mismatch", mismatch, np.array([f"{role} {p}" for p in planned], dtype=object)[
+            np.maximum(drug, 0)])
 
 
 def _unit_column(frame: pd.DataFrame, cols: dict[str, Any]) -> str | None:
@@ -165,12 +235,20 @@ def _doses(plan: dict[str, Any], cols: dict[str, Any], frame: pd.DataFrame, drug
             factors[i, :-1] = convert_unit_column(np.ones(len(written)), written, target)[0]
         target = t_codes[np.maximum(drug, 0)]
         f = factors[target, codes]
+        # a drug counted in dosage units (`1 patch`): a row in another unit (EX writes a
+        # placebo patch as 0 mg) is one administration of the planned number of units
+        n_drugs = len(plan["drugs"]["name"])
+        count = np.asarray(plan["drugs"].get("count", [False] * n_drugs), bool)[np.maximum(drug, 0)]
+        counted = count & np.isnan(f) & ~np.isnan(raw)  # a missing dose stays missing (TS527)
+        raw = np.where(counted, np.asarray(plan["drugs"]["dose"], float)[np.maximum(drug, 0)], raw)
+        f = np.where(counted, 1.0, f)
         with np.errstate(over="ignore", invalid="ignore"):
             dose = raw * f
         dose[np.isinf(dose)] = np.nan  # an overflow is unknown, not infinite
         bad = keep & np.isnan(f) & ~np.isnan(raw)
         report("bad_unit", bad, np.array([f"not convertible to {t}" for t in targets], dtype=object)[target])
-    report("nonpositive_dose", keep & (raw <= 0), "")
+    placebo = np.asarray(plan["drugs"].get("placebo", [False] * len(plan["drugs"]["name"])), bool)
+    report("nonpositive_dose", keep & ((raw < 0) | ((raw == 0) & ~placebo[np.maximum(drug, 0)])), "")
     report("missing_dose", keep & np.isnan(raw), "")
     return np.where(raw <= 0, raw, dose)
 
@@ -227,7 +305,7 @@ def _frequencies(values: Any, default: tuple[np.ndarray, np.ndarray]) -> tuple[n
 
 def _expand_intervals(plan: dict[str, Any], cols: dict[str, Any], frame: pd.DataFrame, subject: np.ndarray,
                       drug: np.ndarray, dose: np.ndarray, source: np.ndarray, keep: np.ndarray,
-                      report: Any) -> Columns:
+                      report: Any, extra: Columns | None = None) -> Columns:
     """EX intervals -> one row per administration they stand for (docs/dosing.md)."""
     start, sbad = _days(frame[cols["start"]].to_numpy())
     end, ebad = _days(frame[cols["end"]].to_numpy())
@@ -261,7 +339,7 @@ def _expand_intervals(plan: dict[str, Any], cols: dict[str, Any], frame: pd.Data
     per_r = per[rows][which]
     src = rows[which]
     out = {"subject": subject[src], "drug": drug[src], "date": start[src] + (k // per_r) * step[rows][which],
-           "dose": dose[src], "source": source[src]}
+           "dose": dose[src], "source": source[src], **{c: v[src] for c, v in (extra or {}).items()}}
     # overlapping intervals: each (day, slot) counted once, from the earlier interval
     slots = pd.DataFrame({**out, "slot": k % per_r})
     first = ~slots.duplicated(["subject", "drug", "date", "slot"]).to_numpy()

@@ -59,12 +59,19 @@ def arm_geometry(plan: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarr
 def continuous_bits(plan: dict[str, Any], first: np.ndarray, bits: np.ndarray) -> np.ndarray:
     """Per arm: the bits of its day-1 drugs that are also planned on the day before the first
     planned day (day ``L`` when that is day 1): continuous dosing, no rest before day 1."""
-    drugs, L = plan["drugs"], int(plan["cycle_days"])
+    drugs, lengths = plan["drugs"], arm_lengths(plan)
     out = np.zeros(len(plan["arms"]), np.int64)
     for i, (a, days) in enumerate(zip(drugs["arm"], drugs["days"], strict=True)):
-        if bits[i] and (int(first[a]) - 2) % L + 1 in days:
+        if bits[i] and (int(first[a]) - 2) % int(lengths[a]) + 1 in days:
             out[a] |= bits[i]
     return out
+
+
+def arm_lengths(plan: dict[str, Any]) -> np.ndarray:
+    """Each arm's cycle length (one for all when the plan gives no lengths by arm), with the
+    first arm's appended for subjects of no arm (index -1)."""
+    given = plan.get("arm_cycle_days") or [plan["cycle_days"]] * len(plan["arms"])
+    return np.r_[np.asarray(given, np.int64), np.int64(plan["cycle_days"])]
 
 
 def reconstruct_cycles(plan: dict[str, Any], admins: dict[str, np.ndarray], arm_of: np.ndarray,
@@ -93,7 +100,7 @@ def reconstruct_cycles(plan: dict[str, Any], admins: dict[str, np.ndarray], arm_
     some = np.where(wanted != 0, (given & wanted) != 0, True)
     keys_whole, keys_some = keys[whole], keys[some]
 
-    L, sw = plan["cycle_days"], plan["start_window"]
+    lengths, sw = arm_lengths(plan), plan["start_window"]
     some_subj = keys_some // BIG  # sorted: each subject's first candidate starts its cycle 1
     first_at = np.flatnonzero(np.r_[True, some_subj[1:] != some_subj[:-1]])
     cur_s, cur_c = some_subj[first_at], keys_some[first_at] % BIG
@@ -102,13 +109,14 @@ def reconstruct_cycles(plan: dict[str, Any], admins: dict[str, np.ndarray], arm_
     # subjects dosed continuously (a day-1 drug also planned on day L) follow the calendar
     cont = (day1_set[cur_s] & continuous_bits(plan, first_day, bits)[arm_of[cur_s]]) != 0
     while len(cur_s):
+        L = lengths[arm_of[cur_s]]
         if cont.all():
             nxt = _next_continuous(keys_some, cur_s, cur_c, L, sw)
         else:
             nxt = np.minimum(_next(keys_whole, cur_s, cur_c + np.maximum(early, 1)),
-                             _next(keys_some, cur_s, cur_c + max(L - sw, 1)))
+                             _next(keys_some, cur_s, cur_c + np.maximum(L - sw, 1)))
             if cont.any():
-                nxt[cont] = _next_continuous(keys_some, cur_s[cont], cur_c[cont], L, sw)
+                nxt[cont] = _next_continuous(keys_some, cur_s[cont], cur_c[cont], L[cont], sw)
         more = nxt < NONE
         cur_s, cur_c, early, cont = cur_s[more], nxt[more], early[more], cont[more]
         found_s.append(cur_s)
@@ -142,7 +150,7 @@ def _next(keys: np.ndarray, subjects: np.ndarray, at_least: np.ndarray) -> np.nd
     return np.where(ok, hit % BIG, NONE)
 
 
-def _next_continuous(keys: np.ndarray, subjects: np.ndarray, start: np.ndarray, L: int,
+def _next_continuous(keys: np.ndarray, subjects: np.ndarray, start: np.ndarray, L: np.ndarray,
                      sw: int) -> np.ndarray:
     """Per subject dosed continuously, the next cycle's start after ``start``: its planned day
     ``p``, unless the first dose on or after ``p`` is a restart later than the start window
@@ -156,10 +164,11 @@ def _next_continuous(keys: np.ndarray, subjects: np.ndarray, start: np.ndarray, 
 
 def _cycle_table(plan: dict[str, Any], subj: np.ndarray, number: np.ndarray, start: np.ndarray,
                  last_dose: np.ndarray, arm_of: np.ndarray) -> dict[str, np.ndarray]:
-    L, sw, delay = plan["cycle_days"], plan["start_window"], plan["max_delay"]
+    sw, delay = plan["start_window"], plan["max_delay"]
+    L = arm_lengths(plan)[arm_of[subj]] if len(subj) else np.zeros(0, np.int64)
     same_next = np.r_[subj[1:] == subj[:-1], False] if len(subj) else np.zeros(0, bool)
     length = np.where(same_next, np.r_[start[1:], 0] - start, np.nan) if len(subj) else np.zeros(0)
-    offset = np.where(number > 1, np.r_[np.nan, start[1:] - start[:-1] - L], np.nan) if len(subj) \
+    offset = np.where(number > 1, np.r_[np.nan, start[1:] - start[:-1] - L[1:]], np.nan) if len(subj) \
         else np.zeros(0)
     # planned days after the subject's last administration are not due in its last cycle
     due = np.where(same_next, np.int64(1) << 30, last_dose[subj] - start + 1)

@@ -61,9 +61,12 @@ def analysis(result: CheckResult, name: str) -> dict[str, Any]:
     return {g["label"]: g for g in result.section("analyses").summary["analyses"][name]["groups"]}
 
 
-def test_check_runs_clean(result: CheckResult) -> None:
+def test_check_reads_the_data_clean(result: CheckResult) -> None:
     codes = sorted({d.code for d in result.all_findings})
-    assert codes == [], codes  # no TS410 for blank dates, no TS408 unit, no TS406 number
+    # no TS410 for blank dates, no TS408 unit, no TS406 number: only the dosing findings of
+    # the real EX data (next test) and its six blank end dates, read as one day (TS512)
+    assert codes == ["TS508", "TS512"], codes
+    assert sum(d.code == "TS512" for d in result.all_findings) == 6
     assert result.section("eligibility").summary["screened"] == 306
     claims = result.section("claims").summary
     assert claims["counts"]["reproduced"] == claims["claims"] == 21
@@ -245,3 +248,17 @@ def test_every_pilot_xpt_reads_as_pyreadstat_reads_it(path: Path) -> None:
     for column in theirs.select_dtypes("number").columns:  # pandas: a zero is 5.4e-79
         zero = (theirs[column] == 0).to_numpy()
         assert not (legacy[column].to_numpy()[: len(zero)][zero] == 0).any()
+
+
+def test_dosed_beyond_the_26_weeks_as_plain_pandas_finds() -> None:
+    """TS508: exposure past 26 weeks + the 14-day `max_delay` (day 196 from the first patch on);
+    a blank end date is the start date."""
+    ex = xpt("ex")
+    ex = ex[ex["EXSTDTC"] != ""]
+    start = pd.to_datetime(ex["EXSTDTC"])
+    end = pd.to_datetime(ex["EXENDTC"].where(ex["EXENDTC"] != "", ex["EXSTDTC"]))
+    span = pd.DataFrame({"id": ex["USUBJID"], "s": start, "e": end}).groupby("id").agg(
+        first=("s", "min"), last=("e", "max"))
+    beyond = set(span.index[(span["last"] - span["first"]).dt.days >= 196])
+    found = {d.message.split()[0] for d in check(PROTOCOL, DATA).all_findings if d.code == "TS508"}
+    assert found == beyond and len(beyond) == 7

@@ -63,4 +63,17 @@ CODES = (
          "The protocol declares no dataset with a `key:`, so there is no list of subjects to screen.",
          "Screening needs one table with one row per subject.",
          "datasets: {labs: {long: ...}}", "Declare the subjects table with `key: subject_id`."),
+    Code("TS416", "data-file-too-large",
+         "A data file is not read because it passes a limit: larger than 4 GiB, or an XLSX workbook that "
+         "inflates to more than 256 MiB or more than 100 times its own size (a ZIP bomb).",
+         "A file built to exhaust memory or time (a 50 KB workbook that inflates to 50 MB) would stall "
+         "every check that reads it; the sizes are checked before any reader opens it.",
+         "source: labs.xlsx  # 48 KB that inflates to 50 MB",
+         "Export the data as CSV or Parquet, or split them; docs/reliability.md lists the limits."),
+    Code("TS417", "short-row",
+         "A CSV record has fewer cells than the header line (e.g. 5 of 21).",
+         "The missing cells would be read as empty: values silently missing, or a subject silently "
+         "indeterminate, because a delimiter was lost or the export cut the row short.",
+         "P03,Rd,60,male,IIIA   # the header has 21 columns",
+         "Complete the row; an empty cell is written as nothing between two delimiters (`a,,c`)."),
 )

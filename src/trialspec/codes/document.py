@@ -55,4 +55,11 @@ CODES = (
          "A dataset's `source:` is absolute or leads outside the data directory.",
          "A protocol is data: it may read only the files of the data directory it is given.",
          "source: ../../etc/passwd", "Give a path relative to the data directory, without `..`."),
+    Code("TS214", "value-out-of-range",
+         "A length of time in the protocol beyond a sane calendar: a cycle, `start_window` or `max_delay` "
+         "longer than 3,653 days (ten years), or a `dose_window` outside 0 to 3,653 days.",
+         "Such a value is a typo (an extra zero, an exponent); planned as written it would overflow the "
+         "calendar or make every dose on time.",
+         "cycle: 10000000000000000000000 days",
+         "Write the value you mean, e.g. `cycle: 28 days`, `dose_window: 1`."),
 )

@@ -62,4 +62,10 @@ CODES = (
          "bmi: weight / (height / 100) / (height / 100)  # height in cm",
          "Drop the factor (`weight / (height * height)` is in kg/m2); if it is meant, write it as "
          "a percentage (`x * 10%`)."),
+    Code("TS315", "dose-not-an-amount",
+         "A dose (or a reduced dose) whose unit is not an amount of drug: a time, a length, an area, a "
+         "multiple of ULN, a temperature.",
+         "`dose: 25 days` is a slip of the pen; it cannot be compared with any dose recorded in the data.",
+         "lenalidomide: {dose: 25 days, days: 1-21}",
+         "Write the dose as an amount: `25 mg`, `75 mg/m2`, `1 tablets`."),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from trialspec.commands import EXIT_FINDINGS, EXIT_OK, data_dir, files_exist, show
+from trialspec.commands import EXIT_FINDINGS, EXIT_OK, data_dir, files_exist, guard_outputs, show
 
 NAME = "lock"
 HELP = "record key results and the hashes of protocol, data and engine in PROTOCOL.lock.json"
@@ -21,11 +21,14 @@ def run(args: argparse.Namespace) -> int:
     data_dir(args.data)
     from pathlib import Path
 
+    from trialspec.repro.lock import lock_path
+
+    guard_outputs(args, [args.protocol], [args.data], extra=[lock_path(args.protocol)])
+
     from trialspec.diagnostics import Severity
     from trialspec.report.output import write_atomic
     from trialspec.repro.canonical import dump
     from trialspec.repro.jobs import lock_job
-    from trialspec.repro.lock import lock_path
     from trialspec.repro.verify import leaves
 
     result, doc = lock_job(args.protocol, args.data)

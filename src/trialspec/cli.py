@@ -94,10 +94,10 @@ def _internal_error(err: BaseException, argv: Sequence[str], debug: bool) -> Non
     ]
     if not debug:
         lines.append("  Run the command again with --debug to see the traceback.")
-    try:
+    import contextlib
+
+    with contextlib.suppress(OSError, ValueError):  # stderr itself is gone: the exit status says it
         print("\n".join(lines), file=sys.stderr)
-    except (OSError, ValueError):  # stderr itself is gone: the exit status still says it
-        pass
 
 
 def _main(argv: list[str]) -> int:

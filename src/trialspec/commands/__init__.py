@@ -45,14 +45,15 @@ def files_exist(paths: Sequence[str]) -> None:
 
 
 def guard_outputs(args: argparse.Namespace, inputs: Sequence[str | Path] = (),
-                  folders: Sequence[str | Path] = (), extra: Sequence[str | Path | None] = ()) -> None:
+                  folders: Sequence[str | Path] = (), extra: Sequence[str | Path | None] = (),
+                  replaces: Sequence[str | Path] = ()) -> None:
     """Refuse, before any work, an output (``--output``, ``--json``, ``extra``) that is an input
     or cannot be written (report.output.check_outputs says which)."""
     from trialspec.report.output import OutputRefused, check_outputs
 
     outputs = [getattr(args, "output", None), getattr(args, "json_file", None), *extra]
     try:
-        check_outputs(outputs, inputs, folders)
+        check_outputs(outputs, inputs, folders, replaces)
     except OutputRefused as err:
         raise UsageError(str(err), err.code) from None
 

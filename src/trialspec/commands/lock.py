@@ -23,7 +23,8 @@ def run(args: argparse.Namespace) -> int:
 
     from trialspec.repro.lock import lock_path
 
-    guard_outputs(args, [args.protocol], [args.data], extra=[lock_path(args.protocol)])
+    target = lock_path(args.protocol)  # replaced by design; never the protocol, nor another data file
+    guard_outputs(args, [args.protocol], [args.data], extra=[target], replaces=[target])
 
     from trialspec.diagnostics import Severity
     from trialspec.report.output import write_atomic
@@ -38,7 +39,6 @@ def run(args: argparse.Namespace) -> int:
         show(console(result), args)
         print(f"trialspec: nothing locked: {args.protocol} could not be checked", file=sys.stderr)
         return EXIT_FINDINGS
-    target = lock_path(args.protocol)
     write_atomic(Path(target), dump(doc)[0])
     values = leaves(doc["results"]) + leaves(doc["findings"])
     print(f"wrote {target}: {len(doc['results'])} sections, {values} values, "

@@ -33,14 +33,18 @@ class OutputRefused(Exception):
 
 def check_outputs(outputs: Sequence[str | os.PathLike[str] | None],
                   inputs: Iterable[str | os.PathLike[str]] = (),
-                  folders: Iterable[str | os.PathLike[str]] = ()) -> None:
+                  folders: Iterable[str | os.PathLike[str]] = (),
+                  replaces: Iterable[str | os.PathLike[str]] = ()) -> None:
     """Refuse (raise :class:`OutputRefused`) an output that is an input, or cannot be written.
 
     ``inputs`` are files the command reads; ``folders`` are data folders, every file of which
-    is an input (and any file in them an output may not replace).
+    is an input (and any file in them an output may not replace); ``replaces`` are outputs
+    meant to replace a file of their own (``lock`` rewriting its lock file), never inputs.
     """
     named = [str(o) for o in outputs if o is not None and str(o) != ""]
-    read = _identities(inputs, folders)
+    own = [_identity(Path(p)) for p in replaces]
+    read = _identities(inputs, ()) + [(k, shown) for k, shown in _identities((), folders)
+                                      if not any(_same(k, o) for o in own)]
     seen: dict[tuple[str, tuple[int, int] | None], str] = {}
     for out in named:
         if out == STDOUT:
@@ -56,7 +60,7 @@ def check_outputs(outputs: Sequence[str | os.PathLike[str] | None],
                     "TS901", f"refusing to write the report onto {out}: it is {shown}, which this "
                     "command reads")
         for folder in folders:
-            if _inside(Path(out), Path(folder)):
+            if not any(_same(key, o) for o in own) and _inside(Path(out), Path(folder)):
                 raise OutputRefused(
                     "TS901", f"refusing to write the report onto {out}: it is a file of the data "
                     f"folder {folder}, which this command reads")

@@ -12,6 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
 
 from trialspec.commands import EXIT_OK, EXIT_USAGE, UsageError
 from trialspec.report.output import OutputRefused
@@ -41,8 +42,16 @@ def _commands() -> dict[str, ModuleType]:
     return found
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors coded like every other refusal (TS900, exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error[TS900]: {message}\n")
+
+
 def _parser(commands: dict[str, ModuleType]) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="trialspec",
         description="A declarative language for clinical study protocols, and a validator that runs them.")
     p.add_argument("--version", action="store_true", help="print the version and exit")

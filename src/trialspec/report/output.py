@@ -52,7 +52,8 @@ def check_outputs(outputs: Sequence[str | os.PathLike[str] | None],
         key = _identity(Path(out))
         for other_key, other in seen.items():
             if _same(key, other_key):
-                raise OutputRefused("TS903", f"{out} is named twice as an output (also as {other})")
+                shown = out if out == other else f"{out} (the same file as {other})"
+                raise OutputRefused("TS903", f"{shown} is named as two outputs of one command")
         seen[key] = out
         for in_key, shown in read:
             if _same(key, in_key):

@@ -50,6 +50,9 @@ def check_outputs(outputs: Sequence[str | os.PathLike[str] | None],
         if out == STDOUT:
             continue
         key = _identity(Path(out))
+        if _device(Path(out)):  # /dev/null twice is harmless; a device is no input either
+            _writable(Path(out))
+            continue
         for other_key, other in seen.items():
             if _same(key, other_key):
                 shown = out if out == other else f"{out} (the same file as {other})"
@@ -127,6 +130,14 @@ def _identity(path: Path) -> tuple[str, tuple[int, int] | None]:
         return resolved, (st.st_dev, st.st_ino)
     except (OSError, ValueError):
         return resolved, None
+
+
+def _device(path: Path) -> bool:
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def _same(a: tuple[str, tuple[int, int] | None], b: tuple[str, tuple[int, int] | None]) -> bool:

@@ -201,3 +201,14 @@ def test_a_closed_stdout_is_no_traceback(tmp_path: Path) -> None:
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60,
                           preexec_fn=lambda: os.close(1))
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
+
+
+def test_a_protocol_past_the_size_limit_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from trialspec.protocol import yamlload
+
+    monkeypatch.setattr(yamlload, "MAX_PROTOCOL_BYTES", 100)
+    big = tmp_path / "big.yaml"
+    big.write_text("trialspec: 1\n" + "# padding\n" * 20, "utf-8")
+    assert main(["lint", str(big)]) == 1
+    assert "TS215" in capsys.readouterr().out

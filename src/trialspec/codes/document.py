@@ -62,4 +62,10 @@ CODES = (
          "calendar or make every dose on time.",
          "cycle: 10000000000000000000000 days",
          "Write the value you mean, e.g. `cycle: 28 days`, `dose_window: 1`."),
+    Code("TS215", "protocol-too-large",
+         "A protocol file larger than 8 MiB (8,388,608 bytes); it is not read.",
+         "A protocol is a text people review; a file that large is a data file named by mistake, or "
+         "an input built to exhaust memory.",
+         "trialspec lint subjects.csv  # 2 GB",
+         "Name the protocol file; keep data in the data folder."),
 )

@@ -160,7 +160,8 @@ def _every_rendering(result: Any) -> None:
 
 
 @budget(12)
-@given(rows, st.sampled_from(["subject_id,age,sex,bilirubin,first_dose", "subject_id;age;sex", "", "age,age"]))
+@given(rows, st.sampled_from(["subject_id,age,sex,bilirubin,first_dose", "subject_id;age;sex", "",
+                              "age,age"]))
 def test_any_subjects_file_gives_a_report(cells: list[list[str]], header: str) -> None:
     from trialspec.pipeline import check
 
@@ -190,7 +191,7 @@ diagnostics = st.builds(lambda code, msg, span, hint, sev: Diagnostic(code, msg,
 def test_every_renderer_takes_any_diagnostics(diags: list[Diagnostic], source: str) -> None:
     from trialspec.report.console import Console
     from trialspec.report.diagnostics import render_all
-    from trialspec.report.formats import DIAGNOSTIC_RENDERERS, render_check, render_diagnostics
+    from trialspec.report.formats import DIAGNOSTIC_RENDERERS, render_diagnostics
     from trialspec.results import CheckResult, Manifest
 
     sources = {"fuzz.yaml": SourceFile("fuzz.yaml", source)}

@@ -28,7 +28,7 @@ CODES = (
          "The value is read as missing, so rules using it become unknown, not silently false.",
          "age: 'sixty'", "Correct the value, or change the column's declared type."),
     Code("TS407", "not-finite",
-         "A number is NaN or infinite.",
+         "A number is NaN or infinite, or beyond a double's range (`1e400`, past about 1.8e308).",
          "A measurement cannot be infinite; it is read as missing.",
          "anc: inf", "Correct the value or leave the cell empty."),
     Code("TS408", "bad-unit",

@@ -136,6 +136,24 @@ def test_a_mutated_protocol_says_only_diagnostics(edits: list[tuple[int, str]]) 
     _lint(text)
 
 
+SEED = (Path(__file__).parents[2] / "protocols" / "seed-rd-rrmm.yaml").read_text("utf-8")
+VALUES = ["1e400", "-1", "0", '""', "[]", "{}", "~", "yes", "1e309 mg", "25 days", "0.5 g/dL", "abc",
+          "[1, 2]", "2020-13-01", '"12 (75%)"', '"0.0.1"', '"1/0"', "NaN", ".inf", "999999999999999999999"]
+
+
+@budget(15)
+@given(st.lists(st.tuples(st.integers(0, SEED.count("\n")), st.sampled_from(VALUES)), min_size=1, max_size=3))
+def test_the_seed_protocol_with_values_swapped_says_only_diagnostics(swaps: list[tuple[int, str]]) -> None:
+    """Every section's static checks (response, analyses, claims) on the real protocol with a
+    value replaced: the value after the first `: ` of a line."""
+    lines = SEED.split("\n")
+    for line, value in swaps:
+        key, sep, _old = lines[line].partition(": ")
+        if sep:
+            lines[line] = f"{key}: {value}"
+    _lint("\n".join(lines))
+
+
 @budget(100)
 @given(st.text(max_size=200))
 def test_any_text_as_a_protocol_says_only_diagnostics(text: str) -> None:

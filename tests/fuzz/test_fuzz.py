@@ -104,7 +104,7 @@ def _yaml_string(expr: str) -> str:
     return '"' + expr.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-@budget(150)
+@budget(100)
 @given(expressions)
 def test_the_type_checker_says_only_diagnostics(expr: str) -> None:
     _lint(PROTOCOL.replace(E1, "when: " + _yaml_string(expr)))
@@ -141,7 +141,7 @@ VALUES = ["1e400", "-1", "0", '""', "[]", "{}", "~", "yes", "1e309 mg", "25 days
           "[1, 2]", "2020-13-01", '"12 (75%)"', '"0.0.1"', '"1/0"', "NaN", ".inf", "999999999999999999999"]
 
 
-@budget(15)
+@budget(10)
 @given(st.lists(st.tuples(st.integers(0, SEED.count("\n")), st.sampled_from(VALUES)), min_size=1, max_size=3))
 def test_the_seed_protocol_with_values_swapped_says_only_diagnostics(swaps: list[tuple[int, str]]) -> None:
     """Every section's static checks (response, analyses, claims) on the real protocol with a
@@ -177,7 +177,7 @@ def _every_rendering(result: Any) -> None:
     Console(file=io.StringIO(), width=100).print(console(result))
 
 
-@budget(12)
+@budget(8)
 @given(rows, st.sampled_from(["subject_id,age,sex,bilirubin,first_dose", "subject_id;age;sex", "",
                               "age,age"]))
 def test_any_subjects_file_gives_a_report(cells: list[list[str]], header: str) -> None:

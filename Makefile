@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench fuzz clean
 
 # First run only: uv when it is installed (much faster), else pip; both print their progress.
 $(STAMP): pyproject.toml
@@ -37,6 +37,12 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
+
+# A longer fuzz run than the suite's seeded one: fresh random inputs, FUZZ_EXAMPLES per test
+# (docs/reliability.md records what such runs found).
+FUZZ_EXAMPLES ?= 3000
+fuzz: $(STAMP)
+	TRIALSPEC_FUZZ=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider tests/fuzz
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

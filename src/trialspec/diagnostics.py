@@ -33,6 +33,8 @@ class Diagnostic:
     def __post_init__(self) -> None:
         if self.code not in CODES:
             raise ValueError(f"unregistered diagnostic code {self.code}")
+        if not self.hint:  # every finding says what to try: the code's own fix, if none more exact
+            object.__setattr__(self, "hint", CODES[self.code].fix)
 
     @property
     def name(self) -> str:

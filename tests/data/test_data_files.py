@@ -126,7 +126,7 @@ def test_semicolon_csv_with_decimal_commas_is_reported_not_misread(study: Study)
 def test_crlf_line_endings(study: Study) -> None:
     study.write("subjects.csv", SUBJECTS.replace("\n", "\r\n"))
     study.write("lb.csv", "USUBJID,VISIT,LBTESTCD,LBSTRESN,LBSTRESU,LBDTC\r\n"
-                          "P01,SCREENING,BILI,1.0,mg/dL \r\n")  # trailing space in the unit
+                          "P01,SCREENING,BILI,1.0,mg/dL ,\r\n")  # trailing space in the unit
     result = study.run()
     assert cell_findings(result) == []
     assert outcomes(result)["P01"]["I3"] == "pass"

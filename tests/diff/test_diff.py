@@ -226,13 +226,13 @@ def test_json_and_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "- **E1**: pn_grade threshold raised from 2 to 3 (relaxed)" in md
 
 
-def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_errors_exit_2_protocol_errors_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     old, _new = pair(tmp_path)
     assert main(["diff", str(old), str(tmp_path / "missing.yaml")]) == 2
     assert "no such file" in capsys.readouterr().err
     bad = tmp_path / "bad.yaml"
     bad.write_text(BASE.replace("eligibility:", "eligibilty:"), "utf-8")
-    assert main(["diff", str(old), str(bad)]) == 2
+    assert main(["diff", str(old), str(bad)]) == 1  # a finding, as lint says it: not a usage error
     captured = capsys.readouterr()
     assert "TS208" in captured.out and "cannot diff" in captured.err
     assert main(["diff", str(old), str(old), "--data", str(tmp_path / "nodata")]) == 2

@@ -52,7 +52,7 @@ def test_verify_outputs(seed: Path, cli: Cli, report_schema: Errors, sarif_schem
     assert cli("lock", str(protocol), "--data", str(seed / "data"))[0] == 0
     protocol.write_text(protocol.read_text("utf-8").replace("age between 18 and 75", "age between 18 and 70"),
                         "utf-8")
-    outputs = {fmt: cli("verify", str(protocol), "--format", fmt)
+    outputs = {fmt: cli("verify", str(protocol), "--data", str(seed / "data"), "--format", fmt)
                for fmt in ("json", "sarif", "junit", "markdown")}
     assert {code for code, _ in outputs.values()} == {1}
     assert report_schema(outputs["json"][1]) == []

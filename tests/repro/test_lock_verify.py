@@ -27,6 +27,8 @@ def _lock(seed: Path, cli: Cli) -> dict[str, Any]:
 
 
 def _verify(seed: Path, cli: Cli, *extra: str) -> tuple[int, dict[str, Any]]:
+    # the lock names ../data, outside its own folder: a lock does not choose what verify reads
+    extra = extra or ("--data", str(seed / "data"))
     code, out = cli("verify", str(seed / PROTOCOL), "--format", "json", *extra)
     return code, json.loads(out)
 
@@ -67,7 +69,7 @@ def test_verifies_on_a_fresh_clone_from_another_folder(seed: Path, tmp_path_fact
     clone = tmp_path_factory.mktemp("elsewhere") / "study"
     shutil.copytree(seed, clone)
     monkeypatch.chdir(clone)
-    code, out = cli("verify", PROTOCOL)
+    code, out = cli("verify", PROTOCOL, "--data", "data")
     assert code == 0, out
     assert "lock verified" in out
 
@@ -218,5 +220,27 @@ def test_a_protocol_that_does_not_compile(seed: Path, cli: Cli) -> None:
 
 def test_console_verdict(seed: Path, cli: Cli) -> None:
     _lock(seed, cli)
-    code, out = cli("verify", str(seed / PROTOCOL))
+    code, out = cli("verify", str(seed / PROTOCOL), "--data", str(seed / "data"))
     assert code == 0 and "lock verified:" in out and "rtol 1e-09" in out
+
+
+def test_a_lock_does_not_choose_what_verify_reads(seed: Path, cli: Cli) -> None:
+    """A lock is data: a data_dir of /etc (or one climbing out with ..) is refused before any
+    file is read, and the user names the folder with --data."""
+    for where in ("/etc", "../data", "../../../../../../etc"):
+        lock = _lock(seed, cli)
+        lock["data_dir"] = where
+        (seed / LOCK).write_text(json.dumps(lock), "utf-8")
+        code, out = cli("verify", str(seed / PROTOCOL))
+        assert code == 2 and "TS905" in out and "/etc/passwd" not in out, out
+    code, doc = _verify(seed, cli, "--data", str(seed / "data"))
+    assert code == 0 and _findings(doc) == []
+
+
+def test_a_lock_may_name_a_folder_inside_its_own(seed: Path, cli: Cli) -> None:
+    shutil.move(seed / "data", seed / "protocols" / "data")
+    code, out = cli("lock", str(seed / PROTOCOL), "--data", str(seed / "protocols" / "data"))
+    assert code == 0, out
+    assert json.loads((seed / LOCK).read_text("utf-8"))["data_dir"] == "data"
+    code, out = cli("verify", str(seed / PROTOCOL))
+    assert code == 0 and "lock verified" in out

@@ -20,6 +20,7 @@ SECTION_LINTS = (
     ("trialspec.domain.treatment", "lint_treatment"),
     ("trialspec.domain.response", "lint_response"),
     ("trialspec.domain.analyses_plan", "lint_analyses"),
+    ("trialspec.check.bounds", "lint_bounds"),
 )
 
 

@@ -313,7 +313,8 @@ class Checker:
         like a conversion by hand (`height / 100` for metres), which the units already make."""
         pairs = [(e.right, ta)] + ([(e.left, tb)] if e.op == "*" else [])
         for number, t in pairs:
-            if not isinstance(number, ast.Number) or not t.unit or number.value <= 0:
+            if (not isinstance(number, ast.Number) or not t.unit or number.value <= 0
+                    or not math.isfinite(number.value)):  # inf has no power of ten
                 continue
             exp = math.log10(number.value)
             if abs(exp) < 1 or abs(exp - round(exp)) > 1e-9:

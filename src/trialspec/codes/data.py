@@ -28,7 +28,7 @@ CODES = (
          "The value is read as missing, so rules using it become unknown, not silently false.",
          "age: 'sixty'", "Correct the value, or change the column's declared type."),
     Code("TS407", "not-finite",
-         "A number is NaN or infinite.",
+         "A number is NaN or infinite, or beyond a double's range (`1e400`, past about 1.8e308).",
          "A measurement cannot be infinite; it is read as missing.",
          "anc: inf", "Correct the value or leave the cell empty."),
     Code("TS408", "bad-unit",
@@ -98,4 +98,17 @@ CODES = (
          "Its real type cannot be seen in the data; a guess would be checked against values that never come.",
          "AESEV blank in every row of ae.xpt",
          "Give the column its type in the draft by hand, or drop it if the study does not use it."),
+    Code("TS416", "data-file-too-large",
+         "A data file is not read because it passes a limit: larger than 4 GiB, or an XLSX workbook that "
+         "inflates to more than 256 MiB or more than 100 times its own size (a ZIP bomb).",
+         "A file built to exhaust memory or time (a 50 KB workbook that inflates to 50 MB) would stall "
+         "every check that reads it; the sizes are checked before any reader opens it.",
+         "source: labs.xlsx  # 48 KB that inflates to 50 MB",
+         "Export the data as CSV or Parquet, or split them; docs/reliability.md lists the limits."),
+    Code("TS417", "short-row",
+         "A CSV record has fewer cells than the header line (e.g. 5 of 21).",
+         "The missing cells would be read as empty: values silently missing, or a subject silently "
+         "indeterminate, because a delimiter was lost or the export cut the row short.",
+         "P03,Rd,60,male,IIIA   # the header has 21 columns",
+         "Complete the row; an empty cell is written as nothing between two delimiters (`a,,c`)."),
 )

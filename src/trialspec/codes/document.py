@@ -75,4 +75,17 @@ CODES = (
          "The steps of one drug's dose schedule are counted in different ways (study days or weeks, cycles, visits).",
          "Steps counted differently cannot be ordered or checked for gaps.",
          "dose: [{days: 1-14, dose: 54 mg}, {from: cycle 2, dose: 81 mg}]", "Count every step the same way."),
+    Code("TS214", "value-out-of-range",
+         "A length of time in the protocol beyond a sane calendar: a cycle, `start_window` or `max_delay` "
+         "longer than 3,653 days (ten years), or a `dose_window` outside 0 to 3,653 days.",
+         "Such a value is a typo (an extra zero, an exponent); planned as written it would overflow the "
+         "calendar or make every dose on time.",
+         "cycle: 10000000000000000000000 days",
+         "Write the value you mean, e.g. `cycle: 28 days`, `dose_window: 1`."),
+    Code("TS215", "protocol-too-large",
+         "A protocol file larger than 8 MiB (8,388,608 bytes); it is not read.",
+         "A protocol is a text people review; a file that large is a data file named by mistake, or "
+         "an input built to exhaust memory.",
+         "trialspec lint subjects.csv  # 2 GB",
+         "Name the protocol file; keep data in the data folder."),
 )

@@ -128,4 +128,10 @@ CODES = (
          "a table with one value per subject has no aggregates.",
          "datasets: {dm: {key: USUBJID, complete_for: randomized}}",
          "Remove it, or put it on the row table (`subject:`)."),
+    Code("TS315", "dose-not-an-amount",
+         "A dose (or a reduced dose) whose unit is not an amount of drug: a time, a length, an area, a "
+         "multiple of ULN, a temperature.",
+         "`dose: 25 days` is a slip of the pen; it cannot be compared with any dose recorded in the data.",
+         "lenalidomide: {dose: 25 days, days: 1-21}",
+         "Write the dose as an amount: `25 mg`, `75 mg/m2`, `1 tablets`."),
 )

@@ -31,4 +31,10 @@ CODES = (
          "The expression text exceeds the length limit (20,000 characters).",
          "Such a rule cannot be reviewed by a person and is refused before parsing.",
          "when: <a 30,000 character string>", "Split the rule into named definitions."),
+    Code("TS108", "number-out-of-range",
+         "A number too large for a double-precision float (beyond about 1.8e308), such as `1e400`.",
+         "It would be read as infinity, so `age >= 1e400` would silently be false for everyone and a "
+         "dose of `1e400 mg` would be planned as 'inf mg'.",
+         "when: age >= 1e400",
+         "Check the exponent; write very large or small amounts in a unit where they are of everyday size."),
 )

@@ -7,6 +7,7 @@ at module level; each ``run`` imports what it needs. ``cli.COMMAND_MODULES`` lis
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,7 +19,11 @@ REPORT_FORMATS = ("console", "json", "markdown", "junit", "sarif")
 
 
 class UsageError(Exception):
-    """A problem with how trialspec was called: exit status 2."""
+    """A problem with how trialspec was called: exit status 2, with a TS9xx code."""
+
+    def __init__(self, message: str, code: str = "TS900"):
+        self.code = code
+        super().__init__(message)
 
 
 def output_options(p: argparse.ArgumentParser, formats: Sequence[str] = REPORT_FORMATS) -> None:
@@ -28,8 +33,29 @@ def output_options(p: argparse.ArgumentParser, formats: Sequence[str] = REPORT_F
 
 def files_exist(paths: Sequence[str]) -> None:
     for p in paths:
-        if not Path(p).is_file():
-            raise UsageError(f"no such file: {p}")
+        path = Path(p)
+        try:
+            path.stat()
+        except OSError as err:
+            if err.errno == errno.ELOOP:
+                raise UsageError(f"cannot read {p}: a symbolic link that points to itself", "TS906") from None
+            raise UsageError(f"no such file: {p}") from None
+        if not path.is_file():
+            raise UsageError(f"cannot read {p}: not a file", "TS906")
+
+
+def guard_outputs(args: argparse.Namespace, inputs: Sequence[str | Path] = (),
+                  folders: Sequence[str | Path] = (), extra: Sequence[str | Path | None] = (),
+                  replaces: Sequence[str | Path] = ()) -> None:
+    """Refuse, before any work, an output (``--output``, ``--json``, ``extra``) that is an input
+    or cannot be written (report.output.check_outputs says which)."""
+    from trialspec.report.output import OutputRefused, check_outputs
+
+    outputs = [getattr(args, "output", None), getattr(args, "json_file", None), *extra]
+    try:
+        check_outputs(outputs, inputs, folders, replaces)
+    except OutputRefused as err:
+        raise UsageError(str(err), err.code) from None
 
 
 def data_dir(path: str) -> None:

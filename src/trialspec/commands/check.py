@@ -10,6 +10,7 @@ from trialspec.commands import (
     REPORT_FORMATS,
     data_dir,
     files_exist,
+    guard_outputs,
     output_options,
     progress,
     show,
@@ -33,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     files_exist([args.protocol])
     data_dir(args.data)
     require_output(args)
+    guard_outputs(args, [args.protocol, _lock_of(args.protocol)], [args.data])
     from trialspec.pipeline import check
     from trialspec.report.check import console, failed
 
@@ -42,13 +44,17 @@ def run(args: argparse.Namespace) -> int:
     from trialspec.report.formats import render_check
 
     if args.json_file:
-        from pathlib import Path
-
         from trialspec.report.output import write_atomic
 
-        write_atomic(Path(args.json_file), render_check("json", result))
+        write_atomic(args.json_file, render_check("json", result))
     if args.format == "console":
         show(console(result, args.details), args)
     else:
         emit_report(args.format, result, args)
     return EXIT_FINDINGS if failed(result) and not args.exit_zero else EXIT_OK
+
+
+def _lock_of(protocol: str) -> str:
+    from trialspec.repro.lock import lock_path
+
+    return str(lock_path(protocol))

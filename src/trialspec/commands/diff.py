@@ -1,7 +1,7 @@
 """trialspec diff OLD NEW [--data DIR]: what an amendment changes, in words, and whom it affects.
 
-Exit status, as diff(1): 0 no semantic change, 1 changes found, 2 trouble (a missing file, a
-protocol that cannot be read).
+Exit status, as diff(1): 0 no semantic change, 1 changes found or a protocol with errors (shown
+as diagnostics, like lint's findings), 2 a usage error (a missing file, a refused output).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import sys
 from trialspec.commands import (
     EXIT_FINDINGS,
     EXIT_OK,
-    EXIT_USAGE,
     data_dir,
     emit,
     files_exist,
+    guard_outputs,
     output_options,
 )
 
@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     files_exist([args.old, args.new])
     if args.data:
         data_dir(args.data)
+    guard_outputs(args, [args.old, args.new], [args.data] if args.data else [])
     from trialspec.diagnostics import has_errors
     from trialspec.diff import diff_files, measure_impact, render
 
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
                 sources[path] = source
         print_text(render_all(result.diagnostics, sources))
         print("trialspec: error: cannot diff protocols with errors", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_FINDINGS
     impact = None
     if args.data and not result.identical:
         impact = measure_impact(args.old, args.new, args.data)

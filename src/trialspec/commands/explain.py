@@ -12,6 +12,7 @@ from trialspec.commands import (
     data_dir,
     emit,
     files_exist,
+    guard_outputs,
     output_options,
     show,
 )
@@ -32,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
     code = args.target.upper()
     if code in CODES:
+        guard_outputs(args)
         from trialspec.report.codes import code_page
 
         emit(code_page(CODES[code]), args)
@@ -42,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("explain PROTOCOL needs --data DIR and --subject ID")
     files_exist([args.target])
     data_dir(args.data)
+    guard_outputs(args, [args.target], [args.data])
     from trialspec.pipeline import explain_subject
     from trialspec.report.check import console, explain_console
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from trialspec.commands import EXIT_FINDINGS, EXIT_OK, emit, files_exist, output_options
+from trialspec.commands import EXIT_FINDINGS, EXIT_OK, emit, files_exist, guard_outputs, output_options
 
 NAME = "lint"
 HELP = "static checks: syntax, schema, names, types, units"
@@ -19,6 +19,7 @@ def run(args: argparse.Namespace) -> int:
     from trialspec.pipeline import lint
 
     files_exist(args.protocols)
+    guard_outputs(args, args.protocols)
     result = lint(args.protocols)
     if args.format == "console":
         from trialspec.report.console import print_text

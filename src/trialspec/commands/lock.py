@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from trialspec.commands import EXIT_FINDINGS, EXIT_OK, data_dir, files_exist, show
+from trialspec.commands import EXIT_FINDINGS, EXIT_OK, data_dir, files_exist, guard_outputs, show
 
 NAME = "lock"
 HELP = "record key results and the hashes of protocol, data and engine in PROTOCOL.lock.json"
@@ -23,11 +23,15 @@ def run(args: argparse.Namespace) -> int:
     data_dir(args.data)
     from pathlib import Path
 
+    from trialspec.repro.lock import lock_path
+
+    target = lock_path(args.protocol)  # replaced by design; never the protocol, nor another data file
+    guard_outputs(args, [args.protocol], [args.data], extra=[target], replaces=[target])
+
     from trialspec.diagnostics import Severity
     from trialspec.report.output import write_atomic
     from trialspec.repro.canonical import dump
     from trialspec.repro.jobs import lock_job
-    from trialspec.repro.lock import lock_path
     from trialspec.repro.verify import leaves
 
     result, doc = lock_job(args.protocol, args.data)
@@ -37,7 +41,6 @@ def run(args: argparse.Namespace) -> int:
         show(console(result, args.details), args)
         print(f"trialspec: nothing locked: {args.protocol} could not be checked", file=sys.stderr)
         return EXIT_FINDINGS
-    target = lock_path(args.protocol)
     write_atomic(Path(target), dump(doc)[0])
     values = leaves(doc["results"]) + leaves(doc["findings"])
     print(f"wrote {target}: {len(doc['results'])} sections, {values} values, "

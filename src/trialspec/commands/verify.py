@@ -11,6 +11,7 @@ from trialspec.commands import (
     data_dir,
     emit,
     files_exist,
+    guard_outputs,
     output_options,
     show,
 )
@@ -55,12 +56,21 @@ def run(args: argparse.Namespace) -> int:
     if folder is None:
         locked = read_lock(lock)
         folder = locked_data_dir(args.protocol, locked.doc)
+        if folder is None and locked.doc is not None and isinstance(locked.doc.get("data_dir"), str):
+            import os
+            import shlex
+
+            named = os.path.normpath(Path(args.protocol).parent / str(locked.doc["data_dir"]))
+            raise UsageError(f"{lock} names the data folder {locked.doc['data_dir']!r}, outside the lock's "
+                             "own folder, and a lock does not choose what verify reads; if that is your "
+                             f"data, say so: --data {shlex.quote(named)}", "TS905")
         if folder is None and locked.doc is not None:
             raise UsageError(f"{lock} names no data folder; give --data DIR")
         if folder is not None and not Path(folder).is_dir():
             raise UsageError(f"the data folder the lock names ({folder}) does not exist; give --data DIR")
     else:
         data_dir(folder)
+    guard_outputs(args, [args.protocol, lock], [folder] if folder else [])
     result = verify_job(args.protocol, folder, args.rtol)
     if args.format == "console":
         from rich.console import Group

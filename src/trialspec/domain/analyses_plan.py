@@ -266,6 +266,10 @@ class _Planner:
                 return (), None
             out = []
             for label, expr in named.items():
+                if not isinstance(getattr(expr, "text", None), str):  # a list or mapping, not a condition
+                    self.error(f"group {label} of {a.id} is not a condition", a.span,
+                               "e.g. `groups: {young: age <= 58, old: age > 58}`.")
+                    return (), None
                 node = lower_condition(self.checker, expr, f"group {label} of {a.id}", self.diags)
                 out.append(GroupPlan(str(label), expr.span, condition=node, text=str(expr.text)))
             return tuple(out), "groups"

@@ -6,7 +6,9 @@ recursion, and nesting is bounded before parsing so no input can exhaust the sta
 
 from __future__ import annotations
 
+import math
 import re
+import sys
 from collections.abc import Iterator
 from functools import lru_cache
 from importlib import resources
@@ -207,6 +209,22 @@ def _nesting(text: str) -> tuple[int, int]:
     return best, where
 
 
+def _huge_numbers(tree: Tree, locate: _Locator) -> list[Diagnostic]:
+    """TS108 for each number beyond a double's range (``1e400`` would be read as infinity)."""
+    out = []
+    for tok in tree.scan_values(lambda v: isinstance(v, Token) and v.type in ("NUMBER", "QUANTITY")):
+        m = _QUANTITY.match(str(tok))
+        if m is None or math.isfinite(float(m.group(1))):
+            continue
+        out.append(Diagnostic(
+            "TS108", f"the number {m.group(1)} is beyond the largest number trialspec computes with "
+            f"({sys.float_info.max:.4g}); it would be read as infinity",
+            locate(tok.start_pos or 0, tok.end_pos or 0),
+            "Write the number in a unit where it is of everyday size (e.g. `5 g` for `5000000 ug`), "
+            "or check for a typo in the exponent."))
+    return out
+
+
 def _tree_depth(tree: Tree) -> int:
     best = 0
     stack: list[tuple[Any, int]] = [(tree, 1)]
@@ -294,6 +312,9 @@ def parse_expr(text: str, smap: ScalarMap | None = None,
                                  locate(0, len(text)), "Split it into named definitions.")]
     if isinstance(tree, Token):  # a lone terminal: wrap so the transformer sees a tree
         tree = Tree("group", [tree])
+    huge = _huge_numbers(tree, locate)
+    if huge:
+        return None, huge
     try:
         result = _ToAst(locate).transform(tree)
     except Exception as exc:  # a VisitError would be a bug in this module, not bad input

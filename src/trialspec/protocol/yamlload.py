@@ -32,6 +32,7 @@ from trialspec.source import ScalarMap, SourceFile, Span
 MAX_ALIASES = 100
 MAX_NODES = 100_000
 MAX_DEPTH = 100
+MAX_PROTOCOL_BYTES = 8 << 20  # 8 MiB; the seed protocol is 40 KB
 
 STANDARD = "tag:yaml.org,2002:"
 ALLOWED_TAGS = frozenset(
@@ -96,6 +97,12 @@ def read_source(path: str | os.PathLike[str]) -> tuple[SourceFile | None, list[D
     """Read a file as strict UTF-8 (a leading BOM is dropped). TS212 / TS205."""
     name = str(path)
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_PROTOCOL_BYTES:  # before reading: a protocol is a text a person reviews
+            return None, [Diagnostic("TS215", f"protocol file '{name}' is {size:,} bytes, more than the "
+                                     f"{MAX_PROTOCOL_BYTES:,} a protocol may be", None,
+                                     "Split reported numbers or definitions into a smaller file; is this "
+                                     "the protocol, or a data file?")]
         data = Path(path).read_bytes()
     except FileNotFoundError:
         return None, [_missing(name, "does not exist")]

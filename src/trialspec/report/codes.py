@@ -21,6 +21,7 @@ RANGES = (
     ("TS3", "Names, types and units"), ("TS4", "Data conformance"),
     ("TS5", "Eligibility and dosing"), ("TS6", "Response"),
     ("TS7", "Analyses and reported claims"), ("TS8", "Reproducibility"),
+    ("TS9", "Command line: refusals and internal errors"),
 )
 
 

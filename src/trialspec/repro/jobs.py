@@ -47,10 +47,23 @@ def verify_job(protocol: str | os.PathLike[str], data_dir: str | os.PathLike[str
 
 
 def locked_data_dir(protocol: str | os.PathLike[str], doc: dict[str, Any] | None) -> str | None:
-    """The data folder a lock names, as a path from the current folder (None if it names none)."""
+    """The data folder a lock names, as a path from the current folder (None if it names none).
+
+    A lock is data, not instructions: a folder it names is used only when it lies inside the
+    lock's own folder (a relative path that does not climb out, after symlinks); an absolute
+    path or ``..`` gives None, and the user names the folder with ``--data``.
+    """
     if doc is None or not isinstance(doc.get("data_dir"), str):
         return None
-    return os.path.normpath(Path(protocol).parent / doc["data_dir"])
+    raw = doc["data_dir"]
+    if not raw or "\0" in raw or os.path.isabs(raw) or Path(raw).drive or ".." in Path(raw).parts:
+        return None
+    home = Path(protocol).parent
+    folder = os.path.normpath(home / raw)
+    inside = os.path.realpath(folder)
+    if os.path.commonpath([inside, os.path.realpath(home)]) != os.path.realpath(home):
+        return None  # a symlink inside the folder that leads out of it
+    return folder
 
 
 def relock_command(protocol: str | os.PathLike[str], data_dir: str | os.PathLike[str]) -> str:

@@ -23,6 +23,7 @@ from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.engine.pandas.bind_rows import long_rows, read_limits
 from trialspec.engine.pandas.conform import Where, convert_column, factorized_text, report, text_values
 from trialspec.engine.pandas.frames import StudyTable, SubjectFrames
+from trialspec.engine.pandas.limits import delimiter_of, refuse_reading, short_rows
 from trialspec.engine.pandas.long_checks import absent_tests
 from trialspec.engine.pandas.missing import is_sdtm, mark_missing
 from trialspec.engine.pandas.read import RECORD_LINES, format_of, read_table
@@ -75,7 +76,12 @@ def read_datasets(protocol: Any, data_dir: Path) -> tuple[dict[str, pd.DataFrame
     for name, ds in protocol.datasets.items():
         if not ds.source:
             continue
-        path = (root / ds.source).resolve()
+        try:
+            path = (root / ds.source).resolve()
+        except (OSError, RuntimeError):  # a symlink loop: said, not raised
+            diags.append(Diagnostic("TS413", f"dataset '{name}': cannot read {ds.source}: a symbolic link "
+                                    "that leads back to itself", ds.span, "Point the link at the real file."))
+            continue
         if not path.is_relative_to(root):
             diags.append(Diagnostic("TS401", f"dataset '{name}' names {ds.source!r}, outside the data "
                                     "directory", ds.span,
@@ -89,12 +95,20 @@ def read_datasets(protocol: Any, data_dir: Path) -> tuple[dict[str, pd.DataFrame
                                     ds.span, hint))
             continue
         fmt = format_of(path, ds.format)
+        refused = refuse_reading(path, fmt or "")
+        if refused is not None:  # checked before any reader opens it (docs/reliability.md)
+            diags.append(Diagnostic("TS416", f"dataset '{name}': {ds.source} is not read: {refused}",
+                                    ds.span, "Split or export the data as CSV or Parquet; "
+                                    "docs/reliability.md lists the limits."))
+            continue
         try:
             df = read_table(path, fmt or "")
         except ValueError as err:
             diags.append(Diagnostic("TS413", f"dataset '{name}': cannot read {ds.source}: {err}", ds.span,
                                     "Export it as UTF-8 CSV, Parquet, XLSX, XPT, SAS7BDAT or Dataset-JSON."))
             continue
+        if fmt == "csv":
+            diags += short_rows(path, str(data_dir / ds.source), name, delimiter_of(path))
         infos[name] = DatasetInfo(name, str(Path(ds.source)), sha256_file(path), len(df))
         if (encoding := df.attrs.get(ENCODING)) is not None:
             diags.append(Diagnostic("TS421", f"dataset '{name}': the text of {ds.source} is not UTF-8; "
@@ -118,7 +132,7 @@ def bind(protocol: Any, data_dir: Path) -> Bound:
     bound.diagnostics[:0] = diags
     bound.datasets = [infos.get(n) or DatasetInfo(n, None, None, len(tables.get(n, ())))
                       for n in protocol.datasets if n in infos]
-    if any(d.code in ("TS401", "TS402", "TS413") for d in diags):
+    if any(d.code in ("TS401", "TS402", "TS413", "TS416") for d in diags):
         bound.frames = None
     return bound
 

@@ -150,6 +150,9 @@ def as_number(s: pd.Series, where: Where, column: str, ci: int) -> tuple[np.ndar
         if bad_type.any():  # "nan" and friends are not finite, rather than not numbers
             words = ["nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity"]
             nan_text = bad_type & text.where(bad_type).str.lower().isin(words).to_numpy()
+            # a number beyond a double's range (1e400) is a number, just not a finite one
+            nan_text |= bad_type & text.where(bad_type).str.strip().str.fullmatch(
+                r"[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+").to_numpy(dtype=bool, na_value=False)
             bad_type &= ~nan_text
     inf = np.isinf(num)
     num = np.where(inf, np.nan, num)

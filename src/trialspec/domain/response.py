@@ -53,10 +53,37 @@ def run_response(protocol: Any, frames: Any, backend: Any) -> Any:
         return cache
 
     section = response_section(plan, table, derive(plan, table), explain_values)
+    change = best_change(plan, frames, backend)
+    if change is not None:
+        section.summary["best_change"] = change
     columns = derived_columns(section, _key(model))
     if columns is not None:
         section.derived["response"] = columns
     return section
+
+
+def best_change(plan: ResponsePlan, frames: Any, backend: Any) -> dict[str, Any] | None:
+    """Each subject's best (lowest) percent change from baseline of the response marker, the
+    first percent-change expression the criteria show (IMWG: serum M-protein), over the
+    assessments after baseline: the numbers of a waterfall plot (None: the criteria have none)."""
+    import numpy as np
+
+    marker = next(((name, nodes) for name, nodes in plan.explain.items() if len(nodes) >= 2
+                   and getattr(getattr(nodes[1], "type", None), "unit", None) == "%"), None)
+    if marker is None:
+        return None
+    values = backend.series_table(frames, plan.dataset, plan.time, plan.bound_baseline(),
+                                  {"pct": marker[1][1]})
+    if values is None:
+        return None
+    pct = np.asarray(values["values"]["pct"], float)
+    subject, phase = np.asarray(values["subject"], np.int64), np.asarray(values["phase"])
+    use = (phase == 1) & ~np.isnan(pct)
+    n = len(values["subjects"])
+    best = np.full(n, np.inf)
+    np.minimum.at(best, subject[use], pct[use])
+    return {"marker": marker[0], "unit": "%",
+            "percent": [None if not np.isfinite(x) else round(float(x), 10) for x in best.tolist()]}
 
 
 def _key(model: Any) -> str:

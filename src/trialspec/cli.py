@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "trialspec.commands.lock",
     "trialspec.commands.verify",
     "trialspec.commands.diff",
+    "trialspec.commands.plot",
 )
 
 

@@ -51,8 +51,9 @@ def svg_text(fig: Any) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
-    text = buf.getvalue()
-    return re.sub(r"^.*?(?=<svg)", "", text, count=1, flags=re.S)
+    text = re.sub(r"^.*?(?=<svg)", "", buf.getvalue(), count=1, flags=re.S)
+    # the RDF metadata names vocabularies by URL: nothing a reader needs, and no URL stays
+    return re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)
 
 
 def save(fig: Any, path: Path) -> bytes:

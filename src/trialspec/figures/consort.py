@@ -54,7 +54,8 @@ def specs(result: CheckResult) -> tuple[list[Spec], str | None]:
     words = ("Participant flow from the check's results: exclusions are counted once, at the first "
              "criterion (in protocol order) a subject fails or cannot be decided on; 'failed' and "
              "'unknown' count every subject per criterion.")
-    return [Spec("consort", "consort", "Participant flow (CONSORT)", caption(result, words), data)], None
+    title = f"Participant flow (CONSORT), n = {e['screened']} screened"
+    return [Spec("consort", "consort", title, caption(result, words), data)], None
 
 
 def _box(ax: Any, x: float, y: float, text: str, width: int, gid: str, **kw: Any) -> Any:

@@ -41,8 +41,8 @@ def draw(spec: Spec) -> Any:
             grid[drugs.index(c["row"]), cycles.index(c["cycle"])] = c["rdi"]
     width = min(11.0, 2.4 + 0.62 * len(cycles))
     fig, ax = plt.subplots(figsize=(width, 1.5 + 0.55 * len(drugs)))
-    cmap = plt.get_cmap("cividis").copy()  # perceptually uniform and colour-blind safe
-    cmap.set_bad("#dddddd")
+    # perceptually uniform and colour-blind safe; grey where no subject reached the cycle
+    cmap = plt.get_cmap("cividis").with_extremes(bad="#dddddd")
     image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=0.5, vmax=1.1, aspect="auto")
     small = len(cycles) <= 24
     for c in cells:

@@ -154,6 +154,10 @@ def _figures(result: CheckResult) -> str:
     from trialspec.figures._render import svg_text
 
     out = ['<section id="figures">', "<h2>Figures</h2>"]
+    if not any(s.name in ("eligibility", "analyses") for s in result.sections):  # verify: the lock only
+        out += ['<p class="absent">No figures: this report holds no check sections to draw from '
+                "(<code>trialspec check --format html</code> draws them).</p>", "</section>"]
+        return "\n".join(out)
     absent = []
     for name in FIGURE_ORDER:
         found, why = specs(result, name)

@@ -40,7 +40,8 @@ def test_html_has_no_external_reference(example: str, html_reports: dict[str, Pa
     assert not re.search(r"""\b(src|href|action|poster|data)\s*=\s*["']?(?!data:image/png;base64,)"""
                          r"""[^"'#\s>]""", stripped, re.I)
     assert "<script" not in text.lower() and "<link" not in text.lower()
-    assert not re.search(r"url\((?!#)|@import|//[a-z0-9.-]+\.[a-z]{2,}", stripped, re.I)  # url(#clip) is inside
+    # url(#clip) points inside the page
+    assert not re.search(r"url\((?!#)|@import|//[a-z0-9.-]+\.[a-z]{2,}", stripped, re.I)
 
 
 def test_summary_comes_first_with_the_reports_numbers(example: str, html_reports: dict[str, Path],

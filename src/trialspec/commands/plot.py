@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"no {args.figure} figure for this study: {absent}")
     chosen = found
     if args.analysis:
-        chosen = [s for s in found if args.analysis in (s.key, s.data.get("analysis"), s.key.split("-", 1)[-1])]
+        names = {s.key: (s.key, s.data.get("analysis"), s.key.split("-", 1)[-1]) for s in found}
+        chosen = [s for s in found if args.analysis in names[s.key]]
         if not chosen:
             raise UsageError(f"no {args.figure} figure for {args.analysis!r}; there are: "
                              + ", ".join(s.key for s in found))

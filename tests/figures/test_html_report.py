@@ -113,3 +113,10 @@ def test_lint_does_not_offer_html(fmt: str) -> None:
     from trialspec.cli import main
 
     assert main(["lint", "protocols/seed-rd-rrmm.yaml", "--format", fmt]) == 2
+
+
+def test_make_demo_writes_the_html_reports() -> None:
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text("utf-8")
+    assert "DEMO_HTML := demo-report.html" in makefile
+    assert "--format html --output $(DEMO_HTML) || test $$? -eq 1" in makefile
+    assert "--format html --output demo-report-t2dm.html || test $$? -eq 1" in makefile

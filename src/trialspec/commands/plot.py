@@ -12,10 +12,11 @@ import sys
 from pathlib import Path
 
 from trialspec.commands import EXIT_OK, UsageError, data_dir, files_exist
+from trialspec.figures import FIGURES  # the table only: matplotlib is imported when drawing
 
 NAME = "plot"
 HELP = "draw one figure (km, forest, consort, swimmer, waterfall, dosing) from a check, to a file"
-FIGURE_CHOICES = ("km", "forest", "consort", "swimmer", "waterfall", "dosing")
+FIGURE_CHOICES = tuple(FIGURES)
 SUFFIXES = (".svg", ".png", ".pdf")
 
 
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"no {args.figure} figure for {args.analysis!r}; there are: "
                              + ", ".join(s.key for s in found))
     spec = chosen[0]
-    write_atomic_bytes(out, save(module(args.figure).draw(spec), out))
+    write_atomic_bytes(out, save(module(args.figure).draw(spec), out, spec.caption))
     others = [s.key for s in found if s is not spec]
     print(f"wrote {out}: {spec.title}" + (f" (others: {', '.join(others)}; choose with --analysis)"
                                           if others else ""), file=sys.stderr)

@@ -29,6 +29,9 @@ RC: dict[str, Any] = {
     "savefig.pad_inches": 0.08,
 }
 
+# the RDF metadata names vocabularies by URL: nothing a reader needs, and no URL stays
+_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.S)
+
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 
 
@@ -52,18 +55,29 @@ def svg_text(fig: Any) -> str:
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
     text = re.sub(r"^.*?(?=<svg)", "", buf.getvalue(), count=1, flags=re.S)
-    # the RDF metadata names vocabularies by URL: nothing a reader needs, and no URL stays
-    return re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)
+    return _METADATA.sub("", text, count=1)
 
 
-def save(fig: Any, path: Path) -> bytes:
-    """The figure's bytes in the format its file name says (svg, png or pdf)."""
+def save(fig: Any, path: Path, caption: str | None = None) -> bytes:
+    """The figure's bytes in the format its file name says (svg, png or pdf); a figure on its
+    own carries its caption (with the hashes) in small type under it."""
+    import textwrap
+
     plt = pyplot()
+    if caption:
+        words, bracket, provenance = caption.rpartition(" [")
+        text = textwrap.fill(words or provenance, int(fig.get_figwidth() * 15))
+        if bracket:  # the hashes on a line of their own, never broken
+            text += "\n[" + provenance
+        fig.text(0.01, -0.01, text, ha="left", va="top", fontsize=7, color=GREY,
+                 transform=fig.transFigure)
     buf = io.BytesIO()
     fmt = FORMATS[path.suffix.lower()]
     metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}[fmt]
     fig.savefig(buf, format=fmt, dpi=200 if fmt == "png" else None, metadata=metadata)
     plt.close(fig)
+    if fmt == "svg":
+        return _METADATA.sub("", buf.getvalue().decode("utf-8"), count=1).encode("utf-8")
     return buf.getvalue()
 
 

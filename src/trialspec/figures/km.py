@@ -47,7 +47,7 @@ def draw(spec: Spec) -> Any:
     groups = d["groups"]
     times = d["at_risk"]["times"]
     fig = plt.figure(figsize=(7.2, 4.6 + 0.22 * len(groups)))
-    grid = fig.add_gridspec(2, 1, height_ratios=[4.2, 0.45 + 0.28 * len(groups)], hspace=0.32)
+    grid = fig.add_gridspec(2, 1, height_ratios=[4.2, 0.3 + 0.26 * len(groups)], hspace=0.3)
     ax, risk = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
     last = max([max(g["curve"]["time"] or [0]) for g in groups] + [max(times or [0])])
     for i, g in enumerate(groups):

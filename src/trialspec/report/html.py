@@ -24,6 +24,8 @@ FIGURE_ORDER = ("consort", "km", "forest", "swimmer", "dosing", "waterfall")
 FIGURE_NAMES = {"consort": "CONSORT flow", "km": "Kaplan-Meier curves", "forest": "Forest plots",
                 "swimmer": "Swimmer plot", "dosing": "Dosing heat map", "waterfall": "Waterfall plot"}
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NUMBER = re.compile(r"^[-+]?\d[\d,]*(\.\d+)?%?$")  # 21, 1,234, 0.047, 100.0%
+_NUM = ' class="num"'
 
 
 def render_check(result: CheckResult) -> str:
@@ -178,7 +180,8 @@ def _figures(result: CheckResult) -> str:
 
 def _section(s: Section, sources: dict[str, Any]) -> str:
     out = [f'<section id="section-{_t(s.name)}">', f"<h2>{_t(s.title)}</h2>"]
-    out += [_table(t) for t in s.tables]
+    # small tables side by side (they wrap on a narrow screen), each with its note
+    out += ['<div class="tables">', *(f"<div>{_table(t)}</div>" for t in s.tables), "</div>"]
     if not s.tables:
         out.append('<p class="absent">No tables for this section.</p>')
     if s.findings:
@@ -230,8 +233,13 @@ def _by_code(findings: Iterable[Diagnostic]) -> dict[str, list[Diagnostic]]:
 
 def _table(t: Table) -> str:
     rows = t.rows[:MAX_ROWS]
-    head = "".join(f"<th>{_t(c)}</th>" for c in t.columns)
-    body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows)
+    # a column is right-aligned when every value it has is a number (21, 0.047, 100.0%)
+    numeric = [bool(filled) and all(_is_number(v) for v in filled)
+               for filled in ([r[i] for r in rows if i < len(r) and r[i] not in (None, "")]
+                              for i in range(len(t.columns)))]
+    head = "".join(f'<th{_NUM if n else ""}>{_t(c)}</th>' for c, n in zip(t.columns, numeric, strict=True))
+    body = "".join("<tr>" + "".join(_cell(v, n) for v, n in zip(row, numeric, strict=False)) + "</tr>"
+                   for row in rows)
     notes = [t.note] if t.note else []
     if len(t.rows) > MAX_ROWS:
         notes.append(f"first {MAX_ROWS:,} of {len(t.rows):,} rows; the JSON report lists all")
@@ -242,12 +250,13 @@ def _table(t: Table) -> str:
             f"<tbody>{body}</tbody></table>{note}")
 
 
-def _cell(v: Any) -> str:
-    if isinstance(v, bool):
-        return f"<td>{str(v).lower()}</td>"
-    if isinstance(v, int | float):
-        return f'<td class="num">{_t(v)}</td>'
-    return f"<td>{_t(v)}</td>"
+def _cell(v: Any, numeric: bool) -> str:
+    text = str(v).lower() if isinstance(v, bool) else v
+    return f'<td{_NUM if numeric else ""}>{_t(text)}</td>'
+
+
+def _is_number(v: Any) -> bool:
+    return not isinstance(v, bool) and (isinstance(v, int | float) or bool(_NUMBER.match(str(v))))
 
 
 def _t(value: Any) -> str:

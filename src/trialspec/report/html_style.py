@@ -16,16 +16,18 @@ a { color: #0058a3; }
 .verdict.failed { background: var(--bad); } .verdict.passed { background: var(--good); }
 .lines p { margin: .25rem 0; }
 table { border-collapse: collapse; margin: .4rem 0 1rem; font-size: .88rem; }
-caption { caption-side: top; text-align: left; font-weight: bold; padding: .2rem 0; }
+caption { caption-side: top; text-align: left; font-weight: bold; padding: .2rem 0; white-space: nowrap; }
+.tables { display: flex; flex-wrap: wrap; gap: 0 2.8rem; align-items: flex-start; }
+.tables > div { max-width: 100%; overflow-x: auto; }
 th, td { border-bottom: 1px solid var(--rule); padding: .22rem .6rem .22rem 0; text-align: left;
          vertical-align: top; }
 th { border-bottom: 1.5px solid var(--ink); }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .note { color: var(--muted); font-size: .85rem; margin: -.6rem 0 1rem; }
 .tally td { font-size: 1rem; padding-right: 1.4rem; }
 .tally .n { font-size: 1.4rem; font-weight: bold; }
 figure { margin: 1.2rem 0 2rem; page-break-inside: avoid; break-inside: avoid; }
-figure svg { max-width: 100%; height: auto; display: block; }
+figure svg { width: 100%; max-width: 980px; height: auto; display: block; }
 figcaption { color: var(--muted); font-size: .85rem; max-width: 900px; }
 .absent { color: var(--muted); font-style: italic; }
 details { margin: .3rem 0 .6rem; }

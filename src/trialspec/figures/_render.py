@@ -69,8 +69,10 @@ def save(fig: Any, path: Path, caption: str | None = None) -> bytes:
         text = textwrap.fill(words or provenance, int(fig.get_figwidth() * 15))
         if bracket:  # the hashes on a line of their own, never broken
             text += "\n[" + provenance
-        fig.text(0.01, -0.01, text, ha="left", va="top", fontsize=7, color=GREY,
-                 transform=fig.transFigure)
+        # just under what is drawn (a tall figure's bottom margin would leave a gap)
+        drawn = fig.get_tightbbox(fig.canvas.get_renderer())
+        fig.text(drawn.x0 / fig.get_figwidth(), (drawn.y0 - 0.06) / fig.get_figheight(), text,
+                 ha="left", va="top", fontsize=7, color=GREY, transform=fig.transFigure)
     buf = io.BytesIO()
     fmt = FORMATS[path.suffix.lower()]
     metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}[fmt]

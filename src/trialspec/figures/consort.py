@@ -109,7 +109,8 @@ def draw(spec: Spec) -> Any:
                      f"not NE) n = {r['evaluable']}\nprogressed n = {r['progressed']}", None))
     pops = d["populations"]
     if pops:
-        rows = [f"n = {n}: {len(ids)} analyses ({textwrap.shorten(', '.join(ids), 50)})"
+        rows = [f"n = {n}: {len(ids)} analys{'is' if len(ids) == 1 else 'es'} "
+                f"({textwrap.shorten(', '.join(ids), 50)})"
                 for n, ids in pops.items()]
         main.append(("analysed", "Analysis populations\n" + "\n".join(rows), None))
     else:

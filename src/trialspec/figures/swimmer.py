@@ -99,14 +99,22 @@ def draw(spec: Spec) -> Any:
     ax.set_axisbelow(True)
     ax.tick_params(axis="y", length=0)
     handles = [Line2D([], [], color=c, lw=6, label=f"arm {a}") for a, c in arm_colour.items()]
-    handles += [
-        Line2D([], [], ls="", marker="v", color="black", label="dose reduction"),
-        Line2D([], [], ls="", marker="^", color="black", label="re-escalation"),
-        Line2D([], [], ls="", marker="D", color=OKABE_ITO[3], label="dosing deviation (any)"),
-        Line2D([], [], ls="", marker="*", color=OKABE_ITO[6], mec="black", ms=10,
-               label="first confirmed response"),
-        Line2D([], [], ls="", marker="X", color=OKABE_ITO[5], mec="black", label="progression"),
-        Line2D([], [], ls="", label="text: best overall response (cycles)", color=GREY),
-    ]
+    marks = (  # (shown when, legend entry): only what the plot holds
+        (any(r["reductions"] for r in rows), Line2D([], [], ls="", marker="v", color="black",
+                                                    label="dose reduction")),
+        (any(r["escalations"] for r in rows), Line2D([], [], ls="", marker="^", color="black",
+                                                     label="re-escalation")),
+        (any(r["deviations"] for r in rows), Line2D([], [], ls="", marker="D", color=OKABE_ITO[3],
+                                                    label="dosing deviation (any)")),
+        (any(r["response"] is not None for r in rows),
+         Line2D([], [], ls="", marker="*", color=OKABE_ITO[6], mec="black", ms=10,
+                label="first confirmed response")),
+        (any(r["progression"] is not None for r in rows),
+         Line2D([], [], ls="", marker="X", color=OKABE_ITO[5], mec="black", label="progression")),
+        (True, Line2D([], [], ls="", color=GREY,
+                      label="text: best overall response (cycles)" if any(r["best"] for r in rows)
+                      else "text: cycles given")),
+    )
+    handles += [h for shown, h in marks if shown]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7.5)
     return fig

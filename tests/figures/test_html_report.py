@@ -120,3 +120,18 @@ def test_make_demo_writes_the_html_reports() -> None:
     assert "DEMO_HTML := demo-report.html" in makefile
     assert "--format html --output $(DEMO_HTML) || test $$? -eq 1" in makefile
     assert "--format html --output demo-report-t2dm.html || test $$? -eq 1" in makefile
+
+
+def test_a_figure_that_fails_is_named_and_the_report_still_written(
+        checked: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from trialspec.figures import km
+    from trialspec.report.formats import render_check
+
+    def broken(spec: figures.Spec) -> Any:
+        raise ValueError("no room for the risk table")
+
+    monkeypatch.setattr(km, "draw", broken)
+    page = render_check("html", checked["t2dm"][0])
+    assert ("T3: time_to_rescue by arm (Kaplan-Meier): could not be drawn: ValueError: "
+            "no room for the risk table") in page
+    assert 'id="figure-consort"' in page and 'id="figure-km-T3"' not in page

@@ -53,6 +53,10 @@ def _test_p(a: dict[str, Any]) -> tuple[str, float | None] | None:
     return None
 
 
+def _f(x: float | None) -> str:
+    return "NA" if x is None else f"{x:.2f}"
+
+
 def draw(spec: Spec) -> Any:
     return _draw_meta(spec) if "per_study" in spec.data else _draw_subgroups(spec)
 
@@ -73,9 +77,11 @@ def _draw_meta(spec: Spec) -> Any:
     wmax = max([w for w in weights if w is not None] or [1])
     for i, (s, yy) in enumerate(zip(studies, y, strict=True)):
         lo, hi = s["ci"]
-        ax.plot([lo, hi], [yy, yy], color="black", lw=1.2, gid=f"{spec.key}-study-{i}-ci")
+        if lo is not None and hi is not None:  # an undefined limit (R's NA) is left out
+            ax.plot([lo, hi], [yy, yy], color="black", lw=1.2, gid=f"{spec.key}-study-{i}-ci")
         w = weights[i] or 0
-        ax.plot([s["estimate"]], [yy], "s", color=OKABE_ITO[0], ms=5 + 9 * (w / wmax) ** 0.5)
+        if s["estimate"] is not None:
+            ax.plot([s["estimate"]], [yy], "s", color=OKABE_ITO[0], ms=5 + 9 * (w / wmax) ** 0.5)
     rows = [("fixed", 2), ("random", 1)]
     for name, yy in rows:
         m = d[name]
@@ -101,8 +107,8 @@ def _draw_meta(spec: Spec) -> Any:
     ax.set_yticks(y + [2, 1], labels)
     ax.set_ylim(0.3, k + 3.7)
     # right-hand columns: estimate [CI] and weight, in axes-fraction x so they never meet the plot
-    right = [f"{s['estimate']:.2f} [{s['ci'][0]:.2f}; {s['ci'][1]:.2f}]" for s in studies]
-    right += [f"{d[n]['estimate']:.2f} [{d[n]['ci'][0]:.2f}; {d[n]['ci'][1]:.2f}]" for n, _ in rows]
+    right = [f"{_f(s['estimate'])} [{_f(s['ci'][0])}; {_f(s['ci'][1])}]" for s in studies]
+    right += [f"{_f(d[n]['estimate'])} [{_f(d[n]['ci'][0])}; {_f(d[n]['ci'][1])}]" for n, _ in rows]
     wtext = [f"{w:.1f}%" if w is not None else "" for w in weights] + ["100%" if chosen == "fixed" else "",
                                                                      "100%" if chosen == "random" else ""]
     trans = ax.get_yaxis_transform()

@@ -166,7 +166,12 @@ def _figures(result: CheckResult) -> str:
         if not found:
             absent.append(f"<li>{_t(FIGURE_NAMES[name])}: not drawn: {_t(why or '')}</li>")
         for spec in found:
-            svg = svg_text(module(name).draw(spec))
+            try:
+                svg = svg_text(module(name).draw(spec))
+            except Exception as err:  # a figure that cannot be drawn must not lose the report
+                absent.append(f"<li>{_t(spec.title)}: could not be drawn: {_t(type(err).__name__)}: "
+                              f"{_t(err)}</li>")
+                continue
             out.append(f'<figure id="figure-{_t(spec.key)}" data-figure="{_t(name)}">'
                        f"{svg}<figcaption><b>{_t(spec.title)}.</b> {_t(spec.caption)}</figcaption></figure>")
     if absent:

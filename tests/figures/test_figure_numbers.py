@@ -204,3 +204,8 @@ def test_every_caption_carries_the_hashes(name: str, checked: dict[str, Any]) ->
             assert f"protocol sha256 {sha}" in spec.caption
             assert re.search(r"data sha256 [0-9a-f]{12}", spec.caption)
             assert re.search(r"\b[nk] = \d", spec.caption + spec.title)  # k: studies pooled
+
+
+def test_p_values_are_never_printed_as_zero() -> None:
+    assert [figures.p_text(p) for p in (0.047471, 0.00024, 2.3e-5, None)] == [
+        "p = 0.047", "p < 0.001", "p < 0.0001", "p = NA"]

@@ -61,5 +61,12 @@ def analyses(result: CheckResult) -> dict[str, dict[str, Any]]:
     return dict(section.summary.get("analyses", {})) if section is not None else {}
 
 
+def p_text(p: float | None) -> str:
+    """A p-value as a figure prints it: three decimals, or p < 0.001 (never p = 0.000)."""
+    if p is None:
+        return "p = NA"
+    return "p < 0.0001" if p < 1e-4 else "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
 def caption(result: CheckResult, *parts: str) -> str:
     return " ".join(p.strip() for p in parts if p) + f" [{fingerprint(result)}]"

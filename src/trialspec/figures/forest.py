@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trialspec.figures import Spec, analyses, caption
+from trialspec.figures import Spec, analyses, caption, p_text
 from trialspec.results import CheckResult
 
 RATIOS = {"OR", "RR", "HR"}
@@ -36,11 +36,13 @@ def specs(result: CheckResult) -> tuple[list[Spec], str | None]:
         pct = round(100 * rows[0][1]["level"])
         words = (f"Proportion with {endpoint} in each subgroup with its exact (Clopper-Pearson) "
                  f"{pct}% CI; p: Fisher's exact test (chi-square where Fisher was not planned); "
-                 f"{len(rows)} subgroup analyses of up to n = {n} subjects.")
+                 f"{len(rows)} subgroup analys{'is' if len(rows) == 1 else 'es'} of up to n = {n} subjects.")
         data = [{"analysis": aid, "by": a["by"], "p": _test_p(a),
                  "groups": [{k: g[k] for k in ("label", "n", "events", "proportion", "ci")}
                             for g in a["groups"]]} for aid, a in rows]
-        out.append(Spec("forest", f"forest-subgroups-{endpoint}", f"{endpoint} by subgroup",
+        title = (f"{rows[0][0]}: {endpoint} by {rows[0][1]['by']}" if len(rows) == 1
+                 else f"{endpoint} by subgroup ({len(rows)} analyses)")
+        out.append(Spec("forest", f"forest-subgroups-{endpoint}", title,
                         caption(result, words), {"endpoint": endpoint, "subgroups": data, "level": 0.95}))
     return out, "no meta-analysis or subgroup comparison of a proportion ran"
 
@@ -139,7 +141,7 @@ def _draw_subgroups(spec: Spec) -> Any:
     rows: list[tuple[str, Any, bool]] = []  # label, group or header text, is_header
     for sg in d["subgroups"]:
         test = sg["p"]
-        p = "" if test is None or test[1] is None else f"{test[0]} p = {test[1]:.3f}"
+        p = "" if test is None or test[1] is None else f"{test[0]} {p_text(test[1])}"
         rows.append((f"{sg['analysis']} ({sg['by']})", p, True))
         rows.extend((g["label"], g, False) for g in sg["groups"])
     n = len(rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trialspec.figures import Spec, analyses, caption
+from trialspec.figures import Spec, analyses, caption, p_text
 from trialspec.results import CheckResult
 
 
@@ -29,12 +29,6 @@ def specs(result: CheckResult) -> tuple[list[Spec], str | None]:
                             "logrank_p": lr["p"] if lr else None,
                             "cox": tests.get("cox", {}).get("hazard_ratios", []), "level": a["level"]}))
     return out, "no Kaplan-Meier analysis ran (the protocol plans none, or it had no data)"
-
-
-def _p(p: float | None) -> str:
-    if p is None:
-        return "NA"
-    return "p < 0.0001" if p < 1e-4 else f"p = {p:.4f}" if p < 0.001 else f"p = {p:.3f}"
 
 
 def draw(spec: Spec) -> Any:
@@ -75,7 +69,7 @@ def draw(spec: Spec) -> Any:
     ax.set_title(spec.title, loc="left")
     ax.grid(axis="y", color="#e5e5e5", lw=0.6)
     ax.legend(loc="lower left", fontsize=8.5)
-    words = [f"Log-rank {_p(d['logrank_p'])}"] if d["logrank_p"] is not None else []
+    words = [f"Log-rank {p_text(d['logrank_p'])}"] if d["logrank_p"] is not None else []
     pct = round(100 * d["level"])
     for hr in d["cox"]:
         lo_, hi_ = hr["ci"]

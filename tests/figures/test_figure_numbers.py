@@ -59,6 +59,34 @@ def test_km_steps_and_risk_table_are_the_reports(checked: dict[str, Any]) -> Non
             assert text.strip() == str(k)
 
 
+def _compress(values: list[float], tol: float) -> list[float]:
+    out: list[float] = []
+    for v in values:
+        if not out or abs(v - out[-1]) > tol:
+            out.append(v)
+    return out
+
+
+def test_km_step_heights_read_back_from_the_svg(checked: dict[str, Any]) -> None:
+    """The drawn steps' heights, taken from the SVG path's coordinates alone, are the JSON
+    report's survival estimates (up to the drawing's linear scale)."""
+    result, doc = checked["t2dm"]
+    [spec], _ = figures.specs(result, "km")
+    analysis = doc["sections"]["analyses"]["summary"]["analyses"][spec.data["analysis"]]
+    root = _svg(spec)
+    for group in analysis["groups"]:
+        path = _by_id(root, f"{spec.key}-{group['label']}-steps").find(f".//{SVG}path")
+        assert path is not None
+        ys = [float(y) for y in re.findall(r"[ML] [-\d.]+ ([-\d.]+)", path.attrib["d"])]
+        drawn = _compress(ys, 1e-3)
+        expected = _compress([1.0, *group["curve"]["surv"]], 1e-9)
+        assert len(drawn) == len(expected)
+        # y = a + b * S: the first and last steps fix the scale, every other step must fit it
+        b = (drawn[-1] - drawn[0]) / (expected[-1] - expected[0])
+        heights = [expected[0] + (y - drawn[0]) / b for y in drawn]
+        np.testing.assert_allclose(heights, expected, atol=1e-4)
+
+
 def test_number_at_risk_matches_r_on_lung() -> None:
     from trialspec.stats.survival import kaplan_meier
 

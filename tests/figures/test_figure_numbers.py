@@ -139,6 +139,35 @@ def test_forest_cis_are_the_reports_and_rs(checked: dict[str, Any]) -> None:
     assert meta["T2.pfs"].data["per_study"][0]["ci"] == [0.24, 0.39]
 
 
+def test_forest_cis_read_back_from_the_svg(checked: dict[str, Any]) -> None:
+    """Each study's CI line and each pooled diamond, taken from the SVG's coordinates alone,
+    sit at the JSON report's limits on the plot's log scale."""
+    result, doc = checked["seed"]
+    spec = next(s for s in figures.specs(result, "forest")[0] if s.key == "forest-T2.orr")
+    reported = doc["sections"]["analyses"]["summary"]["analyses"]["T2.orr"]
+    root = _svg(spec)
+
+    def xs(gid: str) -> list[float]:
+        path = _by_id(root, gid).find(f".//{SVG}path")
+        assert path is not None
+        return [float(x) for x in re.findall(r"[ML] ([-\d.]+) [-\d.]+", path.attrib["d"])]
+
+    drawn: list[float] = []
+    expected: list[float] = []
+    for i, study in enumerate(reported["per_study"]):
+        drawn += xs(f"{spec.key}-study-{i}-ci")[:2]
+        expected += study["ci"]
+    for model in ("fixed", "random"):
+        lo, est, hi = xs(f"{spec.key}-pooled-{model}")[:3]  # the diamond: left, top, right
+        drawn += [lo, est, hi]
+        ci = reported[model]["ci"]
+        expected += [ci[0], reported[model]["estimate"], ci[1]]
+    logs = np.log(expected)
+    b = (drawn[1] - drawn[0]) / (logs[1] - logs[0])  # x = a + b log(value), from study 1's CI
+    values = np.exp(logs[0] + (np.asarray(drawn) - drawn[0]) / b)
+    np.testing.assert_allclose(values, expected, rtol=1e-4)
+
+
 def test_subgroup_forest_is_each_proportion_analysis(checked: dict[str, Any]) -> None:
     result, doc = checked["seed"]
     found, _ = figures.specs(result, "forest")

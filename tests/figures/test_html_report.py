@@ -135,3 +135,23 @@ def test_a_figure_that_fails_is_named_and_the_report_still_written(
     assert ("T3: time_to_rescue by arm (Kaplan-Meier): could not be drawn: ValueError: "
             "no room for the risk table") in page
     assert 'id="figure-consort"' in page and 'id="figure-km-T3"' not in page
+
+
+def test_diff_writes_html(tmp_path: Path) -> None:
+    import contextlib
+    import io
+
+    import html5lib
+
+    from trialspec.cli import main
+
+    out = tmp_path / "diff.html"
+    with contextlib.redirect_stdout(io.StringIO()):
+        status = main(["diff", "protocols/seed-rd-rrmm.yaml", "protocols/seed-rd-rrmm-amendment-1.yaml",
+                       "--data", "examples/seed/data", "--format", "html", "--output", str(out)])
+    assert status == 1  # changes found
+    text = out.read_text("utf-8")
+    html5lib.HTMLParser(strict=True).parse(text)
+    assert "<b>I1</b>: upper age limit raised from 75 to 80 (relaxed)" in text
+    assert "<td>P02</td><td>ineligible</td><td>eligible</td><td>I1: fail → pass</td>" in text
+    assert "<script" not in text and "http" not in text

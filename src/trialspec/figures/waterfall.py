@@ -24,7 +24,8 @@ def specs(result: CheckResult) -> tuple[list[Spec], str | None]:
     imwg = str(response.summary.get("criteria", "")).startswith("imwg")
     bars.sort(key=lambda b: (-b["percent"], b["id"]))
     missing = len(per) - len(bars)
-    words = (f"Best (lowest) percent change of {change['marker']} from baseline after baseline, "
+    words = (f"Best (lowest) percent change of {change['marker']} from baseline, over the "
+             "assessments up to progression and before any new therapy, "
              f"one bar per subject, n = {len(bars)}"
              + (f" ({missing} subjects without a measurable {change['marker']} are not shown)"
                 if missing else "")

@@ -22,14 +22,21 @@ $(STAMP): pyproject.toml
 # The seed study has findings (that is the point of it: the paper's own errors, shown failing).
 # --exit-zero lets the demo end well with them; a usage error (2) or a crash still fails it.
 DEMO_JSON := demo-report.json
+DEMO_HTML := demo-report.html
 demo: $(STAMP)
 	$(BIN)/trialspec lint protocols/*.yaml
 	$(BIN)/trialspec check protocols/seed-rd-rrmm.yaml --data examples/seed/data \
 		--json $(DEMO_JSON) --exit-zero
+	$(BIN)/trialspec check protocols/seed-rd-rrmm.yaml --data examples/seed/data \
+		--format html --output $(DEMO_HTML) --exit-zero
+	$(BIN)/trialspec check protocols/t2dm-glucoflozin.yaml --data examples/t2dm-glucoflozin/data \
+		--format html --output demo-report-t2dm.html --exit-zero
 	@echo
 	@echo "Demo done. The errors above are expected: they are the seed paper's own"
 	@echo "contradictions and irreproducible numbers, found by trialspec (without --exit-zero,"
-	@echo "check exits 1 on them, as CI needs). The whole report, machine-readable: $(DEMO_JSON)"
+	@echo "check exits 1 on them, as CI needs). The whole report, machine-readable: $(DEMO_JSON);"
+	@echo "to read, with figures (CONSORT flow, forest plots, swimmer plot): $(DEMO_HTML); the"
+	@echo "diabetes example's (Kaplan-Meier curves with the number at risk): demo-report-t2dm.html"
 
 test: $(STAMP)
 	$(BIN)/pytest -q
@@ -48,4 +55,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info $(DEMO_JSON)
+	rm -rf $(VENV) build src/*.egg-info $(DEMO_JSON) $(DEMO_HTML) demo-report-t2dm.html

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "trialspec.commands.verify",
     "trialspec.commands.diff",
     "trialspec.commands.infer",
+    "trialspec.commands.plot",
 )
 
 

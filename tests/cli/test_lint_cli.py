@@ -71,7 +71,8 @@ def test_lint_imports_no_pandas_scipy_or_statsmodels() -> None:
         "import sys\n"
         "from trialspec.cli import main\n"
         f"rc = main(['lint', {str(PROTOCOLS[0])!r}])\n"
-        "heavy = sorted(m for m in ('pandas', 'scipy', 'statsmodels', 'numpy') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('pandas', 'scipy', 'statsmodels', 'numpy', 'matplotlib')\n"
+        "               if m in sys.modules)\n"
         "print(rc, heavy)\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

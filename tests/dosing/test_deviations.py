@@ -274,7 +274,7 @@ def test_summary_keys_and_cases_are_stable() -> None:
     r = run(schedule("S1", (14, 14)))
     s = r.section.summary
     assert list(s) == ["computed", "exposure", "shape", "plan", "subjects", "administrations", "deviations",
-                       "input_problems", "dose_changes", "dose_intensity", "per_subject"]
+                       "input_problems", "dose_changes", "dose_intensity", "cycle_intensity", "per_subject"]
     assert list(s["deviations"]) == list(DEVIATIONS)
     assert [c.name.split()[0] for c in r.section.cases] == [f"dosing/{c}" for c in DEVIATIONS] + [
         "dosing/exposure-data"]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-REPORT_FORMATS = ("console", "json", "markdown", "junit", "sarif")
+REPORT_FORMATS = ("console", "json", "markdown", "junit", "sarif", "html")
 
 
 class UsageError(Exception):

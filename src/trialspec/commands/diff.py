@@ -28,7 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("old", metavar="OLD")
     p.add_argument("new", metavar="NEW")
     p.add_argument("--data", metavar="DIR", help="run both versions on these data and show the impact")
-    output_options(p, ("console", "json", "markdown"))
+    output_options(p, ("console", "json", "markdown", "html"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,6 +60,10 @@ def run(args: argparse.Namespace) -> int:
         emit(json.dumps(render.to_json(result, impact), indent=2, default=str) + "\n", args)
     elif args.format == "markdown":
         emit(render.markdown(result, impact), args)
+    elif args.format == "html":
+        from trialspec.report.html_diff import render_diff
+
+        emit(render_diff(result, impact), args)
     else:
         from trialspec.report.console import print_text
 

@@ -92,8 +92,26 @@ def meta_analysis(plan: AnalysisPlan, ctx: Any = None) -> AnalysisResult:
     chosen = rule_choice if model == "rule" else model
     facts = MetaFacts(labels, measure, log_scale, fixed, random, chosen, rule_choice, claims,
                       tables, pooling, plan.level)
-    return AnalysisResult(plan, _summary(plan, facts, iv_fixed), _table(plan, facts, iv_fixed),
-                          findings, facts)
+    summary = {**_summary(plan, facts, iv_fixed), "per_study": _per_study(facts, es)}
+    return AnalysisResult(plan, summary, _table(plan, facts, iv_fixed), findings, facts)
+
+
+def _per_study(f: MetaFacts, es: Any) -> list[dict[str, Any]]:
+    """Each study's estimate and CI, for forest plots: as printed when pooled from printed
+    effects, else from its 2x2 counts (the estimate and variance pooled) at the plan's level."""
+    from trialspec.claims.pooling import z_for
+
+    if f.studies:
+        return [{"study": lab, "estimate": float(s.estimate.value),
+                 "ci": [float(s.lower.value), float(s.upper.value)], "source": "printed"}
+                for lab, s in zip(f.labels, f.studies, strict=True)]
+    z = z_for(f.level)
+    y, half = np.asarray(es.yi, float), z * np.sqrt(np.asarray(es.vi, float))
+    lo, hi = y - half, y + half
+    if f.log_scale:
+        y, lo, hi = np.exp(y), np.exp(lo), np.exp(hi)
+    return [{"study": lab, "estimate": num(a), "ci": [num(b), num(c)], "source": "counts"}
+            for lab, a, b, c in zip(f.labels, y.tolist(), lo.tolist(), hi.tolist(), strict=True)]
 
 
 def studies_from(plan: AnalysisPlan, rows: list[dict[str, Any]] | None,

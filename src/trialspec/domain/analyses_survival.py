@@ -99,7 +99,35 @@ def _median(c: Any) -> dict[str, Any]:
     if c is None:
         return {"n": 0, "events": 0, "median": None, "median_ci": [None, None]}
     return {"n": c.n, "events": c.events, "median": num(c.median),
-            "median_ci": [num(c.median_lower), num(c.median_upper)]}
+            "median_ci": [num(c.median_lower), num(c.median_upper)], "curve": _curve(c)}
+
+
+def _curve(c: Any) -> dict[str, Any]:
+    """The survfit rows of a curve, for figures and for readers of the JSON: one per distinct
+    time (undefined CI limits are null)."""
+    return {k: [num(x) for x in np.asarray(getattr(c, k), float).tolist()]
+            for k in ("time", "n_risk", "n_event", "n_censor", "surv", "lower", "upper")}
+
+
+def risk_times(curves: tuple[Any, ...], breaks: int = 6) -> list[float]:
+    """Round times from 0 to the last follow-up, for a number-at-risk table (as survminer's
+    default breaks): steps of 1, 2, 2.5 or 5 times a power of ten."""
+    last = max((float(c.time[-1]) for c in curves if c is not None and len(c.time)), default=0.0)
+    if last <= 0:
+        return [0.0]
+    raw = last / breaks
+    power = 10 ** np.floor(np.log10(raw))
+    step = float(next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw))
+    return [round(i * step, 10) for i in range(int(np.floor(last / step + 1e-9)) + 1)]
+
+
+def at_risk(c: Any, times: list[float]) -> list[int]:
+    """Subjects at risk at each time: those whose time is >= t (n before the first time)."""
+    if c is None:
+        return [0 for _ in times]
+    t, n_risk = np.asarray(c.time, float), np.asarray(c.n_risk, float)
+    i = np.searchsorted(t, np.asarray(times, float), side="left")
+    return [int(n_risk[j]) if j < len(t) else 0 for j in i.tolist()]
 
 
 def _summary(plan: AnalysisPlan, f: SurvivalFacts) -> dict[str, Any]:
@@ -109,6 +137,9 @@ def _summary(plan: AnalysisPlan, f: SurvivalFacts) -> dict[str, Any]:
         "groups": [{"label": lab, **_median(c)} for lab, c in zip(f.labels, f.curves, strict=True)],
         "tests": {},
     }
+    times = risk_times(f.curves)
+    out["at_risk"] = {"times": times, "counts": {lab: at_risk(c, times)
+                                                 for lab, c in zip(f.labels, f.curves, strict=True)}}
     if f.logrank is not None:
         out["tests"]["logrank"] = {"statistic": num(f.logrank.chisq), "df": float(f.logrank.df),
                                    "p": num(f.logrank.p_value)}

@@ -52,11 +52,45 @@ def run_response(protocol: Any, frames: Any, backend: Any) -> Any:
             cache.update(full["values"] if full is not None else {})
         return cache
 
-    section = response_section(plan, table, derive(plan, table), explain_values)
+    derived = derive(plan, table)
+    section = response_section(plan, table, derived, explain_values)
+    change = best_change(plan, frames, backend, derived)
+    if change is not None:
+        section.summary["best_change"] = change
     columns = derived_columns(section, _key(model))
     if columns is not None:
         section.derived["response"] = columns
     return section
+
+
+def best_change(plan: ResponsePlan, frames: Any, backend: Any, derived: Any) -> dict[str, Any] | None:
+    """Each subject's best (lowest) percent change from baseline of the response marker, the
+    first percent-change expression the criteria show (IMWG: serum M-protein), over the
+    evaluable assessments after baseline, up to progression and before any new therapy (the
+    rows ``derived`` marks assessed): the numbers of a waterfall plot (None: the criteria
+    have none)."""
+    import numpy as np
+
+    from trialspec.domain.response_derive import ROW_ASSESSED
+
+    marker = next(((name, nodes) for name, nodes in plan.explain.items() if len(nodes) >= 2
+                   and getattr(getattr(nodes[1], "type", None), "unit", None) == "%"), None)
+    if marker is None:
+        return None
+    values = backend.series_table(frames, plan.dataset, plan.time, plan.bound_baseline(),
+                                  {"pct": marker[1][1]})
+    if values is None:
+        return None
+    pct = np.asarray(values["values"]["pct"], float)
+    subject = np.asarray(values["subject"], np.int64)
+    # the same rows in the same order as the table ``derived`` was derived from
+    use = ((np.asarray(derived.status) == ROW_ASSESSED) & ~np.asarray(derived.after_progression)
+           & ~np.isnan(pct))
+    n = len(values["subjects"])
+    best = np.full(n, np.inf)
+    np.minimum.at(best, subject[use], pct[use])
+    return {"marker": marker[0], "unit": "%",
+            "percent": [None if not np.isfinite(x) else round(float(x), 10) for x in best.tolist()]}
 
 
 def _key(model: Any) -> str:

@@ -158,6 +158,7 @@ class _View:
         self.names = [d.drug for d in plan.drugs]
         self.units = [d.unit for d in plan.drugs]
         self.position = {str(s): i for i, s in enumerate(self.ids)}
+        self.deviating: dict[str, np.ndarray] = {}  # code -> the subjects with that deviation
 
     def sid(self, i: Any) -> str:
         return str(self.ids[int(i)])
@@ -183,6 +184,7 @@ def _deviations(v: _View, f: _Findings) -> dict[str, tuple[int, int]]:
 
     def count(code: str, subjects: np.ndarray, events: int | None = None) -> None:
         counts[code] = (len(subjects) if events is None else events, len(np.unique(subjects)))
+        v.deviating[code] = np.unique(np.asarray(subjects, np.int64))
 
     reesc_ok = np.array([d.reescalation for d in plan.drugs], bool)
     status, drug = _col(a, "status"), _col(a, "drug")
@@ -545,8 +547,53 @@ def _per_subject(v: _View) -> list[dict[str, Any]]:
                                                  "administrations_planned": n, "administrations_given": g,
                                                  "compliance": c}
     cycles, arms = v.t["subjects"]["cycles"].tolist(), v.arm.tolist()
+    first, last = _dose_span(v)
+    codes: dict[int, list[str]] = {}
+    for code in sorted(v.deviating):
+        for s in v.deviating[code].tolist():
+            codes.setdefault(s, []).append(code)
     return [{"id": v.sid(s), "arm": v.plan.arms[arms[s]] if arms[s] >= 0 else None, "cycles": cycles[s],
+             "first_dose": first[s], "last_dose": last[s], "deviations": codes.get(s, []),
              "drugs": drugs_of.get(s, {})} for s in np.flatnonzero(v.treated).tolist()]
+
+
+def _dose_span(v: _View) -> tuple[list[str | None], list[str | None]]:
+    """Each subject's first and last administration date (None: never treated)."""
+    a = v.t["admins"]
+    subj, date = _col(a, "subject"), np.asarray(_col(a, "date"), np.int64)
+    n = len(v.ids)
+    first, last = np.full(n, np.iinfo(np.int64).max), np.full(n, np.iinfo(np.int64).min)
+    np.minimum.at(first, subj, date)
+    np.maximum.at(last, subj, date)
+    seen = np.bincount(subj, minlength=n) > 0
+    days = np.where(seen, first, 0).astype("datetime64[D]").astype(str)
+    ends = np.where(seen, last, 0).astype("datetime64[D]").astype(str)
+    return ([str(x) if k else None for x, k in zip(days.tolist(), seen.tolist(), strict=True)],
+            [str(x) if k else None for x, k in zip(ends.tolist(), seen.tolist(), strict=True)])
+
+
+def _cycle_intensity(v: _View) -> list[dict[str, Any]]:
+    """Per drug and cycle number: subjects dosed in that cycle, planned and delivered totals
+    and their ratio, for the dosing heat map (planned vs received per cycle)."""
+    c = v.t.get("intensity")
+    if not c or not len(_col(c, "subject")):
+        return []
+    drug, cycle = _col(c, "drug").astype(np.int64), _col(c, "cycle").astype(np.int64)
+    planned, delivered = np.asarray(_col(c, "planned"), float), np.asarray(_col(c, "delivered"), float)
+    n_cyc = int(cycle.max()) + 1
+    key = drug * n_cyc + cycle
+    size = len(v.names) * n_cyc
+    rows = np.bincount(key, minlength=size)
+    p_sum = np.bincount(key, weights=planned, minlength=size)
+    d_sum = np.bincount(key, weights=delivered, minlength=size)
+    out = []
+    for k in np.flatnonzero(rows).tolist():
+        d, cy = divmod(k, n_cyc)
+        out.append({"arm": v.plan.drugs[d].arm, "drug": v.names[d], "cycle": cy,
+                    "subjects": int(rows[k]), "unit": v.units[d],
+                    "planned": _num(p_sum[k]), "delivered": _num(d_sum[k]),
+                    "rdi": _num(d_sum[k] / p_sum[k]) if p_sum[k] > 0 else None})
+    return out
 
 
 def _summary(v: _View, events: dict[str, tuple[int, int]], problems: dict[str, int]) -> dict[str, Any]:
@@ -589,6 +636,7 @@ def _summary(v: _View, events: dict[str, tuple[int, int]], problems: dict[str, i
         "input_problems": {code: {"name": CODES[code].name, "rows": n} for code, n in problems.items()},
         "dose_changes": _changes(v),
         "dose_intensity": intensity,
+        "cycle_intensity": _cycle_intensity(v),
         "per_subject": per_subject,
     }
 

@@ -1,7 +1,7 @@
 """Machine-readable report formats, chosen by name. Each renderer takes a result and returns text.
 
 ``console`` is rendered with rich elsewhere; here: json, and (where registered) markdown,
-junit and sarif. A format a command does not support is a usage error.
+junit, sarif and html. A format a command does not support is a usage error.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ CHECK_RENDERERS = {
     "junit": "trialspec.report.junit:render_check",
     "sarif": "trialspec.report.sarif:render_check",
     "csv": "trialspec.report.spreadsheet:render_csv",
+    "html": "trialspec.report.html:render_check",
 }
 # format -> "module:function" rendering lint diagnostics to text
 DIAGNOSTIC_RENDERERS = {

@@ -18,6 +18,7 @@ import sys
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import IO, Any
 
 STDOUT = "-"
 MAX_DATA_FILES = 10_000  # files of a data folder whose inodes are compared with an output
@@ -71,15 +72,20 @@ def check_outputs(outputs: Sequence[str | os.PathLike[str] | None],
         _writable(Path(out))
 
 
-def write_atomic(path: Path | str, text: str) -> None:
-    """Write ``text`` to ``path``: atomically for a regular file, directly for anything else.
+def write_atomic(path: Path | str, text: str | bytes) -> None:
+    """Write ``text`` (or bytes) to ``path``: atomically for a regular file, directly otherwise.
 
     ``-`` is standard output; a device or FIFO is opened and written, never replaced; a
     symlink is followed, so the file it points to is replaced and the link kept.
     """
     if str(path) == STDOUT:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        if isinstance(text, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text)
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
         return
     path = Path(path)
     try:
@@ -90,7 +96,7 @@ def write_atomic(path: Path | str, text: str) -> None:
         if stat.S_ISDIR(st.st_mode):
             raise OutputRefused("TS902", f"cannot write the report to {path}: it is a folder")
         try:
-            with open(path, "w", encoding="utf-8", newline="\n") as f:
+            with _open(path, text) as f:
                 f.write(text)
         except OSError as err:
             raise OutputRefused("TS904", f"could not write {path}: {err.strerror or err}") from err
@@ -103,13 +109,19 @@ def write_atomic(path: Path | str, text: str) -> None:
         raise OutputRefused("TS904", f"could not write {path}: {err.strerror or err}") from err
 
 
-def _replace(path: Path, text: str, st: os.stat_result | None) -> None:
+def _open(path: Path | int, data: str | bytes) -> IO[Any]:
+    if isinstance(data, bytes):
+        return open(path, "wb")
+    return open(path, "w", encoding="utf-8", newline="\n")
+
+
+def _replace(path: Path, text: str | bytes, st: os.stat_result | None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         # mkstemp creates 0600; give the file the mode a plain write would (or keep the old one)
         os.chmod(tmp, st.st_mode & 0o7777 if st is not None else 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+        with _open(fd, text) as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
@@ -203,17 +215,6 @@ def _umask() -> int:
     return mask
 
 
-def write_atomic_bytes(path: Path, data: bytes) -> None:
-    """Write binary ``data`` (an XLSX workbook) to ``path`` the way :func:`write_atomic` does."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def write_atomic_bytes(path: Path | str, data: bytes) -> None:
+    """Binary output (an XLSX workbook, a PNG or PDF figure), as :func:`write_atomic` writes text."""
+    write_atomic(path, data)

@@ -46,6 +46,8 @@ SLOTS: tuple[tuple[str, ...], ...] = (
     ("response", "categories", "*"),
     *(("endpoints", "*", key) for key in ("population", "when", "start", "event", "censor")),
     ("analyses", "*", "population"),
+    ("populations", "*"),
+    ("populations", "*", "when"),
 )
 
 # A duration of exactly one keeps the singular: `1 year`, not `1 years`.

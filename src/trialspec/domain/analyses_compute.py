@@ -16,6 +16,7 @@ import numpy as np
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.domain.analyses_plan import TESTS, AnalysisPlan, GroupPlan
 from trialspec.domain.endpoints import EndpointPlan, binary_values, condition_arrays, number_array
+from trialspec.domain.populations import PopulationPlan
 from trialspec.lang import ir
 from trialspec.results import Table
 from trialspec.source import Span
@@ -42,6 +43,8 @@ class Context:
     endpoints: dict[str, EndpointPlan]
     # a study-level dataset's rows by name (see Backend.study_rows); None when not bound
     study_rows: Callable[[str], list[dict[str, Any]] | None] = lambda name: None
+    # each subject's eligibility (True: eligible), computed when a population needs it
+    eligible: Callable[[], np.ndarray] | None = None
     _cache: dict[int, Any] = field(default_factory=dict)
 
     @property
@@ -53,6 +56,16 @@ class Context:
         if hit is None:
             hit = self._cache[id(node)] = (node, self.evaluate(node))
         return hit[1]
+
+    def population(self, pop: PopulationPlan | None) -> np.ndarray:
+        """Who is in a population: every condition true (unknown is out), eligible if asked."""
+        inside = np.ones(self.n, bool)
+        for node in pop.conditions if pop is not None else ():
+            true, _known = condition_arrays(self.value(node), self.n)
+            inside &= true
+        if pop is not None and pop.eligible:
+            inside &= self.eligible() if self.eligible is not None else False
+        return inside
 
     def binary(self, plan: EndpointPlan) -> tuple[np.ndarray, np.ndarray]:
         return binary_values(plan, self.value, self.n)
@@ -109,10 +122,7 @@ def cohort(plan: AnalysisPlan, ctx: Context, known: np.ndarray | None,
            findings: list[Diagnostic]) -> Cohort:
     """Who is in the analysis: its population, a known endpoint (``known``), a known group."""
     n = ctx.n
-    base = np.ones(n, bool)
-    if plan.population is not None:
-        inside, pk = condition_arrays(ctx.value(plan.population), n)
-        base = inside & pk
+    base = ctx.population(plan.population)
     if plan.groups:
         rows = [_group(g, ctx) for g in plan.groups]
         masks = np.array([t for t, _ in rows])

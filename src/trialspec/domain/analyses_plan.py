@@ -23,6 +23,12 @@ from trialspec.domain.endpoints import (
     lower_value,
     new_checker,
 )
+from trialspec.domain.populations import (
+    PopulationPlan,
+    Populations,
+    analysis_population,
+    compile_populations,
+)
 from trialspec.lang import ast, ir
 from trialspec.lang.types import Kind
 from trialspec.source import Span
@@ -109,7 +115,7 @@ class AnalysisPlan:
     groups: tuple[GroupPlan, ...]
     grouped_by: str | None  # `by: name`, "groups" for options.groups, None ungrouped
     tests: tuple[str, ...]
-    population: ir.Node | None
+    population: PopulationPlan | None
     aliases: tuple[str, ...] = ()
     level: float = 0.95
     variable: ir.Node | None = None  # summary
@@ -137,18 +143,20 @@ class CompiledAnalyses:
     plans: dict[str, AnalysisPlan]
     endpoints: dict[str, EndpointPlan]
     diagnostics: list[Diagnostic]
+    populations: Populations | None = None
 
 
 def compile_analyses(protocol: Any) -> CompiledAnalyses:
     """Lower the protocol's endpoints and analyses; the ones in error are left out."""
     checker = new_checker(protocol)
     endpoints, diags = compile_endpoints(protocol, checker)
+    pops = compile_populations(protocol, checker, diags)
     plans: dict[str, AnalysisPlan] = {}
     for aid, analysis in protocol.analyses.items():
-        plan = _Planner(protocol, checker, endpoints, diags).plan(aid, analysis)
+        plan = _Planner(protocol, checker, endpoints, diags, pops).plan(aid, analysis)
         if plan is not None:
             plans[aid] = plan
-    return CompiledAnalyses(plans, endpoints, [*diags, *checker.diagnostics])
+    return CompiledAnalyses(plans, endpoints, [*diags, *checker.diagnostics], pops)
 
 
 def _text(value: Any) -> str | None:
@@ -162,8 +170,9 @@ def _suggest(word: str, choices: Any) -> str:
 
 class _Planner:
     def __init__(self, protocol: Any, checker: Checker, endpoints: dict[str, EndpointPlan],
-                 diags: list[Diagnostic]):
+                 diags: list[Diagnostic], pops: Populations):
         self.protocol, self.checker, self.endpoints, self.diags = protocol, checker, endpoints, diags
+        self.pops = pops
 
     def error(self, message: str, span: Span, hint: str) -> None:
         self.diags.append(Diagnostic("TS701", message, span, hint))
@@ -184,10 +193,10 @@ class _Planner:
                            _suggest(key, sorted(OPTIONS[method])))
         tests = self.tests(a, method)
         groups, grouped_by = self.groups(a, options)
-        population = None
-        if a.extra.get("population") is not None:
-            population = lower_condition(self.checker, a.extra["population"],
+        population = analysis_population(a.extra.get("population"), self.pops, self.checker,
                                          f"the population of {aid}", self.diags)
+        if population is None:  # in error (reported): never every subject instead
+            return None
         kw: dict[str, Any] = {}
         if method == "summary":
             kw["variable"] = self.variable(a, options)

@@ -94,12 +94,11 @@ class FreeChecks:
     def _within_total(self, plan: Any) -> bool:
         """Whether the analysis's patients are, as far as the protocol shows, some of those of
         the stated total, so that no group of it has more patients than the stated total."""
-        mine, theirs = plan.population, getattr(self.total_plan, "population", None)
+        from trialspec.domain.populations import is_within
+
         if self.total is None:
             return False
-        if theirs is None or mine == theirs:
-            return True
-        return getattr(mine, "op", None) == "and" and theirs in getattr(mine, "operands", ())
+        return is_within(plan.population, getattr(self.total_plan, "population", None))
 
     def add(self, f: Finding, primary: Record, others: Sequence[Record] = ()) -> None:
         recs = (primary, *others)

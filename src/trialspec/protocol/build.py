@@ -28,6 +28,7 @@ from trialspec.protocol.model import (
     Expr,
     LongLayout,
     Pick,
+    Population,
     Protocol,
     Regimen,
     ReportedTable,
@@ -70,6 +71,7 @@ def build_protocol(tree: MapNode, source: SourceFile) -> tuple[Protocol | None, 
         endpoints=b.named(tree, "endpoints", b.endpoint),
         analyses=b.named(tree, "analyses", b.analysis),
         reported=b.named(tree, "reported", b.reported),
+        populations=b.named(tree, "populations", b.population),
     )
     failed = any(d.severity is Severity.ERROR for d in b.diagnostics)
     return (None if failed else protocol), b.diagnostics
@@ -404,6 +406,13 @@ class _Builder:
             tests=tuple(str(t.value) for t in tests.items) if tests else (),
             extra=_proxy((key_text(k), _freeze(v)) for k, v in node.items
                          if key_text(k) not in fixed))
+
+    def population(self, key: ScalarNode, node: Node) -> Population:
+        if not isinstance(node, MapNode):
+            return Population(key_text(key), key.span, _expr(cast(ScalarNode, node)))
+        default = _scalar(node, "default")
+        return Population(key_text(key), key.span, _opt_expr(node, "when"), _text(node, "within"),
+                          _text(node, "description"), default is True)
 
     def reported(self, key: ScalarNode, node: MapNode) -> ReportedTable:
         return ReportedTable(key_text(key), key.span, tuple(_claims(node, ())))

@@ -229,6 +229,18 @@ class Analysis:
 
 
 @dataclass(frozen=True, slots=True)
+class Population:
+    """A named analysis population: who is in it (``when``), within which other population."""
+
+    name: str
+    span: Span
+    when: Expr | None
+    within: str | None = None
+    description: str | None = None
+    default: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Claim:
     """A reported value, kept as the exact text printed, at its path in its table."""
 
@@ -263,6 +275,7 @@ class Protocol:
     endpoints: Mapping[str, Endpoint]
     analyses: Mapping[str, Analysis]
     reported: Mapping[str, ReportedTable]
+    populations: Mapping[str, Population] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def population(self) -> str | None:

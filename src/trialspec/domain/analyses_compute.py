@@ -196,6 +196,7 @@ class ProportionFacts:
     candidates: tuple[Any, ...]  # trialspec.claims.explain.Candidate, every common test
     odds_ratio: dict[str, dict[str, Any]]  # wald, conditional: estimate, ci, p
     level: float
+    effects: dict[str, Any] = field(default_factory=dict)  # rd, rr, nnt (analyses_effects)
 
     @property
     def table(self) -> np.ndarray:
@@ -223,22 +224,27 @@ def proportion(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
         ci[i] = (p.conf_low, p.conf_high)
     table = np.column_stack([events, n - events])
     tests, cands, ors = _table_tests(plan, table[n > 0], findings)
+    from trialspec.domain.analyses_effects import binary_effects, effects_note
+
+    more = binary_effects(plan, events, n)
     facts = ProportionFacts(plan.endpoint.name, co.labels, n, events, others, ci, tests, cands,
-                            ors, plan.level)
+                            ors, plan.level, more.get("effects", {}))
     summary = {
         "method": "proportion", "endpoint": plan.endpoint.name, "by": plan.grouped_by,
         "included": int(co.included.sum()), "level": plan.level,
         "groups": [{"label": lab, "n": int(k_n), "events": int(k),
                     "proportion": num(k / k_n) if k_n else None, "ci": [num(lo), num(hi)]}
                    for lab, k_n, k, (lo, hi) in zip(co.labels, n, events, ci, strict=True)],
-        "tests": tests, "odds_ratio": ors,
+        "tests": tests, "odds_ratio": ors, **more,
     }
     pct = int(round(plan.level * 100))
     rows = tuple((lab, int(k_n), int(k), f"{100 * k / k_n:.1f}%" if k_n else "NA",
                   f"{100 * lo:.1f}-{100 * hi:.1f}%" if k_n else "NA")
                  for lab, k_n, k, (lo, hi) in zip(co.labels, n, events, ci, strict=True))
+    note = "; ".join(x for x in (_tests_note(tests, ors), effects_note(summary, plan.options.get("measure")))
+                     if x)
     table_out = Table(_title(plan), ("group", "n", plan.endpoint.name, "%", f"{pct}% CI (exact)"),
-                      rows, _tests_note(tests, ors) or None)
+                      rows, note or None)
     return AnalysisResult(plan, summary, table_out, findings, facts)
 
 
@@ -276,7 +282,8 @@ def _table_tests(plan: AnalysisPlan, table: np.ndarray, findings: list[Diagnosti
         try:
             w = tables.odds_ratio_wald(table, conf_level=plan.level)
             ors["wald"] = {"estimate": num(w.estimate), "ci": [num(w.conf_low), num(w.conf_high)],
-                           "p": num(w.p_value), "corrected": w.corrected}
+                           "p": num(w.p_value), "corrected": w.corrected,
+                           "log_estimate": num(w.log_estimate), "se": num(w.se), "z": num(w.z)}
         except StatsInputError:
             pass
         f = tables.fisher_exact(table, conf_level=plan.level)

@@ -48,7 +48,7 @@ DEFAULT_TESTS = {"proportion": ("fisher",), "kaplan_meier": ("logrank",)}
 
 _COMMON = {"groups", "reported_as", "level"}
 OPTIONS: dict[str, set[str]] = {
-    "proportion": _COMMON,
+    "proportion": _COMMON | {"measure", "rd_ci"},
     "counts": _COMMON,
     "summary": _COMMON | {"variable"},
     "kaplan_meier": _COMMON | {"conf_type", "ties"},
@@ -58,14 +58,16 @@ OPTIONS: dict[str, set[str]] = {
 CHOICES = {
     "conf_type": ("log", "log-log", "plain"),
     "ties": ("efron", "breslow"),
-    "measure": ("OR", "RR", "HR", "MD", "RD"),
+    "measure": ("OR", "RR", "HR", "MD", "RD", "NNT"),
     "model": ("rule", "fixed", "random"),
     "tau2": ("DL", "REML"),
     "pooling": ("iv", "mh", "peto"),
+    "rd_ci": ("wald", "newcombe", "prop_test"),
 }
+PROPORTION_MEASURES = ("OR", "RR", "RD", "NNT")
 LOG_MEASURES = ("OR", "RR", "HR")
 RESPONDERS, NON_RESPONDERS = "responders", "non_responders"
-CI_PATHS = {"pooled", "studies", "or", "hr", "ci", "median"}
+CI_PATHS = {"pooled", "studies", "or", "hr", "ci", "median", "rd", "rr", "nnt"}
 """Path elements under which ``est (lo-hi)`` is an estimate with its CI, not a range."""
 
 
@@ -203,6 +205,13 @@ class _Planner:
         if method == "meta_analysis":
             kw.update(self.meta_inputs(a, options))
         choices = {k: self.choice(k, options[k]) for k in CHOICES if k in options}
+        if method == "proportion" and choices.get("measure") not in (None, *PROPORTION_MEASURES):
+            self.error(f"a proportion analysis estimates {', '.join(PROPORTION_MEASURES)}, not "
+                       f"`{choices['measure']}`", options["measure"].span,
+                       "Use `measure: RD`, `RR`, `OR` or `NNT`.")
+        if method == "meta_analysis" and choices.get("measure") == "NNT":
+            self.error("a meta-analysis pools OR, RR, HR, MD or RD, not NNT", options["measure"].span,
+                       "Pool `measure: RD` and invert it.")
         plan = AnalysisPlan(
             id=aid, span=a.span, method=method, description=_text(a.extra.get("description")),
             endpoint=endpoint, groups=groups, grouped_by=grouped_by, tests=tests,

@@ -201,10 +201,14 @@ def judge_proportion(plan: AnalysisPlan, f: ProportionFacts, records: Sequence[R
             _ci(r, c, f, i)
         elif rest == ("or",):
             _odds_ratio(plan, r, c, f)
+        elif len(rest) == 1 and rest[0] in ("rd", "rr", "nnt"):
+            from trialspec.domain.claims_judge_effects import judge_effect
+
+            judge_effect(plan, r, c, f, rest[0])
         else:
             unchecked(r, f"{r.label}: a proportion analysis has no `{'.'.join(rest)}`",
                       "Paths: <endpoint>.<group>, n.<group>, responders.<group>, "
-                      "non_responders.<group>, ci.<group>, statistic, p, or.")
+                      "non_responders.<group>, ci.<group>, statistic, p, or, rd, rr, nnt.")
     for found in tests.values():
         pairs += _tests(plan, f, found.get("statistic"), found.get("p"))
     return pairs

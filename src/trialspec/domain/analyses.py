@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from trialspec.diagnostics import Diagnostic, Severity
-from trialspec.domain.analyses_compute import AnalysisResult, Context, counts, finding, proportion, summary
+from trialspec.domain.analyses_compute import AnalysisResult, Context, counts, finding, proportion
+from trialspec.domain.analyses_continuous import summary
 from trialspec.domain.analyses_meta import meta_analysis
 from trialspec.domain.analyses_plan import AnalysisPlan, CompiledAnalyses, compile_analyses
 from trialspec.domain.analyses_survival import kaplan_meier

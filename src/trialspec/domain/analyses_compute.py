@@ -15,7 +15,7 @@ import numpy as np
 
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.domain.analyses_plan import TESTS, AnalysisPlan, GroupPlan
-from trialspec.domain.endpoints import EndpointPlan, binary_values, condition_arrays, number_array
+from trialspec.domain.endpoints import EndpointPlan, binary_values, condition_arrays
 from trialspec.domain.populations import PopulationPlan
 from trialspec.lang import ir
 from trialspec.results import Table
@@ -348,7 +348,8 @@ def counts(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
 
 @dataclass(frozen=True)
 class SummaryFacts:
-    """A number per subject summarised by group: n, median, mean, minimum, maximum."""
+    """A number per subject summarised by group: n, median, mean, minimum, maximum (and SD,
+    quartiles); computed in ``analyses_continuous``."""
 
     labels: tuple[str, ...]
     n: np.ndarray
@@ -356,25 +357,6 @@ class SummaryFacts:
     mean: np.ndarray
     minimum: np.ndarray
     maximum: np.ndarray
-
-
-def summary(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
-    findings: list[Diagnostic] = []
-    assert plan.variable is not None
-    x = number_array(ctx.value(plan.variable), ctx.n)
-    co = cohort(plan, ctx, ~np.isnan(x), findings)
-    empty_groups(plan, co, findings)
-    stats = np.full((len(co.labels), 4), np.nan)
-    for i, mask in enumerate(co.masks):
-        if mask.any():
-            v = x[mask]
-            stats[i] = (np.median(v), v.mean(), v.min(), v.max())
-    facts = SummaryFacts(co.labels, co.sizes.astype(int), *stats.T)
-    out = {"method": "summary", "by": plan.grouped_by,
-           "groups": [{"label": lab, "n": int(k), "median": num(s[0]), "mean": num(s[1]),
-                       "min": num(s[2]), "max": num(s[3])}
-                      for lab, k, s in zip(co.labels, facts.n, stats, strict=True)]}
-    rows = tuple((lab, int(k), fmt(s[0]), fmt(s[1]), f"{fmt(s[2])}-{fmt(s[3])}")
-                 for lab, k, s in zip(co.labels, facts.n, stats, strict=True))
-    table = Table(_title(plan), ("group", "n", "median", "mean", "range"), rows)
-    return AnalysisResult(plan, out, table, findings, facts)
+    sd: np.ndarray | None = None
+    q1: np.ndarray | None = None
+    q3: np.ndarray | None = None

@@ -43,6 +43,9 @@ TESTS: dict[str, dict[str, str]] = {
                    "fisher_greater": "fisher_greater", "chi2": "pearson_chi2",
                    "chi2_yates": "pearson_chi2_yates", "g_test": "likelihood_ratio"},
     "kaplan_meier": {"logrank": "logrank", "cox": "cox"},
+    "summary": {"ttest": "welch", "welch": "welch", "student": "student",
+                "wilcoxon": "wilcoxon", "wilcoxon_normal": "wilcoxon_normal",
+                "wilcoxon_nocc": "wilcoxon_nocc", "anova": "anova", "kruskal": "kruskal"},
 }
 DEFAULT_TESTS = {"proportion": ("fisher",), "kaplan_meier": ("logrank",)}
 

@@ -16,7 +16,8 @@ def run(body: str, values: list[float]) -> tuple[dict, object]:
 
 
 def test_two_groups_summary_and_tests_as_r() -> None:
-    body = "analyses:\n  W: {method: summary, by: arm, tests: [welch, student, wilcoxon, wilcoxon_nocc, anova, kruskal], options: {variable: age}}\n"
+    body = ("analyses:\n  W: {method: summary, by: arm, options: {variable: age},\n"
+            "      tests: [welch, student, wilcoxon, wilcoxon_nocc, anova, kruskal]}\n")
     out, section = run(body, REF["x"] + REF["y"])
     w = out["W"]
     assert w["unit"] == "years"
@@ -42,13 +43,15 @@ def test_three_groups_anova_kruskal_and_a_two_group_test_refused() -> None:
     head = mini_protocol("").source.text.replace("levels: [a, b]", "levels: [ctrl, trt1, trt2]")
     from trialspec.protocol import load_protocol_text
 
-    body = "analyses:\n  K: {method: summary, by: arm, tests: [anova, kruskal, welch], options: {variable: age}}\n"
+    body = ("analyses:\n  K: {method: summary, by: arm, tests: [anova, kruskal, welch],\n"
+            "      options: {variable: age}}\n")
     protocol, _ = load_protocol_text(head + body, "k.yaml")
     groups = {level: ["SD"] * 10 for level in ("ctrl", "trt1", "trt2")}
     section, _ = sections(protocol, mini_tables(groups, age=[str(v) for v in K["y"]]))
     t = section.summary["analyses"]["K"]["tests"]
     close([t["anova"]["statistic"], *t["anova"]["df"], t["anova"]["p"]],
           [K["anova"]["statistic"], *K["anova"]["df"], K["anova"]["p_value"]])
-    close([t["kruskal"]["statistic"], t["kruskal"]["p"]], [K["kruskal"]["statistic"], K["kruskal"]["p_value"]])
+    close([t["kruskal"]["statistic"], t["kruskal"]["p"]],
+          [K["kruskal"]["statistic"], K["kruskal"]["p_value"]])
     assert "welch" not in t
     assert any(d.code == "TS705" and "compares two groups, not 3" in d.message for d in section.findings)

@@ -95,3 +95,19 @@ def test_fishers_exact_ci_as_r_prints_it_is_reproduced_not_inconsistent() -> Non
         "0.216 (95% CI 0.048-0.759)", "0.216 (95% CI 0.048-0.900)"), "s.yaml")[0], strep())
     assert verdicts(wrong)["D.or"][0] != "reproduced"
     assert [d.code for d in wrong.findings if d.message.startswith("D.or")].count("TS725") == 1
+
+
+def test_logistic_regression_on_arm_alone_is_the_wald_odds_ratio() -> None:
+    body = ("analyses:\n  D: {endpoint: death, by: arm}\n"
+            "  L: {method: logistic, endpoint: death, by: arm, options: {covariates: [age]}}\n"
+            "  L0: {method: logistic, endpoint: death, by: arm}\n")
+    protocol, diags = load_protocol_text(HEAD + body, "strep.yaml")
+    assert protocol is not None, diags
+    section, _ = sections(protocol, strep())
+    out = section.summary["analyses"]
+    wald = out["D"]["odds_ratio"]["wald"]
+    [odds] = out["L0"]["odds_ratios"]
+    assert odds["label"] == "b vs a"
+    # logistic regression compares b with a; the 2x2 odds ratio a with b
+    close([odds["estimate"], *odds["ci"]], [1 / wald["estimate"], 1 / wald["ci"][1], 1 / wald["ci"][0]])
+    assert out["L"]["covariates"] == ["age"] and out["L"]["included"] == 107

@@ -20,6 +20,7 @@ from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.domain.analyses_compute import AnalysisResult, Context, counts, finding, proportion
 from trialspec.domain.analyses_continuous import summary
 from trialspec.domain.analyses_meta import meta_analysis
+from trialspec.domain.analyses_models import ancova, logistic
 from trialspec.domain.analyses_plan import AnalysisPlan, CompiledAnalyses, compile_analyses
 from trialspec.domain.analyses_survival import kaplan_meier
 from trialspec.results import Case, Section
@@ -30,6 +31,8 @@ METHODS: dict[str, Callable[[AnalysisPlan, Context], AnalysisResult]] = {
     "summary": summary,
     "kaplan_meier": kaplan_meier,
     "meta_analysis": meta_analysis,
+    "ancova": ancova,
+    "logistic": logistic,
 }
 
 _LAST: list[tuple[Any, Any, Any, tuple[CompiledAnalyses, dict[str, AnalysisResult]]]] = []

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from trialspec.check.protocol import parse_model_expr
 from trialspec.check.scope import Scope
 from trialspec.check.typecheck import Checker
 from trialspec.diagnostics import Diagnostic
@@ -33,7 +34,7 @@ from trialspec.lang import ast, ir
 from trialspec.lang.types import Kind
 from trialspec.source import Span
 
-METHODS = ("proportion", "counts", "summary", "kaplan_meier", "meta_analysis")
+METHODS = ("proportion", "counts", "summary", "kaplan_meier", "meta_analysis", "ancova", "logistic")
 METHOD_ALIASES = {"km": "kaplan_meier", "survival": "kaplan_meier", "meta": "meta_analysis",
                   "frequency": "counts"}
 
@@ -55,6 +56,8 @@ OPTIONS: dict[str, set[str]] = {
     "counts": _COMMON,
     "summary": _COMMON | {"variable"},
     "kaplan_meier": _COMMON | {"conf_type", "ties"},
+    "ancova": _COMMON | {"variable", "covariates"},
+    "logistic": _COMMON | {"covariates"},
     "meta_analysis": {"reported_as", "level", "measure", "studies", "counts", "model", "rule",
                       "tau2", "pooling", "from", "effect"},
 }
@@ -84,6 +87,16 @@ class GroupPlan:
     endpoint: EndpointPlan | None = None  # grouped by an endpoint: its responders or not
     negate: bool = False
     text: str | None = None  # the condition as written, for `options.groups`
+
+
+@dataclass(frozen=True)
+class Covariate:
+    """A model covariate: a number, or a category (its declared levels, the first the reference)."""
+
+    name: str
+    node: ir.Node
+    levels: tuple[str, ...] | None = None
+    type: Any = None  # the checker's Type of a category (for its level constants)
 
 
 @dataclass(frozen=True)
@@ -129,6 +142,7 @@ class AnalysisPlan:
     counts: tuple[tuple[str, tuple[int, int, int, int], Span], ...] = ()  # meta: 2x2 per study
     source: StudySource | None = None  # meta: studies read from a study-level dataset
     rule: ModelRule = ModelRule()
+    covariates: tuple[Covariate, ...] = ()  # ancova, logistic
 
     @property
     def exhaustive(self) -> bool:
@@ -203,8 +217,13 @@ class _Planner:
         if population is None:  # in error (reported): never every subject instead
             return None
         kw: dict[str, Any] = {}
-        if method == "summary":
+        if method in ("summary", "ancova"):
             kw["variable"] = self.variable(a, options)
+        if method in ("ancova", "logistic"):
+            kw["covariates"] = self.covariates(a, options)
+            if grouped_by in (None, "groups"):
+                self.error(f"a {method} analysis compares the levels of `by:` (the arm)", a.span,
+                           "Name the treatment column, e.g. `by: arm`.")
         if method == "meta_analysis":
             kw.update(self.meta_inputs(a, options))
         choices = {k: self.choice(k, options[k]) for k in CHOICES if k in options}
@@ -250,7 +269,8 @@ class _Planner:
             self.error(f"analysis {a.id}: unknown method `{a.method}`", a.span,
                        _suggest(str(a.method), METHODS))
             return None
-        need = {"proportion": "binary", "kaplan_meier": "time_to_event"}.get(method)
+        need = {"proportion": "binary", "logistic": "binary",
+                "kaplan_meier": "time_to_event"}.get(method)
         if need and endpoint is None:
             self.error(f"a {method} analysis needs `endpoint:`", a.span,
                        "Name the endpoint analysed, declared under `endpoints:`.")
@@ -358,9 +378,29 @@ class _Planner:
             return 0.95
         return x
 
+    def covariates(self, a: Any, options: Mapping[str, Any]) -> tuple[Covariate, ...]:
+        given = options.get("covariates") or ()
+        out = []
+        for expr in given if isinstance(given, tuple) else (given,):
+            tree = parse_model_expr(expr, self.diags)
+            if tree is None:
+                continue
+            node, t = self.checker.check(tree, None)
+            if node is None or t.kind is Kind.ANY:
+                continue
+            if t.grain is None and t.kind is Kind.NUMBER:
+                out.append(Covariate(str(expr.text), node))
+            elif t.grain is None and t.kind is Kind.CATEGORY and t.levels:
+                out.append(Covariate(str(expr.text), node, tuple(t.levels), t))
+            else:
+                self.error(f"covariate `{expr.text}` is a {t}; a covariate is a number or a "
+                           "category with declared levels, one per subject", expr.span,
+                           "e.g. `covariates: [baseline, site_group]`.")
+        return tuple(out)
+
     def variable(self, a: Any, options: Mapping[str, Any]) -> ir.Node | None:
         if options.get("variable") is None:
-            self.error("a summary analysis needs `options: {variable: ...}`", a.span,
+            self.error(f"a {a.method or 'summary'} analysis needs `options: {{variable: ...}}`", a.span,
                        "Name the number summarised, e.g. `variable: age`.")
             return None
         return lower_value(self.checker, options["variable"], Kind.NUMBER,

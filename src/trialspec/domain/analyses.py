@@ -19,6 +19,7 @@ import numpy as np
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.domain.analyses_compute import AnalysisResult, Context, counts, finding, proportion
 from trialspec.domain.analyses_continuous import summary
+from trialspec.domain.analyses_crosstab import crosstab
 from trialspec.domain.analyses_meta import meta_analysis
 from trialspec.domain.analyses_models import ancova, logistic
 from trialspec.domain.analyses_plan import AnalysisPlan, CompiledAnalyses, compile_analyses
@@ -33,6 +34,7 @@ METHODS: dict[str, Callable[[AnalysisPlan, Context], AnalysisResult]] = {
     "meta_analysis": meta_analysis,
     "ancova": ancova,
     "logistic": logistic,
+    "crosstab": crosstab,
 }
 
 _LAST: list[tuple[Any, Any, Any, tuple[CompiledAnalyses, dict[str, AnalysisResult]]]] = []

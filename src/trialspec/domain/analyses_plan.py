@@ -34,7 +34,8 @@ from trialspec.lang import ast, ir
 from trialspec.lang.types import Kind
 from trialspec.source import Span
 
-METHODS = ("proportion", "counts", "summary", "kaplan_meier", "meta_analysis", "ancova", "logistic")
+METHODS = ("proportion", "counts", "summary", "kaplan_meier", "meta_analysis", "ancova", "logistic",
+           "crosstab")
 METHOD_ALIASES = {"km": "kaplan_meier", "survival": "kaplan_meier", "meta": "meta_analysis",
                   "frequency": "counts"}
 
@@ -44,11 +45,12 @@ TESTS: dict[str, dict[str, str]] = {
                    "fisher_greater": "fisher_greater", "chi2": "pearson_chi2",
                    "chi2_yates": "pearson_chi2_yates", "g_test": "likelihood_ratio"},
     "kaplan_meier": {"logrank": "logrank", "cox": "cox"},
+    "crosstab": {"chi2": "chi2", "fisher": "fisher", "trend": "trend", "g_test": "g_test"},
     "summary": {"ttest": "welch", "welch": "welch", "student": "student",
                 "wilcoxon": "wilcoxon", "wilcoxon_normal": "wilcoxon_normal",
                 "wilcoxon_nocc": "wilcoxon_nocc", "anova": "anova", "kruskal": "kruskal"},
 }
-DEFAULT_TESTS = {"proportion": ("fisher",), "kaplan_meier": ("logrank",)}
+DEFAULT_TESTS = {"proportion": ("fisher",), "kaplan_meier": ("logrank",), "crosstab": ("chi2",)}
 
 _COMMON = {"groups", "reported_as", "level"}
 OPTIONS: dict[str, set[str]] = {
@@ -57,6 +59,7 @@ OPTIONS: dict[str, set[str]] = {
     "summary": _COMMON | {"variable"},
     "kaplan_meier": _COMMON | {"conf_type", "ties"},
     "ancova": _COMMON | {"variable", "covariates"},
+    "crosstab": _COMMON,
     "logistic": _COMMON | {"covariates"},
     "meta_analysis": {"reported_as", "level", "measure", "studies", "counts", "model", "rule",
                       "tau2", "pooling", "from", "effect"},
@@ -143,6 +146,8 @@ class AnalysisPlan:
     source: StudySource | None = None  # meta: studies read from a study-level dataset
     rule: ModelRule = ModelRule()
     covariates: tuple[Covariate, ...] = ()  # ancova, logistic
+    columns: tuple[GroupPlan, ...] = ()  # crosstab: the second `by` name's levels
+    column_by: str | None = None
 
     @property
     def exhaustive(self) -> bool:
@@ -219,6 +224,12 @@ class _Planner:
         kw: dict[str, Any] = {}
         if method in ("summary", "ancova"):
             kw["variable"] = self.variable(a, options)
+        if method == "crosstab":
+            if len(a.by_all) != 2:
+                self.error("a crosstab needs `by: [rows, columns]`", a.span,
+                           "e.g. `by: [arm, radiological_response]`.")
+            else:
+                kw["columns"], kw["column_by"] = self.by(a, a.by_all[1]), a.by_all[1]
         if method in ("ancova", "logistic"):
             kw["covariates"] = self.covariates(a, options)
             if grouped_by in (None, "groups"):
@@ -264,7 +275,9 @@ class _Planner:
                 method = "proportion" if endpoint.binary else "kaplan_meier"
             else:
                 method = ("meta_analysis" if {"studies", "counts", "from"} & set(options)
-                          else "counts")
+                          else "crosstab" if len(a.by_all) == 2 else "counts")
+        if method == "counts" and len(a.by_all) == 2:
+            method = "crosstab"
         if method not in METHODS:
             self.error(f"analysis {a.id}: unknown method `{a.method}`", a.span,
                        _suggest(str(a.method), METHODS))
@@ -314,16 +327,17 @@ class _Planner:
             return (), None
         return self.by(a), a.by
 
-    def by(self, a: Any) -> tuple[GroupPlan, ...]:
-        ep = self.endpoints.get(a.by)
+    def by(self, a: Any, name: str | None = None) -> tuple[GroupPlan, ...]:
+        name = name or a.by
+        ep = self.endpoints.get(name)
         if ep is not None and ep.binary:
             return (GroupPlan(RESPONDERS, a.span, endpoint=ep),
                     GroupPlan(NON_RESPONDERS, a.span, endpoint=ep, negate=True))
-        node, t = self.checker.check(ast.Name((a.by,), a.span), None)
+        node, t = self.checker.check(ast.Name((name,), a.span), None)
         if node is None or t.kind is Kind.ANY:
             return ()
         if t.grain is not None:
-            self.error(f"`by: {a.by}` varies per row of '{t.grain}', not per subject", a.span,
+            self.error(f"`by: {name}` varies per row of '{t.grain}', not per subject", a.span,
                        "Group by a subject-level column or definition.")
             return ()
         if t.kind is Kind.BOOL:
@@ -332,7 +346,7 @@ class _Planner:
         if t.kind is Kind.CATEGORY and t.levels:
             return tuple(GroupPlan(level, a.span, condition=ir.Cmp(
                 "==", node, ir.Const(level, t, a.span), a.span)) for level in t.levels)
-        self.error(f"`by: {a.by}` is a {t}; grouping needs a category with declared levels, a "
+        self.error(f"`by: {name}` is a {t}; grouping needs a category with declared levels, a "
                    "condition or a binary endpoint", a.span,
                    "Declare the column's `levels:`, or name groups by condition with "
                    "`options: {groups: {label: condition, ...}}`.")

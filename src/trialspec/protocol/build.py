@@ -400,12 +400,14 @@ class _Builder:
     def analysis(self, key: ScalarNode, node: MapNode) -> Analysis:
         fixed = ("method", "endpoint", "by", "tests")
         tests = _node(node, "tests")
+        by = _node(node, "by")
+        by_all = tuple(str(getattr(i, "value", "")) for i in by.items) if isinstance(by, SeqNode) else ()
         return Analysis(
             id=key_text(key), span=key.span, method=_text(node, "method"),
-            endpoint=_text(node, "endpoint"), by=_text(node, "by"),
+            endpoint=_text(node, "endpoint"), by=by_all[0] if by_all else _text(node, "by"),
             tests=tuple(str(t.value) for t in tests.items) if tests else (),
             extra=_proxy((key_text(k), _freeze(v)) for k, v in node.items
-                         if key_text(k) not in fixed))
+                         if key_text(k) not in fixed), by_all=by_all)
 
     def population(self, key: ScalarNode, node: Node) -> Population:
         if not isinstance(node, MapNode):

@@ -226,6 +226,7 @@ class Analysis:
     by: str | None
     tests: tuple[str, ...]
     extra: Mapping[str, Value]
+    by_all: tuple[str, ...] = ()  # `by: [rows, columns]`: both names (by is the first)
 
 
 @dataclass(frozen=True, slots=True)

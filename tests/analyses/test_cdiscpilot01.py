@@ -39,3 +39,11 @@ def test_adas_cog_ancova_populations_and_kruskal_as_r() -> None:
     k = out["T14-3.02.summary"]["tests"]["kruskal"]
     close([k["statistic"], k["p"]], [REF["pilot_cibic_kruskal"]["statistic"],
                                      REF["pilot_cibic_kruskal"]["p_value"]])
+
+
+def test_cibic_cmh_by_site_group_as_r() -> None:
+    ref = r_reference("categorical.json")["pilot_cibic_cmh"]
+    t = analyses()["T14-3.02"]
+    assert t["total"] == ref["n"]
+    c = t["tests"]["cmh"]
+    close([c["statistic"], c["df"], c["p"]], [ref["statistic"], ref["df"], ref["p_value"]])

@@ -60,3 +60,11 @@ def test_bad_tables() -> None:
         cmh(np.ones((2, 2, 3)))
     with pytest.raises(StatsInputError):
         mcnemar([[3, 0], [0, 4]])
+
+
+def test_generalized_cmh_as_r() -> None:
+    from trialspec.stats.categorical import cmh_general
+
+    ref = REF["esoph_cmh"]
+    got = cmh_general(np.moveaxis(np.asarray(ref["strata"], float), 0, 0))
+    assert_r([got.statistic, got.df, got.p_value], [ref["statistic"], ref["df"], ref["p_value"]])

@@ -31,6 +31,7 @@ from trialspec.domain.analyses_plan import AnalysisPlan
 from trialspec.results import Table
 
 TEST_LABELS = {"chi2": "Pearson chi-square", "g_test": "likelihood-ratio G-test",
+               "cmh": "Cochran-Mantel-Haenszel test",
                "fisher": "Fisher's exact test", "trend": "Cochran-Armitage trend test"}
 
 
@@ -73,6 +74,34 @@ RUNNERS: dict[str, Callable[[np.ndarray], dict[str, Any]]] = {
     "chi2": _chi2, "g_test": _g, "fisher": _fisher, "trend": _trend}
 
 
+def _cmh(plan: AnalysisPlan, ctx: Context, co: Any, col_masks: np.ndarray,
+         findings: list[Diagnostic]) -> dict[str, Any]:
+    """The CMH test over the strata: general association; for 2x2 tables also the MH
+    common odds ratio, its CI and the Breslow-Day test."""
+    from trialspec.stats.categorical import cmh, cmh_general
+
+    strata = np.array([_group(g, ctx)[0] for g in plan.strata]) & co.included
+    cells = np.einsum("rn,cn,kn->krc", co.masks.astype(np.int64), col_masks.astype(np.int64),
+                      strata.astype(np.int64))
+    keep = cells.sum(axis=(1, 2)) >= 2
+    dropped = [g.label for g, k in zip(plan.strata, keep, strict=True) if not k and cells.sum() > 0]
+    cells = cells[keep]
+    cells = cells[:, cells.sum(axis=(0, 2)) > 0][:, :, cells.sum(axis=(0, 1)) > 0]
+    g = cmh_general(cells)
+    out: dict[str, Any] = {"statistic": num(g.statistic), "df": g.df, "p": num(g.p_value),
+                           "strata": int(keep.sum()), "strata_dropped": dropped}
+    if cells.shape[1:] == (2, 2):
+        c = cmh(cells, conf_level=plan.level)
+        out.update({"statistic": num(c.statistic), "p": num(c.p_value), "correct": True,
+                    "common_odds_ratio": {"estimate": num(c.odds_ratio),
+                                          "ci": [num(c.conf_low), num(c.conf_high)]},
+                    "breslow_day": {"statistic": num(c.breslow_day.statistic), "df": c.breslow_day.df,
+                                    "p": num(c.breslow_day.p_value)},
+                    "tarone": {"statistic": num(c.tarone.statistic), "df": c.tarone.df,
+                               "p": num(c.tarone.p_value)}})
+    return out
+
+
 def crosstab(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
     from trialspec.stats.errors import StatsInputError
 
@@ -91,7 +120,8 @@ def crosstab(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
         try:
             if min(t.shape) < 2:
                 raise StatsInputError("fewer than two rows or columns have subjects")
-            tests[test] = RUNNERS[test](t)
+            tests[test] = (_cmh(plan, ctx, co, col_masks, findings) if test == "cmh"
+                           else RUNNERS[test](t))
         except StatsInputError as err:
             findings.append(finding("TS705", plan, f"{TEST_LABELS[test]} cannot be computed: {err}",
                                     "Use the chi-square test, or merge sparse levels."))

@@ -45,7 +45,8 @@ TESTS: dict[str, dict[str, str]] = {
                    "fisher_greater": "fisher_greater", "chi2": "pearson_chi2",
                    "chi2_yates": "pearson_chi2_yates", "g_test": "likelihood_ratio"},
     "kaplan_meier": {"logrank": "logrank", "cox": "cox"},
-    "crosstab": {"chi2": "chi2", "fisher": "fisher", "trend": "trend", "g_test": "g_test"},
+    "crosstab": {"chi2": "chi2", "fisher": "fisher", "trend": "trend", "g_test": "g_test",
+                 "cmh": "cmh"},
     "summary": {"ttest": "welch", "welch": "welch", "student": "student",
                 "wilcoxon": "wilcoxon", "wilcoxon_normal": "wilcoxon_normal",
                 "wilcoxon_nocc": "wilcoxon_nocc", "anova": "anova", "kruskal": "kruskal"},
@@ -59,7 +60,7 @@ OPTIONS: dict[str, set[str]] = {
     "summary": _COMMON | {"variable"},
     "kaplan_meier": _COMMON | {"conf_type", "ties"},
     "ancova": _COMMON | {"variable", "covariates"},
-    "crosstab": _COMMON,
+    "crosstab": _COMMON | {"strata"},
     "logistic": _COMMON | {"covariates"},
     "meta_analysis": {"reported_as", "level", "measure", "studies", "counts", "model", "rule",
                       "tau2", "pooling", "from", "effect"},
@@ -148,6 +149,7 @@ class AnalysisPlan:
     covariates: tuple[Covariate, ...] = ()  # ancova, logistic
     columns: tuple[GroupPlan, ...] = ()  # crosstab: the second `by` name's levels
     column_by: str | None = None
+    strata: tuple[GroupPlan, ...] = ()  # crosstab: `strata:` levels (CMH)
 
     @property
     def exhaustive(self) -> bool:
@@ -230,6 +232,11 @@ class _Planner:
                            "e.g. `by: [arm, radiological_response]`.")
             else:
                 kw["columns"], kw["column_by"] = self.by(a, a.by_all[1]), a.by_all[1]
+            if options.get("strata") is not None:
+                kw["strata"] = self.by(a, str(_text(options["strata"])))
+            if "cmh" in a.tests and options.get("strata") is None:
+                self.error("the CMH test needs `options: {strata: ...}`", a.span,
+                           "Name the stratifying category, e.g. `strata: site_group`.")
         if method in ("ancova", "logistic"):
             kw["covariates"] = self.covariates(a, options)
             if grouped_by in (None, "groups"):

@@ -75,11 +75,12 @@ def cmh(tables: ArrayLike, *, correct: bool = True, conf_level: float = 0.95) ->
         raise StatsInputError("a Cochran-Mantel-Haenszel test needs K 2x2 tables of counts")
     level = check_level(conf_level)
     st = StratifiedTable(np.moveaxis(t, 0, -1))
-    null = st.test_null_odds(correction=correct)
-    lo, hi = st.oddsratio_pooled_confint(alpha=1 - level)
-    df = len(t) - 1
-    bd = st.test_equal_odds(adjust=False)
-    ta = st.test_equal_odds(adjust=True)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero margin: inf / nan, as R gives
+        null = st.test_null_odds(correction=correct)
+        lo, hi = st.oddsratio_pooled_confint(alpha=1 - level)
+        df = len(t) - 1
+        bd = st.test_equal_odds(adjust=False)
+        ta = st.test_equal_odds(adjust=True)
     return Cmh(float(null.statistic), float(null.pvalue), correct, float(st.oddsratio_pooled),
                float(lo), float(hi), _chi2(bd.statistic, df), _chi2(ta.statistic, df))
 
@@ -93,3 +94,33 @@ def mcnemar(table: ArrayLike, *, correct: bool = True) -> ChiSquare:
         raise StatsInputError("McNemar's test needs discordant pairs")
     num = (abs(b - c) - 1) ** 2 if correct else (b - c) ** 2
     return _chi2(num / (b + c), 1)
+
+
+def cmh_general(tables: ArrayLike) -> ChiSquare:
+    """``mantelhaen.test`` of K r x c tables (K, r, c): the generalized CMH statistic of
+    general association, (r - 1)(c - 1) df. Each stratum needs two or more subjects."""
+    t = np.asarray(tables, np.float64)
+    if t.ndim != 3 or min(t.shape[1:]) < 2 or (t < 0).any():
+        raise StatsInputError("a generalized CMH test needs K r x c tables of counts, r, c >= 2")
+    totals = t.sum(axis=(1, 2))
+    if (totals < 2).any():
+        raise StatsInputError("each stratum of a CMH test needs at least two subjects")
+    n_rows, n_cols = t.shape[1], t.shape[2]
+    rows = t.sum(axis=2)[:, :-1]  # (K, r-1)
+    cols = t.sum(axis=1)[:, :-1]  # (K, c-1)
+    # R vectorizes column-major: the cell (i, j) of the (r-1) x (c-1) block is at j*(r-1) + i
+    observed = t[:, :-1, :-1].transpose(0, 2, 1).reshape(len(t), -1).sum(axis=0)
+    expected = (np.einsum("kj,ki->kji", cols, rows) / totals[:, None, None]).reshape(len(t), -1).sum(axis=0)
+    n_k = totals[:, None, None]
+    a = n_k * np.einsum("kj,jl->kjl", cols, np.eye(n_cols - 1)) - np.einsum("kj,kl->kjl", cols, cols)
+    b = n_k * np.einsum("ki,il->kil", rows, np.eye(n_rows - 1)) - np.einsum("ki,kl->kil", rows, rows)
+    scale = (totals ** 2 * (totals - 1))[:, None, None, None, None]
+    v = (np.einsum("kjl,kim->kjilm", a, b) / scale).sum(axis=0)
+    d = (n_cols - 1) * (n_rows - 1)
+    v = v.reshape(d, d)
+    diff = observed - expected
+    try:
+        stat = float(diff @ np.linalg.solve(v, diff))
+    except np.linalg.LinAlgError as err:
+        raise StatsInputError("the CMH variance is singular (a level is empty in every stratum)") from err
+    return _chi2(stat, d)

@@ -65,3 +65,15 @@ def test_inputs_that_cannot_be_tested() -> None:
         kruskal([[1.0, 1.0], [1.0]])
     with pytest.raises(StatsInputError):
         describe([np.nan])
+
+
+def test_hodges_lehmann_by_bisection_equals_the_median_of_every_difference(monkeypatch) -> None:
+    from trialspec.stats import continuous
+
+    rng = np.random.default_rng(7)
+    for a, b in ((rng.normal(size=301), rng.normal(0.3, size=250)),
+                 (rng.integers(0, 9, 200).astype(float), rng.integers(0, 9, 160).astype(float))):
+        exact = float(np.median(np.subtract.outer(a, b)))
+        monkeypatch.setattr(continuous, "OUTER_LIMIT", 0)
+        assert continuous.hodges_lehmann(a, b) == pytest.approx(exact, rel=1e-12, abs=1e-12)
+        monkeypatch.undo()

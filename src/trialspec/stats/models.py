@@ -85,10 +85,10 @@ def ancova(y: np.ndarray, arm: Factor, numeric: Sequence[tuple[str, np.ndarray]]
         names.extend(f"{name}{lab}" for lab in f.labels[1:])
         ref_row.append(np.full(len(f.labels) - 1, 1.0 / len(f.labels)))
     X = np.hstack(blocks)
-    if np.linalg.matrix_rank(X) < X.shape[1] or n <= X.shape[1]:
+    if np.linalg.matrix_rank(X.T @ X) < X.shape[1] or n <= X.shape[1]:
         raise StatsInputError("the ANCOVA's design is singular (a covariate is constant or "
                               "duplicates another, or too few subjects)")
-    fit = sm.OLS(y, X).fit()
+    fit = sm.OLS(y, X).fit(method="qr")
     beta, cov, df = fit.params, fit.cov_params(), int(fit.df_resid)
     t_crit = float(stats.t.ppf(1 - (1 - level) / 2, df))
     base = np.concatenate(ref_row)
@@ -101,8 +101,9 @@ def ancova(y: np.ndarray, arm: Factor, numeric: Sequence[tuple[str, np.ndarray]]
     t = d_est / d_se
     p = 2 * stats.t.sf(np.abs(t), df)
     diffs = np.column_stack([d_est, d_se, t, p, d_est - t_crit * d_se, d_est + t_crit * d_se])
-    reduced = sm.OLS(y, np.delete(X, np.arange(1, k), axis=1)).fit()
-    f_stat = ((reduced.ssr - fit.ssr) / (k - 1)) / (fit.ssr / df)
+    Xr = np.delete(X, np.arange(1, k), axis=1)
+    resid = y - Xr @ np.linalg.lstsq(Xr, y, rcond=None)[0]
+    f_stat = ((float(resid @ resid) - fit.ssr) / (k - 1)) / (fit.ssr / df)
     arm_f = (float(f_stat), k - 1, float(stats.f.sf(f_stat, k - 1, df)))
     return Ancova(arm.labels, n, df, float(np.sqrt(fit.scale)), lsmeans, diffs, arm_f,
                   tuple(names), np.asarray(beta))
@@ -126,7 +127,7 @@ def logistic(y: np.ndarray, numeric: Sequence[tuple[str, np.ndarray]] = (),
         blocks.append(_dummies(f))
         names.extend(f"{name}{lab}" for lab in f.labels[1:])
     X = np.hstack(blocks)
-    if np.linalg.matrix_rank(X) < X.shape[1]:
+    if np.linalg.matrix_rank(X.T @ X) < X.shape[1]:
         raise StatsInputError("the logistic model's design is singular")
     try:
         fit = sm.GLM(y, X, family=sm.families.Binomial()).fit(tol=1e-12, maxiter=100)

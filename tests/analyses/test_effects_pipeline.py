@@ -111,3 +111,13 @@ def test_logistic_regression_on_arm_alone_is_the_wald_odds_ratio() -> None:
     # logistic regression compares b with a; the 2x2 odds ratio a with b
     close([odds["estimate"], *odds["ci"]], [1 / wald["estimate"], 1 / wald["ci"][1], 1 / wald["ci"][0]])
     assert out["L"]["covariates"] == ["age"] and out["L"]["included"] == 107
+
+
+def test_an_rd_naming_its_ci_method_is_judged_by_it() -> None:
+    wald = "-0.197 [-0.335; -0.058]"
+    body = BODY.replace('rd: "@RD"', f'rd: {{wald: "{wald}", newcombe: "{wald}"}}')
+    body = body.replace("@RR", "0.270 [0.095; 0.768]").replace("@NNT", "-5.1")
+    protocol, _ = load_protocol_text(HEAD + body, "s.yaml")
+    _, claims = sections(protocol, strep())
+    v = verdicts(claims)
+    assert v["D.rd.wald"] == ("reproduced", []) and v["D.rd.newcombe"][0] == "not reproduced"

@@ -199,5 +199,13 @@ CODES = (
          "`eligible`.",
          "populations: {itt: {within: pp}, pp: {within: itt}}",
          "Give each population a condition, within `screened`, `eligible` or another population."),
+    Code("TS734", "claim-planned-tests-disagree",
+         "A printed statistic or p-value is checked against several planned tests and only some "
+         "of them give it. A warning: the claim counts as reproduced, and the message says which "
+         "tests do and which do not.",
+         "`p < 0.01` planned with Fisher, chi-square and Yates is given by Fisher (0.009) but not "
+         "by Yates (0.014): the report should say which test it used.",
+         'tests: [fisher, chi2, chi2_yates] ... p: "<0.01"',
+         'Tie the claim to its test (`p: {fisher: "<0.01"}`) or plan only the test reported.'),
 )
 """Diagnostic codes of this range; see codes/__init__.py for the ranges."""

@@ -197,6 +197,7 @@ class ProportionFacts:
     odds_ratio: dict[str, dict[str, Any]]  # wald, conditional: estimate, ci, p
     level: float
     effects: dict[str, Any] = field(default_factory=dict)  # rd, rr, nnt (analyses_effects)
+    n_with_unknown: np.ndarray | None = None  # group sizes counting unknown endpoints
 
     @property
     def table(self) -> np.ndarray:
@@ -227,8 +228,9 @@ def proportion(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
     from trialspec.domain.analyses_effects import binary_effects, effects_note
 
     more = binary_effects(plan, events, n)
+    n_all = cohort(plan, ctx, None, []).sizes.astype(int)
     facts = ProportionFacts(plan.endpoint.name, co.labels, n, events, others, ci, tests, cands,
-                            ors, plan.level, more.get("effects", {}))
+                            ors, plan.level, more.get("effects", {}), n_all)
     summary = {
         "method": "proportion", "endpoint": plan.endpoint.name, "by": plan.grouped_by,
         "included": int(co.included.sum()), "level": plan.level,

@@ -32,23 +32,23 @@ def _inv(v: float | None) -> float | None:
     return None if not v else 1 / v
 
 
-def _rd(plan: AnalysisPlan, r: Record, c: Any, f: ProportionFacts) -> None:
+def _rd(plan: AnalysisPlan, r: Record, c: Any, f: ProportionFacts, method: str | None) -> None:
     rd = f.effects["rd"]
     if not isinstance(c, EstimateCI):
         unchecked(r, f"{r.label}: a risk difference is printed as `estimate [lower; upper]`")
         return
     scale = 100.0 if c.percent or max(abs(float(c.lower.value)), abs(float(c.upper.value))) > 1 else 1.0
     cands: Candidates = {}
-    for method, label in RD_LABELS.items():
-        lo, hi = rd[method]
-        cands[method] = (f"the risk difference with the {label} CI", [rd["estimate"], lo, hi])
-        cands[f"{method}_reversed"] = (f"the risk difference with the {label} CI, groups reversed",
+    for name, label in RD_LABELS.items():
+        lo, hi = rd[name]
+        cands[name] = (f"the risk difference with the {label} CI", [rd["estimate"], lo, hi])
+        cands[f"{name}_reversed"] = (f"the risk difference with the {label} CI, groups reversed",
                                        [_neg(rd["estimate"]), _neg(hi), _neg(lo)])
     scaled = {k: (lab, [None if x is None else x * scale for x in v]) for k, (lab, v) in cands.items()}
-    judge_parts(r, [c.estimate, c.lower, c.upper], scaled, rd["ci_method"], _show)
+    judge_parts(r, [c.estimate, c.lower, c.upper], scaled, method or rd["ci_method"], _show)
 
 
-def _rr(plan: AnalysisPlan, r: Record, c: Any, f: ProportionFacts) -> None:
+def _rr(plan: AnalysisPlan, r: Record, c: Any, f: ProportionFacts, method: str | None) -> None:
     rr = f.effects["rr"]
     if not isinstance(c, EstimateCI):
         unchecked(r, f"{r.label}: a risk ratio is printed as `estimate [lower; upper]`")
@@ -61,10 +61,10 @@ def _rr(plan: AnalysisPlan, r: Record, c: Any, f: ProportionFacts) -> None:
     odds = f.odds_ratio.get("wald")
     if odds and odds["estimate"]:
         cands["odds_ratio"] = ("the odds ratio (not the risk ratio)", [odds["estimate"], *odds["ci"]])
-    judge_parts(r, [c.estimate, c.lower, c.upper], cands, "log", _show)
+    judge_parts(r, [c.estimate, c.lower, c.upper], cands, method or "log", _show)
 
 
-def _nnt(plan: AnalysisPlan, r: Record, c: Any, f: ProportionFacts) -> None:
+def _nnt(plan: AnalysisPlan, r: Record, c: Any, f: ProportionFacts, method: str | None) -> None:
     nnt = f.effects["nnt"]
     est = nnt["estimate"]
     if isinstance(c, EstimateCI):
@@ -84,13 +84,20 @@ def _ceil(v: float | None) -> float | None:
     return None if v is None else float(math.ceil(abs(v)))
 
 
-EFFECT_CLAIMS: dict[str, Callable[[AnalysisPlan, Record, Any, ProportionFacts], None]] = {
+EFFECT_CLAIMS: dict[str, Callable[[AnalysisPlan, Record, Any, ProportionFacts, str | None], None]] = {
     "rd": _rd, "rr": _rr, "nnt": _nnt}
 """Claim path (a proportion analysis's ``rd``, ``rr``, ``nnt``) -> its judge."""
+CI_METHODS = {"rd": ("wald", "newcombe", "prop_test"), "rr": ("log", "wald"), "nnt": ()}
+"""The CI methods a claim may name (`rd: {newcombe: "..."}`); for RR `wald` is the log CI."""
 
 
-def judge_effect(plan: AnalysisPlan, r: Record, c: Any, f: ProportionFacts, what: str) -> None:
+def judge_effect(plan: AnalysisPlan, r: Record, c: Any, f: ProportionFacts, what: str,
+                 method: str | None = None) -> None:
+    if method is not None and method not in CI_METHODS[what]:
+        unchecked(r, f"{r.label}: `{method}` is not a CI method of {what} ("
+                  + (", ".join(CI_METHODS[what]) or "none") + ")")
+        return
     if not f.effects:
         unchecked(r, f"{r.label}: a {what.upper()} needs exactly two groups with subjects")
         return
-    EFFECT_CLAIMS[what](plan, r, c, f)
+    EFFECT_CLAIMS[what](plan, r, c, f, "log" if (what, method) == ("rr", "wald") else method)

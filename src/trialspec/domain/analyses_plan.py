@@ -58,7 +58,7 @@ OPTIONS: dict[str, set[str]] = {
     "proportion": _COMMON | {"measure", "rd_ci"},
     "counts": _COMMON,
     "summary": _COMMON | {"variable"},
-    "kaplan_meier": _COMMON | {"conf_type", "ties"},
+    "kaplan_meier": _COMMON | {"conf_type", "ties", "tau", "landmarks", "strata", "covariates"},
     "ancova": _COMMON | {"variable", "covariates"},
     "crosstab": _COMMON | {"strata"},
     "logistic": _COMMON | {"covariates"},
@@ -149,7 +149,9 @@ class AnalysisPlan:
     covariates: tuple[Covariate, ...] = ()  # ancova, logistic
     columns: tuple[GroupPlan, ...] = ()  # crosstab: the second `by` name's levels
     column_by: str | None = None
-    strata: tuple[GroupPlan, ...] = ()  # crosstab: `strata:` levels (CMH)
+    strata: tuple[GroupPlan, ...] = ()  # crosstab (CMH), kaplan_meier (log-rank, Cox)
+    tau: float | None = None  # kaplan_meier: restricted mean survival time up to tau
+    landmarks: tuple[float, ...] = ()  # kaplan_meier: survival and at risk at these times
 
     @property
     def exhaustive(self) -> bool:
@@ -237,6 +239,11 @@ class _Planner:
             if "cmh" in a.tests and options.get("strata") is None:
                 self.error("the CMH test needs `options: {strata: ...}`", a.span,
                            "Name the stratifying category, e.g. `strata: site_group`.")
+        if method == "kaplan_meier":
+            kw.update(self.survival_options(options))
+            if options.get("strata") is not None:
+                kw["strata"] = self.by(a, str(_text(options["strata"])))
+            kw["covariates"] = self.covariates(a, options)
         if method in ("ancova", "logistic"):
             kw["covariates"] = self.covariates(a, options)
             if grouped_by in (None, "groups"):
@@ -398,6 +405,21 @@ class _Planner:
                        "Write it in percent (`95`) or as a fraction (`0.95`).")
             return 0.95
         return x
+
+    def survival_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if options.get("tau") is not None:
+            tau = self.number(options["tau"], "`tau`")
+            if tau is not None and tau <= 0:
+                self.error("`tau` must be a positive time", options["tau"].span,
+                           "Give it in the endpoint's unit, e.g. `tau: 12`.")
+            out["tau"] = tau
+        given = options.get("landmarks")
+        if given is not None:
+            items = given if isinstance(given, tuple) else (given,)
+            times = [self.number(v, "a landmark time") for v in items]
+            out["landmarks"] = tuple(sorted(t for t in times if t is not None))
+        return out
 
     def covariates(self, a: Any, options: Mapping[str, Any]) -> tuple[Covariate, ...]:
         given = options.get("covariates") or ()

@@ -91,8 +91,34 @@ def kaplan_meier(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
                                         "Report the hazard ratio as not estimable."))
     facts = SurvivalFacts(co.labels, plan.endpoint.unit, tuple(curves), logrank, cox, time,
                           event, index, plan.level, conf_type)
-    return AnalysisResult(plan, _summary(plan, facts), _table(plan, facts), findings,
+    summary = _summary(plan, facts)
+    if len(time):
+        _more(plan, ctx, co_ok, tte, facts, curves, summary, findings)
+    return AnalysisResult(plan, summary, _table(plan, facts), findings,
                           facts if len(time) else None)
+
+
+def _more(plan: AnalysisPlan, ctx: Context, keep: np.ndarray, tte: Any, f: SurvivalFacts,
+          curves: list[Any], summary: dict[str, Any], findings: list[Diagnostic]) -> None:
+    """Landmarks, RMST, the stratified log-rank test and the adjusted Cox model."""
+    from trialspec.domain import analyses_survival_more as more
+
+    for g, marks in zip(summary["groups"], more.landmarks(plan, curves), strict=True):
+        if marks:
+            g["landmarks"] = marks
+    rm = more.restricted_means(plan, f.labels, curves)
+    if rm is not None:
+        summary["rmst"] = rm
+    strata = more.strata_codes(plan, ctx, keep)
+    several = len(np.unique(f.group)) >= 2 and f.event.sum() > 0
+    if strata is not None and "logrank" in plan.tests and several:
+        summary["tests"]["logrank"] = more.stratified_logrank(f.time, f.event, f.group, strata)
+    entry = None if tte.entry is None else tte.entry[keep]
+    if "cox" in plan.tests and several and (plan.covariates or strata is not None or entry is not None):
+        adjusted = more.adjusted_cox(plan, ctx, keep, f.labels, f.time, f.event, f.group, entry,
+                                     strata, findings)
+        if adjusted is not None:
+            summary["tests"]["cox"] = adjusted
 
 
 def _median(c: Any) -> dict[str, Any]:

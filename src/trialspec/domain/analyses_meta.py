@@ -92,8 +92,22 @@ def meta_analysis(plan: AnalysisPlan, ctx: Any = None) -> AnalysisResult:
     chosen = rule_choice if model == "rule" else model
     facts = MetaFacts(labels, measure, log_scale, fixed, random, chosen, rule_choice, claims,
                       tables, pooling, plan.level)
-    return AnalysisResult(plan, _summary(plan, facts, iv_fixed), _table(plan, facts, iv_fixed),
-                          findings, facts)
+    summary = _summary(plan, facts, iv_fixed)
+    _more(summary, es, facts)
+    return AnalysisResult(plan, summary, _table(plan, facts, iv_fixed), findings, facts)
+
+
+def _more(summary: dict[str, Any], es: Any, f: MetaFacts) -> None:
+    """Every further figure (analyses_meta_more), under their own keys."""
+    from trialspec.domain import analyses_meta_more as more
+
+    for name in ("fixed", "random"):
+        summary[name]["scale"] = more.model_scale(f.model(name))
+    summary["random"].update(more.random_extras(es, f.random, f.level))
+    summary["study_effects"] = more.study_effects(es, f.labels, f.level)
+    tests = more.counts_tests(f.tables, f.level)
+    if tests is not None:
+        summary["tests"] = tests
 
 
 def studies_from(plan: AnalysisPlan, rows: list[dict[str, Any]] | None,
@@ -189,8 +203,13 @@ def _summary(plan: AnalysisPlan, f: MetaFacts, iv_fixed: Any) -> dict[str, Any]:
         "method": "meta_analysis", "measure": f.measure, "k": len(f.labels),
         "studies": list(f.labels), "pooling": f.pooling, "level": f.level,
         "fixed": _model(f.fixed), "random": _model(f.random),
-        "heterogeneity": {"q": num(iv_fixed.q), "df": iv_fixed.q_df, "p": num(iv_fixed.q_p_value),
-                          "i2": num(iv_fixed.i2_from_q), "tau2": num(f.random.tau2)},
+        # the fixed model's own heterogeneity (rma.mh's Q is around the MH estimate); the
+        # inverse-variance one, which the model rule reads, beside it
+        "heterogeneity": {"q": num(f.fixed.q), "df": f.fixed.q_df, "p": num(f.fixed.q_p_value),
+                          "i2": num(f.fixed.i2_from_q), "tau2": num(f.random.tau2),
+                          "method": f.fixed.method},
+        "heterogeneity_iv": {"q": num(iv_fixed.q), "df": iv_fixed.q_df, "p": num(iv_fixed.q_p_value),
+                             "i2": num(iv_fixed.i2_from_q)},
         "rule": {"q_p_above": plan.rule.q_p_above, "i2_below": plan.rule.i2_below,
                  "picks": f.rule_choice},
         "model": f.chosen,
@@ -211,8 +230,8 @@ def _table(plan: AnalysisPlan, f: MetaFacts, iv_fixed: Any) -> Table:
         lo, hi = r.effect_ci
         mark = " (chosen)" if name == f.chosen else ""
         rows.append((f"pooled, {name}{mark}", f"{fmt(r.effect)} [{fmt(lo)}; {fmt(hi)}]", "", ""))
-    note = (f"{POOLING_LABELS[f.pooling]} (fixed), {f.random.method} (random); Q = {fmt(iv_fixed.q)} "
-            f"(df {iv_fixed.q_df}), p = {fmt(iv_fixed.q_p_value)}, I^2 = {fmt(iv_fixed.i2_from_q, 3)}%, "
+    note = (f"{POOLING_LABELS[f.pooling]} (fixed), {f.random.method} (random); Q = {fmt(f.fixed.q)} "
+            f"(df {f.fixed.q_df}), p = {fmt(f.fixed.q_p_value)}, I^2 = {fmt(f.fixed.i2_from_q, 3)}%, "
             f"tau^2 = {fmt(f.random.tau2)}; rule (fixed if Q p > {plan.rule.q_p_above:g} and "
             f"I^2 < {plan.rule.i2_below:g}%) picks {f.rule_choice}")
     return Table(_title(plan), ("study", f.measure, "weight (fixed)", "weight (random)"),

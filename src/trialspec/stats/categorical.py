@@ -81,7 +81,9 @@ def cmh(tables: ArrayLike, *, correct: bool = True, conf_level: float = 0.95) ->
         df = len(t) - 1
         bd = st.test_equal_odds(adjust=False)
         ta = st.test_equal_odds(adjust=True)
-    return Cmh(float(null.statistic), float(null.pvalue), correct, float(st.oddsratio_pooled),
+    # the upper tail, not statsmodels' 1 - cdf (which is 0 below 1e-16)
+    p = float(stats.chi2.sf(null.statistic, 1))
+    return Cmh(float(null.statistic), p, correct, float(st.oddsratio_pooled),
                float(lo), float(hi), _chi2(bd.statistic, df), _chi2(ta.statistic, df))
 
 

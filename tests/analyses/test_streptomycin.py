@@ -30,6 +30,11 @@ def test_streptomycin_trial_as_r() -> None:
     close(t2["tests"]["fisher"]["p"], TABLE["fisher_p"])
     close([t2["tests"]["trend"]["statistic"], t2["tests"]["trend"]["p"]],
           [TABLE["trend"]["statistic"], TABLE["trend"]["p_value"]])
+    # proportional odds: streptomycin is the reference here, control in R's polr: the sign flips
+    polr = r_reference("models.json")["strep_polr"]
+    [(_name, coef)] = out["T2.ordinal"]["coefficients"].items()
+    close([-coef["estimate"], coef["se"]], [polr["estimate"][0], polr["se"][0]])
+    close(out["T2.ordinal"]["loglik"], polr["loglik"])
     claims = sections["claims"].summary["results"]
     assert {c["status"] for c in claims} == {"reproduced"} and len(claims) == 4
 

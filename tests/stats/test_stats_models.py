@@ -69,3 +69,16 @@ def test_models_that_cannot_be_fitted() -> None:
         ancova(y, Factor(np.array([0, 1] * 3), ("a", "b")), [("c", np.ones(6))])
     with pytest.raises(StatsInputError):
         logistic(np.ones(6), [("x", y)])
+
+
+def test_streptomycin_proportional_odds_as_polr() -> None:
+    from trialspec.stats.models import proportional_odds
+
+    ref = REF["strep_polr"]
+    counts = {"control": (14, 6, 12, 3, 13, 4), "streptomycin": (4, 6, 5, 2, 10, 28)}
+    arm = np.concatenate([np.full(sum(c), i) for i, c in enumerate(counts.values())])
+    codes = np.concatenate([np.repeat(np.arange(6), c) for c in counts.values()])
+    got = proportional_odds(codes, 6, [], [("arm", Factor(arm, ("control", "streptomycin")))])
+    assert got.names == ("armstreptomycin",)
+    assert_r([got.table[0, 0], got.table[0, 1], *got.cutpoints, *got.cutpoint_se, got.loglik],
+             [ref["estimate"][0], ref["se"][0], *ref["estimate"][1:], *ref["se"][1:], ref["loglik"]])

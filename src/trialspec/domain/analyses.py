@@ -21,7 +21,7 @@ from trialspec.domain.analyses_compute import AnalysisResult, Context, counts, f
 from trialspec.domain.analyses_continuous import summary
 from trialspec.domain.analyses_crosstab import crosstab
 from trialspec.domain.analyses_meta import meta_analysis
-from trialspec.domain.analyses_models import ancova, logistic
+from trialspec.domain.analyses_models import ancova, logistic, ordinal
 from trialspec.domain.analyses_plan import AnalysisPlan, CompiledAnalyses, compile_analyses
 from trialspec.domain.analyses_survival import kaplan_meier
 from trialspec.results import Case, Section
@@ -35,6 +35,7 @@ METHODS: dict[str, Callable[[AnalysisPlan, Context], AnalysisResult]] = {
     "ancova": ancova,
     "logistic": logistic,
     "crosstab": crosstab,
+    "ordinal": ordinal,
 }
 
 _LAST: list[tuple[Any, Any, Any, tuple[CompiledAnalyses, dict[str, AnalysisResult]]]] = []

@@ -142,3 +142,38 @@ def logistic(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
                                  "p (Wald)"), rows,
                   f"adjusted for {', '.join(c.name for c in plan.covariates) or 'nothing'}")
     return AnalysisResult(plan, summary, table, findings, m)
+
+
+def ordinal(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
+    """Proportional odds (``MASS::polr``) of ``outcome`` (its levels in declared order) by arm,
+    adjusted for the other covariates: each arm's odds ratio of a higher level."""
+    from trialspec.stats.models import Factor, proportional_odds
+
+    findings: list[Diagnostic] = []
+    covs, known = _covariates(plan, ctx)
+    co = cohort(plan, ctx, known, findings)
+    empty_groups(plan, co, findings)
+    (outcome, codes), rest = covs[0], covs[1:]
+    numeric, factors = _design(plan, rest, co.included)
+    arm = _arm(co)
+    m = proportional_odds(codes[co.included], len(outcome.levels or ()), numeric,
+                          [(str(plan.grouped_by), Factor(arm.codes, arm.labels)), *factors],
+                          conf_level=plan.level)
+    coefs = {name: {"estimate": num(r[0]), "se": num(r[1]), "z": num(r[2]), "p": num(r[3]),
+                    "ci": [num(r[4]), num(r[5])]} for name, r in zip(m.names, m.table, strict=True)}
+    first = len(numeric)
+    odds: list[dict[str, Any]] = [
+        {"label": f"{lab} vs {co.labels[0]}", "estimate": num(np.exp(r[0])),
+         "ci": [num(np.exp(r[4])), num(np.exp(r[5]))], "p": num(r[3])}
+        for lab, r in zip(co.labels[1:], m.table[first:first + len(co.labels) - 1], strict=True)]
+    summary = {"method": "ordinal", "outcome": outcome.name, "levels": list(outcome.levels or ()),
+               "by": plan.grouped_by, "included": m.n, "level": plan.level,
+               "covariates": [c.name for c, _v in rest], "coefficients": coefs, "odds_ratios": odds,
+               "cutpoints": [num(x) for x in m.cutpoints], "cutpoint_se": [num(x) for x in m.cutpoint_se],
+               "loglik": num(m.loglik)}
+    rows = tuple((o["label"], fmt(o["estimate"]), f"{fmt(o['ci'][0])}-{fmt(o['ci'][1])}", fmt(o["p"]))
+                 for o in odds)
+    table = Table(_title(plan), ("comparison", "odds ratio (higher level)",
+                                 f"{int(round(plan.level * 100))}% CI", "p (Wald)"), rows,
+                  f"proportional odds of {outcome.name} ({' < '.join(outcome.levels or ())})")
+    return AnalysisResult(plan, summary, table, findings, m)

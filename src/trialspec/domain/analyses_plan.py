@@ -35,7 +35,7 @@ from trialspec.lang.types import Kind
 from trialspec.source import Span
 
 METHODS = ("proportion", "counts", "summary", "kaplan_meier", "meta_analysis", "ancova", "logistic",
-           "crosstab")
+           "crosstab", "ordinal")
 METHOD_ALIASES = {"km": "kaplan_meier", "survival": "kaplan_meier", "meta": "meta_analysis",
                   "frequency": "counts"}
 
@@ -61,6 +61,7 @@ OPTIONS: dict[str, set[str]] = {
     "kaplan_meier": _COMMON | {"conf_type", "ties", "tau", "landmarks", "strata", "covariates"},
     "ancova": _COMMON | {"variable", "covariates"},
     "crosstab": _COMMON | {"strata"},
+    "ordinal": _COMMON | {"outcome", "covariates"},
     "logistic": _COMMON | {"covariates"},
     "meta_analysis": {"reported_as", "level", "measure", "studies", "counts", "model", "rule",
                       "tau2", "pooling", "from", "effect"},
@@ -244,6 +245,17 @@ class _Planner:
             if options.get("strata") is not None:
                 kw["strata"] = self.by(a, str(_text(options["strata"])))
             kw["covariates"] = self.covariates(a, options)
+        if method == "ordinal":
+            kw["covariates"] = self.covariates(a, {"covariates": (options.get("outcome"),)}
+                                               if options.get("outcome") is not None else {})
+            if not kw["covariates"] or kw["covariates"][0].levels is None:
+                self.error("an ordinal analysis needs `options: {outcome: ...}`, a category whose "
+                           "levels are declared in order", a.span,
+                           "e.g. `outcome: radiology_6m`, levels from worst to best.")
+            kw["covariates"] += self.covariates(a, options)
+            if grouped_by in (None, "groups"):
+                self.error("an ordinal analysis compares the levels of `by:` (the arm)", a.span,
+                           "Name the treatment column, e.g. `by: arm`.")
         if method in ("ancova", "logistic"):
             kw["covariates"] = self.covariates(a, options)
             if grouped_by in (None, "groups"):

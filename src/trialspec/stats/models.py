@@ -14,6 +14,7 @@ A factor is given as integer codes 0..k-1 with its level labels; code 0 is the r
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -139,3 +140,61 @@ def logistic(y: np.ndarray, numeric: Sequence[tuple[str, np.ndarray]] = (),
     table = np.column_stack([est, se, z, 2 * stats.norm.sf(np.abs(z)), est - z_crit * se,
                              est + z_crit * se])
     return Logistic(tuple(names), table, float(fit.deviance), float(fit.aic), n)
+
+
+@dataclass(frozen=True)
+class ProportionalOdds:
+    """``MASS::polr``: per covariate the log odds ratio (of a higher level), SE, z, p, Wald CI;
+    the cut-points between consecutive levels; the log-likelihood."""
+
+    names: tuple[str, ...]
+    table: np.ndarray  # (p, 6): estimate, se, z, p, lower, upper
+    cutpoints: np.ndarray  # (levels - 1,)
+    cutpoint_se: np.ndarray
+    loglik: float
+    n: int
+
+
+def proportional_odds(codes: np.ndarray, levels: int, numeric: Sequence[tuple[str, np.ndarray]] = (),
+                      factors: Sequence[tuple[str, Factor]] = (), *,
+                      conf_level: float = 0.95) -> ProportionalOdds:
+    """``polr(y ~ ...)``: logit P(Y <= j) = zeta_j - x'beta (statsmodels ``OrderedModel``);
+    ``codes`` are the outcome's level indices 0..levels-1, in order."""
+    import pandas as pd
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    level = check_level(conf_level)
+    y = np.asarray(codes)
+    if len(np.unique(y)) < 2:
+        raise StatsInputError("a proportional-odds model needs two or more outcome levels present")
+    blocks, names = [], []
+    for name, x in numeric:
+        blocks.append(np.asarray(x, np.float64)[:, None])
+        names.append(name)
+    for name, f in factors:
+        blocks.append(_dummies(f))
+        names.extend(f"{name}{lab}" for lab in f.labels[1:])
+    if not blocks:
+        raise StatsInputError("a proportional-odds model needs a covariate")
+    X = np.hstack(blocks)
+    present = np.unique(y)
+    endog = pd.Series(pd.Categorical(np.searchsorted(present, y), categories=range(len(present)),
+                                     ordered=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence is checked below
+        fit = OrderedModel(endog, X, distr="logit").fit(method="bfgs", disp=False, maxiter=1000, gtol=1e-10)
+    params, cov = np.asarray(fit.params), np.asarray(fit.cov_params())
+    p = X.shape[1]
+    # statsmodels' thresholds: the first, then log increments; R reports the cut-points
+    raw = params[p:]
+    cuts = np.cumsum(np.concatenate([raw[:1], np.exp(raw[1:])]))
+    jac = np.zeros((len(raw), len(raw)))
+    jac[:, 0] = 1.0
+    for j in range(1, len(raw)):
+        jac[j:, j] = np.exp(raw[j])
+    cut_cov = jac @ cov[p:, p:] @ jac.T
+    est, se = params[:p], np.sqrt(np.diag(cov)[:p])
+    z = est / se
+    crit = float(stats.norm.ppf(1 - (1 - level) / 2))
+    table = np.column_stack([est, se, z, 2 * stats.norm.sf(np.abs(z)), est - crit * se, est + crit * se])
+    return ProportionalOdds(tuple(names), table, cuts, np.sqrt(np.diag(cut_cov)), float(fit.llf), len(y))

@@ -81,6 +81,10 @@ def test_log_rank_and_cox_match_survdiff_and_coxph() -> None:
     assert (hr["group"], hr["reference"]) == ("2", "1")
     close([hr["estimate"], *hr["ci"], hr["p"]],
           [cox["hazard_ratio"], cox["conf_int_lower"], cox["conf_int_upper"], cox["p_value"]])
+    # every figure is in the report: log-scale coefficient, SE, z; observed and expected events
+    close([hr["coef"], hr["se"], hr["z"]], [cox["coef"], cox["se"], cox["z"]])
+    close(tests["logrank"]["observed"], ref["observed"])
+    close(tests["logrank"]["expected"], ref["expected"])
 
 
 def test_months_rescale_days() -> None:

@@ -137,13 +137,16 @@ def _summary(plan: AnalysisPlan, f: SurvivalFacts) -> dict[str, Any]:
     }
     if f.logrank is not None:
         out["tests"]["logrank"] = {"statistic": num(f.logrank.chisq), "df": float(f.logrank.df),
-                                   "p": num(f.logrank.p_value)}
+                                   "p": num(f.logrank.p_value),
+                                   "observed": [num(x) for x in f.logrank.observed],
+                                   "expected": [num(x) for x in f.logrank.expected]}
     if f.cox is not None:
         out["tests"]["cox"] = {"hazard_ratios": [
             {"group": name, "reference": f.labels[0], "estimate": num(hr), "ci": [num(lo), num(hi)],
-             "p": num(p)}
-            for name, hr, lo, hi, p in zip(f.cox.names, f.cox.hazard_ratio, f.cox.conf_low,
-                                           f.cox.conf_high, f.cox.p_value, strict=True)],
+             "p": num(p), "coef": num(b), "se": num(se), "z": num(z)}
+            for name, hr, lo, hi, p, b, se, z in zip(f.cox.names, f.cox.hazard_ratio, f.cox.conf_low,
+                                                     f.cox.conf_high, f.cox.p_value, f.cox.coef,
+                                                     f.cox.se, f.cox.z, strict=True)],
             "ties": f.cox.ties}
     return out
 

@@ -67,8 +67,10 @@ def test_duration_endpoint_with_rmst_landmarks_strata_and_covariates_as_r() -> N
     assert cox["hazard_ratios"][0]["group"] == "2" and cox["stratified"] is True
 
 
-def test_entry_times_in_the_cox_model_as_r() -> None:
-    cox = run()["E"]["tests"]["cox"]
+def test_entry_times_in_the_cox_model_and_the_curves_as_r() -> None:
+    e = run()["E"]
+    close([g["median"] for g in e["groups"]], REF["km_entry"]["median"])
+    cox = e["tests"]["cox"]
     assert cox["left_truncated"] is True
     close([c["coef"] for c in cox["coefficients"]], REF["cox_entry"]["coef"])
     close([c["p"] for c in cox["coefficients"]], REF["cox_entry"]["p"])

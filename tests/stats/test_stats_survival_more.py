@@ -57,3 +57,15 @@ def test_cox_with_entry_times_as_r() -> None:
     got = cox(LUNG["time"], LUNG["event"], LUNG[["sex", "age"]].to_numpy(float), names=("sex", "age"),
               entry=LUNG["entry"].to_numpy(float), ties="breslow")
     assert_r([got.table[:, 0], got.table[:, 1], got.table[:, 6]], [ref["coef"], ref["se"], ref["p"]])
+
+
+def test_kaplan_meier_with_entry_times_as_r() -> None:
+    ref = REF["km_entry"]
+    km = kaplan_meier(LUNG["time"], LUNG["event"], LUNG["sex"], entry=LUNG["entry"])
+    rows = []
+    for c in (km.curve(1), km.curve(2)):
+        d = c.n_event > 0  # summary(survfit) lists the event times
+        rows.append((c.time[d], c.n_risk[d], c.surv[d], c.std_err[d], c.lower[d], c.upper[d]))
+    got = [np.concatenate([r[i] for r in rows]) for i in range(6)]
+    assert_r(got, [ref["time"], ref["n_risk"], ref["surv"], ref["std_err"], ref["lower"], ref["upper"]])
+    assert_r([km.curve(1).median, km.curve(2).median], ref["median"])

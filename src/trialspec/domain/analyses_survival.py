@@ -53,7 +53,8 @@ def kaplan_meier(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
         findings.append(finding("TS709", plan, "event or censoring before the time origin for "
                                 + ", ".join(map(str, ctx.subjects[tte.negative][:5])),
                                 "Correct the dates; these subjects are left out.", Severity.WARNING))
-    co = cohort(plan, ctx, ~np.isnan(tte.time) | tte.negative, findings)
+    entry_known = np.ones(ctx.n, bool) if tte.entry is None else ~np.isnan(tte.entry)
+    co = cohort(plan, ctx, (~np.isnan(tte.time) | tte.negative) & entry_known, findings)
     co_ok = co.included & ~tte.negative
     masks = co.masks & co_ok
     empty_groups(plan, co, findings)
@@ -64,7 +65,8 @@ def kaplan_meier(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
     curves: list[Any] = [None] * len(co.labels)
     if len(time):
         km = survival.kaplan_meier(time, event, index, conf_type=conf_type,  # type: ignore[arg-type]
-                                   conf_level=plan.level)
+                                   conf_level=plan.level,
+                                   entry=None if tte.entry is None else tte.entry[co_ok])
         for c in km.curves:
             curves[int(c.group)] = c  # type: ignore[call-overload]
     if len(time) and event.sum() == 0:

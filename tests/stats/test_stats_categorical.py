@@ -68,3 +68,9 @@ def test_generalized_cmh_as_r() -> None:
     ref = REF["esoph_cmh"]
     got = cmh_general(np.moveaxis(np.asarray(ref["strata"], float), 0, 0))
     assert_r([got.statistic, got.df, got.p_value], [ref["statistic"], ref["df"], ref["p_value"]])
+
+
+@pytest.mark.parametrize("name", ["mtcars_cyl_gear", "pilot_cibic_table"])
+def test_fisher_r_by_c_as_r(name: str) -> None:
+    ref = REF[name]
+    assert_r(fisher_exact(np.asarray(ref["table"], float)).p_value, ref["fisher_p"])

@@ -2,10 +2,10 @@
 
 Rows are the first name's groups, columns the second's (a category's declared levels, in
 order, a boolean or a binary endpoint). Tests: ``chi2`` (Pearson, r x c, ``chisq.test(correct
-= FALSE)``), ``g_test``, ``fisher`` (exact, 2xk and kx2 by enumeration with a size guard: a
-larger table is TS705), ``trend`` (Cochran-Armitage, ``prop.trend.test``, for a 2xk or kx2
-table: the ordered levels scored 1..k). Summary keys: ``rows``, ``columns``, ``table``
-(row-major counts), ``tests``.
+= FALSE)``), ``g_test``, ``fisher`` (exact: 2xk and kx2 by enumeration, r x c by a simplified
+network algorithm, each with a size guard: beyond it TS705), ``trend`` (Cochran-Armitage,
+``prop.trend.test``, for a 2xk or kx2 table: the ordered levels scored 1..k), ``cmh``.
+Summary keys: ``rows``, ``columns``, ``table`` (row-major counts), ``tests``.
 """
 
 from __future__ import annotations

@@ -47,3 +47,9 @@ def test_cibic_cmh_by_site_group_as_r() -> None:
     assert t["total"] == ref["n"]
     c = t["tests"]["cmh"]
     close([c["statistic"], c["df"], c["p"]], [ref["statistic"], ref["df"], ref["p_value"]])
+
+
+def test_cibic_exact_test_as_r() -> None:
+    ref = r_reference("categorical.json")["pilot_cibic_table"]
+    t = analyses()["T14-3.02"]
+    close(t["tests"]["fisher"]["p"], ref["fisher_p"])

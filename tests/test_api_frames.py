@@ -47,7 +47,7 @@ def test_findings_carry_structured_fields(study: trialspec.Study) -> None:
     assert str(f["line"].dtype) == "Int64"
     response = f[f.code == "TS626"].iloc[0]  # a response finding carries its subject
     assert (response.section, response.subject) == ("response", "P17")
-    assert len(f) == 124 + 6 + 1  # every finding, as the console counts them
+    assert len(f) == 124 + 22 + 1  # every finding, as the console counts them
 
 
 def test_analyses_one_row_per_statistic_numeric(study: trialspec.Study) -> None:

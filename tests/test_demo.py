@@ -109,7 +109,7 @@ def test_the_summary_comes_first_and_last_and_the_report_is_short(columns: int, 
     lines = buffer.getvalue().splitlines()
     assert len(lines) < 200
     assert max(len(line) for line in lines) <= columns
-    summary = ["FAILED: 124 errors, 6 warnings, 1 note",
+    summary = ["FAILED: 124 errors, 22 warnings, 1 note",
                "Claims: 193 checked: 102 reproduced, 73 not reproduced, 18 inconsistent"]
     for where in (lines[:25], lines[-10:]):
         assert all(line in where for line in summary)

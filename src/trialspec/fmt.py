@@ -44,8 +44,11 @@ SLOTS: tuple[tuple[str, ...], ...] = (
     ("treatment", "tolerances", "max_delay"),
     ("response", "parameters", "*"),
     ("response", "categories", "*"),
-    *(("endpoints", "*", key) for key in ("population", "when", "start", "event", "censor")),
+    *(("endpoints", "*", key) for key in ("population", "when", "start", "event", "censor", "time",
+                                          "entry")),
     ("analyses", "*", "population"),
+    ("populations", "*"),
+    ("populations", "*", "when"),
 )
 
 # A duration of exactly one keeps the singular: `1 year`, not `1 years`.

@@ -51,8 +51,9 @@ def test_a_test_value_from_another_computation_is_explained(tests: str, line: st
 
 def test_statistic_and_p_from_two_tests() -> None:
     _analyses, claims = mini(report("[chi2, fisher]", 'statistic: "4.887"', 'p: "0.047"'))
+    # the p is Fisher's, not the planned chi-square's: TS734 says which planned test gives it
     assert verdicts(claims) == {"T.statistic": ("inconsistent", ["TS714", "TS724"]),
-                                "T.p": ("inconsistent", ["TS714", "TS724"])}
+                                "T.p": ("inconsistent", ["TS714", "TS724", "TS734"])}
     mixed = finding(claims, "TS714")
     assert "4.887 is Pearson chi-square without Yates' correction" in mixed.message
     assert [name for name, _ in mixed.related] == ["T.statistic"]

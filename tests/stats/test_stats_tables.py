@@ -108,8 +108,16 @@ def test_fisher_2xk_as_r(name: str) -> None:
     assert res.odds_ratio is None and res.conf_low is None
 
 
-def test_fisher_r_by_c_beyond_2xk_is_refused() -> None:
-    with pytest.raises(StatsInputError, match="2xk"):
+def test_fisher_r_by_c_beyond_2xk_as_r() -> None:
+    case = R_BY_C["three_by_three"]
+    assert_r(fisher_exact(case["table"]).p_value, case["fisher_p_value"])
+
+
+def test_fisher_r_by_c_refuses_too_many_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trialspec.stats import fisher_rxc
+
+    monkeypatch.setattr(fisher_rxc, "MAX_VALUES", 0)
+    with pytest.raises(StatsInputError, match="too many tables"):
         fisher_exact(R_BY_C["three_by_three"]["table"])
 
 

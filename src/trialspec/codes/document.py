@@ -88,4 +88,16 @@ CODES = (
          "an input built to exhaust memory.",
          "trialspec lint subjects.csv  # 2 GB",
          "Name the protocol file; keep data in the data folder."),
+    Code("TS225", "population-built-in-redefined",
+         "A protocol defines a population named `screened` or `eligible`, which are built in.",
+         "`screened` is every subject and `eligible` the subjects the eligibility section finds "
+         "eligible; a protocol's own population of the same name would make every analysis "
+         "naming it ambiguous.",
+         "populations: {eligible: age >= 18}",
+         "Give the population another name (`itt`, `safety`, `per_protocol`)."),
+    Code("TS226", "population-default-twice",
+         "More than one population is marked `default: true`.",
+         "The default population is the one analyses use when they name none; there can be one.",
+         "populations: {itt: {when: randomized, default: true}, safety: {when: dosed, default: true}}",
+         "Mark one population `default: true`."),
 )

@@ -185,5 +185,27 @@ CODES = (
          "p-value or the counts are not the ones computed.",
          'n: {a: "18", b: "4"}, orr: {a: "83.33%", b: "75%"}, p: "0.4462"  # Fisher 1, chi2 0.70',
          "Recompute the p-value from the printed table, or correct the counts."),
+    Code("TS732", "population-unknown",
+         "An analysis (or a population's `within`) names a population that is neither built in "
+         "(`screened`, `eligible`) nor defined under `populations:`.",
+         "An analysis in an unknown population would otherwise run on every subject while the "
+         "report says otherwise.",
+         "analyses: {T2: {endpoint: orr, population: eligble}}",
+         "Name `screened`, `eligible` or a population defined under `populations:`."),
+    Code("TS733", "population-undefined",
+         "A population cannot be built: it is defined within itself (through others), or has "
+         "neither a condition (`when`) nor a parent population (`within`).",
+         "Every population must come down to conditions on subjects within `screened` or "
+         "`eligible`.",
+         "populations: {itt: {within: pp}, pp: {within: itt}}",
+         "Give each population a condition, within `screened`, `eligible` or another population."),
+    Code("TS734", "claim-planned-tests-disagree",
+         "A printed statistic or p-value is checked against several planned tests and only some "
+         "of them give it. A warning: the claim counts as reproduced, and the message says which "
+         "tests do and which do not.",
+         "`p < 0.01` planned with Fisher, chi-square and Yates is given by Fisher (0.009) but not "
+         "by Yates (0.014): the report should say which test it used.",
+         'tests: [fisher, chi2, chi2_yates] ... p: "<0.01"',
+         'Tie the claim to its test (`p: {fisher: "<0.01"}`) or plan only the test reported.'),
 )
 """Diagnostic codes of this range; see codes/__init__.py for the ranges."""

@@ -18,7 +18,7 @@ from trialspec.protocol.model import Expr, Protocol
 from trialspec.source import Span
 
 SECTIONS = ("study", "datasets", "definitions", "eligibility", "treatment", "response",
-            "endpoints", "analyses", "reported")
+            "endpoints", "populations", "analyses", "reported")
 
 
 @dataclass(frozen=True)
@@ -389,6 +389,16 @@ class _Differ:
                    lambda item, a, b: self.add("endpoints", item, "changed",
                                                ([_arrow("kind", a.kind, b.kind)] if a.kind != b.kind else [])
                                                + compare_flat(a.spec, b.spec), a, b))
+
+    def populations(self) -> None:
+        def text(v: Any) -> Any:
+            return " ".join(v.text.split()) if hasattr(v, "text") else v
+
+        old, new = getattr(self.old, "populations", {}), getattr(self.new, "populations", {})
+        self.named("populations", old, new, "population",
+                   lambda n, p: text(p.when) if p.when is not None else f"within {p.within}",
+                   lambda item, a, b: self.fields("populations", item, a, b,
+                                                  ("when", "within", "description", "default"), text))
 
     def analyses(self) -> None:
         self.named("analyses", self.old.analyses, self.new.analyses, "analysis",

@@ -17,8 +17,11 @@ from typing import Any
 import numpy as np
 
 from trialspec.diagnostics import Diagnostic, Severity
-from trialspec.domain.analyses_compute import AnalysisResult, Context, counts, finding, proportion, summary
+from trialspec.domain.analyses_compute import AnalysisResult, Context, counts, finding, proportion
+from trialspec.domain.analyses_continuous import summary
+from trialspec.domain.analyses_crosstab import crosstab
 from trialspec.domain.analyses_meta import meta_analysis
+from trialspec.domain.analyses_models import ancova, logistic, ordinal
 from trialspec.domain.analyses_plan import AnalysisPlan, CompiledAnalyses, compile_analyses
 from trialspec.domain.analyses_survival import kaplan_meier
 from trialspec.results import Case, Section
@@ -29,6 +32,10 @@ METHODS: dict[str, Callable[[AnalysisPlan, Context], AnalysisResult]] = {
     "summary": summary,
     "kaplan_meier": kaplan_meier,
     "meta_analysis": meta_analysis,
+    "ancova": ancova,
+    "logistic": logistic,
+    "crosstab": crosstab,
+    "ordinal": ordinal,
 }
 
 _LAST: list[tuple[Any, Any, Any, tuple[CompiledAnalyses, dict[str, AnalysisResult]]]] = []
@@ -45,13 +52,59 @@ def analyses_for(protocol: Any, frames: Any,
     if frames is not None:
         ctx = Context(lambda node: backend.evaluate(node, frames),
                       np.asarray(frames.subjects, dtype=object), compiled.endpoints,
-                      lambda name: backend.study_rows(frames, name))
+                      lambda name: backend.study_rows(frames, name),
+                      _memo(lambda: eligible_mask(protocol, frames, backend)))
         for aid, plan in compiled.plans.items():
-            results[aid] = _run(plan, ctx, protocol)
+            results[aid] = _with_population(_run(plan, ctx, protocol), ctx)
     # the frames are held weakly: the cache (shared by the analyses and claims sections of
     # one check) must not keep a whole dataset alive after the check
     _LAST[:] = [(protocol, _weak(frames), backend, (compiled, results))]
     return compiled, results
+
+
+def eligible_mask(protocol: Any, frames: Any, backend: Any) -> np.ndarray:
+    """Each subject's eligibility (True: eligible), screened as the eligibility section does."""
+    from trialspec.check.protocol import check_protocol
+    from trialspec.domain.eligibility import ELIGIBLE, outcome_codes, outcome_matrix, screen
+
+    checked, _diags = check_protocol(protocol)
+    n = len(frames.subjects)
+    if checked is None:
+        return np.zeros(n, bool)
+    columns = []
+    for crit in checked.criteria:
+        value = backend.evaluate(crit.node, frames)
+        true = np.broadcast_to(np.asarray(value.value, dtype=bool), (n,))
+        known = np.broadcast_to(np.asarray(value.known, dtype=bool), (n,))
+        columns.append(outcome_codes(true.copy(), known, crit.kind == "exclusion"))
+    result = screen(np.asarray(frames.subjects, dtype=object), [c.id for c in checked.criteria],
+                    [c.kind for c in checked.criteria], [c.text for c in checked.criteria],
+                    outcome_matrix(columns, n))
+    return np.asarray(result.status_code == ELIGIBLE)
+
+
+def _memo(make: Callable[[], np.ndarray]) -> Callable[[], np.ndarray]:
+    held: list[np.ndarray] = []
+
+    def get() -> np.ndarray:
+        if not held:
+            held.append(make())
+        return held[0]
+    return get
+
+
+def _with_population(res: AnalysisResult, ctx: Context) -> AnalysisResult:
+    """The result with its population and the population's n, in the summary and the title."""
+    from dataclasses import replace
+
+    pop = res.plan.population
+    if pop is None or res.plan.method == "meta_analysis":
+        return res
+    n = int(ctx.population(pop).sum())
+    res.summary["population"] = {"name": pop.name, "description": pop.description, "n": n}
+    if res.table is not None:
+        res.table = replace(res.table, title=f"{res.table.title} [population: {pop.name}, n = {n}]")
+    return res
 
 
 def _weak(obj: Any) -> Any:

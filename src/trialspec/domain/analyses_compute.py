@@ -15,7 +15,8 @@ import numpy as np
 
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.domain.analyses_plan import TESTS, AnalysisPlan, GroupPlan
-from trialspec.domain.endpoints import EndpointPlan, binary_values, condition_arrays, number_array
+from trialspec.domain.endpoints import EndpointPlan, binary_values, condition_arrays
+from trialspec.domain.populations import PopulationPlan
 from trialspec.lang import ir
 from trialspec.results import Table
 from trialspec.source import Span
@@ -42,6 +43,8 @@ class Context:
     endpoints: dict[str, EndpointPlan]
     # a study-level dataset's rows by name (see Backend.study_rows); None when not bound
     study_rows: Callable[[str], list[dict[str, Any]] | None] = lambda name: None
+    # each subject's eligibility (True: eligible), computed when a population needs it
+    eligible: Callable[[], np.ndarray] | None = None
     _cache: dict[int, Any] = field(default_factory=dict)
 
     @property
@@ -53,6 +56,16 @@ class Context:
         if hit is None:
             hit = self._cache[id(node)] = (node, self.evaluate(node))
         return hit[1]
+
+    def population(self, pop: PopulationPlan | None) -> np.ndarray:
+        """Who is in a population: every condition true (unknown is out), eligible if asked."""
+        inside = np.ones(self.n, bool)
+        for node in pop.conditions if pop is not None else ():
+            true, _known = condition_arrays(self.value(node), self.n)
+            inside &= true
+        if pop is not None and pop.eligible:
+            inside &= self.eligible() if self.eligible is not None else False
+        return inside
 
     def binary(self, plan: EndpointPlan) -> tuple[np.ndarray, np.ndarray]:
         return binary_values(plan, self.value, self.n)
@@ -109,10 +122,7 @@ def cohort(plan: AnalysisPlan, ctx: Context, known: np.ndarray | None,
            findings: list[Diagnostic]) -> Cohort:
     """Who is in the analysis: its population, a known endpoint (``known``), a known group."""
     n = ctx.n
-    base = np.ones(n, bool)
-    if plan.population is not None:
-        inside, pk = condition_arrays(ctx.value(plan.population), n)
-        base = inside & pk
+    base = ctx.population(plan.population)
     if plan.groups:
         rows = [_group(g, ctx) for g in plan.groups]
         masks = np.array([t for t, _ in rows])
@@ -186,6 +196,8 @@ class ProportionFacts:
     candidates: tuple[Any, ...]  # trialspec.claims.explain.Candidate, every common test
     odds_ratio: dict[str, dict[str, Any]]  # wald, conditional: estimate, ci, p
     level: float
+    effects: dict[str, Any] = field(default_factory=dict)  # rd, rr, nnt (analyses_effects)
+    n_with_unknown: np.ndarray | None = None  # group sizes counting unknown endpoints
 
     @property
     def table(self) -> np.ndarray:
@@ -213,22 +225,28 @@ def proportion(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
         ci[i] = (p.conf_low, p.conf_high)
     table = np.column_stack([events, n - events])
     tests, cands, ors = _table_tests(plan, table[n > 0], findings)
+    from trialspec.domain.analyses_effects import binary_effects, effects_note
+
+    more = binary_effects(plan, events, n)
+    n_all = cohort(plan, ctx, None, []).sizes.astype(int)
     facts = ProportionFacts(plan.endpoint.name, co.labels, n, events, others, ci, tests, cands,
-                            ors, plan.level)
+                            ors, plan.level, more.get("effects", {}), n_all)
     summary = {
         "method": "proportion", "endpoint": plan.endpoint.name, "by": plan.grouped_by,
         "included": int(co.included.sum()), "level": plan.level,
         "groups": [{"label": lab, "n": int(k_n), "events": int(k),
                     "proportion": num(k / k_n) if k_n else None, "ci": [num(lo), num(hi)]}
                    for lab, k_n, k, (lo, hi) in zip(co.labels, n, events, ci, strict=True)],
-        "tests": tests, "odds_ratio": ors,
+        "tests": tests, "odds_ratio": ors, **more,
     }
     pct = int(round(plan.level * 100))
     rows = tuple((lab, int(k_n), int(k), f"{100 * k / k_n:.1f}%" if k_n else "NA",
                   f"{100 * lo:.1f}-{100 * hi:.1f}%" if k_n else "NA")
                  for lab, k_n, k, (lo, hi) in zip(co.labels, n, events, ci, strict=True))
+    note = "; ".join(x for x in (_tests_note(tests, ors), effects_note(summary, plan.options.get("measure")))
+                     if x)
     table_out = Table(_title(plan), ("group", "n", plan.endpoint.name, "%", f"{pct}% CI (exact)"),
-                      rows, _tests_note(tests, ors) or None)
+                      rows, note or None)
     return AnalysisResult(plan, summary, table_out, findings, facts)
 
 
@@ -266,7 +284,8 @@ def _table_tests(plan: AnalysisPlan, table: np.ndarray, findings: list[Diagnosti
         try:
             w = tables.odds_ratio_wald(table, conf_level=plan.level)
             ors["wald"] = {"estimate": num(w.estimate), "ci": [num(w.conf_low), num(w.conf_high)],
-                           "p": num(w.p_value), "corrected": w.corrected}
+                           "p": num(w.p_value), "corrected": w.corrected,
+                           "log_estimate": num(w.log_estimate), "se": num(w.se), "z": num(w.z)}
         except StatsInputError:
             pass
         f = tables.fisher_exact(table, conf_level=plan.level)
@@ -331,7 +350,8 @@ def counts(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
 
 @dataclass(frozen=True)
 class SummaryFacts:
-    """A number per subject summarised by group: n, median, mean, minimum, maximum."""
+    """A number per subject summarised by group: n, median, mean, minimum, maximum (and SD,
+    quartiles); computed in ``analyses_continuous``."""
 
     labels: tuple[str, ...]
     n: np.ndarray
@@ -339,25 +359,6 @@ class SummaryFacts:
     mean: np.ndarray
     minimum: np.ndarray
     maximum: np.ndarray
-
-
-def summary(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
-    findings: list[Diagnostic] = []
-    assert plan.variable is not None
-    x = number_array(ctx.value(plan.variable), ctx.n)
-    co = cohort(plan, ctx, ~np.isnan(x), findings)
-    empty_groups(plan, co, findings)
-    stats = np.full((len(co.labels), 4), np.nan)
-    for i, mask in enumerate(co.masks):
-        if mask.any():
-            v = x[mask]
-            stats[i] = (np.median(v), v.mean(), v.min(), v.max())
-    facts = SummaryFacts(co.labels, co.sizes.astype(int), *stats.T)
-    out = {"method": "summary", "by": plan.grouped_by,
-           "groups": [{"label": lab, "n": int(k), "median": num(s[0]), "mean": num(s[1]),
-                       "min": num(s[2]), "max": num(s[3])}
-                      for lab, k, s in zip(co.labels, facts.n, stats, strict=True)]}
-    rows = tuple((lab, int(k), fmt(s[0]), fmt(s[1]), f"{fmt(s[2])}-{fmt(s[3])}")
-                 for lab, k, s in zip(co.labels, facts.n, stats, strict=True))
-    table = Table(_title(plan), ("group", "n", "median", "mean", "range"), rows)
-    return AnalysisResult(plan, out, table, findings, facts)
+    sd: np.ndarray | None = None
+    q1: np.ndarray | None = None
+    q3: np.ndarray | None = None

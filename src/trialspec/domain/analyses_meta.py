@@ -93,6 +93,7 @@ def meta_analysis(plan: AnalysisPlan, ctx: Any = None) -> AnalysisResult:
     facts = MetaFacts(labels, measure, log_scale, fixed, random, chosen, rule_choice, claims,
                       tables, pooling, plan.level)
     summary = {**_summary(plan, facts, iv_fixed), "per_study": _per_study(facts, es)}
+    _more(summary, es, facts)
     return AnalysisResult(plan, summary, _table(plan, facts, iv_fixed), findings, facts)
 
 
@@ -112,6 +113,19 @@ def _per_study(f: MetaFacts, es: Any) -> list[dict[str, Any]]:
         y, lo, hi = np.exp(y), np.exp(lo), np.exp(hi)
     return [{"study": lab, "estimate": num(a), "ci": [num(b), num(c)], "source": "counts"}
             for lab, a, b, c in zip(f.labels, y.tolist(), lo.tolist(), hi.tolist(), strict=True)]
+
+
+def _more(summary: dict[str, Any], es: Any, f: MetaFacts) -> None:
+    """Every further figure (analyses_meta_more), under their own keys."""
+    from trialspec.domain import analyses_meta_more as more
+
+    for name in ("fixed", "random"):
+        summary[name]["scale"] = more.model_scale(f.model(name))
+    summary["random"].update(more.random_extras(es, f.random, f.level))
+    summary["study_effects"] = more.study_effects(es, f.labels, f.level)
+    tests = more.counts_tests(f.tables, f.level)
+    if tests is not None:
+        summary["tests"] = tests
 
 
 def studies_from(plan: AnalysisPlan, rows: list[dict[str, Any]] | None,
@@ -207,8 +221,13 @@ def _summary(plan: AnalysisPlan, f: MetaFacts, iv_fixed: Any) -> dict[str, Any]:
         "method": "meta_analysis", "measure": f.measure, "k": len(f.labels),
         "studies": list(f.labels), "pooling": f.pooling, "level": f.level,
         "fixed": _model(f.fixed), "random": _model(f.random),
-        "heterogeneity": {"q": num(iv_fixed.q), "df": iv_fixed.q_df, "p": num(iv_fixed.q_p_value),
-                          "i2": num(iv_fixed.i2_from_q), "tau2": num(f.random.tau2)},
+        # the fixed model's own heterogeneity (rma.mh's Q is around the MH estimate); the
+        # inverse-variance one, which the model rule reads, beside it
+        "heterogeneity": {"q": num(f.fixed.q), "df": f.fixed.q_df, "p": num(f.fixed.q_p_value),
+                          "i2": num(f.fixed.i2_from_q), "tau2": num(f.random.tau2),
+                          "method": f.fixed.method},
+        "heterogeneity_iv": {"q": num(iv_fixed.q), "df": iv_fixed.q_df, "p": num(iv_fixed.q_p_value),
+                             "i2": num(iv_fixed.i2_from_q)},
         "rule": {"q_p_above": plan.rule.q_p_above, "i2_below": plan.rule.i2_below,
                  "picks": f.rule_choice},
         "model": f.chosen,
@@ -250,8 +269,8 @@ def _table(plan: AnalysisPlan, f: MetaFacts, iv_fixed: Any) -> Table:
         pooled = f"{fmt(r.effect)} [{fmt(lo)}; {fmt(hi)}]"
         rows.append((f"pooled, {name}{mark}", "", pooled, "", "") if counted else
                     (f"pooled, {name}{mark}", pooled, "", ""))
-    note = (f"{POOLING_LABELS[f.pooling]} (fixed), {f.random.method} (random); Q = {fmt(iv_fixed.q)} "
-            f"(df {iv_fixed.q_df}), p = {fmt(iv_fixed.q_p_value)}, I^2 = {fmt(iv_fixed.i2_from_q, 3)}%, "
+    note = (f"{POOLING_LABELS[f.pooling]} (fixed), {f.random.method} (random); Q = {fmt(f.fixed.q)} "
+            f"(df {f.fixed.q_df}), p = {fmt(f.fixed.q_p_value)}, I^2 = {fmt(f.fixed.i2_from_q, 3)}%, "
             f"tau^2 = {fmt(f.random.tau2)}; rule (fixed if Q p > {plan.rule.q_p_above:g} and "
             f"I^2 < {plan.rule.i2_below:g}%) picks {f.rule_choice}")
     weights = ("weight (fixed)", "weight (random)")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from trialspec.check.protocol import parse_model_expr
 from trialspec.check.scope import Scope
 from trialspec.check.typecheck import Checker
 from trialspec.diagnostics import Diagnostic
@@ -23,11 +24,18 @@ from trialspec.domain.endpoints import (
     lower_value,
     new_checker,
 )
+from trialspec.domain.populations import (
+    PopulationPlan,
+    Populations,
+    analysis_population,
+    compile_populations,
+)
 from trialspec.lang import ast, ir
 from trialspec.lang.types import Kind
 from trialspec.source import Span
 
-METHODS = ("proportion", "counts", "summary", "kaplan_meier", "meta_analysis")
+METHODS = ("proportion", "counts", "summary", "kaplan_meier", "meta_analysis", "ancova", "logistic",
+           "crosstab", "ordinal")
 METHOD_ALIASES = {"km": "kaplan_meier", "survival": "kaplan_meier", "meta": "meta_analysis",
                   "frequency": "counts"}
 
@@ -37,29 +45,40 @@ TESTS: dict[str, dict[str, str]] = {
                    "fisher_greater": "fisher_greater", "chi2": "pearson_chi2",
                    "chi2_yates": "pearson_chi2_yates", "g_test": "likelihood_ratio"},
     "kaplan_meier": {"logrank": "logrank", "cox": "cox"},
+    "crosstab": {"chi2": "chi2", "fisher": "fisher", "trend": "trend", "g_test": "g_test",
+                 "cmh": "cmh"},
+    "summary": {"ttest": "welch", "welch": "welch", "student": "student",
+                "wilcoxon": "wilcoxon", "wilcoxon_normal": "wilcoxon_normal",
+                "wilcoxon_nocc": "wilcoxon_nocc", "anova": "anova", "kruskal": "kruskal"},
 }
-DEFAULT_TESTS = {"proportion": ("fisher",), "kaplan_meier": ("logrank",)}
+DEFAULT_TESTS = {"proportion": ("fisher",), "kaplan_meier": ("logrank",), "crosstab": ("chi2",)}
 
 _COMMON = {"groups", "reported_as", "level"}
 OPTIONS: dict[str, set[str]] = {
-    "proportion": _COMMON,
+    "proportion": _COMMON | {"measure", "rd_ci"},
     "counts": _COMMON,
     "summary": _COMMON | {"variable"},
-    "kaplan_meier": _COMMON | {"conf_type", "ties"},
+    "kaplan_meier": _COMMON | {"conf_type", "ties", "tau", "landmarks", "strata", "covariates"},
+    "ancova": _COMMON | {"variable", "covariates"},
+    "crosstab": _COMMON | {"strata"},
+    "ordinal": _COMMON | {"outcome", "covariates"},
+    "logistic": _COMMON | {"covariates"},
     "meta_analysis": {"reported_as", "level", "measure", "studies", "counts", "model", "rule",
                       "tau2", "pooling", "from", "effect"},
 }
 CHOICES = {
     "conf_type": ("log", "log-log", "plain"),
     "ties": ("efron", "breslow"),
-    "measure": ("OR", "RR", "HR", "MD", "RD"),
+    "measure": ("OR", "RR", "HR", "MD", "RD", "NNT"),
     "model": ("rule", "fixed", "random"),
     "tau2": ("DL", "REML"),
     "pooling": ("iv", "mh", "peto"),
+    "rd_ci": ("wald", "newcombe", "prop_test"),
 }
+PROPORTION_MEASURES = ("OR", "RR", "RD", "NNT")
 LOG_MEASURES = ("OR", "RR", "HR")
 RESPONDERS, NON_RESPONDERS = "responders", "non_responders"
-CI_PATHS = {"pooled", "studies", "or", "hr", "ci", "median"}
+CI_PATHS = {"pooled", "studies", "or", "hr", "ci", "median", "rd", "rr", "nnt"}
 """Path elements under which ``est (lo-hi)`` is an estimate with its CI, not a range."""
 
 
@@ -73,6 +92,16 @@ class GroupPlan:
     endpoint: EndpointPlan | None = None  # grouped by an endpoint: its responders or not
     negate: bool = False
     text: str | None = None  # the condition as written, for `options.groups`
+
+
+@dataclass(frozen=True)
+class Covariate:
+    """A model covariate: a number, or a category (its declared levels, the first the reference)."""
+
+    name: str
+    node: ir.Node
+    levels: tuple[str, ...] | None = None
+    type: Any = None  # the checker's Type of a category (for its level constants)
 
 
 @dataclass(frozen=True)
@@ -109,7 +138,7 @@ class AnalysisPlan:
     groups: tuple[GroupPlan, ...]
     grouped_by: str | None  # `by: name`, "groups" for options.groups, None ungrouped
     tests: tuple[str, ...]
-    population: ir.Node | None
+    population: PopulationPlan | None
     aliases: tuple[str, ...] = ()
     level: float = 0.95
     variable: ir.Node | None = None  # summary
@@ -118,6 +147,12 @@ class AnalysisPlan:
     counts: tuple[tuple[str, tuple[int, int, int, int], Span], ...] = ()  # meta: 2x2 per study
     source: StudySource | None = None  # meta: studies read from a study-level dataset
     rule: ModelRule = ModelRule()
+    covariates: tuple[Covariate, ...] = ()  # ancova, logistic
+    columns: tuple[GroupPlan, ...] = ()  # crosstab: the second `by` name's levels
+    column_by: str | None = None
+    strata: tuple[GroupPlan, ...] = ()  # crosstab (CMH), kaplan_meier (log-rank, Cox)
+    tau: float | None = None  # kaplan_meier: restricted mean survival time up to tau
+    landmarks: tuple[float, ...] = ()  # kaplan_meier: survival and at risk at these times
 
     @property
     def exhaustive(self) -> bool:
@@ -137,18 +172,20 @@ class CompiledAnalyses:
     plans: dict[str, AnalysisPlan]
     endpoints: dict[str, EndpointPlan]
     diagnostics: list[Diagnostic]
+    populations: Populations | None = None
 
 
 def compile_analyses(protocol: Any) -> CompiledAnalyses:
     """Lower the protocol's endpoints and analyses; the ones in error are left out."""
     checker = new_checker(protocol)
     endpoints, diags = compile_endpoints(protocol, checker)
+    pops = compile_populations(protocol, checker, diags)
     plans: dict[str, AnalysisPlan] = {}
     for aid, analysis in protocol.analyses.items():
-        plan = _Planner(protocol, checker, endpoints, diags).plan(aid, analysis)
+        plan = _Planner(protocol, checker, endpoints, diags, pops).plan(aid, analysis)
         if plan is not None:
             plans[aid] = plan
-    return CompiledAnalyses(plans, endpoints, [*diags, *checker.diagnostics])
+    return CompiledAnalyses(plans, endpoints, [*diags, *checker.diagnostics], pops)
 
 
 def _text(value: Any) -> str | None:
@@ -162,8 +199,9 @@ def _suggest(word: str, choices: Any) -> str:
 
 class _Planner:
     def __init__(self, protocol: Any, checker: Checker, endpoints: dict[str, EndpointPlan],
-                 diags: list[Diagnostic]):
+                 diags: list[Diagnostic], pops: Populations):
         self.protocol, self.checker, self.endpoints, self.diags = protocol, checker, endpoints, diags
+        self.pops = pops
 
     def error(self, message: str, span: Span, hint: str) -> None:
         self.diags.append(Diagnostic("TS701", message, span, hint))
@@ -184,16 +222,55 @@ class _Planner:
                            _suggest(key, sorted(OPTIONS[method])))
         tests = self.tests(a, method)
         groups, grouped_by = self.groups(a, options)
-        population = None
-        if a.extra.get("population") is not None:
-            population = lower_condition(self.checker, a.extra["population"],
+        population = analysis_population(a.extra.get("population"), self.pops, self.checker,
                                          f"the population of {aid}", self.diags)
+        if population is None:  # in error (reported): never every subject instead
+            return None
         kw: dict[str, Any] = {}
-        if method == "summary":
+        if method in ("summary", "ancova"):
             kw["variable"] = self.variable(a, options)
+        if method == "crosstab":
+            if len(a.by_all) != 2:
+                self.error("a crosstab needs `by: [rows, columns]`", a.span,
+                           "e.g. `by: [arm, radiological_response]`.")
+            else:
+                kw["columns"], kw["column_by"] = self.by(a, a.by_all[1]), a.by_all[1]
+            if options.get("strata") is not None:
+                kw["strata"] = self.by(a, str(_text(options["strata"])))
+            if "cmh" in a.tests and options.get("strata") is None:
+                self.error("the CMH test needs `options: {strata: ...}`", a.span,
+                           "Name the stratifying category, e.g. `strata: site_group`.")
+        if method == "kaplan_meier":
+            kw.update(self.survival_options(options))
+            if options.get("strata") is not None:
+                kw["strata"] = self.by(a, str(_text(options["strata"])))
+            kw["covariates"] = self.covariates(a, options)
+        if method == "ordinal":
+            kw["covariates"] = self.covariates(a, {"covariates": (options.get("outcome"),)}
+                                               if options.get("outcome") is not None else {})
+            if not kw["covariates"] or kw["covariates"][0].levels is None:
+                self.error("an ordinal analysis needs `options: {outcome: ...}`, a category whose "
+                           "levels are declared in order", a.span,
+                           "e.g. `outcome: radiology_6m`, levels from worst to best.")
+            kw["covariates"] += self.covariates(a, options)
+            if grouped_by in (None, "groups"):
+                self.error("an ordinal analysis compares the levels of `by:` (the arm)", a.span,
+                           "Name the treatment column, e.g. `by: arm`.")
+        if method in ("ancova", "logistic"):
+            kw["covariates"] = self.covariates(a, options)
+            if grouped_by in (None, "groups"):
+                self.error(f"a {method} analysis compares the levels of `by:` (the arm)", a.span,
+                           "Name the treatment column, e.g. `by: arm`.")
         if method == "meta_analysis":
             kw.update(self.meta_inputs(a, options))
         choices = {k: self.choice(k, options[k]) for k in CHOICES if k in options}
+        if method == "proportion" and choices.get("measure") not in (None, *PROPORTION_MEASURES):
+            self.error(f"a proportion analysis estimates {', '.join(PROPORTION_MEASURES)}, not "
+                       f"`{choices['measure']}`", options["measure"].span,
+                       "Use `measure: RD`, `RR`, `OR` or `NNT`.")
+        if method == "meta_analysis" and choices.get("measure") == "NNT":
+            self.error("a meta-analysis pools OR, RR, HR, MD or RD, not NNT", options["measure"].span,
+                       "Pool `measure: RD` and invert it.")
         plan = AnalysisPlan(
             id=aid, span=a.span, method=method, description=_text(a.extra.get("description")),
             endpoint=endpoint, groups=groups, grouped_by=grouped_by, tests=tests,
@@ -224,12 +301,15 @@ class _Planner:
                 method = "proportion" if endpoint.binary else "kaplan_meier"
             else:
                 method = ("meta_analysis" if {"studies", "counts", "from"} & set(options)
-                          else "counts")
+                          else "crosstab" if len(a.by_all) == 2 else "counts")
+        if method == "counts" and len(a.by_all) == 2:
+            method = "crosstab"
         if method not in METHODS:
             self.error(f"analysis {a.id}: unknown method `{a.method}`", a.span,
                        _suggest(str(a.method), METHODS))
             return None
-        need = {"proportion": "binary", "kaplan_meier": "time_to_event"}.get(method)
+        need = {"proportion": "binary", "logistic": "binary",
+                "kaplan_meier": "time_to_event"}.get(method)
         if need and endpoint is None:
             self.error(f"a {method} analysis needs `endpoint:`", a.span,
                        "Name the endpoint analysed, declared under `endpoints:`.")
@@ -277,16 +357,17 @@ class _Planner:
             return (), None
         return self.by(a), a.by
 
-    def by(self, a: Any) -> tuple[GroupPlan, ...]:
-        ep = self.endpoints.get(a.by)
+    def by(self, a: Any, name: str | None = None) -> tuple[GroupPlan, ...]:
+        name = name or a.by
+        ep = self.endpoints.get(name)
         if ep is not None and ep.binary:
             return (GroupPlan(RESPONDERS, a.span, endpoint=ep),
                     GroupPlan(NON_RESPONDERS, a.span, endpoint=ep, negate=True))
-        node, t = self.checker.check(ast.Name((a.by,), a.span), None)
+        node, t = self.checker.check(ast.Name((name,), a.span), None)
         if node is None or t.kind is Kind.ANY:
             return ()
         if t.grain is not None:
-            self.error(f"`by: {a.by}` varies per row of '{t.grain}', not per subject", a.span,
+            self.error(f"`by: {name}` varies per row of '{t.grain}', not per subject", a.span,
                        "Group by a subject-level column or definition.")
             return ()
         if t.kind is Kind.BOOL:
@@ -295,7 +376,7 @@ class _Planner:
         if t.kind is Kind.CATEGORY and t.levels:
             return tuple(GroupPlan(level, a.span, condition=ir.Cmp(
                 "==", node, ir.Const(level, t, a.span), a.span)) for level in t.levels)
-        self.error(f"`by: {a.by}` is a {t}; grouping needs a category with declared levels, a "
+        self.error(f"`by: {name}` is a {t}; grouping needs a category with declared levels, a "
                    "condition or a binary endpoint", a.span,
                    "Declare the column's `levels:`, or name groups by condition with "
                    "`options: {groups: {label: condition, ...}}`.")
@@ -341,9 +422,44 @@ class _Planner:
             return 0.95
         return x
 
+    def survival_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if options.get("tau") is not None:
+            tau = self.number(options["tau"], "`tau`")
+            if tau is not None and tau <= 0:
+                self.error("`tau` must be a positive time", options["tau"].span,
+                           "Give it in the endpoint's unit, e.g. `tau: 12`.")
+            out["tau"] = tau
+        given = options.get("landmarks")
+        if given is not None:
+            items = given if isinstance(given, tuple) else (given,)
+            times = [self.number(v, "a landmark time") for v in items]
+            out["landmarks"] = tuple(sorted(t for t in times if t is not None))
+        return out
+
+    def covariates(self, a: Any, options: Mapping[str, Any]) -> tuple[Covariate, ...]:
+        given = options.get("covariates") or ()
+        out = []
+        for expr in given if isinstance(given, tuple) else (given,):
+            tree = parse_model_expr(expr, self.diags)
+            if tree is None:
+                continue
+            node, t = self.checker.check(tree, None)
+            if node is None or t.kind is Kind.ANY:
+                continue
+            if t.grain is None and t.kind is Kind.NUMBER:
+                out.append(Covariate(str(expr.text), node))
+            elif t.grain is None and t.kind is Kind.CATEGORY and t.levels:
+                out.append(Covariate(str(expr.text), node, tuple(t.levels), t))
+            else:
+                self.error(f"covariate `{expr.text}` is a {t}; a covariate is a number or a "
+                           "category with declared levels, one per subject", expr.span,
+                           "e.g. `covariates: [baseline, site_group]`.")
+        return tuple(out)
+
     def variable(self, a: Any, options: Mapping[str, Any]) -> ir.Node | None:
         if options.get("variable") is None:
-            self.error("a summary analysis needs `options: {variable: ...}`", a.span,
+            self.error(f"a {a.method or 'summary'} analysis needs `options: {{variable: ...}}`", a.span,
                        "Name the number summarised, e.g. `variable: age`.")
             return None
         return lower_value(self.checker, options["variable"], Kind.NUMBER,

@@ -53,7 +53,8 @@ def kaplan_meier(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
         findings.append(finding("TS709", plan, "event or censoring before the time origin for "
                                 + ", ".join(map(str, ctx.subjects[tte.negative][:5])),
                                 "Correct the dates; these subjects are left out.", Severity.WARNING))
-    co = cohort(plan, ctx, ~np.isnan(tte.time) | tte.negative, findings)
+    entry_known = np.ones(ctx.n, bool) if tte.entry is None else ~np.isnan(tte.entry)
+    co = cohort(plan, ctx, (~np.isnan(tte.time) | tte.negative) & entry_known, findings)
     co_ok = co.included & ~tte.negative
     masks = co.masks & co_ok
     empty_groups(plan, co, findings)
@@ -64,7 +65,8 @@ def kaplan_meier(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
     curves: list[Any] = [None] * len(co.labels)
     if len(time):
         km = survival.kaplan_meier(time, event, index, conf_type=conf_type,  # type: ignore[arg-type]
-                                   conf_level=plan.level)
+                                   conf_level=plan.level,
+                                   entry=None if tte.entry is None else tte.entry[co_ok])
         for c in km.curves:
             curves[int(c.group)] = c  # type: ignore[call-overload]
     if len(time) and event.sum() == 0:
@@ -91,8 +93,34 @@ def kaplan_meier(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
                                         "Report the hazard ratio as not estimable."))
     facts = SurvivalFacts(co.labels, plan.endpoint.unit, tuple(curves), logrank, cox, time,
                           event, index, plan.level, conf_type)
-    return AnalysisResult(plan, _summary(plan, facts), _table(plan, facts), findings,
+    summary = _summary(plan, facts)
+    if len(time):
+        _more(plan, ctx, co_ok, tte, facts, curves, summary, findings)
+    return AnalysisResult(plan, summary, _table(plan, facts), findings,
                           facts if len(time) else None)
+
+
+def _more(plan: AnalysisPlan, ctx: Context, keep: np.ndarray, tte: Any, f: SurvivalFacts,
+          curves: list[Any], summary: dict[str, Any], findings: list[Diagnostic]) -> None:
+    """Landmarks, RMST, the stratified log-rank test and the adjusted Cox model."""
+    from trialspec.domain import analyses_survival_more as more
+
+    for g, marks in zip(summary["groups"], more.landmarks(plan, curves), strict=True):
+        if marks:
+            g["landmarks"] = marks
+    rm = more.restricted_means(plan, f.labels, curves)
+    if rm is not None:
+        summary["rmst"] = rm
+    strata = more.strata_codes(plan, ctx, keep)
+    several = len(np.unique(f.group)) >= 2 and f.event.sum() > 0
+    if strata is not None and "logrank" in plan.tests and several:
+        summary["tests"]["logrank"] = more.stratified_logrank(f.time, f.event, f.group, strata)
+    entry = None if tte.entry is None else tte.entry[keep]
+    if "cox" in plan.tests and several and (plan.covariates or strata is not None or entry is not None):
+        adjusted = more.adjusted_cox(plan, ctx, keep, f.labels, f.time, f.event, f.group, entry,
+                                     strata, findings)
+        if adjusted is not None:
+            summary["tests"]["cox"] = adjusted
 
 
 def _median(c: Any) -> dict[str, Any]:
@@ -142,13 +170,16 @@ def _summary(plan: AnalysisPlan, f: SurvivalFacts) -> dict[str, Any]:
                                                  for lab, c in zip(f.labels, f.curves, strict=True)}}
     if f.logrank is not None:
         out["tests"]["logrank"] = {"statistic": num(f.logrank.chisq), "df": float(f.logrank.df),
-                                   "p": num(f.logrank.p_value)}
+                                   "p": num(f.logrank.p_value),
+                                   "observed": [num(x) for x in f.logrank.observed],
+                                   "expected": [num(x) for x in f.logrank.expected]}
     if f.cox is not None:
         out["tests"]["cox"] = {"hazard_ratios": [
             {"group": name, "reference": f.labels[0], "estimate": num(hr), "ci": [num(lo), num(hi)],
-             "p": num(p)}
-            for name, hr, lo, hi, p in zip(f.cox.names, f.cox.hazard_ratio, f.cox.conf_low,
-                                           f.cox.conf_high, f.cox.p_value, strict=True)],
+             "p": num(p), "coef": num(b), "se": num(se), "z": num(z)}
+            for name, hr, lo, hi, p, b, se, z in zip(f.cox.names, f.cox.hazard_ratio, f.cox.conf_low,
+                                                     f.cox.conf_high, f.cox.p_value, f.cox.coef,
+                                                     f.cox.se, f.cox.z, strict=True)],
             "ties": f.cox.ties}
     return out
 

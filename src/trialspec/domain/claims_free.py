@@ -94,12 +94,11 @@ class FreeChecks:
     def _within_total(self, plan: Any) -> bool:
         """Whether the analysis's patients are, as far as the protocol shows, some of those of
         the stated total, so that no group of it has more patients than the stated total."""
-        mine, theirs = plan.population, getattr(self.total_plan, "population", None)
+        from trialspec.domain.populations import is_within
+
         if self.total is None:
             return False
-        if theirs is None or mine == theirs:
-            return True
-        return getattr(mine, "op", None) == "and" and theirs in getattr(mine, "operands", ())
+        return is_within(plan.population, getattr(self.total_plan, "population", None))
 
     def add(self, f: Finding, primary: Record, others: Sequence[Record] = ()) -> None:
         recs = (primary, *others)
@@ -145,9 +144,16 @@ class FreeChecks:
             if plan.method == "meta_analysis":
                 scale = "log" if plan.options.get("measure", "OR") in LOG_MEASURES else "linear"
             for r in trecs:
-                if isinstance(r.parsed, EstimateCI | OpenCI) and r.rest[:1] in (("or",), ("hr",),
-                                                                                 ("pooled",)):
+                # a CI the planned computation itself gives on these data is not held to the
+                # symmetry of a Wald CI (an exact CI is asymmetric); one another computation
+                # gives (TS712) still gets the note
+                if r.status == "reproduced":
+                    continue
+                if isinstance(r.parsed, EstimateCI | OpenCI) and r.rest[:1] in (
+                        ("or",), ("hr",), ("pooled",), ("rr",)):
                     self.add(estimate_ci(r.parsed, scale=scale, label=r.label), r)
+                elif isinstance(r.parsed, EstimateCI) and r.rest[:1] == ("rd",):
+                    self.add(estimate_ci(r.parsed, scale="linear", label=r.label), r)
 
     def same_sizes(self, sizes: list[dict[str, tuple[Record, int]]]) -> None:
         """One group printed with different sizes in two places of the report."""

@@ -180,6 +180,10 @@ def judge_proportion(plan: AnalysisPlan, f: ProportionFacts, records: Sequence[R
         if rest in (("statistic",), ("p",)):
             tests.setdefault(r.table, {})[rest[0]] = r
             continue
+        if len(rest) == 2 and rest[0] in ("statistic", "p") and rest[1] in TESTS["proportion"]:
+            # `p: {fisher: "0.047"}`: the claim names its test; judged against that test only
+            tests.setdefault(f"{r.table}/{rest[1]}", {"test": rest[1]})[rest[0]] = r  # type: ignore[dict-item]
+            continue
         head = rest[0] if rest else f.endpoint
         tail = rest[1:] if rest else ()
         if head in labels and len(tail) == 1 and tail[0] in f.other_events:
@@ -199,14 +203,20 @@ def judge_proportion(plan: AnalysisPlan, f: ProportionFacts, records: Sequence[R
             _n(r, c, f, i)
         elif head == "ci" and i is not None:
             _ci(r, c, f, i)
-        elif rest == ("or",):
-            _odds_ratio(plan, r, c, f)
+        elif rest == ("or",) or (rest[:1] == ("or",) and len(rest) == 2 and rest[1] in OR_CI):
+            _odds_ratio(plan, r, c, f, OR_CI.get(rest[-1]) if len(rest) == 2 else None)
+        elif rest[:1] in (("rd",), ("rr",), ("nnt",)) and len(rest) <= 2:
+            from trialspec.domain.claims_judge_effects import judge_effect
+
+            judge_effect(plan, r, c, f, rest[0], rest[1] if len(rest) == 2 else None)
         else:
             unchecked(r, f"{r.label}: a proportion analysis has no `{'.'.join(rest)}`",
                       "Paths: <endpoint>.<group>, n.<group>, responders.<group>, "
-                      "non_responders.<group>, ci.<group>, statistic, p, or.")
+                      "non_responders.<group>, ci.<group>, statistic, p, or, rd, rr, nnt.")
     for found in tests.values():
-        pairs += _tests(plan, f, found.get("statistic"), found.get("p"))
+        named = found.get("test")
+        pairs += _tests(plan, f, found.get("statistic"), found.get("p"),
+                        (str(named),) if named else None)
     return pairs
 
 
@@ -321,7 +331,11 @@ def _ci(r: Record, c: Any, f: ProportionFacts, i: int) -> None:
                 lambda v: f"{fmt(v[0])} [{fmt(v[1])}; {fmt(v[2])}]")
 
 
-def _odds_ratio(plan: AnalysisPlan, r: Record, c: Any, f: ProportionFacts) -> None:
+OR_CI = {"exact": "conditional", "conditional": "conditional", "fisher": "conditional", "wald": "wald"}
+"""The CI method a claim names (`or: {exact: "0.216 (0.048-0.759)"}`) -> the odds ratio it means."""
+
+
+def _odds_ratio(plan: AnalysisPlan, r: Record, c: Any, f: ProportionFacts, method: str | None = None) -> None:
     if not isinstance(c, EstimateCI) or not f.odds_ratio:
         unchecked(r, f"{r.label}: an odds ratio needs two groups and a printed CI")
         return
@@ -334,7 +348,7 @@ def _odds_ratio(plan: AnalysisPlan, r: Record, c: Any, f: ProportionFacts) -> No
             cands[name] = (label, [o["estimate"], lo, hi])
             cands[f"{name}_reversed"] = (f"{label}, groups reversed",
                                          [1 / o["estimate"], 1 / hi if hi else None, 1 / lo if lo else None])
-    planned = "conditional" if any(t.startswith("fisher") for t in plan.tests) else "wald"
+    planned = method or ("conditional" if any(t.startswith("fisher") for t in plan.tests) else "wald")
     if planned not in cands:
         unchecked(r, f"{r.label}: the odds ratio is not estimable")
         return
@@ -343,8 +357,9 @@ def _odds_ratio(plan: AnalysisPlan, r: Record, c: Any, f: ProportionFacts) -> No
 
 
 def _tests(plan: AnalysisPlan, f: ProportionFacts, stat: Record | None,
-           p: Record | None) -> list[PairFinding]:
+           p: Record | None, named: tuple[str, ...] | None = None) -> list[PairFinding]:
     from trialspec.claims.explain import explain_test
+    from trialspec.domain.claims_judge_tests import per_test_note, unknown_counted
 
     keep = f.n > 0
     table = f.table[keep]
@@ -353,8 +368,9 @@ def _tests(plan: AnalysisPlan, f: ProportionFacts, stat: Record | None,
             if r is not None:
                 unchecked(r, f"{r.label}: fewer than two groups have subjects; no test to check against")
         return []
-    planned = {TESTS["proportion"][t] for t in plan.tests}
-    names = ", ".join(TEST_LABELS[t] for t in plan.tests)
+    chosen = named or plan.tests
+    planned = {TESTS["proportion"][t] for t in chosen}
+    names = ", ".join(TEST_LABELS[t] for t in chosen)
     try:
         te = explain_test(table, stat.parsed if stat else None, p.parsed if p else None)
     except (TypeError, ValueError) as err:
@@ -368,6 +384,7 @@ def _tests(plan: AnalysisPlan, f: ProportionFacts, stat: Record | None,
             continue
         mine = {n for n in planned if n in by and (which == "p" or by[n].statistic is not None)}
         values = [(c.name, c.label, c.statistic if which == "statistic" else c.p) for c in te.candidates]
+        values += unknown_counted(f, keep, which)
         res2 = judge_planned(r.parsed, values, mine, which,
                              halves=("pearson_chi2", "pearson_chi2_yates", "likelihood_ratio")
                              if which == "p" else ())
@@ -376,6 +393,7 @@ def _tests(plan: AnalysisPlan, f: ProportionFacts, stat: Record | None,
         if not mine:
             res2 = ClaimResult(res2.printed, which, None, None, False, res2.explanations)
         from_result(r, res2, shown, f"the plan ({names})")
+        per_test_note(r, res2, mine, by, which)
     if te.code and stat is not None and p is not None:
         return [PairFinding("TS714", f"{p.label}: {te.notes[0]}",
                             "Report the statistic and p-value of one test, and name the test.", p, (stat,))]

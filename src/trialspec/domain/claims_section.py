@@ -22,7 +22,7 @@ from trialspec.domain.claims_judge import PairFinding, Record, judge_with_data, 
 from trialspec.results import Case, Section, Table
 
 STATUSES = ("reproduced", "consistent", "not reproduced", "inconsistent", "not checked")
-WARNING_CODES = ("TS707", "TS728", "TS730")
+WARNING_CODES = ("TS707", "TS728", "TS730", "TS734")
 NOTE_FROM_MESSAGE = ("TS729",)
 
 
@@ -71,8 +71,8 @@ def judge_claims(protocol: Any, compiled: CompiledAnalyses,
 def claims_section(protocol: Any, compiled: CompiledAnalyses,
                    results: dict[str, AnalysisResult]) -> Section:
     records, pairs = judge_claims(protocol, compiled, results)
-    findings = [_diagnostic(r) for r in records if r.code is not None and r.status in
-                ("not reproduced", "not checked")]
+    findings = [_diagnostic(r) for r in records if r.code is not None and (r.status in
+                ("not reproduced", "not checked") or r.code == "TS734")]
     findings += [Diagnostic(p.code, p.message, p.primary.claim.span, p.hint,
                             Severity.WARNING if p.code in WARNING_CODES else Severity.ERROR,
                             tuple((o.label, o.claim.span) for o in p.others), _about(p.primary))

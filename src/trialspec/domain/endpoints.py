@@ -55,6 +55,8 @@ class EndpointPlan:
     event: ir.Node | None = None
     censor: ir.Node | None = None
     unit: str = "months"
+    time: ir.Node | None = None  # a duration per subject (then `event` is a condition)
+    entry: ir.Node | None = None  # left truncation: a date (with start) or a number (with time)
 
     @property
     def binary(self) -> bool:
@@ -170,6 +172,8 @@ def _response(name: str, ep: Any, protocol: Any,
 def _time_to_event(name: str, ep: Any, checker: Checker, base: dict[str, Any],
                    diags: list[Diagnostic]) -> EndpointPlan | None:
     spec = ep.spec
+    if spec.get("time") is not None:
+        return _duration(name, ep, checker, base, diags)
     missing = [k for k in ("start", "event", "censor") if spec.get(k) is None]
     if missing:
         diags.append(Diagnostic("TS701", f"the time-to-event endpoint `{name}` needs "
@@ -188,8 +192,41 @@ def _time_to_event(name: str, ep: Any, checker: Checker, base: dict[str, Any],
                                 options["unit"].span, f"Did you mean `{close}`?" if close else
                                 f"One of {', '.join(DAYS_PER_UNIT)}."))
         return None
+    entry = (lower_value(checker, spec["entry"], Kind.DATE, f"`entry` of {name}", diags)
+             if spec.get("entry") is not None else None)
     return EndpointPlan(**base, unit=unit, start=nodes["start"], event=nodes["event"],
-                        censor=nodes["censor"])
+                        censor=nodes["censor"], entry=entry)
+
+
+def _unit(name: str, ep: Any, diags: list[Diagnostic]) -> str | None:
+    options = ep.spec.get("options") or {}
+    unit = _text(options.get("unit")) or "months"
+    if unit not in DAYS_PER_UNIT:
+        close = Scope.suggest(unit, DAYS_PER_UNIT)
+        diags.append(Diagnostic("TS701", f"unknown time unit `{unit}` for {name}",
+                                options["unit"].span, f"Did you mean `{close}`?" if close else
+                                f"One of {', '.join(DAYS_PER_UNIT)}."))
+        return None
+    return unit
+
+
+def _duration(name: str, ep: Any, checker: Checker, base: dict[str, Any],
+              diags: list[Diagnostic]) -> EndpointPlan | None:
+    """``time:`` (a number in the endpoint's unit) and ``event:`` (a condition)."""
+    spec = ep.spec
+    if spec.get("event") is None:
+        diags.append(Diagnostic("TS701", f"the time-to-event endpoint `{name}` gives `time:` but "
+                                "no `event:`", ep.span, "Add the condition that the event "
+                                "happened, e.g. `event: status == dead`."))
+        return None
+    unit = _unit(name, ep, diags)
+    if unit is None:
+        return None
+    time = lower_value(checker, spec["time"], Kind.NUMBER, f"`time` of {name}", diags)
+    event = lower_condition(checker, spec["event"], f"`event` of {name}", diags)
+    entry = (lower_value(checker, spec["entry"], Kind.NUMBER, f"`entry` of {name}", diags)
+             if spec.get("entry") is not None else None)
+    return EndpointPlan(**base, unit=unit, time=time, event=event, entry=entry)
 
 
 # -- values -------------------------------------------------------------------------------
@@ -237,10 +274,13 @@ class TimeToEvent:
     time: np.ndarray  # nan: unknown (no date, partial date, or outside the population)
     event: np.ndarray
     negative: np.ndarray  # the date falls before the time origin (left out)
+    entry: np.ndarray | None = None  # left truncation, in the endpoint's unit (nan unknown)
 
 
 def time_values(plan: EndpointPlan, evaluate: Evaluate, n: int) -> TimeToEvent:
     import numpy as np
+    if plan.time is not None:
+        return _duration_values(plan, evaluate, n)
     assert plan.start is not None and plan.event is not None and plan.censor is not None
     start = day_array(evaluate(plan.start), n)
     event = day_array(evaluate(plan.event), n)
@@ -254,4 +294,21 @@ def time_values(plan: EndpointPlan, evaluate: Evaluate, n: int) -> TimeToEvent:
         inside, pk = condition_arrays(evaluate(plan.population), n)
         days = np.where(inside & pk, days, np.nan)
     time = days / DAYS_PER_UNIT[plan.unit]
-    return TimeToEvent(time, has_event & ~np.isnan(time), negative)
+    entry = None
+    if plan.entry is not None:
+        entry = (day_array(evaluate(plan.entry), n) - start) / DAYS_PER_UNIT[plan.unit]
+    return TimeToEvent(time, has_event & ~np.isnan(time), negative, entry)
+
+
+def _duration_values(plan: EndpointPlan, evaluate: Evaluate, n: int) -> TimeToEvent:
+    import numpy as np
+    assert plan.time is not None and plan.event is not None
+    time = number_array(evaluate(plan.time), n)
+    true, known = condition_arrays(evaluate(plan.event), n)
+    negative = time < 0
+    time = np.where(negative | ~known, np.nan, time)
+    if plan.population is not None:
+        inside, pk = condition_arrays(evaluate(plan.population), n)
+        time = np.where(inside & pk, time, np.nan)
+    entry = number_array(evaluate(plan.entry), n) if plan.entry is not None else None
+    return TimeToEvent(time, true & ~np.isnan(time), negative, entry)

@@ -32,6 +32,7 @@ from trialspec.protocol.model import (
     Expr,
     LongLayout,
     Pick,
+    Population,
     Protocol,
     Regimen,
     ReportedTable,
@@ -75,6 +76,7 @@ def build_protocol(tree: MapNode, source: SourceFile) -> tuple[Protocol | None, 
         analyses=b.named(tree, "analyses", b.analysis),
         reported=b.named(tree, "reported", b.reported),
         accepted=build_accepted(tree, b.diagnostics),
+        populations=b.named(tree, "populations", b.population),
     )
     failed = any(d.severity is Severity.ERROR for d in b.diagnostics)
     return (None if failed else protocol), b.diagnostics
@@ -475,12 +477,21 @@ class _Builder:
     def analysis(self, key: ScalarNode, node: MapNode) -> Analysis:
         fixed = ("method", "endpoint", "by", "tests")
         tests = _node(node, "tests")
+        by = _node(node, "by")
+        by_all = tuple(str(getattr(i, "value", "")) for i in by.items) if isinstance(by, SeqNode) else ()
         return Analysis(
             id=key_text(key), span=key.span, method=_text(node, "method"),
-            endpoint=_text(node, "endpoint"), by=_text(node, "by"),
+            endpoint=_text(node, "endpoint"), by=by_all[0] if by_all else _text(node, "by"),
             tests=tuple(str(t.value) for t in tests.items) if tests else (),
             extra=_proxy((key_text(k), _freeze(v)) for k, v in node.items
-                         if key_text(k) not in fixed))
+                         if key_text(k) not in fixed), by_all=by_all)
+
+    def population(self, key: ScalarNode, node: Node) -> Population:
+        if not isinstance(node, MapNode):
+            return Population(key_text(key), key.span, _expr(cast(ScalarNode, node)))
+        default = _scalar(node, "default")
+        return Population(key_text(key), key.span, _opt_expr(node, "when"), _text(node, "within"),
+                          _text(node, "description"), default is True)
 
     def reported(self, key: ScalarNode, node: MapNode) -> ReportedTable:
         return ReportedTable(key_text(key), key.span, tuple(_claims(node, ())))

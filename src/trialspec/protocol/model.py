@@ -278,6 +278,19 @@ class Analysis:
     by: str | None
     tests: tuple[str, ...]
     extra: Mapping[str, Value]
+    by_all: tuple[str, ...] = ()  # `by: [rows, columns]`: both names (by is the first)
+
+
+@dataclass(frozen=True, slots=True)
+class Population:
+    """A named analysis population: who is in it (``when``), within which other population."""
+
+    name: str
+    span: Span
+    when: Expr | None
+    within: str | None = None
+    description: str | None = None
+    default: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +340,7 @@ class Protocol:
     analyses: Mapping[str, Analysis]
     reported: Mapping[str, ReportedTable]
     accepted: tuple[Acceptance, ...] = ()
+    populations: Mapping[str, Population] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def population(self) -> str | None:

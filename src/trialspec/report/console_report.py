@@ -26,6 +26,7 @@ from trialspec.results import CheckResult
 from trialspec.triage import failed
 
 INSTANCES = 3  # instances shown per cause without --details
+INSTANCES_NOT_FAILING = 2  # for a cause of warnings or notes, which never fail the check
 INSTANCE_LINES = 2  # lines an instance may take before its message's tail is cut
 HINT_LINES = 3
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold blue"}
@@ -96,7 +97,7 @@ class _Findings:
             protocol = self.result.manifest.protocol_path
             if file is not None and file != protocol and not self.details:
                 yield _wrapped("    in ", file, width, 3)  # said once, whole; instances give lines
-            shown = g.findings if self.details else g.findings[:INSTANCES]
+            shown = g.findings if self.details else g.findings[:_instances(g)]
             for d in shown:
                 if self.details:
                     block = render(d, self.result.sources)
@@ -166,3 +167,7 @@ def _one_line(text: str) -> str:
     from trialspec.report.check import plain
 
     return plain(" ".join(text.split()))
+
+
+def _instances(g: Group) -> int:
+    return INSTANCES if g.severity is Severity.ERROR else INSTANCES_NOT_FAILING

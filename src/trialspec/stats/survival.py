@@ -172,13 +172,18 @@ def kaplan_meier(
     *,
     conf_type: ConfType = "log",
     conf_level: float = 0.95,
+    entry: ArrayLike | None = None,
 ) -> KaplanMeier:
     """Kaplan-Meier curves, as ``survfit(Surv(time, event) ~ group, conf.type, conf.int)``.
 
     ``event`` is 1 (or True) for an event, 0 for a censoring. Groups come out in sorted
-    order, as R's factor levels for numbers.
+    order, as R's factor levels for numbers. With ``entry`` (left truncation, as
+    ``Surv(entry, time, event)``) a subject is at risk at t when entry < t <= time.
     """
     t, e = _survival_data(time, event)
+    ent = None if entry is None else floats(entry, "entry")
+    if ent is not None and (ent.shape != t.shape or not np.all(np.isfinite(ent)) or np.any(ent >= t)):
+        raise StatsInputError("each entry time must be known and before its subject's time")
     if conf_type not in CONF_TYPES:
         raise StatsInputError(f"conf_type must be one of {', '.join(CONF_TYPES)}, "
                               f"got {conf_type!r}")
@@ -186,21 +191,24 @@ def kaplan_meier(
     z = float(stats.norm.isf((1 - level) / 2))
     curves: tuple[KaplanMeierCurve, ...]
     if group is None:
-        curves = (_km_curve(None, t, e, z, conf_type, level),)
+        curves = (_km_curve(None, t, e, z, conf_type, level, ent),)
     else:
         labels, index = _groups(group, len(t))
         curves = tuple(_km_curve(label.item() if hasattr(label, "item") else label,
-                                 t[index == i], e[index == i], z, conf_type, level)
+                                 t[index == i], e[index == i], z, conf_type, level,
+                                 None if ent is None else ent[index == i])
                        for i, label in enumerate(labels))
     return KaplanMeier(curves=curves, conf_type=conf_type, conf_level=level)
 
 
 def _km_curve(group: Hashable | None, t: FloatArray, e: FloatArray, z: float,
-              conf_type: ConfType, level: float) -> KaplanMeierCurve:
+              conf_type: ConfType, level: float, entry: FloatArray | None = None) -> KaplanMeierCurve:
     times, index = np.unique(t, return_inverse=True)
     n_event = np.bincount(index, weights=e, minlength=len(times)).astype(np.float64)
     n_all = np.bincount(index, minlength=len(times)).astype(np.float64)
     n_risk = np.cumsum(n_all[::-1])[::-1]
+    if entry is not None:  # not yet entered at t: entry >= t
+        n_risk = n_risk - (len(entry) - np.searchsorted(np.sort(entry), times, side="left"))
     surv = np.cumprod(1.0 - n_event / n_risk).astype(np.float64, copy=False)
     # Greenwood: var(-log S) = sum d / (n (n - d)); infinite once everyone at risk has died
     survivors = n_risk - n_event

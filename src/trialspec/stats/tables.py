@@ -106,8 +106,9 @@ def fisher_exact(
 
     2xk and kx2 tables: the two-sided p-value only, by enumerating every table with the
     observed margins (R uses the FEXACT network algorithm; the sum is the same). Tables
-    with more than two rows and more than two columns are refused, as are 2xk tables with
-    more than :data:`MAX_ENUMERATED_TABLES` candidate tables.
+    with more than two rows and more than two columns go to
+    :func:`trialspec.stats.fisher_rxc.fisher_rxc_p_value`; 2xk tables with more than
+    :data:`MAX_ENUMERATED_TABLES` candidate tables are refused.
     """
     t = _table(table)
     alt = _alternative(alternative)
@@ -219,11 +220,10 @@ def _fisher_2xk_p_value(t: FloatArray) -> float:
     that can still reach the row total, so the work is one numpy step per column.
     """
     if t.shape[0] != 2:
-        if t.shape[1] != 2:
-            raise StatsInputError(
-                f"the exact test is implemented for 2xk and kx2 tables only, got "
-                f"{t.shape[0]}x{t.shape[1]}; scipy offers no exact r x c test (only Monte "
-                f"Carlo), use the chi-square test instead")
+        if t.shape[1] != 2:  # r x c: scipy has only a Monte Carlo test (stats.fisher_rxc)
+            from trialspec.stats.fisher_rxc import fisher_rxc_p_value
+
+            return fisher_rxc_p_value(t)
         t = t.T
     cols = t.sum(axis=0).astype(np.int64)
     r1 = int(t[0].sum())

@@ -147,6 +147,8 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
     paths = paths or {}
     diags: list[Diagnostic] = []
     keyed = [n for n, ds in protocol.datasets.items() if ds.key and not study_level(ds)]
+    if not keyed and all(study_level(ds) for ds in protocol.datasets.values()):
+        return _studies_only(protocol, tables, paths, header_lines or {})
     if not keyed:
         diags.append(Diagnostic("TS414", "no dataset has a `key:`; there are no subjects to screen", None,
                                 "Declare the subjects table with `key: subject_id`."))
@@ -214,6 +216,30 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
     frames.studies = studies
     frames.paths = dict(paths)
     return Bound(frames, diags, [], key)
+
+
+def _studies_only(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mapping[str, str],
+                  header_lines: Mapping[str, int]) -> Bound:
+    """A protocol of study-level tables only (or none: a meta-analysis of inline counts) has
+    no subjects to screen, and is not in error: its frames hold no subject and the studies."""
+    diags: list[Diagnostic] = []
+    studies: dict[str, StudyTable] = {}
+    for name, ds in protocol.datasets.items():
+        df = tables.get(name)
+        if df is None:
+            continue
+        where = Where(name, paths.get(name, name), None, header_lines.get(name, 1),
+                      {c: col.span for c, col in ds.columns.items()}, lines=df.attrs.get(RECORD_LINES))
+        where.noun = "study"
+        table, found, _ = _wide(ds, df, where, ds.key, ds.key)
+        diags += found
+        if table is not None:
+            text = df.iloc[table[ROW_COLUMN].to_numpy() - 1].reset_index(drop=True)
+            studies[name] = StudyTable(table, text, where)
+    frames = SubjectFrames(pd.Index([], dtype=object))
+    frames.studies = studies
+    frames.paths = dict(paths)
+    return Bound(frames, diags, [], None)
 
 
 def _join(keys: pd.Series, population: pd.Index) -> tuple[np.ndarray, np.ndarray]:

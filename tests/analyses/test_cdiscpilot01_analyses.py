@@ -1,7 +1,9 @@
-"""The CDISC pilot's primary efficacy analyses, run from protocols/cdiscpilot01-analyses.yaml
-on the pilot's ADaM data (examples/cdiscpilot01), against R (tests/fixtures/r/models.R)."""
+"""The CDISC pilot's primary efficacy analyses, run from protocols/cdiscpilot01.yaml on the
+pilot's ADaM data (examples/cdiscpilot01/data/adam, .../analysis), against R (tests/fixtures/r/models.R)."""
 
 from __future__ import annotations
+
+import functools
 
 from analyses_helpers import ROOT, close, r_reference
 
@@ -10,8 +12,9 @@ from trialspec.pipeline import check
 REF = r_reference("models.json")
 
 
+@functools.cache  # one check of the pilot serves every test here
 def analyses() -> dict:
-    result = check(ROOT / "protocols" / "cdiscpilot01-analyses.yaml", ROOT / "examples" / "cdiscpilot01")
+    result = check(ROOT / "protocols" / "cdiscpilot01.yaml", ROOT / "examples" / "cdiscpilot01" / "data")
     assert not [d for d in result.diagnostics if d.severity.value == "error"], result.diagnostics
     section = next(s for s in result.sections if s.name == "analyses")
     assert not [d for d in section.findings if d.severity.value == "error"]
@@ -20,7 +23,7 @@ def analyses() -> dict:
 
 def test_adas_cog_ancova_populations_and_kruskal_as_r() -> None:
     out = analyses()
-    assert out["T14-1.arm"]["population"]["n"] == 254
+    assert out["T14-1.itt"]["population"]["n"] == 254
     a = out["T14-3.01"]
     assert a["population"] == {"name": "efficacy", "n": 234, "description": a["population"]["description"]}
     ref = REF["pilot_adas"]

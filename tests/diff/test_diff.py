@@ -172,7 +172,7 @@ def test_each_amendment_is_said_in_words(tmp_path: Path, edits: list[tuple[str, 
 def test_new_treatment_keys_moved_or_respaced_are_no_change(tmp_path: Path) -> None:
     """Spans differ when keys move; the body size, steps and forms are compared by value."""
     root = Path(__file__).resolve().parents[2] / "protocols"
-    for name in ("rchop21.yaml", "cdiscpilot01-dosing.yaml"):
+    for name in ("rchop21.yaml", "cdiscpilot01.yaml"):
         text = (root / name).read_text("utf-8")
         (tmp_path / "old.yaml").write_text(text, "utf-8")
         moved = "# moved down a line\n" + text.replace("cycle: 21 days", "cycle:   21 days")

@@ -1,6 +1,6 @@
 """The CDISC pilot's three arms on its real SDTM EX data (examples/cdiscpilot01/data).
 
-protocols/cdiscpilot01-dosing.yaml plans placebo patches (0 mg), xanomeline 54 mg, and the
+protocols/cdiscpilot01.yaml plans placebo patches (0 mg), xanomeline 54 mg, and the
 high-dose arm titrated by visit: 54 mg from baseline, 81 mg from the WEEK 2 visit, 54 mg again
 from the WEEK 24 visit (TA/TE: High_Start, High_Middle, High_End). Expected values are
 computed here from ex.xpt directly with pandas, independently of the dosing code.
@@ -25,7 +25,7 @@ from trialspec.protocol import load_protocol_text
 from trialspec.results import Section
 
 ROOT = Path(__file__).resolve().parents[2]
-PROTOCOL = ROOT / "protocols" / "cdiscpilot01-dosing.yaml"
+PROTOCOL = ROOT / "protocols" / "cdiscpilot01.yaml"
 DATA = ROOT / "examples" / "cdiscpilot01" / "data"
 
 

@@ -28,17 +28,27 @@ eligibility:
 """
 
 
-@pytest.mark.parametrize(("declared", "bad_rows"), [("10^9/L", 2), ("mU/X", 4)])
-def test_unknown_units_are_findings_at_their_rows(tmp_path: Path, declared: str, bad_rows: int) -> None:
+def _study(tmp_path: Path, declared: str) -> Path:
     data = tmp_path / "data"
     data.mkdir()
     (data / "dm.csv").write_text("USUBJID,wbc,WBCU\nS1,5.2,GI/L\nS2,6100,/uL\nS3,7,bogus\nS4,3,mEq/L\n",
                                  encoding="utf-8")
     (tmp_path / "p.yaml").write_text(PROTOCOL.replace("UNIT", declared), encoding="utf-8")
-    result = check(tmp_path / "p.yaml", data)
+    return data
+
+
+def test_unknown_units_are_findings_at_their_rows(tmp_path: Path) -> None:
+    result = check(tmp_path / "p.yaml", _study(tmp_path, "10^9/L"))
     ts408 = [d for d in result.all_findings if d.code == "TS408"]
-    assert len(ts408) == bad_rows
+    assert len(ts408) == 2  # bogus, and mEq/L (no count per volume)
     assert all(d.span is not None and d.span.path.endswith("dm.csv") for d in ts408)
+
+
+def test_an_unknown_declared_unit_is_said_at_the_protocol_before_any_data(tmp_path: Path) -> None:
+    result = check(tmp_path / "p.yaml", _study(tmp_path, "mU/X"))
+    found = [d for d in result.all_findings if d.code == "TS302"]
+    assert len(found) == 1 and found[0].span is not None and found[0].span.path.endswith("p.yaml")
+    assert not [d for d in result.all_findings if d.code == "TS408"]
 
 
 def test_cdisc_spellings_convert() -> None:

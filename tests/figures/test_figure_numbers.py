@@ -140,8 +140,8 @@ def test_forest_cis_are_the_reports_and_rs(checked: dict[str, Any]) -> None:
 
 
 def test_forest_cis_read_back_from_the_svg(checked: dict[str, Any]) -> None:
-    """Each study's CI line and each pooled diamond, taken from the SVG's coordinates alone,
-    sit at the JSON report's limits on the plot's log scale."""
+    """Each study's CI line, each pooled diamond and the prediction interval, taken from the
+    SVG's coordinates alone, sit at the JSON report's limits on the plot's log scale."""
     result, doc = checked["seed"]
     spec = next(s for s in figures.specs(result, "forest")[0] if s.key == "forest-T2.orr")
     reported = doc["sections"]["analyses"]["summary"]["analyses"]["T2.orr"]
@@ -162,6 +162,8 @@ def test_forest_cis_read_back_from_the_svg(checked: dict[str, Any]) -> None:
         drawn += [lo, est, hi]
         ci = reported[model]["ci"]
         expected += [ci[0], reported[model]["estimate"], ci[1]]
+    drawn += xs(f"{spec.key}-prediction")[:2]  # the random effect's prediction interval
+    expected += reported["random"]["prediction_interval"]
     logs = np.log(expected)
     b = (drawn[1] - drawn[0]) / (logs[1] - logs[0])  # x = a + b log(value), from study 1's CI
     values = np.exp(logs[0] + (np.asarray(drawn) - drawn[0]) / b)

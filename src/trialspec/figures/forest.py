@@ -24,7 +24,7 @@ def specs(result: CheckResult) -> tuple[list[Spec], str | None]:
             words = (f"{a['measure']} per study with {pct}% CI (square area: {chosen}-effect weight); "
                      f"diamonds: pooled fixed ({a['fixed']['method']}) and random "
                      f"({a['random']['method']}) effects, the protocol's choice ({chosen}) filled; "
-                     f"k = {a['k']} studies. Prediction interval: not computed by this analysis.")
+                     f"k = {a['k']} studies. {_pi_words(a)}")
             out.append(Spec("forest", f"forest-{aid}", f"{aid}: {a['measure']} (meta-analysis)",
                             caption(result, words), {"analysis": aid, **{k: a[k] for k in (
                                 "measure", "per_study", "fixed", "random", "heterogeneity", "model",
@@ -45,6 +45,14 @@ def specs(result: CheckResult) -> tuple[list[Spec], str | None]:
         out.append(Spec("forest", f"forest-subgroups-{endpoint}", title,
                         caption(result, words), {"endpoint": endpoint, "subgroups": data, "level": 0.95}))
     return out, "no meta-analysis or subgroup comparison of a proportion ran"
+
+
+def _pi_words(a: dict[str, Any]) -> str:
+    pi = a["random"].get("prediction_interval")
+    if not pi or None in pi:
+        return "Prediction interval: not computed by this analysis."
+    return (f"Dashed line beside the random diamond: the {round(100 * a['level'])}% prediction "
+            f"interval of a new study's effect, {_f(pi[0])} to {_f(pi[1])} (metafor's predict.rma).")
 
 
 def _test_p(a: dict[str, Any]) -> tuple[str, float | None] | None:
@@ -93,6 +101,9 @@ def _draw_meta(spec: Spec) -> Any:
         ax.fill([lo, est, hi, est], [yy, yy + 0.28, yy, yy - 0.28], lw=1.2,
                 edgecolor=OKABE_ITO[5], facecolor=OKABE_ITO[5] if filled else "white",
                 gid=f"{spec.key}-pooled-{name}")
+    pi = d["random"].get("prediction_interval")
+    if pi and None not in pi:  # a new study's effect: the line metafor draws around the diamond
+        ax.plot(pi, [1, 1], color=OKABE_ITO[5], lw=1.0, ls="--", zorder=0, gid=f"{spec.key}-prediction")
     if ratio:
         from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 

@@ -46,11 +46,14 @@ TESTS: dict[str, dict[str, str]] = {
                    "chi2_yates": "pearson_chi2_yates", "g_test": "likelihood_ratio"},
     "kaplan_meier": {"logrank": "logrank", "cox": "cox"},
     "crosstab": {"chi2": "chi2", "fisher": "fisher", "trend": "trend", "g_test": "g_test",
-                 "cmh": "cmh"},
+                 "cmh": "cmh", "mcnemar": "mcnemar", "mcnemar_nocc": "mcnemar_nocc"},
     "summary": {"ttest": "welch", "welch": "welch", "student": "student",
                 "wilcoxon": "wilcoxon", "wilcoxon_normal": "wilcoxon_normal",
                 "wilcoxon_nocc": "wilcoxon_nocc", "anova": "anova", "kruskal": "kruskal"},
 }
+PAIRED_TESTS = ("mcnemar", "mcnemar_nocc")
+"""Crosstab tests of paired data: `by: [before, after]`, two columns of each subject with the
+same levels, the square table of (before, after) pairs."""
 DEFAULT_TESTS = {"proportion": ("fisher",), "kaplan_meier": ("logrank",), "crosstab": ("chi2",)}
 
 _COMMON = {"groups", "reported_as", "level"}
@@ -235,6 +238,7 @@ class _Planner:
                            "e.g. `by: [arm, radiological_response]`.")
             else:
                 kw["columns"], kw["column_by"] = self.by(a, a.by_all[1]), a.by_all[1]
+                self.paired(a, groups, kw["columns"])
             if options.get("strata") is not None:
                 kw["strata"] = self.by(a, str(_text(options["strata"])))
             if "cmh" in a.tests and options.get("strata") is None:
@@ -381,6 +385,18 @@ class _Planner:
                    "Declare the column's `levels:`, or name groups by condition with "
                    "`options: {groups: {label: condition, ...}}`.")
         return ()
+
+    def paired(self, a: Any, rows: tuple[GroupPlan, ...], columns: tuple[GroupPlan, ...]) -> None:
+        """McNemar's test pairs each subject's two columns: both must have the same levels."""
+        paired = [t for t in a.tests if t in PAIRED_TESTS]
+        if not paired or not rows or not columns:
+            return
+        r, c = [g.label for g in rows], [g.label for g in columns]
+        if r != c or len(r) != 2:
+            self.error(f"`{paired[0]}` compares two paired binary columns with the same two levels; "
+                       f"`{a.by_all[0]}` has {', '.join(r)} and `{a.by_all[1]}` has {', '.join(c)}",
+                       a.span, "Name a subject's two measurements, e.g. `by: [before, after]`, "
+                       "both booleans or both with the same two levels.")
 
     # -- options ----------------------------------------------------------------------------
     def choice(self, key: str, value: Any) -> str | None:

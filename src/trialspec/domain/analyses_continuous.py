@@ -93,7 +93,8 @@ def summary(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
         if len(v):
             d = describe(v)
             stats[i] = (d.median, d.mean, d.minimum, d.maximum, d.sd, d.q1, d.q3)
-    facts = SummaryFacts(co.labels, co.sizes.astype(int), *stats.T)
+    facts = SummaryFacts(co.labels, co.sizes.astype(int), *stats.T, values=tuple(values),
+                         level=plan.level)
     unit = getattr(getattr(plan.variable, "type", None), "unit", None)
     tests = _tests(plan, [v for v in values if len(v)], findings)
     out = {"method": "summary", "by": plan.grouped_by, "unit": unit, "tests": tests,

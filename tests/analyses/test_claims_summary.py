@@ -27,7 +27,8 @@ def r3(v: float) -> str:
 def test_a_p_named_by_its_test_is_judged_against_that_test() -> None:
     welch, student = r3(REF["welch"]["p_value"]), r3(REF["student"]["p_value"])
     assert (welch, student) == ("0.048", "0.047")
-    claims = claims_of("[welch]", f'p: {{welch: "{welch}", student: "{welch}", wilcoxon: "{r3(REF["wilcoxon_default"]["p_value"])}"}}')
+    wilcoxon = r3(REF["wilcoxon_default"]["p_value"])
+    claims = claims_of("[welch]", f'p: {{welch: "{welch}", student: "{welch}", wilcoxon: "{wilcoxon}"}}')
     v = verdicts(claims)
     assert v["W.p.welch"] == ("reproduced", [])
     assert v["W.p.wilcoxon"] == ("reproduced", [])  # named: judged although not planned
@@ -36,9 +37,9 @@ def test_a_p_named_by_its_test_is_judged_against_that_test() -> None:
 
 
 def test_statistics_and_a_p_against_the_planned_tests() -> None:
-    stat = f"{REF['welch']['statistic']:.2f}"
+    stat, w = f"{REF['welch']['statistic']:.2f}", f"{REF['wilcoxon_default']['statistic']:g}"
     claims = claims_of("[welch, student, wilcoxon]", f'p: "{r3(REF["student"]["p_value"])}"',
-                       f'statistic: {{welch: "{stat}", wilcoxon: "{REF["wilcoxon_default"]["statistic"]:g}"}}')
+                       f'statistic: {{welch: "{stat}", wilcoxon: "{w}"}}')
     v = verdicts(claims)
     assert v["W.p"] == ("reproduced", ["TS734"])  # Student gives 0.047, Welch and Wilcoxon do not
     d = finding(claims, "TS734")

@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from trialspec.claims.explain import ClaimResult
 from trialspec.claims.values import MedianRange, Number
 from trialspec.domain.analyses_compute import SummaryFacts, fmt
@@ -139,4 +137,4 @@ def _test(plan: AnalysisPlan, r: Record, c: Any, cands: dict[str, _Candidate], w
 
 
 def _num(v: float | None) -> float:
-    return float("nan") if v is None else float(v) if np.isfinite(v) else float(v)
+    return float("nan") if v is None else float(v)

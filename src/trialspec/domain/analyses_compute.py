@@ -362,3 +362,5 @@ class SummaryFacts:
     sd: np.ndarray | None = None
     q1: np.ndarray | None = None
     q3: np.ndarray | None = None
+    values: tuple[np.ndarray, ...] = ()  # each group's values, for the tests a claim names
+    level: float = 0.95

@@ -4,7 +4,9 @@ Per group: n, mean (SD), median (Q1-Q3, R's type 7), min-max, in the variable's 
 (``tests:``, none by default): ``ttest``/``welch`` (Welch), ``student`` (equal variances),
 ``wilcoxon`` (R's default: exact when R is, else normal with the continuity correction),
 ``wilcoxon_normal``, ``wilcoxon_nocc`` (normal without it), each of two groups, the first
-against the second; ``anova`` and ``kruskal`` of two or more. Numbers from
+against the second (the Wilcoxon tests with the Hodges-Lehmann location shift and its CI as
+``wilcox.test(conf.int = TRUE)`` gives them, :mod:`trialspec.stats.location_ci`); ``anova``
+and ``kruskal`` of two or more. Numbers from
 :mod:`trialspec.stats.continuous` (held against R).
 """
 
@@ -54,10 +56,14 @@ def _t(equal: bool) -> Callable[[list[np.ndarray], float], dict[str, Any]]:
 def _w(exact: bool | None, correct: bool) -> Callable[[list[np.ndarray], float], dict[str, Any]]:
     def run(groups: list[np.ndarray], level: float) -> dict[str, Any]:
         from trialspec.stats.continuous import wilcoxon
+        from trialspec.stats.location_ci import location_shift
 
         r = wilcoxon(groups[0], groups[1], exact=exact, correct=correct)
+        loc = location_shift(groups[0], groups[1], exact=r.exact, correct=correct, conf_level=level)
         return {"statistic": num(r.statistic), "df": None, "p": num(r.p_value), "exact": r.exact,
-                "continuity": r.correct, "hodges_lehmann": num(r.hodges_lehmann)}
+                "continuity": r.correct, "hodges_lehmann": num(r.hodges_lehmann),
+                "location": {"estimate": num(loc.estimate), "ci": [num(loc.conf_low), num(loc.conf_high)],
+                             "level": loc.conf_level, "exact": loc.exact}}
     return run
 
 
@@ -93,7 +99,9 @@ def summary(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
         if len(v):
             d = describe(v)
             stats[i] = (d.median, d.mean, d.minimum, d.maximum, d.sd, d.q1, d.q3)
-    facts = SummaryFacts(co.labels, co.sizes.astype(int), *stats.T)
+    med, mean, lo, hi, sd, q1, q3 = stats.T
+    facts = SummaryFacts(co.labels, co.sizes.astype(int), med, mean, lo, hi, sd, q1, q3,
+                         values=tuple(values), level=plan.level)
     unit = getattr(getattr(plan.variable, "type", None), "unit", None)
     tests = _tests(plan, [v for v in values if len(v)], findings)
     out = {"method": "summary", "by": plan.grouped_by, "unit": unit, "tests": tests,
@@ -118,7 +126,11 @@ def _show(r: dict[str, Any]) -> str:
     if "estimate" in r:
         extra = f", difference {fmt(r['estimate'])} [{fmt(r['ci'][0])}; {fmt(r['ci'][1])}]"
     elif "hodges_lehmann" in r:
-        extra = f", Hodges-Lehmann {fmt(r['hodges_lehmann'])}"
+        loc = r["location"]
+        ci = f"{round(100 * loc['level'], 4):g}% CI {fmt(loc['ci'][0])}; {fmt(loc['ci'][1])}"
+        extra = (f", Hodges-Lehmann {fmt(r['hodges_lehmann'])} ({ci})" if loc["exact"] else
+                 f", Hodges-Lehmann {fmt(r['hodges_lehmann'])}, location shift {fmt(loc['estimate'])} "
+                 f"({ci}, normal approximation)")
     return f"{fmt(r['statistic'])}{dfs}, p = {fmt(r['p'])}{extra}"
 
 

@@ -4,7 +4,9 @@ Rows are the first name's groups, columns the second's (a category's declared le
 order, a boolean or a binary endpoint). Tests: ``chi2`` (Pearson, r x c, ``chisq.test(correct
 = FALSE)``), ``g_test``, ``fisher`` (exact: 2xk and kx2 by enumeration, r x c by a simplified
 network algorithm, each with a size guard: beyond it TS705), ``trend`` (Cochran-Armitage,
-``prop.trend.test``, for a 2xk or kx2 table: the ordered levels scored 1..k), ``cmh``.
+``prop.trend.test``, for a 2xk or kx2 table: the ordered levels scored 1..k), ``cmh``, and
+for paired data (``by: [before, after]``, two columns of each subject with the same two
+levels) ``mcnemar`` / ``mcnemar_nocc`` (``mcnemar.test`` with and without the correction).
 Summary keys: ``rows``, ``columns``, ``table`` (row-major counts), ``tests``.
 """
 
@@ -32,7 +34,8 @@ from trialspec.results import Table
 
 TEST_LABELS = {"chi2": "Pearson chi-square", "g_test": "likelihood-ratio G-test",
                "cmh": "Cochran-Mantel-Haenszel test",
-               "fisher": "Fisher's exact test", "trend": "Cochran-Armitage trend test"}
+               "fisher": "Fisher's exact test", "trend": "Cochran-Armitage trend test",
+               "mcnemar": "McNemar's test", "mcnemar_nocc": "McNemar's test (no correction)"}
 
 
 def _chi2(t: np.ndarray) -> dict[str, Any]:
@@ -66,12 +69,22 @@ def _trend(t: np.ndarray) -> dict[str, Any]:
     return {"statistic": num(r.statistic), "df": r.df, "p": num(r.p_value)}
 
 
+def _mcnemar(t: np.ndarray, *, correct: bool = True) -> dict[str, Any]:
+    from trialspec.stats.categorical import mcnemar
+
+    r = mcnemar(t, correct=correct)
+    return {"statistic": num(r.statistic), "df": r.df, "p": num(r.p_value), "correct": correct,
+            "discordant": [int(t[0, 1]), int(t[1, 0])]}
+
+
 def _stat(v: dict[str, Any]) -> str:
     return "" if v["statistic"] is None else f"{fmt(v['statistic'])} (df {fmt(v['df'])}), "
 
 
 RUNNERS: dict[str, Callable[[np.ndarray], dict[str, Any]]] = {
-    "chi2": _chi2, "g_test": _g, "fisher": _fisher, "trend": _trend}
+    "chi2": _chi2, "g_test": _g, "fisher": _fisher, "trend": _trend,
+    "mcnemar": _mcnemar, "mcnemar_nocc": lambda t: _mcnemar(t, correct=False)}
+PAIRED = {"mcnemar", "mcnemar_nocc"}  # on the whole square table: a level nobody has stays
 
 
 def _cmh(plan: AnalysisPlan, ctx: Context, co: Any, col_masks: np.ndarray,
@@ -118,6 +131,9 @@ def crosstab(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
     tests: dict[str, Any] = {}
     for test in plan.tests:
         try:
+            if test in PAIRED:
+                tests[test] = RUNNERS[test](table.astype(float))
+                continue
             if min(t.shape) < 2:
                 raise StatsInputError("fewer than two rows or columns have subjects")
             tests[test] = (_cmh(plan, ctx, co, col_masks, findings) if test == "cmh"

@@ -99,6 +99,7 @@ def ancova(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
         "arm_test": {"statistic": num(m.arm_f[0]), "df": [m.arm_f[1], m.df_resid], "p": num(m.arm_f[2])},
         "coefficients": {name: num(b) for name, b in zip(m.coef_names, m.coefficients, strict=True)},
     }
+    dose_note = _dose_response(plan, y[co.included], _arm(co), numeric, factors, summary, findings)
     pct = int(round(plan.level * 100))
     rows = tuple((lab, int(k), f"{fmt(r[0])} ({fmt(r[1])})", f"{fmt(r[2])}-{fmt(r[3])}",
                   "" if i == 0 else f"{fmt(m.differences[i - 1][0])} [{fmt(m.differences[i - 1][4])}; "
@@ -106,10 +107,36 @@ def ancova(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:
                  for i, (lab, k, r) in enumerate(zip(m.labels, co.sizes, m.lsmeans, strict=True)))
     note = (f"adjusted for {', '.join(c.name for c in plan.covariates) or 'nothing'}; "
             f"F test of {plan.grouped_by}: {fmt(m.arm_f[0])} (df {m.arm_f[1]}, {m.df_resid}), "
-            f"p = {fmt(m.arm_f[2])}")
+            f"p = {fmt(m.arm_f[2])}{dose_note}")
     table = Table(_title(plan), ("arm", "n", "adjusted mean (SE)", f"{pct}% CI",
                                  f"difference from {m.labels[0]} [{pct}% CI]"), rows, note)
     return AnalysisResult(plan, summary, table, findings, m)
+
+
+def _dose_response(plan: AnalysisPlan, y: np.ndarray, arm: Any, numeric: list, factors: list,
+                   summary: dict[str, Any], findings: list[Diagnostic]) -> str:
+    """With ``dose:``, the same model with the arm entered as its dose (``lm(y ~ dose +
+    covariates)``): the slope per unit of dose with its SE, t, df, p and CI."""
+    from trialspec.domain.analyses_compute import finding
+    from trialspec.stats.dose_response import dose_slope
+    from trialspec.stats.errors import StatsInputError
+
+    if not plan.doses:
+        return ""
+    by_label = dict(zip((g.label for g in plan.groups), plan.doses, strict=True))
+    dose = np.array([by_label[lab] for lab in arm.labels])[arm.codes]
+    try:
+        r = dose_slope(y, dose, numeric, factors, conf_level=plan.level)
+    except StatsInputError as err:
+        findings.append(finding("TS705", plan, f"the dose-response test cannot be computed: {err}",
+                                "Check the doses and the covariates."))
+        return ""
+    summary["dose_response"] = {
+        "doses": dict(zip(arm.labels, (by_label[lab] for lab in arm.labels), strict=True)),
+        "estimate": num(r.estimate), "se": num(r.se), "t": num(r.t), "df": r.df, "p": num(r.p_value),
+        "ci": [num(r.conf_low), num(r.conf_high)]}
+    return (f"; dose response (slope per unit of dose): {fmt(r.estimate)} "
+            f"[{fmt(r.conf_low)}; {fmt(r.conf_high)}], t = {fmt(r.t)} (df {r.df}), p = {fmt(r.p_value)}")
 
 
 def logistic(plan: AnalysisPlan, ctx: Context) -> AnalysisResult:

@@ -46,11 +46,14 @@ TESTS: dict[str, dict[str, str]] = {
                    "chi2_yates": "pearson_chi2_yates", "g_test": "likelihood_ratio"},
     "kaplan_meier": {"logrank": "logrank", "cox": "cox"},
     "crosstab": {"chi2": "chi2", "fisher": "fisher", "trend": "trend", "g_test": "g_test",
-                 "cmh": "cmh"},
+                 "cmh": "cmh", "mcnemar": "mcnemar", "mcnemar_nocc": "mcnemar_nocc"},
     "summary": {"ttest": "welch", "welch": "welch", "student": "student",
                 "wilcoxon": "wilcoxon", "wilcoxon_normal": "wilcoxon_normal",
                 "wilcoxon_nocc": "wilcoxon_nocc", "anova": "anova", "kruskal": "kruskal"},
 }
+PAIRED_TESTS = ("mcnemar", "mcnemar_nocc")
+"""Crosstab tests of paired data: `by: [before, after]`, two columns of each subject with the
+same levels, the square table of (before, after) pairs."""
 DEFAULT_TESTS = {"proportion": ("fisher",), "kaplan_meier": ("logrank",), "crosstab": ("chi2",)}
 
 _COMMON = {"groups", "reported_as", "level"}
@@ -59,7 +62,7 @@ OPTIONS: dict[str, set[str]] = {
     "counts": _COMMON,
     "summary": _COMMON | {"variable"},
     "kaplan_meier": _COMMON | {"conf_type", "ties", "tau", "landmarks", "strata", "covariates"},
-    "ancova": _COMMON | {"variable", "covariates"},
+    "ancova": _COMMON | {"variable", "covariates", "dose"},
     "crosstab": _COMMON | {"strata"},
     "ordinal": _COMMON | {"outcome", "covariates"},
     "logistic": _COMMON | {"covariates"},
@@ -153,6 +156,7 @@ class AnalysisPlan:
     strata: tuple[GroupPlan, ...] = ()  # crosstab (CMH), kaplan_meier (log-rank, Cox)
     tau: float | None = None  # kaplan_meier: restricted mean survival time up to tau
     landmarks: tuple[float, ...] = ()  # kaplan_meier: survival and at risk at these times
+    doses: tuple[float, ...] = ()  # ancova: each group's dose, for the dose-response test
 
     @property
     def exhaustive(self) -> bool:
@@ -235,6 +239,7 @@ class _Planner:
                            "e.g. `by: [arm, radiological_response]`.")
             else:
                 kw["columns"], kw["column_by"] = self.by(a, a.by_all[1]), a.by_all[1]
+                self.paired(a, groups, kw["columns"])
             if options.get("strata") is not None:
                 kw["strata"] = self.by(a, str(_text(options["strata"])))
             if "cmh" in a.tests and options.get("strata") is None:
@@ -256,6 +261,8 @@ class _Planner:
             if grouped_by in (None, "groups"):
                 self.error("an ordinal analysis compares the levels of `by:` (the arm)", a.span,
                            "Name the treatment column, e.g. `by: arm`.")
+        if method == "ancova" and options.get("dose") is not None:
+            kw["doses"] = self.doses(a, options["dose"], groups)
         if method in ("ancova", "logistic"):
             kw["covariates"] = self.covariates(a, options)
             if grouped_by in (None, "groups"):
@@ -382,6 +389,18 @@ class _Planner:
                    "`options: {groups: {label: condition, ...}}`.")
         return ()
 
+    def paired(self, a: Any, rows: tuple[GroupPlan, ...], columns: tuple[GroupPlan, ...]) -> None:
+        """McNemar's test pairs each subject's two columns: both must have the same levels."""
+        paired = [t for t in a.tests if t in PAIRED_TESTS]
+        if not paired or not rows or not columns:
+            return
+        r, c = [g.label for g in rows], [g.label for g in columns]
+        if r != c or len(r) != 2:
+            self.error(f"`{paired[0]}` compares two paired binary columns with the same two levels; "
+                       f"`{a.by_all[0]}` has {', '.join(r)} and `{a.by_all[1]}` has {', '.join(c)}",
+                       a.span, "Name a subject's two measurements, e.g. `by: [before, after]`, "
+                       "both booleans or both with the same two levels.")
+
     # -- options ----------------------------------------------------------------------------
     def choice(self, key: str, value: Any) -> str | None:
         text = _text(value)
@@ -464,6 +483,31 @@ class _Planner:
             return None
         return lower_value(self.checker, options["variable"], Kind.NUMBER,
                            f"the variable of {a.id}", self.diags)
+
+    def doses(self, a: Any, given: Any, groups: tuple[GroupPlan, ...]) -> tuple[float, ...]:
+        """``dose: {level: number, ...}``: one dose per level of ``by:``, two of them distinct."""
+        labels = [g.label for g in groups]
+        span = getattr(given, "span", a.span)
+        hint = "Give every arm its dose, e.g. `dose: {Placebo: 0, Low: 54, High: 81}`."
+        if not isinstance(given, Mapping):
+            self.error("`dose` maps each level of `by:` to its dose", span, hint)
+            return ()
+        for key in given:
+            if str(key) not in labels:
+                self.error(f"`dose`: `{key}` is not a level of `{a.by}`", span, _suggest(str(key), labels))
+                return ()
+        missing = [lab for lab in labels if lab not in {str(k) for k in given}]
+        if missing:
+            self.error(f"`dose` gives no dose for {', '.join(f'`{m}`' for m in missing)}", span, hint)
+            return ()
+        by_label = {str(k): self.number(v, f"the dose of {k}") for k, v in given.items()}
+        doses = tuple(by_label[lab] for lab in labels)
+        if any(d is None for d in doses):
+            return ()
+        if len(set(doses)) < 2:
+            self.error("a dose-response test needs two different doses", span, hint)
+            return ()
+        return tuple(float(d or 0) for d in doses)
 
     def meta_inputs(self, a: Any, options: Mapping[str, Any]) -> dict[str, Any]:
         from trialspec.claims.values import ClaimSyntaxError, EstimateCI, parse_claim

@@ -23,7 +23,6 @@ from trialspec.claims.values import (
     ClaimSyntaxError,
     CountPercent,
     EstimateCI,
-    MedianRange,
     NotReached,
     Number,
     Percent,
@@ -34,7 +33,6 @@ from trialspec.domain.analyses_compute import (
     AnalysisResult,
     CountFacts,
     ProportionFacts,
-    SummaryFacts,
     fmt,
 )
 from trialspec.domain.analyses_plan import CI_PATHS, NON_RESPONDERS, RESPONDERS, TESTS, AnalysisPlan
@@ -435,44 +433,12 @@ class _Sizes:
     n: np.ndarray
 
 
-def judge_summary(plan: AnalysisPlan, f: SummaryFacts, records: Sequence[Record]) -> list[PairFinding]:
-    labels = list(f.labels)
-    for r in records:
-        c = parse(r, kind=None)
-        if c is None:
-            continue
-        rest = r.rest
-        stat = rest[0] if rest and rest[0] in ("n", "median", "mean") else None
-        tail = rest[1:] if stat else rest
-        group = tail[0] if tail else ("all" if labels == ["all"] else None)
-        if len(tail) > 1 or group not in labels:
-            unchecked(r, f"{r.label}: analysis {plan.id} has no group `{group or ''}`",
-                      _did_you_mean(str(group), labels))
-            continue
-        i = labels.index(group)
-        if stat == "n":
-            _n(r, c, _Sizes(labels, f.n), i)
-            continue
-        values = {"median": f.median[i], "mean": f.mean[i]}
-        planned = stat or "median"
-        if isinstance(c, MedianRange):
-            cands = {name: (f"the {name} ({fmt(v)}) with the range", [v, f.minimum[i], f.maximum[i]])
-                     for name, v in values.items()}
-            judge_parts(r, [c.median, c.low, c.high], cands, planned,
-                        lambda v: f"{fmt(v[0])} ({fmt(v[1])}-{fmt(v[2])})")
-        elif isinstance(c, Number):
-            res = judge_planned(c, [(n, f"the {n}", v) for n, v in values.items()], {planned}, planned)
-            from_result(r, res, fmt(values[planned]), f"the {planned}")
-        else:
-            unchecked(r, f"{r.label}: a summary is a number or `median (min-max)`")
-    return []
-
-
 # -- dispatch -----------------------------------------------------------------------------
 
 def judge_with_data(result: AnalysisResult, records: Sequence[Record]) -> list[PairFinding]:
     """Judge every claim tied to one analysis; the claims' verdicts are set in place."""
     from trialspec.domain.claims_judge_more import judge_meta, judge_survival
+    from trialspec.domain.claims_judge_summary import judge_summary
 
     if not result.ran:
         for r in records:

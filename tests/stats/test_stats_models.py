@@ -14,7 +14,7 @@ from trialspec.stats.errors import StatsInputError
 from trialspec.stats.models import Factor, ancova, logistic
 
 REF = load("models.json")
-PILOT = Path(__file__).resolve().parents[2] / "examples" / "cdiscpilot01" / "analysis" / "week24.csv"
+PILOT = Path(__file__).resolve().parents[2] / "examples" / "cdiscpilot01" / "data" / "analysis" / "week24.csv"
 ARMS = ("Placebo", "Xanomeline Low Dose", "Xanomeline High Dose")
 
 

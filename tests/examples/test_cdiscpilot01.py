@@ -69,7 +69,7 @@ def test_check_reads_the_data_clean(result: CheckResult) -> None:
     assert sum(d.code == "TS512" for d in result.all_findings) == 6
     assert result.section("eligibility").summary["screened"] == 306
     claims = result.section("claims").summary
-    assert claims["counts"]["reproduced"] == claims["claims"] == 21
+    assert claims["counts"]["reproduced"] == claims["claims"] == 45
 
 
 def test_arms_and_demographics(result: CheckResult, dm: pd.DataFrame) -> None:
@@ -262,3 +262,81 @@ def test_dosed_beyond_the_26_weeks_as_plain_pandas_finds() -> None:
     beyond = set(span.index[(span["last"] - span["first"]).dt.days >= 196])
     found = {d.message.split()[0] for d in check(PROTOCOL, DATA).all_findings if d.code == "TS508"}
     assert found == beyond and len(beyond) == 7
+
+
+# -- CSR Tables 14-1.02, 14-5.01 and 14-3.01 (the claims of the `reported:` section) ---------
+
+def claim_results(result: CheckResult, analysis_id: str) -> dict[str, dict[str, Any]]:
+    return {c["claim"]: c for c in result.section("claims").summary["results"]
+            if c["analysis"] == analysis_id}
+
+
+def printed_count(result: CheckResult, path: str) -> int:
+    """The count of a printed `k (p%)` claim."""
+    for c in result.section("claims").summary["results"]:
+        if c["claim"] == path:
+            return int(c["printed"].split("(")[0])
+    raise AssertionError(f"no claim {path}")
+
+
+def test_end_of_study_table_as_adsl_counts_it(result: CheckResult) -> None:
+    """Table 14-1.02 (ITT): completion at Week 24, early termination, and early termination for
+    an adverse event, counted from ADSL with pandas; every printed cell is reproduced."""
+    adsl = xpt("adam/adsl")
+    itt = adsl[adsl["ITTFL"] == "Y"]
+    early = itt["COMP24FL"] == "N"
+    rows = {"completed_week24": itt["COMP24FL"] == "Y", "early_termination": early,
+            "early_termination_ae": early & (itt["DCDECOD"] == "ADVERSE EVENT")}
+    verdicts = claim_results(result, "T14-1.02")
+    assert len(verdicts) == 9 and {v["status"] for v in verdicts.values()} == {"reproduced"}
+    groups = analysis(result, "T14-1.02")
+    for label, arm in ARMS.items():
+        in_arm = itt["TRT01P"] == arm
+        assert groups[label]["n"] == int(in_arm.sum())
+        assert groups[label]["events"] == int((rows["completed_week24"] & in_arm).sum())
+        for row, flag in rows.items():
+            assert printed_count(result, f"T14-1.02.{row}.{label}") == int((flag & in_arm).sum())
+    # ADSL's 40 high-dose discontinuations for an adverse event include one after Week 24
+    high = itt["TRT01P"] == ARMS["xan_high"]
+    assert int((high & (itt["DCDECOD"] == "ADVERSE EVENT")).sum()) == 40
+    assert printed_count(result, "T14-1.02.early_termination_ae.xan_high") == 39
+
+
+def test_any_treatment_emergent_adverse_event(result: CheckResult, dm: pd.DataFrame) -> None:
+    """Table 14-5.01: subjects with an AE starting on or after the first dose (RFXSTDTC), per
+    arm of the safety population, as plain pandas finds them (ISO dates compare as text; the
+    partial AE start dates of these subjects do not decide it)."""
+    ae = xpt("ae").merge(dm[["USUBJID", "RFXSTDTC"]], on="USUBJID")
+    emergent = set(ae.loc[ae["AESTDTC"] >= ae["RFXSTDTC"], "USUBJID"])
+    adsl = xpt("adam/adsl")
+    safety = adsl[adsl["SAFFL"] == "Y"]
+    groups = analysis(result, "T14-5.01")
+    verdicts = claim_results(result, "T14-5.01")
+    for label, arm in ARMS.items():
+        ids = set(safety.loc[safety["TRT01P"] == arm, "USUBJID"])
+        k = len(ids & emergent)
+        assert groups[label]["n"] == len(ids)
+        assert groups[label]["events"] == k == printed_count(result, f"T14-5.01.any_teae.{label}")
+        claim = verdicts[f"T14-5.01.any_teae.{label}"]
+        assert claim["status"] == "reproduced"
+        assert float(claim["printed"].split("(")[1].rstrip("%)")) == round(100 * k / len(ids), 1)
+
+
+def test_adas_cog_summaries_by_arm(result: CheckResult) -> None:
+    """Table 14-3.01: n and the means of the ADAS-Cog(11) baseline, Week 24 and change from
+    baseline per arm of the efficacy population, against pandas on the same files; each printed
+    mean holds the pandas mean within its rounding."""
+    adsl = xpt("adam/adsl")
+    week24 = pd.read_csv(DATA / "analysis" / "week24.csv").merge(
+        adsl[adsl["EFFFL"] == "Y"][["USUBJID", "TRT01P"]], on="USUBJID")
+    for name, column in (("baseline", "BASE"), ("week24", "ADAS24"), ("change", "CHG")):
+        groups = analysis(result, f"T14-3.01.{name}")
+        verdicts = claim_results(result, f"T14-3.01.{name}")
+        assert {v["status"] for v in verdicts.values()} == {"reproduced"}
+        for label, arm in ARMS.items():
+            values = week24.loc[week24["TRT01P"] == arm, column]
+            assert groups[label]["n"] == len(values)
+            assert groups[label]["mean"] == pytest.approx(values.mean(), rel=1e-12)
+            printed = float(verdicts[f"T14-3.01.{name}.mean.{label}"]["printed"])
+            assert abs(values.mean() - printed) <= 0.05 + 1e-12
+    assert [analysis(result, "T14-3.01.baseline")[k]["n"] for k in ARMS] == [79, 81, 74]

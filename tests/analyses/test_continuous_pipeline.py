@@ -55,3 +55,15 @@ def test_three_groups_anova_kruskal_and_a_two_group_test_refused() -> None:
           [K["kruskal"]["statistic"], K["kruskal"]["p_value"]])
     assert "welch" not in t
     assert any(d.code == "TS705" and "compares two groups, not 3" in d.message for d in section.findings)
+
+
+def test_a_claim_on_a_method_no_judge_reads_is_not_checked_never_a_crash() -> None:
+    """An ANCOVA's printed difference is kept as a claim and said to be unchecked (TS707)."""
+    body = ("analyses:\n  A: {method: ancova, by: arm, options: {variable: age}}\n"
+            "reported:\n  A: {difference: \"-1.0\"}\n")
+    _, claims = sections(mini_protocol(body), mini_tables({"a": ["PR"] * 10, "b": ["SD"] * 10},
+                                                          age=[str(v) for v in REF["x"] + REF["y"]]))
+    (record,) = claims.summary["results"]
+    assert record["status"] == "not checked"
+    assert [d.code for d in claims.findings] == ["TS707"]
+    assert "`ancova` analysis are not checked yet" in claims.findings[0].message

@@ -188,7 +188,9 @@ def test_json_report_is_valid_complete_and_written_atomically(study: Study, tmp_
     assert sorted({d["code"] for d in doc["diagnostics"]} - {"TS420"}) == [
         "TS404", "TS406", "TS407", "TS408", "TS409", "TS410", "TS412"]
     first = doc["diagnostics"][0]
-    assert list(first) == ["code", "name", "severity", "message", "location", "hint", "related"]
+    assert list(first) == ["code", "name", "severity", "message", "location", "hint", "related", "about"]
+    assert set(first["about"]) <= {"subject", "dataset", "column", "row", "value"}  # a cell's fields
+    assert {"dataset", "column", "row"} <= set(first["about"])
     subjects = doc["sections"]["eligibility"]["summary"]["subjects"]
     assert subjects["id"] == ["P01", "P02", "P03", "P04"]
     assert dict(zip(subjects["id"], subjects["status"], strict=True))["P04"] == "eligible"

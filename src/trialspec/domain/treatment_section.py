@@ -98,6 +98,25 @@ def _col(table: Any, name: str) -> np.ndarray:
     return column if isinstance(column, np.ndarray) else column.to_numpy()
 
 
+Context = tuple[tuple[str, object], ...]
+
+
+def _scalar(x: Any) -> Any:
+    """A numpy scalar as its Python value (a finding's structured field)."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _about(v: _View, s: Any, d: Any = None, cycle: Any = None, **more: Any) -> Context:
+    """A dosing finding's structured fields (Diagnostic.context): its subject (native key),
+    drug, cycle, and any more given (``value``, ``dataset``, ``row``, ``column``)."""
+    fields: list[tuple[str, object]] = [("subject", _scalar(v.ids[int(s)]))]
+    if d is not None:
+        fields.append(("drug", v.names[int(d)]))
+    if cycle is not None:
+        fields.append(("cycle", int(cycle)))
+    return (*fields, *((k, _scalar(x)) for k, x in more.items() if x is not None))
+
+
 # -- the section --------------------------------------------------------------------------------
 
 
@@ -108,15 +127,17 @@ class _Findings:
         self.by_code: dict[str, list[Diagnostic]] = {}
         self.hidden: dict[str, tuple[int, Span | None]] = {}
 
-    def each(self, code: str, n: int, make: Callable[[int], tuple[str, Span | None]]) -> None:
-        """Findings 0..n-1 of a code; ``make(i)`` gives one's message and span, and is called
-        only for those shown (and the first hidden one, for its span)."""
+    def each(self, code: str, n: int, make: Callable[[int], tuple[Any, ...]]) -> None:
+        """Findings 0..n-1 of a code; ``make(i)`` gives one's message, span and (optionally) its
+        structured fields, and is called only for those shown (and the first hidden one, for
+        its span)."""
         shown = self.by_code.setdefault(code, [])
         k = max(0, min(n, SHOW - len(shown)))
         for i in range(k):
-            message, span = make(i)
+            message, span, *about = make(i)
             shown.append(Diagnostic(code, message, span,
-                                    severity=Severity.WARNING if code in WARNINGS else Severity.ERROR))
+                                    severity=Severity.WARNING if code in WARNINGS else Severity.ERROR,
+                                    context=about[0] if about else ()))
         if n > k:
             before, span = self.hidden.get(code, (0, None))
             self.hidden[code] = (before + n - k, span or make(k)[1])
@@ -206,7 +227,9 @@ def _deviations(v: _View, f: _Findings) -> dict[str, tuple[int, int]]:
     count("TS503", _col(m, "subject"), int(_col(m, "count").sum()))
     b = _bounds(_col(m, "subject"), _col(m, "drug"), _col(m, "cycle"))
     f.each("TS503", len(b) - 1, lambda i: (_missed_message(v, m, np.arange(b[i], b[i + 1])),
-                                           plan.drugs[int(_col(m, "drug")[b[i]])].span))
+                                           plan.drugs[int(_col(m, "drug")[b[i]])].span,
+                                           _about(v, _col(m, "subject")[b[i]], _col(m, "drug")[b[i]],
+                                                  _col(m, "cycle")[b[i]])))
 
     for code, column, cycle_message in (("TS505", "short", _short_message), ("TS506", "long", _long_message),
                                         ("TS507", "window", _window_message)):
@@ -218,7 +241,7 @@ def _deviations(v: _View, f: _Findings) -> dict[str, tuple[int, int]]:
     count("TS508", _col(cycles, "subject")[excess])
     b = _bounds(_col(cycles, "subject")[excess])
 
-    def more_cycles(i: int) -> tuple[str, Span]:
+    def more_cycles(i: int) -> tuple[str, Span, Context]:
         first, last = excess[b[i]], excess[b[i + 1] - 1]
         s = int(_col(cycles, "subject")[first])
         arm = int(v.arm[s])
@@ -228,10 +251,11 @@ def _deviations(v: _View, f: _Findings) -> dict[str, tuple[int, int]]:
             end = int(_col(cycles, "start")[last]) + int(_col(cycles, "due")[last]) - 1
             return (f"{v.sid(s)} was dosed until {iso(end)}, beyond the planned treatment "
                     f"({plan.cycle_days} days with `max_delay`; from {iso(_col(cycles, 'start')[first])} on)",
-                    plan.span)
+                    plan.span, _about(v, s))
         return (f"{v.sid(s)} had {int(_col(cycles, 'cycle')[last])} cycles; "
                 f"{plan.cycles_of(arm)} are planned{where} (cycle {started} started "
-                f"{iso(_col(cycles, 'start')[first])})", plan.cycles_span or plan.span)
+                f"{iso(_col(cycles, 'start')[first])})", plan.cycles_span or plan.span,
+                _about(v, s, cycle=started))
 
     f.each("TS508", len(b) - 1, more_cycles)
 
@@ -239,13 +263,13 @@ def _deviations(v: _View, f: _Findings) -> dict[str, tuple[int, int]]:
     never = np.flatnonzero(~_col(overall, "received") & v.treated[subj])
     count("TS509", subj[never])
 
-    def never_given(i: int) -> tuple[str, Span]:
+    def never_given(i: int) -> tuple[str, Span, Context]:
         r = never[i]
         s, d = int(subj[r]), int(odrug[r])
         n_cycles = int(_col(t["subjects"], "cycles")[s])
         return (f"{v.sid(s)} never received {v.names[d]}: {int(_col(overall, 'planned_n')[r])} "
                 f"administrations planned over {n_cycles} cycle(s), in which the subject received "
-                f"{', '.join(_received(v, s))}", plan.drugs[d].span)
+                f"{', '.join(_received(v, s))}", plan.drugs[d].span, _about(v, s, d))
 
     f.each("TS509", len(never), never_given)
 
@@ -254,13 +278,14 @@ def _deviations(v: _View, f: _Findings) -> dict[str, tuple[int, int]]:
         low = np.flatnonzero(rdi < plan.rdi_min) if plan.rdi_min is not None else np.zeros(0, np.int64)
     count("TS511", subj[low])
 
-    def low_intensity(i: int) -> tuple[str, Span]:
+    def low_intensity(i: int) -> tuple[str, Span, Context]:
         r = low[i]
         s, d = int(subj[r]), int(odrug[r])
         u = v.units[d]
         return (f"{v.sid(s)} {v.names[d]}: relative dose intensity {percent(rdi[r])} "
                 f"({amount(_col(overall, 'delivered')[r], u)} of {amount(_col(overall, 'planned')[r], u)} "
-                f"planned) is below {100 * (plan.rdi_min or 0):g}%", plan.drugs[d].span)
+                f"planned) is below {100 * (plan.rdi_min or 0):g}%", plan.drugs[d].span,
+                _about(v, s, d, value=rdi[r]))
 
     f.each("TS511", len(low), low_intensity)
     _recorded_cycles(v, f, count)
@@ -281,7 +306,7 @@ def _recorded_cycles(v: _View, f: _Findings, count: Callable[..., None]) -> None
     count("TS531", _col(a, "subject")[rows])
     b = _bounds(_col(a, "subject")[rows], _col(a, "drug")[rows], recorded[rows])
 
-    def differs(i: int) -> tuple[str, Span]:
+    def differs(i: int) -> tuple[str, Span, Context]:
         group = rows[b[i]:b[i + 1]]
         r = group[0]
         found = ", ".join(str(c) for c in np.unique(cycle[group]))
@@ -290,7 +315,8 @@ def _recorded_cycles(v: _View, f: _Findings, count: Callable[..., None]) -> None
         return (f"{v.sid(s)} {v.names[d]}: {len(group)} administration(s) recorded in cycle "
                 f"{int(recorded[r])} "
                 f"({iso(dates.min())} to {iso(dates.max())}) fall in reconstructed cycle(s) {found}",
-                v.plan.column_spans.get("cycle", v.plan.exposure_span))
+                v.plan.column_spans.get("cycle", v.plan.exposure_span),
+                _about(v, s, d, int(recorded[r]), value=int(recorded[r])))
 
     f.each("TS531", len(b) - 1, differs)
 
@@ -307,7 +333,7 @@ def _body_unknown(v: _View, f: _Findings, count: Callable[..., None]) -> None:
     rows = np.array(sorted(found), np.int64)
     count("TS533", subj[rows])
 
-    def unknown(i: int) -> tuple[str, Span]:
+    def unknown(i: int) -> tuple[str, Span, Context]:
         d = v.plan.drugs[int(drug[rows[i]])]
         how, what, needs = {"per_m2": ("per m2", "body surface area", "height/weight"),
                             "per_kg": ("per kg", "weight", "weight"),
@@ -315,26 +341,33 @@ def _body_unknown(v: _View, f: _Findings, count: Callable[..., None]) -> None:
                                     "age/sex/weight/creatinine")}[d.kind]
         return (f"{v.sid(subj[rows[i]])} {d.drug}: dosed {how} but the subject's {what} is unknown (no "
                 f"{needs} in `{v.plan.body_size.dataset}`); its doses and dose intensity are not judged",
-                d.span)
+                d.span, _about(v, subj[rows[i]], drug[rows[i]]))
 
     f.each("TS533", len(rows), unknown)
 
 
 def _admin_finding(v: _View, rows: np.ndarray, bounds: np.ndarray, message: Callable[..., str],
-                   i: int) -> tuple[str, Span]:
+                   i: int) -> tuple[str, Span, Context]:
     """Group i of administration-level events: rows[bounds[i]:bounds[i + 1]]."""
     a = v.t["admins"]
     group = rows[bounds[i]:bounds[i + 1]]
-    return message(v, a, group), v.plan.drugs[int(_col(a, "drug")[group[0]])].span
+    r = group[0]
+    return (message(v, a, group), v.plan.drugs[int(_col(a, "drug")[r])].span,
+            _about(v, _col(a, "subject")[r], _col(a, "drug")[r], _col(a, "cycle")[r],
+                   value=_doses(v, a, group[:1] if message is _reescalation_message else group)))
 
 
-def _cycle_finding(v: _View, rows: np.ndarray, message: Callable[..., str], i: int) -> tuple[str, Span]:
-    return message(v, v.t["cycles"], rows[i]), v.plan.tolerance_span
+def _cycle_finding(v: _View, rows: np.ndarray, message: Callable[..., str], i: int
+                   ) -> tuple[str, Span, Context]:
+    c = v.t["cycles"]
+    return (message(v, c, rows[i]), v.plan.tolerance_span,
+            _about(v, _col(c, "subject")[rows[i]], cycle=_col(c, "cycle")[rows[i]]))
 
 
-def _problem_finding(v: _View, rows: np.ndarray, kind: str, i: int) -> tuple[str, Span]:
+def _problem_finding(v: _View, rows: np.ndarray, kind: str, i: int) -> tuple[str, Span, Context]:
     p = v.t["problems"]
-    return _problem_message(v, p, kind, rows[i]), _problem_span(v.plan, kind, p, rows[i])
+    return (_problem_message(v, p, kind, rows[i]), _problem_span(v.plan, kind, p, rows[i]),
+            _problem_about(v, p, kind, rows[i]))
 
 
 def _received(v: _View, s: int) -> list[str]:
@@ -498,6 +531,24 @@ PROBLEM_ROLE = {"unknown_drug": "drug", "missing_drug": "drug", "bad_unit": "uni
                 "end_before_start": "end", "interval_too_long": "end", "overlap": "start",
                 "nonpositive_dose": "dose", "missing_dose": "dose", "bad_frequency": "frequency",
                 "open_end": "end", "form_mismatch": "form", "route_mismatch": "route"}
+
+
+def _problem_about(v: _View, p: Any, kind: str, r: int) -> Context:
+    """An exposure row's finding: its subject, the dataset and the row's file line, the column
+    at fault and its cell as given (none for a whole-row problem)."""
+    if kind == "no_exposure":
+        return (("dataset", v.plan.exposure),)
+    role = PROBLEM_ROLE.get(kind)
+    if kind == "missing_date":
+        role = str(_col(p, "detail")[r]).split(":", 1)[0]
+    line = _col(p, "line")[r] if "line" in p else int(_col(p, "source")[r]) + 2
+    held = {"start": "date"}.get(role or "", role)  # the problem table holds a start in `date`
+    cell = _col(p, held)[r] if held in ("drug", "date", "end", "dose", "unit") else None
+    column = v.plan.columns.get(role or "")
+    missing = cell is None or type(cell).__name__ in ("NAType", "NaTType") or bool(cell != cell)
+    value = None if missing else _cell(cell)
+    return _about(v, _col(p, "subject")[r], dataset=v.plan.exposure, column=column, row=int(line),
+                  value=value)
 
 
 def _problem_span(plan: DosingPlan, kind: str, p: Any, r: int) -> Span:

@@ -80,32 +80,35 @@ def read_datasets(protocol: Any, data_dir: Path) -> tuple[dict[str, pd.DataFrame
             path = (root / ds.source).resolve()
         except (OSError, RuntimeError):  # a symlink loop: said, not raised
             diags.append(Diagnostic("TS413", f"dataset '{name}': cannot read {ds.source}: a symbolic link "
-                                    "that leads back to itself", ds.span, "Point the link at the real file."))
+                                    "that leads back to itself", ds.span, "Point the link at the real file.",
+                                    context=(("dataset", name),)))
             continue
         if not path.is_relative_to(root):
             diags.append(Diagnostic("TS401", f"dataset '{name}' names {ds.source!r}, outside the data "
                                     "directory", ds.span,
-                                    "Name a file inside the --data directory, relative to it."))
+                                    "Name a file inside the --data directory, relative to it.",
+                                    context=(("dataset", name),)))
             continue
         if not path.is_file():
             files = [p.name for p in root.iterdir()] if root.is_dir() else []
             near = difflib.get_close_matches(ds.source, files, n=1)
             hint = f"Did you mean '{near[0]}'?" if near else "Check the file name."
             diags.append(Diagnostic("TS402", f"dataset '{name}': no file {ds.source!r} in {data_dir}",
-                                    ds.span, hint))
+                                    ds.span, hint, context=(("dataset", name),)))
             continue
         fmt = format_of(path, ds.format)
         refused = refuse_reading(path, fmt or "")
         if refused is not None:  # checked before any reader opens it (docs/reliability.md)
             diags.append(Diagnostic("TS416", f"dataset '{name}': {ds.source} is not read: {refused}",
                                     ds.span, "Split or export the data as CSV or Parquet; "
-                                    "docs/reliability.md lists the limits."))
+                                    "docs/reliability.md lists the limits.", context=(("dataset", name),)))
             continue
         try:
             df = read_table(path, fmt or "")
         except ValueError as err:
             diags.append(Diagnostic("TS413", f"dataset '{name}': cannot read {ds.source}: {err}", ds.span,
-                                    "Export it as UTF-8 CSV, Parquet, XLSX, XPT, SAS7BDAT or Dataset-JSON."))
+                                    "Export it as UTF-8 CSV, Parquet, XLSX, XPT, SAS7BDAT or Dataset-JSON.",
+                                    context=(("dataset", name),)))
             continue
         if fmt == "csv":
             diags += short_rows(path, str(data_dir / ds.source), name, delimiter_of(path))
@@ -114,7 +117,7 @@ def read_datasets(protocol: Any, data_dir: Path) -> tuple[dict[str, pd.DataFrame
             diags.append(Diagnostic("TS421", f"dataset '{name}': the text of {ds.source} is not UTF-8; "
                                     f"read as {encoding}", ds.span,
                                     "Check accented and quote characters in its text; export it as "
-                                    "UTF-8 to be sure.", Severity.WARNING))
+                                    "UTF-8 to be sure.", Severity.WARNING, context=(("dataset", name),)))
         df = mark_missing(df, is_sdtm(getattr(ds, "standard", None), fmt), getattr(ds, "missing", ()))
         frames[name] = df
     return frames, infos, diags
@@ -170,7 +173,8 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
         where = Where(name, paths.get(name, name), None, (header_lines or {}).get(name, 1),
                       {c: col.span for c, col in ds.columns.items()}, lines=df.attrs.get(RECORD_LINES))
         if not len(df):
-            diags.append(Diagnostic("TS405", f"dataset '{name}' has no rows", ds.span, "Check the export."))
+            diags.append(Diagnostic("TS405", f"dataset '{name}' has no rows", ds.span, "Check the export.",
+                                    context=(("dataset", name),)))
         if study_level(ds):  # one row per study: checked like a keyed table, joined to no one
             where.noun = "study"
             table, found, _ = _wide(ds, df, where, ds.key, ds.key)
@@ -279,7 +283,8 @@ def _source_index(df: pd.DataFrame, name: str, where: Where, ds: Any, want: str,
     span = where.declared.get(want, ds.span)
     return -1, [Diagnostic("TS403", f"dataset '{ds.name}' has no column {name!r} (for '{want}')", span,
                            f"The file has {near[0]!r}; declare `{declare.format(near[0])}`?" if near
-                           else f"The file's columns: {', '.join(map(str, df.columns[:12]))}")]
+                           else f"The file's columns: {', '.join(map(str, df.columns[:12]))}",
+                           context=(("dataset", ds.name), ("column", name)))]
 
 
 def _missing_column(df: pd.DataFrame, where: Where, ds: Any, taken: Any = ()) -> Any:

@@ -58,6 +58,18 @@ class Where:
         line = self.line(self.row(position))
         return Span(self.path, line, column_index + 1, line, column_index + 2)
 
+    def about(self, position: int, column: str, value: Any) -> tuple[tuple[str, object], ...]:
+        """A cell's finding's structured fields (Diagnostic.context): its subject (when the row
+        has a key), dataset, column, row (the file line) and value."""
+        fields: tuple[tuple[str, object], ...] = ()
+        if self.noun == "subject" and self.keys is not None and not (
+                pd.isna(self.keys[position]) or self.keys[position] == ""):
+            fields = (("subject", _plain(self.keys[position])),)
+        if isinstance(value, float) and not np.isfinite(value):  # 'inf', 'nan': JSON has no such number
+            value = str(value)
+        return (*fields, ("dataset", self.dataset), ("column", column),
+                ("row", self.line(self.row(position))), ("value", value))
+
     def who(self, position: int) -> str:
         row = self.row(position) + 1
         if self.keys is None or pd.isna(self.keys[position]) or self.keys[position] == "":
@@ -74,13 +86,14 @@ def report(where: Where, column: str, column_index: int, mask: np.ndarray, value
     related = (("declared here", where.declared[column]),) if column in where.declared else ()
     out = [
         Diagnostic(code, f"{where.dataset}.{column}: {what} {_plain(values[r])!r} for {where.who(r)}",
-                   where.span(int(r), column_index), hint, severity, related)
+                   where.span(int(r), column_index), hint, severity, related,
+                   where.about(int(r), column, _plain(values[r])))
         for r in rows[:SHOW]
     ]
     if len(rows) > SHOW:
         out.append(Diagnostic(code, f"{where.dataset}.{column}: {len(rows) - SHOW:,} more rows like these "
                                f"({len(rows):,} in all)", where.span(int(rows[SHOW]), column_index),
-                              hint, severity, related))
+                              hint, severity, related, (("dataset", where.dataset), ("column", column))))
     return out
 
 

@@ -26,19 +26,21 @@ subjects or rows. docs/dosing.md states the rules.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from trialspec.engine.pandas.bind import ROW_COLUMN, UNIT_SUFFIX
+from trialspec.engine.pandas.bind import LINE_COLUMN, ROW_COLUMN, UNIT_SUFFIX
 from trialspec.engine.pandas.dosing_cycles import reconstruct_cycles
 from trialspec.engine.pandas.dosing_match import match_doses
+from trialspec.engine.pandas.read import FORMATS
 from trialspec.engine.pandas.unit_column import convert_unit_column
 
 OK, REST, EXTRA = 0, 1, 2
 MAX_INTERVAL_DAYS = 3660  # an EX interval longer than ten years is a data error
-PROBLEM_COLUMNS = ("kind", "subject", "source", "drug", "date", "end", "dose", "unit", "detail")
+PROBLEM_COLUMNS = ("kind", "subject", "source", "line", "drug", "date", "end", "dose", "unit", "detail")
 
 
 def dosing(plan: dict[str, Any], frames: Any) -> dict[str, pd.DataFrame]:
@@ -71,6 +73,16 @@ def administrations(plan: dict[str, Any], frames: Any) -> tuple[Columns, np.ndar
     if rows is None or not len(rows.frame):
         return _empty_admins(), arm_of, problems
     admins = _administrations(plan, rows.frame, np.asarray(rows.codes, np.int64), arm_of, problems)
+    path = frames.paths.get(plan["exposure"])  # CSV lines and XLSX rows count a header; XPT... have none
+    header = int(FORMATS.get(Path(path or "").suffix.lower(), "csv") in ("csv", "xlsx"))
+    lines = None  # each data row's file line, kept by the binding when blank lines shift them
+    if LINE_COLUMN in rows.frame.columns and ROW_COLUMN in rows.frame.columns:
+        at = rows.frame[ROW_COLUMN].to_numpy(np.int64) - 1
+        lines = np.zeros(int(at.max()) + 1 if len(at) else 0, np.int64)
+        lines[at] = rows.frame[LINE_COLUMN].to_numpy(np.int64)
+    for table in problems:  # each problem row's file line, for its finding's `row` field
+        source = table["source"].to_numpy(np.int64)
+        table["line"] = lines[source] if lines is not None else source + 1 + header
     return admins, arm_of, problems
 
 

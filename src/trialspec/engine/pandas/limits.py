@@ -95,11 +95,12 @@ def short_rows(path: Path, shown: str, dataset: str, sep: str) -> list[Diagnosti
         "TS417", f"{dataset}: line {int(lines[i])} has {int(cells[i])} of the header's {width} cells; "
         "the missing cells are read as empty", Span(shown, int(lines[i]), 1, int(lines[i]), 2),
         "Complete the row (a lost delimiter, or a row cut short by the export); an empty cell "
-        "is written as nothing between two delimiters.") for i in short[:SHOW]]
+        "is written as nothing between two delimiters.",
+        context=(("dataset", dataset), ("row", int(lines[i])))) for i in short[:SHOW]]
     if len(short) > SHOW:
         i = short[SHOW]
         out.append(Diagnostic(
             "TS417", f"{dataset}: {len(short) - SHOW:,} more rows shorter than the header "
             f"({len(short):,} in all)", Span(shown, int(lines[i]), 1, int(lines[i]), 2),
-            "Complete the rows; the export cut them short."))
+            "Complete the rows; the export cut them short.", context=(("dataset", dataset),)))
     return out

@@ -31,12 +31,14 @@ def absent_tests(ds: Any, tests: np.ndarray, where: Any,
                     f"{ds.pick.visit!r} (for '{cname}'); every subject's {cname} is missing",
                     where.declared.get(cname, ds.span),
                     f"The file has {col.test} rows at other visits; check `pick: {{visit: ...}}` against "
-                    f"the file's {ds.long.visit} values.", Severity.WARNING))
+                    f"the file's {ds.long.visit} values.", Severity.WARNING,
+                    context=(("dataset", ds.name), ("column", cname))))
             continue
         listed = ", ".join(present[:SHOW_CODES]) + (" ..." if len(present) > SHOW_CODES else "")
         out.append(Diagnostic(
             "TS420", f"dataset '{ds.name}': no rows with {ds.long.test} {col.test!r} (for '{cname}'); "
             f"every subject's {cname} is missing", where.declared.get(cname, ds.span),
             f"Codes in the file: {listed or '(none)'}. Correct the code, or declare the column "
-            "`collected: false` if the study did not measure it.", Severity.WARNING))
+            "`collected: false` if the study did not measure it.", Severity.WARNING,
+            context=(("dataset", ds.name), ("column", cname))))
     return out

@@ -155,7 +155,7 @@ def run_eligibility(checked: Any, frames: Any, backend: Any, sources: dict[str, 
         unknown = (outcomes[:, j] == UNKNOWN) & (result.status_code == INDETERMINATE)
         if not unknown.any():
             continue
-        for col in _columns(crit.node, ir):
+        for col in ir.subject_columns(crit.node):
             gone = unknown & np.asarray(backend.missing(trace.get(col)))
             for i in np.flatnonzero(gone):
                 missing.setdefault(str(subjects[i]), []).append(
@@ -198,28 +198,12 @@ def _assessable(crit: Any, protocol: Any, ir: Any) -> bool:
     it reads was collected (a column declared `collected: false` makes it not assessable)."""
     if crit.tree is None or not getattr(crit.model, "recorded", True):
         return False
-    for col in _columns(crit.node, ir):
+    for col in ir.subject_columns(crit.node):
         declared = protocol.datasets.get(col.dataset)
         column = declared.columns.get(col.column) if declared is not None else None
         if column is not None and not getattr(column, "collected", True):
             return False
     return True
-
-
-def _columns(node: Any, ir: Any) -> list[Any]:
-    """The distinct subject-grain columns under an IR node, left to right (aggregates excluded)."""
-    out: dict[tuple[str, str], Any] = {}
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, ir.Col):
-            out.setdefault((n.dataset, n.column), n)
-        elif not isinstance(n, ir.Aggregate | ir.Series | ir.Const):
-            children = [getattr(n, f) for f in ("left", "right", "operand", "condition", "then", "otherwise")
-                        if getattr(n, f, None) is not None]
-            children += [*getattr(n, "operands", ()), *getattr(n, "args", ())]
-            stack.extend(reversed(children))  # popped first to last: source order
-    return list(out.values())
 
 
 def _add_derived(model: Any, section: Section, bound: Any, backend: Any) -> None:

@@ -215,12 +215,17 @@ def _add_derived(model: Any, section: Section, bound: Any, backend: Any) -> None
 
 
 def _optional(module: str, name: str) -> Any:
+    """A section runner, or None when its module is not installed. Only the module itself
+    missing is skipped: an import error inside it, or a missing function, is a real error."""
     import importlib
 
     try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
+        loaded = importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if e.name == module:
+            return None
+        raise
+    return getattr(loaded, name)
 
 
 def _manifest(path: str | Path, datasets: list[Any]) -> Manifest:

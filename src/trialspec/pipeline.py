@@ -12,11 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 from trialspec.diagnostics import Diagnostic, has_errors, sorted_unique
 from trialspec.results import CheckResult, Manifest, Section
 from trialspec.source import SourceFile
+
+if TYPE_CHECKING:
+    from trialspec.compiled import CompiledProtocol
 
 
 @dataclass
@@ -31,24 +35,25 @@ class LintResult:
         return not has_errors(self.diagnostics)
 
 
-def compile_protocol(path: str | Path) -> tuple[Any, Any, list[Diagnostic], SourceFile | None]:
-    """Load and type-check one protocol: (model, checked, diagnostics, source)."""
-    from trialspec.check.protocol import check_protocol
+def compile_protocol(path: str | Path) -> tuple[CompiledProtocol | None, list[Diagnostic], SourceFile | None]:
+    """The compile stage on one protocol file: (compiled, diagnostics, source). ``compiled``
+    is None when the file does not load; ``compiled.checked`` is None when it has an error."""
+    from trialspec.compiled import compile_model
     from trialspec.protocol import load_protocol
 
     model, diags = load_protocol(path)
     source = getattr(model, "source", None)
     if model is None:
-        return None, None, diags, _source_of(path)
-    checked, more = check_protocol(model)
-    return model, checked, [*diags, *more], source
+        return None, diags, _source_of(path)
+    compiled, more = compile_model(model)
+    return compiled, [*diags, *more], source
 
 
 def lint(paths: list[str]) -> LintResult:
     """Static checks of protocol files: syntax, schema, names, types, units."""
     result = LintResult()
     for path in paths:
-        _model, _checked, diags, source = compile_protocol(path)
+        _compiled, diags, source = compile_protocol(path)
         result.diagnostics.extend(diags)
         if source is not None:
             result.sources[source.path] = source
@@ -65,14 +70,16 @@ def _source_of(path: str | Path) -> SourceFile | None:
 
 # -- check: data conformance, eligibility, and every other section ---------------------------
 
-# Sections after eligibility, in report order: (module, function). Each takes
-# (protocol, frames, backend) and returns a Section, or None when the protocol has nothing
-# for it. Optional: a section whose module is not installed yet is skipped.
+# Sections after eligibility, in report order: (module, function). Each runner takes
+# (compiled protocol, frames, backend, results so far) and returns (Section or None, results
+# it passes forward): the plans come compiled from the compile stage, never compiled again,
+# and what one section computes for another (the analyses' results for claims) is handed on
+# explicitly. Optional: a section whose module is not installed is skipped.
 SECTION_RUNNERS = (
-    ("trialspec.domain.treatment", "run_dosing"),
-    ("trialspec.domain.response", "run_response"),
-    ("trialspec.domain.analyses", "run_analyses"),
-    ("trialspec.domain.claims_section", "run_claims"),
+    ("trialspec.domain.treatment", "dosing_runner"),
+    ("trialspec.domain.response", "response_runner"),
+    ("trialspec.domain.analyses", "analyses_runner"),
+    ("trialspec.domain.claims_section", "claims_runner"),
 )
 
 
@@ -88,10 +95,11 @@ def check(path: str | Path, data_dir: str | Path | None = None, backend_name: st
 
     step = progress or (lambda stage: None)
     step("compiling the protocol")
-    model, checked, diags, source = compile_protocol(path)
+    compiled, diags, source = compile_protocol(path)
     sources = {source.path: source} if source is not None else {}
-    if checked is None:
+    if compiled is None or compiled.checked is None:
         return CheckResult(_manifest(path, []), sorted_unique(diags), [], sources)
+    model, checked = compiled.model, compiled.checked
     backend = get_backend(backend_name)
     step("reading and checking the data")
     bound = backend.bind_frames(model, tables or {}) if data_dir is None else backend.bind(model, data_dir)
@@ -101,10 +109,14 @@ def check(path: str | Path, data_dir: str | Path | None = None, backend_name: st
         _set_coverage(checked, bound.frames, backend)
         step("screening eligibility")
         sections.append(run_eligibility(checked, bound.frames, backend, sources))
+        results: dict[str, Any] = {}
         for module, name in SECTION_RUNNERS:
             step(f"running {module.rsplit('.', 1)[-1].replace('_section', '')}")
             runner = _optional(module, name)
-            section = runner(model, bound.frames, backend) if runner else None
+            if runner is None:
+                continue
+            section, passed = runner(compiled, bound.frames, backend, MappingProxyType(dict(results)))
+            results.update(passed)
             if section is not None:
                 sections.append(section)
                 _add_derived(model, section, bound, backend)

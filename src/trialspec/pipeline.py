@@ -91,6 +91,7 @@ def check(path: str | Path, data_dir: str | Path | None = None, backend_name: st
     The data come from ``data_dir``, or (the Python API) from ``tables``, DataFrames by
     dataset name. ``progress`` is told each stage as it starts.
     """
+    from trialspec.domain.eligibility_section import eligibility_runner
     from trialspec.engine import get_backend
 
     step = progress or (lambda stage: None)
@@ -108,8 +109,8 @@ def check(path: str | Path, data_dir: str | Path | None = None, backend_name: st
     if bound.frames is not None:
         _set_coverage(checked, bound.frames, backend)
         step("screening eligibility")
-        sections.append(run_eligibility(checked, bound.frames, backend, sources))
-        results: dict[str, Any] = {}
+        section, results = eligibility_runner(compiled, bound.frames, backend, sources)
+        sections.append(section)
         for module, name in SECTION_RUNNERS:
             step(f"running {module.rsplit('.', 1)[-1].replace('_section', '')}")
             runner = _optional(module, name)
@@ -126,61 +127,6 @@ def check(path: str | Path, data_dir: str | Path | None = None, backend_name: st
 
         accept(result, protocol_entries(model.accepted))
     return result
-
-
-def run_eligibility(checked: Any, frames: Any, backend: Any, sources: dict[str, SourceFile]) -> Section:
-    """Evaluate every criterion (sharing one trace) and screen the subjects."""
-    import numpy as np
-
-    from trialspec.domain.eligibility import (
-        INDETERMINATE,
-        NOT_ASSESSABLE,
-        OUTCOME_WORDS,
-        UNKNOWN,
-        eligibility_section,
-        outcome_codes,
-        outcome_matrix,
-        screen,
-    )
-    from trialspec.domain.explain import explain_criteria
-    from trialspec.lang import ir
-
-    criteria = checked.criteria
-    trace: Any = None
-    columns = []
-    n = frames.n
-    for crit in criteria:
-        if not _assessable(crit, checked.protocol, ir):
-            columns.append(np.full(n, NOT_ASSESSABLE, dtype=np.int8))
-            continue
-        value, trace = backend.evaluate_with_trace(crit.node, frames, trace)
-        columns.append(outcome_codes(np.asarray(value.value), np.asarray(value.known),
-                                     crit.kind == "exclusion"))
-    outcomes = outcome_matrix(columns, n)
-    subjects = np.asarray(frames.subjects, dtype=object)
-    result = screen(subjects, [c.id for c in criteria], [c.kind for c in criteria],
-                    [c.text for c in criteria], outcomes)
-
-    # name the missing data of indeterminate subjects: the columns missing under an unknown criterion
-    missing: dict[str, list[str]] = {}
-    for j, crit in enumerate(criteria):
-        unknown = (outcomes[:, j] == UNKNOWN) & (result.status_code == INDETERMINATE)
-        if not unknown.any():
-            continue
-        for col in ir.subject_columns(crit.node):
-            gone = unknown & np.asarray(backend.missing(trace.get(col)))
-            for i in np.flatnonzero(gone):
-                missing.setdefault(str(subjects[i]), []).append(
-                    f"{crit.id}: {col.dataset}.{col.column} missing")
-
-    def explain(subject: str) -> list[Any]:
-        i = int(frames.position(subject))
-        words = [OUTCOME_WORDS[int(o)] for o in outcomes[i]]
-        return explain_criteria(
-            criteria, words, lambda node: backend.to_python(trace.get(node), i),
-            lambda col: backend.origin(frames, col.dataset, col.column, i), sources)
-
-    return eligibility_section(result, missing, explain)
 
 
 def explain_subject(path: str | Path, data_dir: str | Path,
@@ -203,19 +149,6 @@ def _set_coverage(checked: Any, frames: Any, backend: Any) -> None:
         node = checked.definitions.get(getattr(ds, "complete_for", None) or "")
         if node is not None and name in getattr(frames, "rows", {}):
             backend.set_coverage(frames, name, backend.evaluate(node, frames))
-
-
-def _assessable(crit: Any, protocol: Any, ir: Any) -> bool:
-    """Whether the data can decide a criterion: it is not `not recorded`, and every column
-    it reads was collected (a column declared `collected: false` makes it not assessable)."""
-    if crit.tree is None or not getattr(crit.model, "recorded", True):
-        return False
-    for col in ir.subject_columns(crit.node):
-        declared = protocol.datasets.get(col.dataset)
-        column = declared.columns.get(col.column) if declared is not None else None
-        if column is not None and not getattr(column, "collected", True):
-            return False
-    return True
 
 
 def _add_derived(model: Any, section: Section, bound: Any, backend: Any) -> None:

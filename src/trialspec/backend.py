@@ -37,6 +37,9 @@ class Backend(Protocol):
     def evaluate(self, node: Node, frames: Any) -> Any:
         """The value of ``node`` for every subject of ``frames``."""
 
+    def set_coverage(self, frames: Any, dataset: str, covered: Any) -> None:
+        """Record whom a row table is complete for (``complete_for:``): a condition per subject."""
+
     def evaluate_with_trace(self, node: Node, frames: Any, trace: Any = None) -> tuple[Any, Any]:
         """The value and a trace holding every sub-node's value, for ``explain``."""
 

@@ -20,6 +20,7 @@ from trialspec.results import CheckResult, Manifest, Section
 from trialspec.source import SourceFile
 
 if TYPE_CHECKING:
+    from trialspec.backend import Backend
     from trialspec.compiled import CompiledProtocol
 
 
@@ -143,7 +144,7 @@ def explain_subject(path: str | Path, data_dir: str | Path,
     return result, tables
 
 
-def _set_coverage(checked: Any, frames: Any, backend: Any) -> None:
+def _set_coverage(checked: Any, frames: Any, backend: Backend) -> None:
     """Tell the engine whom each `complete_for:` row table covers (a definition per subject)."""
     for name, ds in checked.protocol.datasets.items():
         node = checked.definitions.get(getattr(ds, "complete_for", None) or "")
@@ -151,7 +152,7 @@ def _set_coverage(checked: Any, frames: Any, backend: Any) -> None:
             backend.set_coverage(frames, name, backend.evaluate(node, frames))
 
 
-def _add_derived(model: Any, section: Section, bound: Any, backend: Any) -> None:
+def _add_derived(model: Any, section: Section, bound: Any, backend: Backend) -> None:
     """Make what a section derived readable by later sections, as the declared dataset."""
     for dataset, columns in section.derived.items():
         declared = model.datasets.get(dataset)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from trialspec.backend import Backend
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.domain.analyses_compute import AnalysisResult, Context, counts, finding, proportion
 from trialspec.domain.analyses_continuous import summary
@@ -131,7 +132,7 @@ def run_analyses(protocol: Any, frames: Any, backend: Any) -> Section | None:
     return analyses_section(protocol, compiled, results)
 
 
-def analyses_runner(compiled: Any, frames: Any, backend: Any,
+def analyses_runner(compiled: Any, frames: Any, backend: Backend,
                     results: Mapping[str, Any]) -> tuple[Section | None, dict[str, Any]]:
     """The pipeline's runner: the section, and the analyses' results passed forward (to claims)."""
     protocol = compiled.model

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from trialspec.backend import Backend
 from trialspec.check.scope import Scope
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.domain.analyses import analyses_for
@@ -36,7 +37,7 @@ def run_claims(protocol: Any, frames: Any, backend: Any) -> Section | None:
     return claims_section(protocol, compiled, results)
 
 
-def claims_runner(compiled: Any, frames: Any, backend: Any,
+def claims_runner(compiled: Any, frames: Any, backend: Backend,
                   results: Mapping[str, Any]) -> tuple[Section | None, dict[str, Any]]:
     """The pipeline's runner: the claims judged against the analyses' results passed forward."""
     protocol = compiled.model

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from trialspec.backend import Backend
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.domain.response_compile import ResponsePlan, compile_response
 
@@ -39,7 +40,7 @@ def run_response(protocol: Any, frames: Any, backend: Any) -> Any:
     return _run(model, plan, diags, frames, backend)
 
 
-def response_runner(compiled: Any, frames: Any, backend: Any,
+def response_runner(compiled: Any, frames: Any, backend: Backend,
                     results: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
     """The pipeline's runner, on the compile stage's response plan."""
     model = compiled.model

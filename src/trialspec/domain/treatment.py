@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from trialspec.backend import Backend
 from trialspec.diagnostics import Diagnostic
 from trialspec.domain.treatment_doses import StepPlan, convert, lint_doses, read_dose, read_steps, step_gaps
 from trialspec.source import Span
@@ -377,7 +378,7 @@ def run_dosing(protocol: Any, frames: Any, backend: Any) -> Any:
     return _run(protocol, plan, diags, frames, backend)
 
 
-def dosing_runner(compiled: Any, frames: Any, backend: Any,
+def dosing_runner(compiled: Any, frames: Any, backend: Backend,
                   results: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
     """The pipeline's runner, on the compile stage's dosing plan."""
     if compiled.dosing is None or frames is None:

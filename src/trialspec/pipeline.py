@@ -12,11 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 from trialspec.diagnostics import Diagnostic, has_errors, sorted_unique
 from trialspec.results import CheckResult, Manifest, Section
 from trialspec.source import SourceFile
+
+if TYPE_CHECKING:
+    from trialspec.backend import Backend
+    from trialspec.compiled import CompiledProtocol
 
 
 @dataclass
@@ -31,24 +36,25 @@ class LintResult:
         return not has_errors(self.diagnostics)
 
 
-def compile_protocol(path: str | Path) -> tuple[Any, Any, list[Diagnostic], SourceFile | None]:
-    """Load and type-check one protocol: (model, checked, diagnostics, source)."""
-    from trialspec.check.protocol import check_protocol
+def compile_protocol(path: str | Path) -> tuple[CompiledProtocol | None, list[Diagnostic], SourceFile | None]:
+    """The compile stage on one protocol file: (compiled, diagnostics, source). ``compiled``
+    is None when the file does not load; ``compiled.checked`` is None when it has an error."""
+    from trialspec.compiled import compile_model
     from trialspec.protocol import load_protocol
 
     model, diags = load_protocol(path)
     source = getattr(model, "source", None)
     if model is None:
-        return None, None, diags, _source_of(path)
-    checked, more = check_protocol(model)
-    return model, checked, [*diags, *more], source
+        return None, diags, _source_of(path)
+    compiled, more = compile_model(model)
+    return compiled, [*diags, *more], source
 
 
 def lint(paths: list[str]) -> LintResult:
     """Static checks of protocol files: syntax, schema, names, types, units."""
     result = LintResult()
     for path in paths:
-        _model, _checked, diags, source = compile_protocol(path)
+        _compiled, diags, source = compile_protocol(path)
         result.diagnostics.extend(diags)
         if source is not None:
             result.sources[source.path] = source
@@ -65,14 +71,16 @@ def _source_of(path: str | Path) -> SourceFile | None:
 
 # -- check: data conformance, eligibility, and every other section ---------------------------
 
-# Sections after eligibility, in report order: (module, function). Each takes
-# (protocol, frames, backend) and returns a Section, or None when the protocol has nothing
-# for it. Optional: a section whose module is not installed yet is skipped.
+# Sections after eligibility, in report order: (module, function). Each runner takes
+# (compiled protocol, frames, backend, results so far) and returns (Section or None, results
+# it passes forward): the plans come compiled from the compile stage, never compiled again,
+# and what one section computes for another (the analyses' results for claims) is handed on
+# explicitly. Optional: a section whose module is not installed is skipped.
 SECTION_RUNNERS = (
-    ("trialspec.domain.treatment", "run_dosing"),
-    ("trialspec.domain.response", "run_response"),
-    ("trialspec.domain.analyses", "run_analyses"),
-    ("trialspec.domain.claims_section", "run_claims"),
+    ("trialspec.domain.treatment", "dosing_runner"),
+    ("trialspec.domain.response", "response_runner"),
+    ("trialspec.domain.analyses", "analyses_runner"),
+    ("trialspec.domain.claims_section", "claims_runner"),
 )
 
 
@@ -84,14 +92,16 @@ def check(path: str | Path, data_dir: str | Path | None = None, backend_name: st
     The data come from ``data_dir``, or (the Python API) from ``tables``, DataFrames by
     dataset name. ``progress`` is told each stage as it starts.
     """
+    from trialspec.domain.eligibility_section import eligibility_runner
     from trialspec.engine import get_backend
 
     step = progress or (lambda stage: None)
     step("compiling the protocol")
-    model, checked, diags, source = compile_protocol(path)
+    compiled, diags, source = compile_protocol(path)
     sources = {source.path: source} if source is not None else {}
-    if checked is None:
+    if compiled is None or compiled.checked is None:
         return CheckResult(_manifest(path, []), sorted_unique(diags), [], sources)
+    model, checked = compiled.model, compiled.checked
     backend = get_backend(backend_name)
     step("reading and checking the data")
     bound = backend.bind_frames(model, tables or {}) if data_dir is None else backend.bind(model, data_dir)
@@ -100,11 +110,15 @@ def check(path: str | Path, data_dir: str | Path | None = None, backend_name: st
     if bound.frames is not None:
         _set_coverage(checked, bound.frames, backend)
         step("screening eligibility")
-        sections.append(run_eligibility(checked, bound.frames, backend, sources))
+        section, results = eligibility_runner(compiled, bound.frames, backend, sources)
+        sections.append(section)
         for module, name in SECTION_RUNNERS:
             step(f"running {module.rsplit('.', 1)[-1].replace('_section', '')}")
             runner = _optional(module, name)
-            section = runner(model, bound.frames, backend) if runner else None
+            if runner is None:
+                continue
+            section, passed = runner(compiled, bound.frames, backend, MappingProxyType(dict(results)))
+            results.update(passed)
             if section is not None:
                 sections.append(section)
                 _add_derived(model, section, bound, backend)
@@ -114,61 +128,6 @@ def check(path: str | Path, data_dir: str | Path | None = None, backend_name: st
 
         accept(result, protocol_entries(model.accepted))
     return result
-
-
-def run_eligibility(checked: Any, frames: Any, backend: Any, sources: dict[str, SourceFile]) -> Section:
-    """Evaluate every criterion (sharing one trace) and screen the subjects."""
-    import numpy as np
-
-    from trialspec.domain.eligibility import (
-        INDETERMINATE,
-        NOT_ASSESSABLE,
-        OUTCOME_WORDS,
-        UNKNOWN,
-        eligibility_section,
-        outcome_codes,
-        outcome_matrix,
-        screen,
-    )
-    from trialspec.domain.explain import explain_criteria
-    from trialspec.lang import ir
-
-    criteria = checked.criteria
-    trace: Any = None
-    columns = []
-    n = frames.n
-    for crit in criteria:
-        if not _assessable(crit, checked.protocol, ir):
-            columns.append(np.full(n, NOT_ASSESSABLE, dtype=np.int8))
-            continue
-        value, trace = backend.evaluate_with_trace(crit.node, frames, trace)
-        columns.append(outcome_codes(np.asarray(value.value), np.asarray(value.known),
-                                     crit.kind == "exclusion"))
-    outcomes = outcome_matrix(columns, n)
-    subjects = np.asarray(frames.subjects, dtype=object)
-    result = screen(subjects, [c.id for c in criteria], [c.kind for c in criteria],
-                    [c.text for c in criteria], outcomes)
-
-    # name the missing data of indeterminate subjects: the columns missing under an unknown criterion
-    missing: dict[str, list[str]] = {}
-    for j, crit in enumerate(criteria):
-        unknown = (outcomes[:, j] == UNKNOWN) & (result.status_code == INDETERMINATE)
-        if not unknown.any():
-            continue
-        for col in _columns(crit.node, ir):
-            gone = unknown & np.asarray(backend.missing(trace.get(col)))
-            for i in np.flatnonzero(gone):
-                missing.setdefault(str(subjects[i]), []).append(
-                    f"{crit.id}: {col.dataset}.{col.column} missing")
-
-    def explain(subject: str) -> list[Any]:
-        i = int(frames.position(subject))
-        words = [OUTCOME_WORDS[int(o)] for o in outcomes[i]]
-        return explain_criteria(
-            criteria, words, lambda node: backend.to_python(trace.get(node), i),
-            lambda col: backend.origin(frames, col.dataset, col.column, i), sources)
-
-    return eligibility_section(result, missing, explain)
 
 
 def explain_subject(path: str | Path, data_dir: str | Path,
@@ -185,7 +144,7 @@ def explain_subject(path: str | Path, data_dir: str | Path,
     return result, tables
 
 
-def _set_coverage(checked: Any, frames: Any, backend: Any) -> None:
+def _set_coverage(checked: Any, frames: Any, backend: Backend) -> None:
     """Tell the engine whom each `complete_for:` row table covers (a definition per subject)."""
     for name, ds in checked.protocol.datasets.items():
         node = checked.definitions.get(getattr(ds, "complete_for", None) or "")
@@ -193,36 +152,7 @@ def _set_coverage(checked: Any, frames: Any, backend: Any) -> None:
             backend.set_coverage(frames, name, backend.evaluate(node, frames))
 
 
-def _assessable(crit: Any, protocol: Any, ir: Any) -> bool:
-    """Whether the data can decide a criterion: it is not `not recorded`, and every column
-    it reads was collected (a column declared `collected: false` makes it not assessable)."""
-    if crit.tree is None or not getattr(crit.model, "recorded", True):
-        return False
-    for col in _columns(crit.node, ir):
-        declared = protocol.datasets.get(col.dataset)
-        column = declared.columns.get(col.column) if declared is not None else None
-        if column is not None and not getattr(column, "collected", True):
-            return False
-    return True
-
-
-def _columns(node: Any, ir: Any) -> list[Any]:
-    """The distinct subject-grain columns under an IR node, left to right (aggregates excluded)."""
-    out: dict[tuple[str, str], Any] = {}
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, ir.Col):
-            out.setdefault((n.dataset, n.column), n)
-        elif not isinstance(n, ir.Aggregate | ir.Series | ir.Const):
-            children = [getattr(n, f) for f in ("left", "right", "operand", "condition", "then", "otherwise")
-                        if getattr(n, f, None) is not None]
-            children += [*getattr(n, "operands", ()), *getattr(n, "args", ())]
-            stack.extend(reversed(children))  # popped first to last: source order
-    return list(out.values())
-
-
-def _add_derived(model: Any, section: Section, bound: Any, backend: Any) -> None:
+def _add_derived(model: Any, section: Section, bound: Any, backend: Backend) -> None:
     """Make what a section derived readable by later sections, as the declared dataset."""
     for dataset, columns in section.derived.items():
         declared = model.datasets.get(dataset)
@@ -231,12 +161,17 @@ def _add_derived(model: Any, section: Section, bound: Any, backend: Any) -> None
 
 
 def _optional(module: str, name: str) -> Any:
+    """A section runner, or None when its module is not installed. Only the module itself
+    missing is skipped: an import error inside it, or a missing function, is a real error."""
     import importlib
 
     try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
+        loaded = importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if e.name == module:
+            return None
+        raise
+    return getattr(loaded, name)
 
 
 def _manifest(path: str | Path, datasets: list[Any]) -> Manifest:

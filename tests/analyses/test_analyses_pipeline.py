@@ -12,8 +12,8 @@ from trialspec import pipeline
 from trialspec.protocol import load_protocol
 from trialspec.results import CheckResult
 
-RUNNERS = (("trialspec.domain.analyses", "run_analyses"),
-           ("trialspec.domain.claims_section", "run_claims"))
+RUNNERS = (("trialspec.domain.analyses", "analyses_runner"),
+           ("trialspec.domain.claims_section", "claims_runner"))
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from analyses_helpers import MINI_HEAD, finding, mini_tables, sections, t4_arms, verdicts
 
-from trialspec.check.protocol import check_protocol
+from trialspec.compiled import check_model
 from trialspec.domain.analyses_plan import compile_analyses
 from trialspec.engine import get_backend
 from trialspec.protocol import load_protocol_text
@@ -177,12 +177,12 @@ def test_study_level_tables_are_no_subjects_and_no_names() -> None:
     body = "eligibility:\n  inclusion:\n    I1: {text: t, when: orr_e > 100}\n"
     protocol, diags = load_protocol_text(HEAD + body, "mini.yaml")
     assert protocol is not None and protocol.population == "subjects"
-    _checked, found = check_protocol(protocol)
+    _checked, found = check_model(protocol)
     assert [d.code for d in found] == ["TS301"]  # a study-level column is no subject's name
     assert "column of the study-level dataset 'trials'" in found[0].message
     assert "options: {from: trials}" in (found[0].hint or "")
     protocol, _ = load_protocol_text(HEAD + body.replace("orr_e > 100", "trials.orr_e > 100"), "mini.yaml")
-    _checked, found = check_protocol(protocol)
+    _checked, found = check_model(protocol)
     assert [(d.code, d.message) for d in found] == [
         ("TS311", "'trials' is a study-level dataset: no patient has its values")]
 

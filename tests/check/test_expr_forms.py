@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from trialspec.check.protocol import check_protocol
+from trialspec.compiled import check_model
 from trialspec.lang import ir
 from trialspec.lang.regex import MAX_PATTERN
 from trialspec.protocol import load_protocol
@@ -17,7 +17,7 @@ def compile_case(tmp_path: Path, expr: str):  # as test_typecheck does, on its b
     path.write_text(BASE.replace("EXPR", expr), "utf-8")
     model, diags = load_protocol(path)
     assert model is not None, diags
-    checked, more = check_protocol(model)
+    checked, more = check_model(model)
     return checked, [d for d in [*diags, *more] if d.severity.value == "error"]
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from trialspec.check.protocol import check_protocol
+from trialspec.compiled import check_model
 from trialspec.protocol import load_protocol
 
 HERE = Path(__file__).parent
@@ -22,7 +22,7 @@ def compile_case(tmp_path: Path, expr: str, base: str = BASE):
     path.write_text(base.replace("EXPR", expr), "utf-8")
     model, diags = load_protocol(path)
     assert model is not None, diags
-    checked, more = check_protocol(model)
+    checked, more = check_model(model)
     return checked, [d for d in [*diags, *more] if d.severity.value == "error"]
 
 

@@ -60,8 +60,9 @@ def test_path_outside_the_data_directory_is_refused_and_never_read(
 def test_binding_refuses_a_path_outside_the_data_directory(study: Study, opened: list[Path]) -> None:
     """Defence in depth: a model whose source escapes (built without the loader's TS213) is
     refused by the binding itself (TS401), and nothing is read for it."""
-    model, checked, diags, _ = compile_protocol(study.protocol)
-    assert checked is not None and diags == []
+    compiled, diags, _ = compile_protocol(study.protocol)
+    assert compiled is not None and compiled.checked is not None and diags == []
+    model = compiled.model
     labs = dataclasses.replace(model.datasets["labs"], source="../../etc/passwd")
     model = dataclasses.replace(model, datasets={**model.datasets, "labs": labs})
     bound = bind_module.bind(model, study.data)

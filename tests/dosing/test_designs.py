@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from trialspec.check.protocol import check_protocol
+from trialspec.compiled import check_model
 from trialspec.domain.treatment import build_plan
 from trialspec.protocol import load_protocol_text
 
@@ -211,7 +211,7 @@ def test_arms_with_their_own_cycle_lengths() -> None:
 ])
 def test_static_checks(treatment: str, code: str, message: str) -> None:
     model = protocol(treatment)
-    _, diags = check_protocol(model)
+    _, diags = check_model(model)
     found = [(d.code, d.message) for d in diags if d.code == code]
     assert found == [(code, message)]
 
@@ -219,7 +219,7 @@ def test_static_checks(treatment: str, code: str, message: str) -> None:
 def test_a_missing_exposure_dataset_is_a_lint_warning_and_the_check_goes_on() -> None:
     model = protocol("treatment:\n  cycle: 14 days\n  exposure: ex\n"
                      "  regimen: {A: {dose: 10 mg, days: 1-5}}\n")
-    checked, diags = check_protocol(model)
+    checked, diags = check_model(model)
     assert checked is not None and [d.severity.value for d in diags if d.code == "TS220"] == ["warning"]
 
 
@@ -227,7 +227,7 @@ def test_an_observation_only_study_needs_no_exposure() -> None:
     model = protocol("treatment:\n  cycle: 14 days\n  exposure: ex\n"
                      "  arms: {bedrest: {}, control: observation}\n", arm_column=True)
     assert build_plan(model) == (None, [])
-    assert [d for d in check_protocol(model)[1] if d.code.startswith("TS22")] == []
+    assert [d for d in check_model(model)[1] if d.code.startswith("TS22")] == []
 
 
 CARBOPLATIN = """trialspec: 1
@@ -290,8 +290,8 @@ def test_carboplatin_by_calvert_with_cockcroft_gault() -> None:
                            "(planned 750 mg +/-2% that day)")
     (unknown,) = [f.message for f in section.findings if f.code == "TS533"]
     assert unknown.startswith("C4 carboplatin: dosed by target AUC but the subject's creatinine clearance")
-    _, lint = check_protocol(model)
+    _, lint = check_model(model)
     assert not [d for d in lint if d.code.startswith("TS22")]
     no_crcl = load_protocol_text(CARBOPLATIN.replace("crcl: cockcroft-gault, ", ""), "auc.yaml")[0]
     assert no_crcl is not None
-    assert [d.code for d in check_protocol(no_crcl)[1] if d.code.startswith("TS22")] == ["TS223"]
+    assert [d.code for d in check_model(no_crcl)[1] if d.code.startswith("TS22")] == ["TS223"]

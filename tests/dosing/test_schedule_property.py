@@ -10,13 +10,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trialspec.domain.treatment import build_plan, plan_tables
 from trialspec.domain.treatment_apply import apply_plan
-from trialspec.engine.pandas import SubjectFrames
-from trialspec.engine.pandas.dosing import dosing
+from trialspec.engine import backends, get_backend
 
 TREATMENT = """treatment:
   cycle: 7 days
@@ -67,7 +67,8 @@ def bsa(s: int) -> float:
     return math.sqrt(HEIGHTS[s] * WEIGHTS[s] / 3600)
 
 
-def run(rows: list[tuple[int, int, int, str]]) -> tuple[dict[str, Any], list[tuple]]:
+def run(rows: list[tuple[int, int, int, str]],
+        backend_name: str = "pandas") -> tuple[dict[str, Any], list[tuple]]:
     first = {s: min(d for t, _, d, _ in rows if t == s) for s in {r[0] for r in rows}}
     data = []
     for s, drug, d, kind in rows:
@@ -80,11 +81,18 @@ def run(rows: list[tuple[int, int, int, str]]) -> tuple[dict[str, Any], list[tup
         data.append((f"S{s}", "TM"[drug], (ORIGIN + timedelta(days=d)).isoformat(), round(dose, 6), "mg"))
     exposure = pd.DataFrame(data, columns=["subject_id", "drug", "date", "dose", "unit"]).astype(object)
     people = pd.DataFrame({"subject_id": ["S0", "S1", "S2"], "height": HEIGHTS, "weight": WEIGHTS})
-    frames = SubjectFrames.from_frames(people, "subject_id", {"subjects": people},
-                                       {"exposure": (exposure, "subject_id")})
-    out = dosing(plan_tables(PLAN), frames)
-    t = {name: {c: table[c].to_numpy() for c in table} for name, table in out.items()}
+    backend = get_backend(backend_name)
+    frames = backend.frames_from_pandas(people, "subject_id", {"subjects": people},
+                                        {"exposure": (exposure, "subject_id")})
+    out = backend.dosing(plan_tables(PLAN), frames)
+    t = {name: {c: _column(table, c) for c in table} for name, table in out.items()}
     return apply_plan(PLAN, t), data
+
+
+def _column(table: Any, name: str) -> Any:
+    """A column of a backend's table as an array (as the dosing section reads it)."""
+    column = table[name]
+    return column.to_numpy() if hasattr(column, "to_numpy") else np.asarray(column)
 
 
 def reference(t: dict[str, Any]) -> dict[str, Any]:
@@ -126,12 +134,14 @@ def reference(t: dict[str, Any]) -> dict[str, Any]:
     return {"level": levels, "change": changes, "amounts": amounts}
 
 
+@pytest.mark.parametrize("backend_name", backends())
 @settings(max_examples=60, deadline=None)
 @given(rows_strategy)
-def test_the_day_by_day_plan_matches_the_reference(rows: list[tuple[int, int, int, str]]) -> None:
+def test_the_day_by_day_plan_matches_the_reference(backend_name: str,
+                                                   rows: list[tuple[int, int, int, str]]) -> None:
     if not rows:
         return
-    t, _ = run(rows)
+    t, _ = run(rows, backend_name)
     ref = reference(t)
     assert t["admins"]["level"].tolist() == ref["level"]
     assert t["admins"]["change"].tolist() == ref["change"]

@@ -14,10 +14,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trialspec.engine.pandas import Dates, Labels, Numbers, SubjectFrames, Tri, evaluate
+from trialspec.engine import backends, get_backend
+from trialspec.engine.pandas import Dates, Labels, Numbers, Tri
 from trialspec.lang import ir
 from trialspec.lang.types import BOOL, DATE, NUMBER, STRING, Kind, Type
 
@@ -273,10 +275,12 @@ def same(a: Any, b: Any) -> bool:
     return a == b and type(a) is type(b)
 
 
-def check(node: ir.Node, data: dict[str, Any]) -> None:
-    fr = SubjectFrames.from_frames(**data)
+def check(node: ir.Node, data: dict[str, Any], backend_name: str) -> None:
+    """The backend's value of ``node`` equals the reference interpreter's, subject by subject."""
+    backend = get_backend(backend_name)
+    fr = backend.frames_from_pandas(**data)
     ref = Reference(**data)
-    value = evaluate(node, fr)
+    value = backend.evaluate(node, fr)
     for i in range(fr.n):
         got, want = engine_at(value, i), ref.subject(node, i)
         assert same(got, want), f"subject {i}: engine {got!r}, reference {want!r}\n{node!r}"
@@ -286,19 +290,22 @@ BOUNDED = settings(derandomize=True, max_examples=300, deadline=None, database=N
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
+@pytest.mark.parametrize("backend_name", backends())
 @BOUNDED
 @given(node=conditions(), data=frames())
-def test_conditions_match_reference(node: ir.Node, data: dict[str, Any]) -> None:
-    check(node, data)
+def test_conditions_match_reference(backend_name: str, node: ir.Node, data: dict[str, Any]) -> None:
+    check(node, data, backend_name)
 
 
+@pytest.mark.parametrize("backend_name", backends())
 @BOUNDED
 @given(node=values(), data=frames())
-def test_values_match_reference(node: ir.Node, data: dict[str, Any]) -> None:
-    check(node, data)
+def test_values_match_reference(backend_name: str, node: ir.Node, data: dict[str, Any]) -> None:
+    check(node, data, backend_name)
 
 
+@pytest.mark.parametrize("backend_name", backends())
 @BOUNDED
 @given(node=aggregates(), data=frames())
-def test_aggregates_match_reference(node: ir.Node, data: dict[str, Any]) -> None:
-    check(node, data)
+def test_aggregates_match_reference(backend_name: str, node: ir.Node, data: dict[str, Any]) -> None:
+    check(node, data, backend_name)

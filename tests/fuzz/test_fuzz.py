@@ -18,8 +18,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trialspec.check.protocol import check_protocol
 from trialspec.codes import CODES
+from trialspec.compiled import check_model
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.lang.parser import parse_expr
 from trialspec.protocol import load_protocol_text
@@ -95,7 +95,7 @@ def _lint(text: str) -> list[Diagnostic]:
     only_diagnostics(diags)
     if protocol is None:
         return diags
-    _checked, found = check_protocol(protocol)
+    _checked, found = check_model(protocol)
     only_diagnostics(found)
     return diags + found
 

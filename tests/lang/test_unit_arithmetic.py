@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from trialspec.check.protocol import check_protocol
+from trialspec.compiled import check_model
 from trialspec.lang import ir
 from trialspec.protocol import load_protocol
 
@@ -65,7 +65,7 @@ def compile_expr(tmp_path: Path, expr: str) -> tuple[Any, list[Any]]:
     path.write_text(PROTOCOL.replace("EXPR", f'"{expr}"'), "utf-8")
     model, diags = load_protocol(path)
     assert model is not None, diags
-    checked, more = check_protocol(model)
+    checked, more = check_model(model)
     return checked, [*diags, *more]
 
 

@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trialspec.engine.pandas import SubjectFrames
-from trialspec.engine.pandas.series import seg_cummin, series_table
+from trialspec.engine import backends, get_backend
+from trialspec.engine.pandas.series import seg_cummin
 from trialspec.lang import ir
 from trialspec.lang.types import BOOL, Kind, Type
 
@@ -69,7 +70,7 @@ def reference(rows: list[tuple[Any, ...]], k: int) -> dict[str, list[Any]]:
     return out
 
 
-def engine(rows: list[tuple[Any, ...]], k: int) -> dict[str, list[Any]]:
+def engine(rows: list[tuple[Any, ...]], k: int, backend_name: str) -> dict[str, list[Any]]:
     subjects = pd.DataFrame({"id": [f"S{i}" for i in range(5)]})
     table = pd.DataFrame({
         "id": [f"S{r[0]}" for r in rows],
@@ -78,11 +79,12 @@ def engine(rows: list[tuple[Any, ...]], k: int) -> dict[str, list[Any]]:
         "flag": pd.array([r[3] for r in rows], dtype="boolean"),
         "cond": pd.array([r[4] for r in rows], dtype="boolean"),
     })
-    frames = SubjectFrames.from_frames(subjects, "id", {"s": subjects}, {DS: (table, "id")})
+    backend = get_backend(backend_name)
+    frames = backend.frames_from_pandas(subjects, "id", {"s": subjects}, {DS: (table, "id")})
     nodes = {f: ir.Series(f, DS, (X, TIME, FLAG), NUM) for f in FUNCS}
     count = ir.Const(float(k), Type(Kind.NUMBER))
     nodes["consecutive"] = ir.Series("consecutive", DS, (COND, count, TIME, FLAG), BOOL)
-    out = series_table(frames, DS, TIME, FLAG, nodes)
+    out = backend.series_table(frames, DS, TIME, FLAG, nodes)
     assert out is not None
     # back to file order: rows come sorted by (subject, day); recover each row's file position
     order = np.lexsort((np.arange(len(rows)), [r[1] if r[1] is not None else 10**6 for r in rows],
@@ -100,10 +102,11 @@ def engine(rows: list[tuple[Any, ...]], k: int) -> dict[str, list[Any]]:
     return result
 
 
+@pytest.mark.parametrize("backend_name", backends())
 @settings(max_examples=300)
 @given(rows_strategy, st.integers(1, 3))
-def test_series_functions_match_the_reference(rows: list[tuple[Any, ...]], k: int) -> None:
-    want, got = reference(rows, k), engine(rows, k)
+def test_series_functions_match_the_reference(backend_name: str, rows: list[tuple[Any, ...]], k: int) -> None:
+    want, got = reference(rows, k), engine(rows, k, backend_name)
     for name in want:
         for i, (w, g) in enumerate(zip(want[name], got[name], strict=True)):
             if isinstance(w, float) and isinstance(g, float):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trialspec.check.protocol import check_protocol
+from trialspec.compiled import check_model
 from trialspec.domain.eligibility import NOT_ASSESSABLE, PASS, UNKNOWN, screen
 from trialspec.pipeline import check
 from trialspec.protocol import load_protocol_text
@@ -113,7 +113,7 @@ def test_complete_for_must_name_a_definition() -> None:
     text = PROTOCOL.replace("complete_for: randomized", "complete_for: randomised")
     model, diags = load_protocol_text(text)
     assert model is not None and not diags
-    _checked, found = check_protocol(model)
+    _checked, found = check_model(model)
     ts320 = [d for d in found if d.code == "TS320"]
     assert len(ts320) == 1 and ts320[0].hint == "Did you mean 'randomized'?"
 

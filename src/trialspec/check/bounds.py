@@ -1,6 +1,6 @@
 """Static checks of declarations the expression checker does not see: units and bounds.
 
-Run by ``lint`` (``check.protocol.SECTION_LINTS``), with no data and no pandas:
+Run by ``lint`` (``check.protocol.check_protocol``), with no data and no pandas:
 
 - every column's declared ``unit:`` is a unit the registry knows (TS302, at the column);
 - every treatment quantity parses, and is finite (TS108 from the parser);

@@ -10,7 +10,7 @@ Columns with ``source:`` and no ``test:`` (a date, a visit) are read on every ro
 
 from __future__ import annotations
 
-from dataclasses import fields
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from trialspec.lang import ast, ir
@@ -21,21 +21,18 @@ if TYPE_CHECKING:
 
 
 def _nodes(roots: list[Any]) -> list[ir.Node]:
-    """The nodes under ``roots``, not descending into nested aggregates (their own rows)."""
+    """The nodes under ``roots``, in source order, not descending into nested aggregates
+    (their own rows)."""
     out: list[ir.Node] = []
-    stack = [r for r in roots if r is not None]
-    while stack:
-        node = stack.pop()
-        out.append(node)
-        if isinstance(node, ir.Aggregate) and not any(node is r for r in roots):
-            continue
-        for f in fields(node):
-            child = getattr(node, f.name)
-            if isinstance(child, tuple):
-                stack.extend(c for c in child if hasattr(c, "span") and not isinstance(c, str))
-            elif hasattr(child, "span") and f.name != "span":
-                stack.append(child)
+    for root in roots:
+        if root is not None:
+            out.extend(ir.walk(root, _not_nested(root)))
     return out
+
+
+def _not_nested(root: ir.Node) -> Callable[[ir.Node], bool]:
+    """Descend into ``root`` and any node but an aggregate under it."""
+    return lambda n: n is root or not isinstance(n, ir.Aggregate)
 
 
 def base_column(column: str) -> str:

@@ -1,27 +1,22 @@
-"""Check a whole protocol: every expression parsed, resolved, typed and lowered to IR."""
+"""Check a whole protocol: every expression parsed, resolved, typed and lowered to IR.
+
+The sections' own plans (dosing, response, analyses) are compiled beside this by the compile
+stage, :mod:`trialspec.compiled`; ``check/`` never imports ``domain/``."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from trialspec.check.bounds import lint_bounds
 from trialspec.check.scope import Scope
 from trialspec.check.typecheck import Checker
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.lang import ast, ir
 from trialspec.lang.parser import parse_expr
 from trialspec.lang.types import BOOL, Kind
-
-# Static checks that the check sections offer, run by lint: (module, function(protocol)).
-SECTION_LINTS = (
-    ("trialspec.domain.treatment", "lint_treatment"),
-    ("trialspec.domain.response", "lint_response"),
-    ("trialspec.domain.analyses_plan", "lint_analyses"),
-    ("trialspec.check.bounds", "lint_bounds"),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +70,7 @@ def check_protocol(protocol: Any) -> tuple[CheckedProtocol | None, list[Diagnost
             if node is not None:
                 criteria.append(CompiledCriterion(cid, kind, crit.text, tree, node, crit))
     diags.extend(_completeness(protocol, checker))
-    for module, name in SECTION_LINTS:  # the sections' own static checks (no data, no pandas)
-        diags.extend(getattr(importlib.import_module(module), name)(protocol))
+    diags.extend(lint_bounds(protocol))  # the sections' own static checks: trialspec.compiled
     if any(d.severity.value == "error" for d in diags):
         return None, diags
     return CheckedProtocol(protocol, tuple(criteria), MappingProxyType(definitions)), diags

@@ -25,7 +25,7 @@ __all__ = ["Change", "Impact", "ProtocolDiff", "diff_files", "diff_protocols", "
 def diff_files(old: str | Path, new: str | Path) -> ProtocolDiff:
     """Load both protocols and compare them. On load errors the result holds only the
     diagnostics (check ``has_errors(result.diagnostics)``)."""
-    from trialspec.check.protocol import check_protocol
+    from trialspec.compiled import check_model
     from trialspec.protocol import load_protocol
 
     models, diagnostics, checked = [], [], []
@@ -34,7 +34,7 @@ def diff_files(old: str | Path, new: str | Path) -> ProtocolDiff:
         diagnostics += diags
         models.append(model)
         if model is not None and not has_errors(diags):
-            ir, found = check_protocol(model)
+            ir, found = check_model(model)
             checked.append(None if has_errors(found) else ir)
     old_model, new_model = models
     if old_model is None or new_model is None or has_errors(diagnostics):

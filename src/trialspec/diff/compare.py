@@ -487,16 +487,15 @@ def ir_normal(node: Any) -> Any:
     operands sorted, set members sorted, constants on the right of comparisons."""
     from trialspec.lang import ir
 
-    if not hasattr(node, "__dataclass_fields__") or isinstance(node, ir.Const | ir.Col):
+    if type(node) not in ir.CHILD_FIELDS:
         return node
-    changes = {}
-    for name in node.__dataclass_fields__:
-        value = getattr(node, name)
-        if isinstance(value, tuple) and value and hasattr(value[0], "__dataclass_fields__"):
-            changes[name] = tuple(ir_normal(v) for v in value)
-        elif hasattr(value, "__dataclass_fields__") and name != "type" and name != "span":
-            changes[name] = ir_normal(value)
-    node = replace(node, **changes)
+    return ir.transform(node, _normal_one)
+
+
+def _normal_one(node: Any) -> Any:
+    """One node of :func:`ir_normal`, its children already normal."""
+    from trialspec.lang import ir
+
     if isinstance(node, ir.BoolOp):
         flat: list[Any] = []
         for x in node.operands:

@@ -3,19 +3,20 @@
     protocol.analyses --compile_analyses--> plans --METHODS[method] on the backend's values-->
         results --analyses_section--> Section
 
-``run_analyses`` is the pipeline's entry point (``SECTION_RUNNERS``); ``analyses_for``
-gives the same results to the claims section without computing them twice.
+``analyses_runner`` is the pipeline's entry point (``SECTION_RUNNERS``): it runs the compile
+stage's plans and passes the results forward to the claims section (``results["analyses"]``),
+so they are computed once. ``run_analyses`` compiles and runs (for the API and tests).
 docs/analyses.md describes the endpoints, methods, tests and options.
 """
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
+from trialspec.backend import Backend
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.domain.analyses_compute import AnalysisResult, Context, counts, finding, proportion
 from trialspec.domain.analyses_continuous import summary
@@ -38,47 +39,46 @@ METHODS: dict[str, Callable[[AnalysisPlan, Context], AnalysisResult]] = {
     "ordinal": ordinal,
 }
 
-_LAST: list[tuple[Any, Any, Any, tuple[CompiledAnalyses, dict[str, AnalysisResult]]]] = []
+def analyses_for(protocol: Any, frames: Any, backend: Any, compiled: CompiledAnalyses | None = None,
+                 criteria: Any = None) -> tuple[CompiledAnalyses, dict[str, AnalysisResult]]:
+    """Run every analysis on the data: (the compiled analyses, each analysis's result).
 
-
-def analyses_for(protocol: Any, frames: Any,
-                 backend: Any) -> tuple[CompiledAnalyses, dict[str, AnalysisResult]]:
-    """Compile and run every analysis once per (protocol, frames, backend)."""
-    for p, f, b, value in _LAST:
-        if p is protocol and f() is frames and b is backend:
-            return value
-    compiled = compile_analyses(protocol)
+    The pipeline gives the compile stage's ``compiled`` analyses and checked ``criteria``
+    (the population `eligible` screens with them); without them they are compiled here."""
+    if compiled is None:
+        compiled = compile_analyses(protocol)
     results: dict[str, AnalysisResult] = {}
     if frames is not None:
         ctx = Context(lambda node: backend.evaluate(node, frames),
                       np.asarray(frames.subjects, dtype=object), compiled.endpoints,
                       lambda name: backend.study_rows(frames, name),
-                      _memo(lambda: eligible_mask(protocol, frames, backend)))
+                      _memo(lambda: eligible_mask(protocol, frames, backend, criteria)))
         for aid, plan in compiled.plans.items():
             results[aid] = _with_population(_run(plan, ctx, protocol), ctx)
-    # the frames are held weakly: the cache (shared by the analyses and claims sections of
-    # one check) must not keep a whole dataset alive after the check
-    _LAST[:] = [(protocol, _weak(frames), backend, (compiled, results))]
     return compiled, results
 
 
-def eligible_mask(protocol: Any, frames: Any, backend: Any) -> np.ndarray:
-    """Each subject's eligibility (True: eligible), screened as the eligibility section does."""
-    from trialspec.check.protocol import check_protocol
+def eligible_mask(protocol: Any, frames: Any, backend: Any, criteria: Any = None) -> np.ndarray:
+    """Each subject's eligibility (True: eligible), screened as the eligibility section does
+    (``criteria``: the checked criteria; None: the protocol is checked here)."""
     from trialspec.domain.eligibility import ELIGIBLE, outcome_codes, outcome_matrix, screen
 
-    checked, _diags = check_protocol(protocol)
     n = len(frames.subjects)
-    if checked is None:
-        return np.zeros(n, bool)
+    if criteria is None:
+        from trialspec.check.protocol import check_protocol
+
+        checked, _diags = check_protocol(protocol)
+        if checked is None:
+            return np.zeros(n, bool)
+        criteria = checked.criteria
     columns = []
-    for crit in checked.criteria:
+    for crit in criteria:
         value = backend.evaluate(crit.node, frames)
         true = np.broadcast_to(np.asarray(value.value, dtype=bool), (n,))
         known = np.broadcast_to(np.asarray(value.known, dtype=bool), (n,))
         columns.append(outcome_codes(true.copy(), known, crit.kind == "exclusion"))
-    result = screen(np.asarray(frames.subjects, dtype=object), [c.id for c in checked.criteria],
-                    [c.kind for c in checked.criteria], [c.text for c in checked.criteria],
+    result = screen(np.asarray(frames.subjects, dtype=object), [c.id for c in criteria],
+                    [c.kind for c in criteria], [c.text for c in criteria],
                     outcome_matrix(columns, n))
     return np.asarray(result.status_code == ELIGIBLE)
 
@@ -107,16 +107,8 @@ def _with_population(res: AnalysisResult, ctx: Context) -> AnalysisResult:
     return res
 
 
-def _weak(obj: Any) -> Any:
-    """A weak reference to ``obj``, or a callable returning it when it takes none (None)."""
-    try:
-        return weakref.ref(obj)
-    except TypeError:
-        return lambda: obj
-
-
 def _run(plan: AnalysisPlan, ctx: Context, protocol: Any) -> AnalysisResult:
-    from trialspec.engine import EngineError
+    from trialspec.backend import EngineError
     from trialspec.stats.errors import StatsInputError
 
     try:
@@ -138,6 +130,16 @@ def run_analyses(protocol: Any, frames: Any, backend: Any) -> Section | None:
         return None
     compiled, results = analyses_for(protocol, frames, backend)
     return analyses_section(protocol, compiled, results)
+
+
+def analyses_runner(compiled: Any, frames: Any, backend: Backend,
+                    results: Mapping[str, Any]) -> tuple[Section | None, dict[str, Any]]:
+    """The pipeline's runner: the section, and the analyses' results passed forward (to claims)."""
+    protocol = compiled.model
+    criteria = compiled.checked.criteria if compiled.checked is not None else None
+    plans, done = analyses_for(protocol, frames, backend, compiled.analyses, criteria)
+    section = analyses_section(protocol, plans, done) if protocol.analyses else None
+    return section, {"analyses": (plans, done)}
 
 
 def analyses_section(protocol: Any, compiled: CompiledAnalyses,

@@ -634,12 +634,13 @@ class _Planner:
         return rows
 
 
-def lint_analyses(protocol: Any) -> list[Diagnostic]:
+def lint_analyses(protocol: Any, compiled: CompiledAnalyses | None = None) -> list[Diagnostic]:
     """Every static finding of endpoints, analyses and reported claims, without data: what
-    ``lint`` can report (imports neither pandas nor scipy)."""
+    ``lint`` can report (imports neither pandas nor scipy). Give the ``compiled`` analyses
+    of the compile stage, or they are compiled here."""
     from trialspec.claims.values import ClaimSyntaxError, parse_claim
 
-    diags = list(compile_analyses(protocol).diagnostics)
+    diags = list((compiled if compiled is not None else compile_analyses(protocol)).diagnostics)
     for rt in protocol.reported.values():
         for c in rt.claims:
             try:

@@ -5,13 +5,16 @@ inconsistent with the report's other numbers.
                                --FreeChecks (printed values only)--> inconsistencies
               --claims_section--> Section (findings at each claim's own line and column)
 
-``run_claims`` is the pipeline's entry point (``SECTION_RUNNERS``).
+``claims_runner`` is the pipeline's entry point (``SECTION_RUNNERS``); it reads the analyses'
+results that the analyses runner passed forward. ``run_claims`` computes them itself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from trialspec.backend import Backend
 from trialspec.check.scope import Scope
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.domain.analyses import analyses_for
@@ -32,6 +35,16 @@ def run_claims(protocol: Any, frames: Any, backend: Any) -> Section | None:
         return None
     compiled, results = analyses_for(protocol, frames, backend)
     return claims_section(protocol, compiled, results)
+
+
+def claims_runner(compiled: Any, frames: Any, backend: Backend,
+                  results: Mapping[str, Any]) -> tuple[Section | None, dict[str, Any]]:
+    """The pipeline's runner: the claims judged against the analyses' results passed forward."""
+    protocol = compiled.model
+    if not protocol.reported:
+        return None, {}
+    plans, done = results.get("analyses") or (compiled.analyses, {})
+    return claims_section(protocol, plans, done), {}
 
 
 def judge_claims(protocol: Any, compiled: CompiledAnalyses,

@@ -45,45 +45,36 @@ def _verdict(v: Any) -> str:
 
 def clause_rows(root: ir.Node, value_of: Callable[[Any], Any], origin: Callable[[ir.Col], str],
                 sources: dict[str, SourceFile]) -> list[tuple[str, str, str]]:
-    """(clause, values, result) for each condition and column under ``root``, depth-first."""
+    """(clause, values, result) for each condition and column under ``root``, depth-first.
+
+    Only subject-grain nodes are shown: the inputs of an aggregate or a time series vary per
+    row (``ir.child_grain``), so the walk shows their value and stops there."""
     rows: list[tuple[str, str, str]] = []
     stack: list[tuple[Any, int]] = [(root, 0)]
     while stack:
         node, depth = stack.pop()
         pad = "  " * depth
+        if isinstance(node, ir.Const):
+            continue
         if isinstance(node, ir.BoolOp):
             rows.append((pad + node.op, "", _verdict(value_of(node))))
-            stack.extend((x, depth + 1) for x in reversed(node.operands))
         elif isinstance(node, ir.Negate):
             rows.append((pad + "not", "", _verdict(value_of(node))))
-            stack.append((node.operand, depth + 1))
         elif isinstance(node, ir.Cmp):
             left, right = value_of(node.left), value_of(node.right)
             values = (f"{_show(left)}{_unit(node.left, left)} {node.op} "
                       f"{_show(right)}{_unit(node.right, right)}")
             rows.append((pad + _text(node, sources), values, _verdict(value_of(node))))
-            stack.extend((x, depth + 1) for x in (node.right, node.left) if not isinstance(x, ir.Const))
         elif isinstance(node, ir.InSet | ir.IsNull | ir.Match):
             rows.append((pad + _text(node, sources), _show(value_of(node.operand)), _verdict(value_of(node))))
-            if not isinstance(node.operand, ir.Const):
-                stack.append((node.operand, depth + 1))
         elif isinstance(node, ir.Col):
             v = value_of(node)
             rows.append((pad + f"{node.dataset}.{node.column}", f"{_show(v)}{_unit(node, v)}", origin(node)))
-        elif isinstance(node, ir.Const):
-            continue
-        else:  # arithmetic, functions, aggregates: their value, then their inputs
+        else:  # arithmetic, functions, conditionals, aggregates, series: their value, then their inputs
             v = value_of(node)
             rows.append((pad + _text(node, sources), f"{_show(v)}{_unit(node, v)}", ""))
-            children = [c for c in (getattr(node, "left", None), getattr(node, "right", None),
-                                    getattr(node, "operand", None), getattr(node, "value", None),
-                                    getattr(node, "condition", None), getattr(node, "then", None),
-                                    getattr(node, "otherwise", None))
-                        if c is not None and not isinstance(c, ir.Const)]
-            if isinstance(node, ir.Aggregate):  # its value varies per row: the rows are not shown
-                children = []
-            children += [a for a in getattr(node, "args", ()) if not isinstance(a, ir.Const)]
-            stack.extend((c, depth + 1) for c in reversed(children))
+        if ir.child_grain(node) is ir.SUBJECT:
+            stack.extend((c, depth + 1) for c in reversed(ir.children(node)))
     return rows
 
 

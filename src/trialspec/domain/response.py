@@ -14,8 +14,10 @@ The stages: ``response_compile`` (protocol + library -> plan of IR), the backend
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from trialspec.backend import Backend
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.domain.response_compile import ResponsePlan, compile_response
 
@@ -31,12 +33,26 @@ def lint_response(protocol: Any) -> list[Diagnostic]:
 
 def run_response(protocol: Any, frames: Any, backend: Any) -> Any:
     """The ``response`` section of a check, or None when the protocol has no ``response:``."""
-    from trialspec.domain.response_section import failed_section, response_section
-
     model = _model(protocol)
     if getattr(model, "response", None) is None or frames is None:
         return None
     plan, diags = compile_response(model)
+    return _run(model, plan, diags, frames, backend)
+
+
+def response_runner(compiled: Any, frames: Any, backend: Backend,
+                    results: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The pipeline's runner, on the compile stage's response plan."""
+    model = compiled.model
+    if getattr(model, "response", None) is None or frames is None:
+        return None, {}
+    plan, diags = compiled.response
+    return _run(model, plan, diags, frames, backend), {}
+
+
+def _run(model: Any, plan: ResponsePlan | None, diags: Any, frames: Any, backend: Any) -> Any:
+    from trialspec.domain.response_section import failed_section, response_section
+
     if plan is None:
         return failed_section(sum(d.severity is Severity.ERROR for d in diags))
     table = derive_table(plan, frames, backend)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -124,57 +124,19 @@ class ResponsePlan:
 # -- IR rewriting ---------------------------------------------------------------------------------
 
 
-def _children(node: ir.Node) -> Iterator[tuple[str, Any]]:
-    for f in fields(node):
-        if f.name not in ("span", "type"):
-            yield f.name, getattr(node, f.name)
-
-
-def _is_node(x: Any) -> bool:
-    return isinstance(x, ir.Col | ir.Const | ir.Cmp | ir.BoolOp | ir.Negate | ir.Arith | ir.InSet
-                      | ir.IsNull | ir.Func | ir.Aggregate | ir.Series | ir.Cond | ir.Match)
-
-
 def bind_series(node: ir.Node, time: ir.Node, baseline: ir.Node, memo: dict[Any, ir.Node]) -> ir.Node:
     """``node`` with ``time`` and ``baseline`` appended to the arguments of every Series in
     it (the engine's convention for an ordered series with a chosen baseline), and equal
     subtrees shared, so an engine computes each once."""
 
-    def walk(n: ir.Node) -> ir.Node:
-        hit = memo.get(n)
-        if hit is not None:
-            return hit
-        changes: dict[str, Any] = {}
-        for name, value in _children(n):
-            if _is_node(value):
-                new = walk(value)
-                if new is not value:
-                    changes[name] = new
-            elif isinstance(value, tuple) and value and all(_is_node(v) for v in value):
-                items = tuple(walk(v) for v in value)
-                if any(a is not b for a, b in zip(items, value, strict=True)):
-                    changes[name] = items
-        if isinstance(n, ir.Series):
-            changes["args"] = (*changes.get("args", n.args), time, baseline)
-        out = replace(n, **changes) if changes else n
-        memo[n] = out
-        return out
+    def bind(n: ir.Node) -> ir.Node:
+        return replace(n, args=(*n.args, time, baseline)) if isinstance(n, ir.Series) else n
 
-    return walk(node)
+    return ir.transform(node, bind, memo)
 
 
-def _walk(node: ir.Node, into_aggregates: bool = True) -> Iterator[ir.Node]:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        if isinstance(n, ir.Aggregate) and not into_aggregates:
-            continue
-        for _name, value in _children(n):
-            if _is_node(value):
-                stack.append(value)
-            elif isinstance(value, tuple):
-                stack.extend(v for v in value if _is_node(v))
+def _outside_aggregates(n: ir.Node) -> bool:
+    return not isinstance(n, ir.Aggregate)
 
 
 # -- checking in the assessments' row context ------------------------------------------------
@@ -338,7 +300,7 @@ class _Compiler:
                        f"{what} must be a condition, but this is a {t}", expr.span,
                        "Compare it with something, e.g. `x >= 1` or `x is present`.")
             return None
-        for n in _walk(node, into_aggregates=False):
+        for n in ir.walk(node, _outside_aggregates):
             if isinstance(n, ir.Col) and n.dataset != self.dataset and n.dataset in ck.scope.row_grain:
                 self.error("TS307", f"{what} reads '{n.dataset}.{n.column}', which has several rows per "
                            f"subject; response rules read one row of '{self.dataset}'", expr.span,
@@ -504,7 +466,7 @@ class _Compiler:
 def _fingerprint(node: ir.Node) -> set[Any]:
     """What a rule reads and its thresholds: series of columns, and constants with units."""
     out: set[Any] = set()
-    for n in _walk(node):
+    for n in ir.walk(node):
         if isinstance(n, ir.Series) and n.args and isinstance(n.args[0], ir.Col):
             out.add((n.func, n.args[0].column))
         elif isinstance(n, ir.Const) and n.type.kind is Kind.NUMBER:
@@ -589,7 +551,7 @@ def compile_response(protocol: Any) -> tuple[ResponsePlan | None, list[Diagnosti
     censor = c.condition(ck, definitions["censor_when"].expr, "the censoring rule (censor_when)")
     first_dose, _t = ck.definition("first_dose")
     if baseline is not None and any(isinstance(n, ir.Series) and n.func not in ("previous", "consecutive")
-                                    for n in _walk(baseline)):
+                                    for n in ir.walk(baseline)):
         c.error("TS603", "the baseline rule cannot use a series measured from baseline", definitions[
             "baseline_when"].expr.span, "Use dates, previous(...) or consecutive(...).")
         baseline = None

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from trialspec.backend import Backend
 from trialspec.diagnostics import Diagnostic
 from trialspec.domain.treatment_doses import StepPlan, convert, lint_doses, read_dose, read_steps, step_gaps
 from trialspec.source import Span
@@ -371,12 +372,25 @@ def lint_treatment(protocol: Any) -> list[Diagnostic]:
 
 def run_dosing(protocol: Any, frames: Any, backend: Any) -> Any:
     """The ``dosing`` section of a check (None when the protocol plans no treatment)."""
-    from trialspec.domain.treatment_apply import apply_plan
-    from trialspec.domain.treatment_section import dosing_section, plan_only_section
-
     if protocol.treatment is None or frames is None:
         return None
     plan, diags = build_plan(protocol)
+    return _run(protocol, plan, diags, frames, backend)
+
+
+def dosing_runner(compiled: Any, frames: Any, backend: Backend,
+                  results: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The pipeline's runner, on the compile stage's dosing plan."""
+    if compiled.dosing is None or frames is None:
+        return None, {}
+    plan, diags = compiled.dosing
+    return _run(compiled.model, plan, list(diags), frames, backend), {}
+
+
+def _run(protocol: Any, plan: DosingPlan | None, diags: list[Diagnostic], frames: Any, backend: Any) -> Any:
+    from trialspec.domain.treatment_apply import apply_plan
+    from trialspec.domain.treatment_section import dosing_section, plan_only_section
+
     if plan is None:
         return plan_only_section(diags)
     tables = backend.dosing(plan_tables(plan), frames)

@@ -10,7 +10,9 @@ Every node keeps the span of the source it came from, for ``explain``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from trialspec.lang.types import Type
 from trialspec.source import Span
@@ -183,3 +185,112 @@ def type_of(node: Node) -> Type:
     if isinstance(node, Cmp | BoolOp | Negate | InSet | IsNull | Match):
         return BOOL
     return node.type
+
+
+# -- walking and rewriting ----------------------------------------------------------------------
+# The one description of an IR node's shape: which fields hold child nodes, in source order.
+# Every walker (lint, the pipeline, explain, the response compiler) goes through it, so they
+# agree on what is under a node and at which grain (tests/lang/test_ir_walk.py holds it complete).
+
+CHILD_FIELDS: dict[type, tuple[str, ...]] = {
+    Col: (),
+    Const: (),
+    Cmp: ("left", "right"),
+    BoolOp: ("operands",),
+    Negate: ("operand",),
+    Arith: ("left", "right"),
+    InSet: ("operand",),
+    IsNull: ("operand",),
+    Func: ("args",),
+    Aggregate: ("value", "where"),
+    Series: ("args",),
+    Cond: ("condition", "then", "otherwise"),
+    Match: ("operand",),
+}
+
+# Grain: None is one value per subject; a dataset name is one value per row of that dataset.
+SUBJECT: str | None = None
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    """The nodes directly under ``node``, in source order (None fields left out)."""
+    out: list[Node] = []
+    for name in CHILD_FIELDS[type(node)]:
+        value = getattr(node, name)
+        if isinstance(value, tuple):
+            out.extend(value)
+        elif value is not None:
+            out.append(value)
+    return tuple(out)
+
+
+def child_grain(node: Node, grain: str | None = SUBJECT) -> str | None:
+    """The grain the children of ``node`` are evaluated at, when ``node`` is at ``grain``:
+    under an aggregate, the rows of its dataset; elsewhere the same (a time series is itself
+    one value per row of its dataset, read inside an aggregate)."""
+    return node.dataset if isinstance(node, Aggregate) else grain
+
+
+def walk(node: Node, descend: Callable[[Node], bool] | None = None) -> Iterator[Node]:
+    """Every node under ``node`` (itself first), pre-order, left to right in source order.
+    ``descend(n)`` false keeps the walk out of ``n``'s children (``n`` itself is yielded)."""
+    for n, _grain in walk_grains(node, SUBJECT, descend):
+        yield n
+
+
+def walk_grains(node: Node, grain: str | None = SUBJECT,
+                descend: Callable[[Node], bool] | None = None) -> Iterator[tuple[Node, str | None]]:
+    """(node, grain) for every node under ``node`` (itself at ``grain``), pre-order, in source order."""
+    stack: list[tuple[Node, str | None]] = [(node, grain)]
+    while stack:
+        n, g = stack.pop()
+        yield n, g
+        if descend is None or descend(n):
+            below = child_grain(n, g)
+            stack.extend((c, below) for c in reversed(children(n)))
+
+
+def grain_of(root: Node, target: Node, grain: str | None = SUBJECT) -> str | None:
+    """The grain ``target`` (found by identity under ``root``) is evaluated at."""
+    for n, g in walk_grains(root, grain):
+        if n is target:
+            return g
+    raise KeyError(f"{type(target).__name__} is not under this node")
+
+
+def subject_columns(node: Node) -> list[Col]:
+    """The distinct subject-grain columns under ``node``, in source order (the columns read
+    per subject; those under an aggregate are read per row and left out)."""
+    out: dict[tuple[str, str], Col] = {}
+    for n, g in walk_grains(node):
+        if isinstance(n, Col) and g is SUBJECT:
+            out.setdefault((n.dataset, n.column), n)
+    return list(out.values())
+
+
+def transform(node: Node, fn: Callable[[Node], Node], memo: dict[Node, Node] | None = None) -> Node:
+    """Rebuild ``node`` bottom-up: each node's children are transformed first, then ``fn`` is
+    applied to the node carrying them. Unchanged subtrees are kept (same object), and equal
+    subtrees are rewritten once and shared (``memo``, by equality)."""
+    memo = {} if memo is None else memo
+
+    def go(n: Node) -> Node:
+        hit = memo.get(n)
+        if hit is not None:
+            return hit
+        changes: dict[str, Any] = {}
+        for name in CHILD_FIELDS[type(n)]:
+            value = getattr(n, name)
+            if isinstance(value, tuple):
+                items = tuple(go(v) for v in value)
+                if any(a is not b for a, b in zip(items, value, strict=True)):
+                    changes[name] = items
+            elif value is not None:
+                new = go(value)
+                if new is not value:
+                    changes[name] = new
+        out = fn(replace(n, **changes) if changes else n)
+        memo[n] = out
+        return out
+
+    return go(node)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from trialspec.backend import Backend
 from trialspec.engine.pandas.evaluate import EVALUATORS, Trace, evaluate, evaluate_with_trace
 from trialspec.engine.pandas.frames import RowTable, SubjectFrames, SubjectTable
 from trialspec.engine.pandas.logic import kleene_and, kleene_not, kleene_or
@@ -148,4 +149,4 @@ def _missing(value: Any) -> bool:
         return False
 
 
-BACKEND = PandasBackend()
+BACKEND: Backend = PandasBackend()  # mypy holds the pandas engine to the seam's protocol

@@ -1,0 +1,76 @@
+"""The seam between the declarative side and an execution engine, owned by neither.
+
+``domain/`` and ``pipeline.py`` type the backend they are handed as :class:`Backend` and
+catch :class:`EngineError` from here, never from ``engine/`` (a test walks the imports);
+``trialspec.engine`` re-exports both and keeps the registry of backends. A backend is
+held to :class:`Backend` by mypy where it is registered (``engine/pandas``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from trialspec.lang.ir import Node
+
+
+class EngineError(Exception):
+    """The IR or the data context is not something the engine can evaluate.
+
+    Raised for plans the checker should never produce (a date compared with a number, an
+    unknown node type) and for data contexts that break the binding contract (an unknown
+    dataset or column, duplicate subject keys). User data never raise it: bad values are
+    missing values.
+    """
+
+
+class Backend(Protocol):
+    """What the pipeline needs from an execution backend."""
+
+    name: str
+
+    def frames_from_pandas(self, subjects: Any, key: str, subject_tables: Mapping[str, Any],
+                           row_tables: Mapping[str, tuple[Any, str]]) -> Any:
+        """The backend's data context for one screening population."""
+
+    def evaluate(self, node: Node, frames: Any) -> Any:
+        """The value of ``node`` for every subject of ``frames``."""
+
+    def set_coverage(self, frames: Any, dataset: str, covered: Any) -> None:
+        """Record whom a row table is complete for (``complete_for:``): a condition per subject."""
+
+    def evaluate_with_trace(self, node: Node, frames: Any, trace: Any = None) -> tuple[Any, Any]:
+        """The value and a trace holding every sub-node's value, for ``explain``."""
+
+    def dosing(self, plan_tables: Mapping[str, Any], frames: Any) -> dict[str, Any]:
+        """Cycles, deviations and dose intensity of a dosing plan given as plain data
+        (``trialspec.domain.treatment.plan_tables``), as tables (docs/dosing.md)."""
+
+    def series_table(self, frames: Any, dataset: str, time: Node, baseline: Node | None,
+                     nodes: Mapping[str, Node]) -> dict[str, Any] | None:
+        """Each node's value per row of a row dataset, rows in (subject, ``time``) order, with
+        each row's subject, source row and baseline phase, as plain arrays (None: no such
+        bound dataset). Time series in the nodes are ordered by ``time``; ``baseline`` marks
+        the rows that may be baseline (the last true one per subject is)."""
+
+    def bind(self, protocol: Any, data_dir: Any) -> Any:
+        """Read, check and bind a protocol's datasets from a folder: frames and findings."""
+
+    def bind_frames(self, protocol: Any, tables: Mapping[str, Any]) -> Any:
+        """Bind in-memory tables given by dataset name (the Python API)."""
+
+    def add_derived(self, frames: Any, dataset: str, columns: Mapping[str, Any], key: str) -> None:
+        """Add per-subject values a check section derived, as a subject-grain dataset."""
+
+    def study_rows(self, frames: Any, dataset: str) -> list[dict[str, Any]] | None:
+        """A study-level dataset's rows: ``{"values", "text" (cells as written), "span"}``."""
+
+    def to_python(self, value: Any, i: int) -> Any:
+        """Element ``i`` of an evaluated value as a plain Python value."""
+
+    def missing(self, value: Any) -> Any:
+        """A bool array: where an evaluated value is missing (a condition: unknown)."""
+
+    def origin(self, frames: Any, dataset: str, column: str, i: int) -> str:
+        """Where subject ``i``'s value of ``dataset.column`` was read, in words."""

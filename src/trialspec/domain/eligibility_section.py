@@ -1,0 +1,89 @@
+"""The eligibility section of a check: every criterion evaluated on the backend (sharing one
+trace), the subjects screened, the missing data named, and ``explain --subject``.
+
+Like every section it is a runner in ``domain/``: the pipeline hands it the compiled protocol,
+the bound data and the backend; it reads values through the backend (:class:`Backend`), never
+an engine module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from trialspec.backend import Backend
+from trialspec.lang import ir
+from trialspec.results import Section
+from trialspec.source import SourceFile
+
+
+def eligibility_runner(compiled: Any, frames: Any, backend: Backend,
+                       sources: dict[str, SourceFile]) -> tuple[Section, dict[str, Any]]:
+    """The pipeline's runner: the section, and the results it passes forward (none yet)."""
+    return run_eligibility(compiled.checked, frames, backend, sources), {}
+
+
+def run_eligibility(checked: Any, frames: Any, backend: Backend, sources: dict[str, SourceFile]) -> Section:
+    """Evaluate every criterion (sharing one trace) and screen the subjects."""
+    from trialspec.domain.eligibility import (
+        INDETERMINATE,
+        NOT_ASSESSABLE,
+        OUTCOME_WORDS,
+        UNKNOWN,
+        eligibility_section,
+        outcome_codes,
+        outcome_matrix,
+        screen,
+    )
+    from trialspec.domain.explain import explain_criteria
+
+    criteria = checked.criteria
+    trace: Any = None
+    columns = []
+    n = frames.n
+    for crit in criteria:
+        if not _assessable(crit, checked.protocol):
+            columns.append(np.full(n, NOT_ASSESSABLE, dtype=np.int8))
+            continue
+        value, trace = backend.evaluate_with_trace(crit.node, frames, trace)
+        columns.append(outcome_codes(np.asarray(value.value), np.asarray(value.known),
+                                     crit.kind == "exclusion"))
+    outcomes = outcome_matrix(columns, n)
+    subjects = np.asarray(frames.subjects, dtype=object)
+    result = screen(subjects, [c.id for c in criteria], [c.kind for c in criteria],
+                    [c.text for c in criteria], outcomes)
+
+    # name the missing data of indeterminate subjects: the columns missing under an unknown criterion
+    missing: dict[str, list[str]] = {}
+    for j, crit in enumerate(criteria):
+        unknown = (outcomes[:, j] == UNKNOWN) & (result.status_code == INDETERMINATE)
+        if not unknown.any():
+            continue
+        for col in ir.subject_columns(crit.node):
+            gone = unknown & np.asarray(backend.missing(trace.get(col)))
+            for i in np.flatnonzero(gone):
+                missing.setdefault(str(subjects[i]), []).append(
+                    f"{crit.id}: {col.dataset}.{col.column} missing")
+
+    def explain(subject: str) -> list[Any]:
+        i = int(frames.position(subject))
+        words = [OUTCOME_WORDS[int(o)] for o in outcomes[i]]
+        return explain_criteria(
+            criteria, words, lambda node: backend.to_python(trace.get(node), i),
+            lambda col: backend.origin(frames, col.dataset, col.column, i), sources)
+
+    return eligibility_section(result, missing, explain)
+
+
+def _assessable(crit: Any, protocol: Any) -> bool:
+    """Whether the data can decide a criterion: it is not `not recorded`, and every column
+    it reads was collected (a column declared `collected: false` makes it not assessable)."""
+    if crit.tree is None or not getattr(crit.model, "recorded", True):
+        return False
+    for col in ir.subject_columns(crit.node):
+        declared = protocol.datasets.get(col.dataset)
+        column = declared.columns.get(col.column) if declared is not None else None
+        if column is not None and not getattr(column, "collected", True):
+            return False
+    return True

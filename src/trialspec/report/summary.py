@@ -112,6 +112,10 @@ def _eligibility(s: Section) -> str:
             f"{c['indeterminate']} indeterminate")
 
 
+def _n(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
 def _dosing(s: Section) -> str:
     sm = s.summary
     if not sm.get("computed"):
@@ -120,7 +124,7 @@ def _dosing(s: Section) -> str:
     devs = sm.get("deviations", {})
     events = sum(v.get("events", 0) for v in devs.values())
     kinds = sum(1 for v in devs.values() if v.get("events"))
-    head = (f"{subj.get('treated', '?')} treated, {subj.get('cycles', '?')} cycles, "
+    head = (f"{_n(subj.get('treated', '?'))} treated, {_n(subj.get('cycles', '?'))} cycles, "
             f"{sm.get('administrations', 0):,} administrations")
     return head + (f"; {events:,} deviation{'s' * (events != 1)} of {kinds} kind{'s' * (kinds != 1)}"
                    if events else "; no deviations")

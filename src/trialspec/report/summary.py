@@ -56,9 +56,7 @@ def groups(result: CheckResult) -> list[Group]:
     from trialspec.codes import CODES
 
     by: dict[tuple[str, str], list[Diagnostic]] = {}
-    tagged = [(d, None) for d in result.diagnostics] + [(d, s.name) for s in result.sections
-                                                        for d in s.findings]
-    for d, section in tagged:
+    for d, section in result.tagged_findings:
         by.setdefault((level(d, section), d.code), []).append(d)
     out = []
     for (lvl, code), ds in by.items():

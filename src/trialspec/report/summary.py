@@ -124,7 +124,8 @@ def _dosing(s: Section) -> str:
     kinds = sum(1 for v in devs.values() if v.get("events"))
     head = (f"{_n(subj.get('treated', '?'))} treated, {_n(subj.get('cycles', '?'))} cycles, "
             f"{sm.get('administrations', 0):,} administrations")
-    return head + (f"; {events:,} deviation{'s' * (events != 1)} of {kinds} kind{'s' * (kinds != 1)}"
+    # events, not findings: one finding (a dose off-level for 21 days) can hold many events
+    return head + (f"; {events:,} deviation event{'s' * (events != 1)} of {kinds} kind{'s' * (kinds != 1)}"
                    if events else "; no deviations")
 
 

@@ -37,3 +37,14 @@ def table(rows: list[tuple[str, ...]]) -> str:
         if j == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def ratio_rows(ours: Timer, theirs: Timer, stages: list[str]) -> list[tuple[str, ...]]:
+    """The header, one row per stage (best seconds of each side and their ratio), and the total."""
+    rows = [("stage", "trialspec s", "pandas s", "ratio")]
+    for stage in stages:
+        rows.append((stage, f"{ours.best[stage]:.4f}", f"{theirs.best[stage]:.4f}",
+                     f"{ours.best[stage] / theirs.best[stage]:.2f}"))
+    a, b = sum(ours.best[s] for s in stages), sum(theirs.best[s] for s in stages)
+    rows.append(("total", f"{a:.4f}", f"{b:.4f}", f"{a / b:.2f}"))
+    return rows

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks._common import Timer
+from benchmarks._common import Timer, ratio_rows
 from benchmarks._common import table as format_table
 from trialspec.engine.pandas import SubjectFrames
 from trialspec.engine.pandas.dosing import administrations
@@ -328,13 +328,7 @@ def main() -> None:
         results = run_trialspec(data, ours), run_pandas(data, theirs)
     assert results is not None
     _same(*results)
-    rows = [("stage", "trialspec s", "pandas s", "ratio")]
-    for stage in STAGES:
-        rows.append((stage, f"{ours.best[stage]:.4f}", f"{theirs.best[stage]:.4f}",
-                     f"{ours.best[stage] / theirs.best[stage]:.2f}"))
-    a, b = sum(ours.best.values()), sum(theirs.best.values())
-    rows.append(("total", f"{a:.4f}", f"{b:.4f}", f"{a / b:.2f}"))
-    print(format_table(rows))
+    print(format_table(ratio_rows(ours, theirs, list(STAGES))))
     r = results[0]
     print(f"cycles {r['cycles'][0]:,} (short {r['cycles'][1]:,}, long {r['cycles'][2]:,}, start outside "
           f"window {r['cycles'][3]:,}); administrations ok/rest/extra {r['status']}; missed {r['missed']:,}; "

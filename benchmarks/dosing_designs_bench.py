@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks import dosing_bench as base
-from benchmarks._common import Timer
+from benchmarks._common import Timer, ratio_rows
 from benchmarks._common import table as format_table
 from trialspec.domain.treatment import DosingPlan, DrugPlan
 from trialspec.domain.treatment_apply import apply_plan
@@ -177,13 +177,7 @@ def main() -> None:
         results = run_trialspec(data, body, ours), run_pandas(data, body, theirs)
     assert results is not None
     base._same(*results)
-    rows = [("stage", "trialspec s", "pandas s", "ratio")]
-    for stage in STAGES:
-        rows.append((stage, f"{ours.best[stage]:.4f}", f"{theirs.best[stage]:.4f}",
-                     f"{ours.best[stage] / theirs.best[stage]:.2f}"))
-    a, b = sum(ours.best.values()), sum(theirs.best.values())
-    rows.append(("total", f"{a:.4f}", f"{b:.4f}", f"{a / b:.2f}"))
-    print(format_table(rows))
+    print(format_table(ratio_rows(ours, theirs, list(STAGES))))
     r = results[0]
     print(f"off-level doses {r['n'] - r['level_ok']:,}; reductions/re-escalations "
           f"{r['changes'][0]:,}/{r['changes'][2]:,}; the titration step is no change")

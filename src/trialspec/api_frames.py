@@ -32,9 +32,7 @@ def findings(result: CheckResult) -> Any:
 
     data_paths = {str(d["path"]): str(d["name"]) for d in result.manifest.datasets if d.get("path")}
     rows = []
-    tagged = [(d, None) for d in result.diagnostics] + [(d, s.name) for s in result.sections
-                                                        for d in s.findings]
-    for d, section in tagged:
+    for d, section in result.tagged_findings:
         rows.append(finding_row(d, section, data_paths, result.accepted.get(d)))
     frame = pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
     for c in ("line", "col", "row"):

@@ -79,3 +79,9 @@ class CheckResult:
     @property
     def all_findings(self) -> list[Diagnostic]:
         return [*self.diagnostics, *(d for s in self.sections for d in s.findings)]
+
+    @property
+    def tagged_findings(self) -> list[tuple[Diagnostic, str | None]]:
+        """Every finding with the name of the section that found it (None: protocol and data)."""
+        return [(d, None) for d in self.diagnostics] + [(d, s.name) for s in self.sections
+                                                        for d in s.findings]

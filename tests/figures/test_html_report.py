@@ -57,7 +57,7 @@ def test_summary_comes_first_with_the_reports_numbers(example: str, html_reports
     assert f"{counts['not reproduced']} not reproduced" in text
     assert f"{counts['inconsistent']} inconsistent" in text
     e = doc["sections"]["eligibility"]["summary"]
-    assert (f"Eligibility: {e['screened']} screened; {e['counts']['eligible']} eligible, "
+    assert (f"Eligibility: {e['screened']} screened: {e['counts']['eligible']} eligible, "
             f"{e['counts']['ineligible']} ineligible, {e['counts']['indeterminate']} indeterminate.") in text
     d = doc["sections"]["dosing"]["summary"]
     assert f"Dosing: {d['subjects']['treated']} treated, {d['subjects']['cycles']:,} cycles" in text

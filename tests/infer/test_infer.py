@@ -90,3 +90,20 @@ def test_an_unreadable_file_is_reported_not_raised(tmp_path: Path,
     draft = infer(folder, tmp_path / "d.yaml")["datasets"]
     assert set(draft) == {"subjects"}
     assert "TS445" in capsys.readouterr().err
+
+
+def test_never_onto_a_data_file_even_through_a_link(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                                     ) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "patients.csv").write_text("id,age\nP1,40\nP2,51\n", "utf-8")
+    before = (data / "patients.csv").read_bytes()
+    link = tmp_path / "draft.yaml"
+    link.symlink_to(data / "patients.csv")  # write_atomic follows a link and replaces its target
+    assert main(["infer", str(data), "--output", str(link)]) == 2
+    assert "TS901" in capsys.readouterr().err
+    assert (data / "patients.csv").read_bytes() == before
+    assert main(["infer", str(data), "--output", str(data / "patients.csv")]) == 2
+    assert (data / "patients.csv").read_bytes() == before
+    assert main(["infer", str(data), "--output", str(data / "draft.yaml")]) == 0  # beside the data: fine
+    assert yaml.safe_load((data / "draft.yaml").read_text("utf-8"))["datasets"]["patients"]

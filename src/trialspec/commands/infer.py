@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from trialspec.commands import EXIT_OK, UsageError, data_dir, emit
+from trialspec.commands import EXIT_OK, data_dir, emit, guard_outputs
 
 NAME = "infer"
 HELP = "draft a protocol's datasets (types, units, levels, keys, long SDTM tables) from a data folder"
@@ -25,10 +25,8 @@ def run(args: argparse.Namespace) -> int:
     data_dir(args.data)
     from trialspec.infer.draft import FORMATS, infer_folder, render
 
-    out = Path(args.output) if args.output else None
-    inside = out is not None and out.resolve().parent == Path(args.data).resolve()
-    if out is not None and inside and out.suffix.lower() in FORMATS:
-        raise UsageError(f"--output {args.output} would write over the data; choose a .yaml file")
+    # never over a data file (by identity: a link to one is refused too); a .yaml beside them is fine
+    guard_outputs(args, [p for p in Path(args.data).iterdir() if p.suffix.lower() in FORMATS])
     from trialspec.report.diagnostics import render as render_diagnostic
 
     drafts, diags = infer_folder(Path(args.data), args.standard)

@@ -77,16 +77,21 @@ def draw(spec: Spec) -> Any:
     main: list[tuple[str, str, str | None]] = []  # (gid, text, side text)
     side = [f"Excluded (n = {c['ineligible'] + c['indeterminate']}): "
             f"{c['ineligible']} ineligible, {c['indeterminate']} indeterminate"]
+    # a criterion that excluded someone gets a line; the others are named together (the CDISC
+    # pilot has 31 criteria, most of them not assessable on SDTM data)
     for s in d["steps"]:
-        if s["excluded"] or s["unknown"] or s["not_assessable"]:
+        if s["excluded"]:
             extra = [f"{s['fail']} failed", f"{s['unknown']} unknown"]
             if s["not_assessable"]:
                 extra.append(f"{s['not_assessable']} not assessable")
             side.append(f"- {s['id']} ({s['excluded']} excluded here; {', '.join(extra)}): "
                         f"{textwrap.shorten(s['text'], 60)}")
-    quiet = [s["id"] for s in d["steps"] if not (s["excluded"] or s["unknown"] or s["not_assessable"])]
+    unassessable = [s["id"] for s in d["steps"] if not s["excluded"] and s["not_assessable"]]
+    quiet = [s["id"] for s in d["steps"] if not s["excluded"] and not s["not_assessable"]]
     if quiet:
         side.append(f"- no exclusions at {', '.join(quiet)}")
+    if unassessable:
+        side.append(f"- not assessable on these data: {', '.join(unassessable)}")
     main.append(("screened", f"Assessed for eligibility (screened)\nn = {d['screened']}", "\n".join(side)))
     main.append(("eligible", f"Eligible\nn = {c['eligible']}", None))
     t = d.get("treated")

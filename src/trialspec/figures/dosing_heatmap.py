@@ -17,8 +17,12 @@ def specs(result: CheckResult) -> tuple[list[Spec], str | None]:
     if not cells:
         return [], "no cycle was reconstructed from the exposure data"
     treated = dosing.summary["subjects"]["treated"]
+    unknown = any(c["rdi"] is None for c in cells)
     words = ("Cell: total dose delivered / total dose planned in that cycle, over the subjects in "
-             f"the cycle (n in the cell); {treated} treated subjects; grey: no subject reached that cycle.")
+             f"the cycle (n in the cell); {treated} treated subjects; grey: no subject reached that cycle"
+             + ("; grey with '?': the planned dose of a subject in the cycle is unknown (e.g. a dose "
+                "per m² without height or weight), so the ratio is not computed" if unknown else "")
+             + ".")
     return [Spec("dosing", "dosing", f"Dose received vs planned, by drug and cycle (n = {treated})",
                  caption(result, words), {"cells": cells})], None
 
@@ -47,8 +51,8 @@ def draw(spec: Spec) -> Any:
     small = len(cycles) <= 24
     for c in cells:
         i, j = drugs.index(c["row"]), cycles.index(c["cycle"])
-        label = "-" if c["rdi"] is None else f"{100 * c['rdi']:.0f}%"
-        shade = "black" if c["rdi"] is not None and c["rdi"] > 0.85 else "white"
+        label = "?" if c["rdi"] is None else f"{100 * c['rdi']:.0f}%"  # dosed, planned dose unknown
+        shade = "black" if c["rdi"] is None or c["rdi"] > 0.85 else "white"  # white is lost on grey
         ax.text(j, i, f"{label}\nn={c['subjects']}" if small else label, ha="center", va="center",
                 fontsize=7 if small else 6, color=shade, gid=f"dosing-{c['arm']}-{c['drug']}-{c['cycle']}")
     ax.set_xticks(range(len(cycles)), [str(c) for c in cycles])

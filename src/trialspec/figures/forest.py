@@ -10,6 +10,8 @@ from trialspec.figures import Spec, analyses, caption, p_text
 from trialspec.results import CheckResult
 
 RATIOS = {"OR", "RR", "HR"}
+# the subgroup comparison's test, as its p is labelled
+TEST_NAMES = {"fisher": "Fisher", "chi2": "chi-square", "chi2_yates": "chi-square (Yates)"}
 
 
 def specs(result: CheckResult) -> tuple[list[Spec], str | None]:
@@ -43,7 +45,8 @@ def specs(result: CheckResult) -> tuple[list[Spec], str | None]:
         title = (f"{rows[0][0]}: {endpoint} by {rows[0][1]['by']}" if len(rows) == 1
                  else f"{endpoint} by subgroup ({len(rows)} analyses)")
         out.append(Spec("forest", f"forest-subgroups-{endpoint}", title,
-                        caption(result, words), {"endpoint": endpoint, "subgroups": data, "level": 0.95}))
+                        caption(result, words), {"endpoint": endpoint, "subgroups": data,
+                                                 "level": rows[0][1]["level"]}))
     return out, "no meta-analysis or subgroup comparison of a proportion ran"
 
 
@@ -57,7 +60,7 @@ def _pi_words(a: dict[str, Any]) -> str:
 
 def _test_p(a: dict[str, Any]) -> tuple[str, float | None] | None:
     tests = a.get("tests", {})
-    for name in ("fisher", "chi2", "chi2_yates"):
+    for name in TEST_NAMES:  # in this order of preference
         if name in tests:
             return name, tests[name].get("p")
     return None
@@ -152,7 +155,7 @@ def _draw_subgroups(spec: Spec) -> Any:
     rows: list[tuple[str, Any, bool]] = []  # label, group or header text, is_header
     for sg in d["subgroups"]:
         test = sg["p"]
-        p = "" if test is None or test[1] is None else f"{test[0]} {p_text(test[1])}"
+        p = "" if test is None or test[1] is None else f"{TEST_NAMES[test[0]]} {p_text(test[1])}"
         rows.append((f"{sg['analysis']} ({sg['by']})", p, True))
         rows.extend((g["label"], g, False) for g in sg["groups"])
     n = len(rows)

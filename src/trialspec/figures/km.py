@@ -51,7 +51,7 @@ def draw(spec: Spec) -> Any:
         s = np.r_[1.0, np.asarray(c["surv"], float)]
         lo = np.r_[1.0, np.asarray([np.nan if x is None else x for x in c["lower"]], float)]
         hi = np.r_[1.0, np.asarray([np.nan if x is None else x for x in c["upper"]], float)]
-        med = "not reached" if g["median"] is None else f"{g['median']:.3g}"
+        med = "not reached" if g["median"] is None else f"{g['median']:.3g} {d['unit']}"
         label = f"{g['label']} (n = {g['n']}, {g['events']} events, median {med})"
         line = ax.step(t, s, where="post", color=col, lw=1.8, label=label)[0]
         line.set_gid(f"{spec.key}-{g['label']}-steps")

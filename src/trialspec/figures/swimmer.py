@@ -52,11 +52,15 @@ def specs(result: CheckResult) -> tuple[list[Spec], str | None]:
         step = total / MAX_SUBJECTS
         rows = [rows[int(i * step)] for i in range(MAX_SUBJECTS)]
     arms = sorted({str(x["arm"]) for x in rows})
-    words = (f"Each bar: one treated subject, day 1 = first dose, to the last dose (days); "
+    words = (f"Each bar: one treated subject, from the first dose (day 0) to the end of the day of "
+             f"the last dose; "
              f"{total} treated subjects" + (f", a systematic sample of {len(rows)} shown (every "
                                             f"{total / MAX_SUBJECTS:.1f}th by arm and duration)"
                                             if sampled else ", all shown") + ".")
-    return [Spec("swimmer", "swimmer", f"Treatment and response per subject (n = {total})",
+    # "and response" only when a response section gave the markers
+    what = "Treatment and response" if resp else "Treatment"
+    shown = f"; {len(rows)} shown" if sampled else ""
+    return [Spec("swimmer", "swimmer", f"{what} per subject (n = {total}{shown})",
                  caption(result, words), {"rows": rows, "total": total, "sampled": sampled,
                                           "arms": arms})], None
 

@@ -38,7 +38,10 @@ def present(s: Any) -> Any:
     import pandas as pd
 
     if s.dtype == object:
-        text = s.map(lambda v: v.decode("utf-8", "replace") if isinstance(v, bytes) else v)
+        text = s
+        if pd.api.types.infer_dtype(s, skipna=True) in ("bytes", "mixed", "mixed-integer"):  # SAS bytes
+            decoded = s.str.decode("utf-8", "replace")  # NaN where a value is not bytes
+            text = decoded.where(decoded.notna(), s)
         text = text.where(text.isna(), text.astype(str).str.strip())
         return text[text.notna() & (text != "")]
     return s[pd.notna(s)]

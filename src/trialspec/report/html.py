@@ -2,9 +2,10 @@
 external reference) that opens offline and prints. Computes nothing: every number comes from
 the result objects, as in the JSON report.
 
-Layout: the summary first (verdict, claims tally, top root causes in words, eligibility and
-dosing in one line each, the manifest), the figures, then one part per check section: its
-tables and its findings grouped by root cause (diagnostic code) with the protocol line quoted.
+Layout: the summary first (the tally, claims, top root causes in words and one line per
+section, counted as every report counts them in :mod:`trialspec.report.summary`; the
+manifest), the figures, then one part per check section: its tables and its findings
+grouped by root cause (diagnostic code) with the protocol line quoted.
 """
 
 from __future__ import annotations
@@ -74,17 +75,16 @@ def _nav(result: CheckResult) -> str:
 
 
 def _summary(result: CheckResult) -> str:
-    from trialspec.report.check import summary_line
+    from trialspec.report.summary import section_lines
+    from trialspec.triage import tally
 
     m = result.manifest
     out = ['<section id="summary">', "<h2>Summary</h2>", '<div class="lines">',
-           f"<p><b>{_t(summary_line(result))}</b></p>"]
-    for line in (_eligibility_line(result), _dosing_line(result)):
-        if line:
-            out.append(f"<p>{_t(line)}</p>")
+           f"<p><b>{_t(tally(result).words().capitalize())}.</b></p>"]
+    out += [f"<p>{_t(line)}.</p>" for line in section_lines(result)]  # the console's lines
     out.append("</div>")
     out.append(_tally(result))
-    out.append(_causes(result.all_findings))
+    out.append(_causes(result))
     rows = [("trialspec", m.trialspec_version), ("protocol", m.protocol_path),
             ("protocol sha256", m.protocol_sha256)]
     rows += [(f"data: {d['name']}", f"{d['path']} ({d['rows']:,} rows) sha256 {d.get('sha256') or 'none'}")
@@ -92,29 +92,6 @@ def _summary(result: CheckResult) -> str:
     out.append(_table(Table("Manifest", ("item", "value"), tuple(rows))))
     out.append("</section>")
     return "\n".join(out)
-
-
-def _eligibility_line(result: CheckResult) -> str | None:
-    e = result.section("eligibility")
-    if e is None:
-        return None
-    c = e.summary["counts"]
-    return (f"Eligibility: {e.summary['screened']} screened; {c['eligible']} eligible, "
-            f"{c['ineligible']} ineligible, {c['indeterminate']} indeterminate.")
-
-
-def _dosing_line(result: CheckResult) -> str | None:
-    d = result.section("dosing")
-    if d is None or not d.summary.get("computed"):
-        return None
-    s = d.summary
-    events = sum(v["events"] for v in s["deviations"].values())
-    kinds = sum(1 for v in s["deviations"].values() if v["events"])
-    rdi = "; ".join(f"{name} median RDI {100 * v['median']:.0f}%" for name, v in s["dose_intensity"].items()
-                    if v["median"] is not None)
-    return (f"Dosing: {s['subjects']['treated']} treated, {s['subjects']['cycles']:,} cycles, "
-            f"{s['administrations']:,} administrations; {events:,} deviation events of {kinds} kinds"
-            + (f"; {rdi}" if rdi else "") + ".")
 
 
 def _tally(result: CheckResult) -> str:
@@ -130,19 +107,22 @@ def _tally(result: CheckResult) -> str:
             + "</tr></table>")
 
 
-def _causes(findings: list[Diagnostic]) -> str:
-    from trialspec.codes import CODES
+def _causes(result: CheckResult) -> str:
+    """The top root causes, counted and grouped as every other report does
+    (:func:`trialspec.report.summary.groups`): failing errors first, accepted findings apart."""
+    from trialspec.report.summary import groups
 
-    groups = _by_code(findings)
-    if not groups:
+    found = groups(result)
+    if not found:
         return "<p>No findings.</p>"
-    ranked = sorted(groups.items(), key=lambda kv: (kv[1][0].severity is not Severity.ERROR, -len(kv[1])))
+    ranked = sorted(found, key=lambda g: (not (g.severity is Severity.ERROR and g.accepted < g.count),
+                                          -(g.count - g.accepted), g.code))
     items = []
-    for code, ds in ranked[:TOP_CAUSES]:
-        known = CODES.get(code)
-        words = known.summary if known else ds[0].message
-        items.append(f'<li><span class="sev {ds[0].severity.value}">{ds[0].severity.value}</span> '
-                     f"<b>{len(ds)}</b> &times; <code>{_t(code)}</code> {_t(ds[0].name)}: {_t(words)}</li>")
+    for g in ranked[:TOP_CAUSES]:
+        sev = g.severity.value
+        accepted = f" ({g.accepted} accepted)" if g.accepted else ""
+        items.append(f'<li><span class="sev {sev}">{sev}</span> <b>{g.count - g.accepted}</b> &times; '
+                     f"<code>{_t(g.code)}</code> {_t(g.name)}{_t(accepted)}: {_t(g.cause)}.</li>")
     more = len(ranked) - TOP_CAUSES
     tail = f"<p class=\"note\">... and {more} more kinds of finding below.</p>" if more > 0 else ""
     return "<h3>Top root causes</h3><ol>" + "".join(items) + "</ol>" + tail

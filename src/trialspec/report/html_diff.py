@@ -9,7 +9,9 @@ from trialspec.diff.compare import ProtocolDiff
 from trialspec.diff.impact import Impact
 from trialspec.diff.render import SHOW_RESULTS, _by_section, _count, _criteria, _results, moved_text
 from trialspec.report.html import _t
+from trialspec.report.html import _table as _html_table
 from trialspec.report.html_style import CSS
+from trialspec.results import Table
 
 KIND = {"added": "added", "removed": "removed", "changed": "changed", "equivalent": "equivalent rewrite"}
 
@@ -60,6 +62,5 @@ def _impact(impact: Impact) -> str:
 
 
 def _table(title: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
-    head = "".join(f"<th>{_t(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{_t(v)}</td>" for v in r) + "</tr>" for r in rows)
-    return f"<table><caption>{_t(title)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    """As the check report draws a table (numbers right-aligned, at most html.MAX_ROWS rows)."""
+    return _html_table(Table(title, columns, tuple(rows)))

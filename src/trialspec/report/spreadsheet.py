@@ -32,9 +32,7 @@ def finding_rows(result: CheckResult) -> Iterator[tuple[Any, ...]]:
     from trialspec.api_frames import finding_row
 
     data_paths = {str(d["path"]): str(d["name"]) for d in result.manifest.datasets if d.get("path")}
-    tagged = [(d, None) for d in result.diagnostics] + [(d, s.name) for s in result.sections
-                                                        for d in s.findings]
-    for d, section in tagged:
+    for d, section in result.tagged_findings:
         row = finding_row(d, section, data_paths, result.accepted.get(d))
         row["status"] = _status(result, d)
         yield tuple(row.get(c) for c in FINDING_COLUMNS)

@@ -56,9 +56,7 @@ def groups(result: CheckResult) -> list[Group]:
     from trialspec.codes import CODES
 
     by: dict[tuple[str, str], list[Diagnostic]] = {}
-    tagged = [(d, None) for d in result.diagnostics] + [(d, s.name) for s in result.sections
-                                                        for d in s.findings]
-    for d, section in tagged:
+    for d, section in result.tagged_findings:
         by.setdefault((level(d, section), d.code), []).append(d)
     out = []
     for (lvl, code), ds in by.items():
@@ -112,6 +110,10 @@ def _eligibility(s: Section) -> str:
             f"{c['indeterminate']} indeterminate")
 
 
+def _n(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
 def _dosing(s: Section) -> str:
     sm = s.summary
     if not sm.get("computed"):
@@ -120,9 +122,10 @@ def _dosing(s: Section) -> str:
     devs = sm.get("deviations", {})
     events = sum(v.get("events", 0) for v in devs.values())
     kinds = sum(1 for v in devs.values() if v.get("events"))
-    head = (f"{subj.get('treated', '?')} treated, {subj.get('cycles', '?')} cycles, "
+    head = (f"{_n(subj.get('treated', '?'))} treated, {_n(subj.get('cycles', '?'))} cycles, "
             f"{sm.get('administrations', 0):,} administrations")
-    return head + (f"; {events:,} deviation{'s' * (events != 1)} of {kinds} kind{'s' * (kinds != 1)}"
+    # events, not findings: one finding (a dose off-level for 21 days) can hold many events
+    return head + (f"; {events:,} deviation event{'s' * (events != 1)} of {kinds} kind{'s' * (kinds != 1)}"
                    if events else "; no deviations")
 
 

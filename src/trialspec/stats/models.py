@@ -64,6 +64,21 @@ def _dummies(f: Factor) -> np.ndarray:
     return (f.codes[:, None] == np.arange(1, k)[None, :]).astype(np.float64)
 
 
+def _covariates(numeric: Sequence[tuple[str, np.ndarray]], factors: Sequence[tuple[str, Factor]]
+                ) -> tuple[list[np.ndarray], list[str]]:
+    """The covariates' columns of a design matrix (numeric as they are, factors as treatment
+    dummies) and their coefficient names, as R names them."""
+    blocks: list[np.ndarray] = []
+    names: list[str] = []
+    for name, x in numeric:
+        blocks.append(np.asarray(x, np.float64)[:, None])
+        names.append(name)
+    for name, f in factors:
+        blocks.append(_dummies(f))
+        names.extend(f"{name}{lab}" for lab in f.labels[1:])
+    return blocks, names
+
+
 def ancova(y: np.ndarray, arm: Factor, numeric: Sequence[tuple[str, np.ndarray]] = (),
            factors: Sequence[tuple[str, Factor]] = (), *, conf_level: float = 0.95) -> Ancova:
     import statsmodels.api as sm
@@ -73,19 +88,13 @@ def ancova(y: np.ndarray, arm: Factor, numeric: Sequence[tuple[str, np.ndarray]]
     n, k = len(y), len(arm.labels)
     if k < 2 or len(np.unique(arm.codes)) < k:
         raise StatsInputError("an ANCOVA needs subjects in every arm, and two arms or more")
-    blocks = [np.ones((n, 1)), _dummies(arm)]
-    names = ["(Intercept)", *(f"{arm.labels[0]}->{lab}" for lab in arm.labels[1:])]
-    ref_row = [np.ones(1), np.zeros(k - 1)]
-    for name, x in numeric:
-        x = np.asarray(x, np.float64)
-        blocks.append(x[:, None])
-        names.append(name)
-        ref_row.append(np.array([x.mean()]))
-    for name, f in factors:
-        blocks.append(_dummies(f))
-        names.extend(f"{name}{lab}" for lab in f.labels[1:])
-        ref_row.append(np.full(len(f.labels) - 1, 1.0 / len(f.labels)))
-    X = np.hstack(blocks)
+    blocks, cov_names = _covariates(numeric, factors)
+    X = np.hstack([np.ones((n, 1)), _dummies(arm), *blocks])
+    names = ["(Intercept)", *(f"{arm.labels[0]}->{lab}" for lab in arm.labels[1:]), *cov_names]
+    # emmeans' reference grid: numeric covariates at their mean, factors at equal weights
+    means = [b.mean(axis=0) for b in blocks[:len(numeric)]]
+    weights = [np.full(len(f.labels) - 1, 1.0 / len(f.labels)) for _, f in factors]
+    ref_row = [np.ones(1), np.zeros(k - 1), *means, *weights]
     if np.linalg.matrix_rank(X.T @ X) < X.shape[1] or n <= X.shape[1]:
         raise StatsInputError("the ANCOVA's design is singular (a covariate is constant or "
                               "duplicates another, or too few subjects)")
@@ -120,14 +129,9 @@ def logistic(y: np.ndarray, numeric: Sequence[tuple[str, np.ndarray]] = (),
     n = len(y)
     if not np.isin(y, (0.0, 1.0)).all() or len(np.unique(y)) < 2:
         raise StatsInputError("a logistic regression needs an outcome of 0s and 1s, both present")
-    blocks, names = [np.ones((n, 1))], ["(Intercept)"]
-    for name, x in numeric:
-        blocks.append(np.asarray(x, np.float64)[:, None])
-        names.append(name)
-    for name, f in factors:
-        blocks.append(_dummies(f))
-        names.extend(f"{name}{lab}" for lab in f.labels[1:])
-    X = np.hstack(blocks)
+    blocks, names = _covariates(numeric, factors)
+    X = np.hstack([np.ones((n, 1)), *blocks])
+    names = ["(Intercept)", *names]
     if np.linalg.matrix_rank(X.T @ X) < X.shape[1]:
         raise StatsInputError("the logistic model's design is singular")
     try:
@@ -167,13 +171,7 @@ def proportional_odds(codes: np.ndarray, levels: int, numeric: Sequence[tuple[st
     y = np.asarray(codes)
     if len(np.unique(y)) < 2:
         raise StatsInputError("a proportional-odds model needs two or more outcome levels present")
-    blocks, names = [], []
-    for name, x in numeric:
-        blocks.append(np.asarray(x, np.float64)[:, None])
-        names.append(name)
-    for name, f in factors:
-        blocks.append(_dummies(f))
-        names.extend(f"{name}{lab}" for lab in f.labels[1:])
+    blocks, names = _covariates(numeric, factors)
     if not blocks:
         raise StatsInputError("a proportional-odds model needs a covariate")
     X = np.hstack(blocks)

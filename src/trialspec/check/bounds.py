@@ -43,7 +43,8 @@ def _column_units(protocol: Any) -> Iterator[Diagnostic]:
                 yield Diagnostic(
                     "TS302", f"column `{column.name}` of `{dataset.name}` declares the unit "
                     f"{column.unit!r}, which the unit registry does not know", column.span,
-                    (err.hint + ". " if err.hint else "") + "docs/units.md lists the known units; "
+                    (err.hint.rstrip(".") + (" " if err.hint.endswith("?") else ". ") if err.hint else "")
+                    + "docs/units.md lists the known units; "
                     "a value with an unknown unit cannot be converted or compared.")
 
 

@@ -184,13 +184,8 @@ def _time_to_event(name: str, ep: Any, checker: Checker, base: dict[str, Any],
         return None
     nodes = {k: lower_value(checker, spec[k], Kind.DATE, f"`{k}` of {name}", diags)
              for k in ("start", "event", "censor")}
-    options = spec.get("options") or {}
-    unit = _text(options.get("unit")) or "months"
-    if unit not in DAYS_PER_UNIT:
-        close = Scope.suggest(unit, DAYS_PER_UNIT)
-        diags.append(Diagnostic("TS701", f"unknown time unit `{unit}` for {name}",
-                                options["unit"].span, f"Did you mean `{close}`?" if close else
-                                f"One of {', '.join(DAYS_PER_UNIT)}."))
+    unit = _unit(name, ep, diags)
+    if unit is None:
         return None
     entry = (lower_value(checker, spec["entry"], Kind.DATE, f"`entry` of {name}", diags)
              if spec.get("entry") is not None else None)

@@ -75,3 +75,16 @@ def test_never_onto_an_input(tmp_path: Path, capsys: pytest.CaptureFixture[str])
                  "--output", str(data / "flow.svg")]) == 2
     assert "inside the data folder" in capsys.readouterr().err
     assert not (data / "flow.svg").exists()
+
+
+def test_never_onto_a_hard_link_to_an_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A hard link to the protocol, outside the data folder, is refused before the check runs."""
+    protocol = tmp_path / "seed.yaml"
+    shutil.copy(SEED, protocol)
+    link = tmp_path / "figure.svg"
+    link.hardlink_to(protocol)
+    before = protocol.read_bytes()
+    assert main(["plot", str(protocol), "--data", str(SEED_DATA), "--figure", "consort",
+                 "--output", str(link)]) == 2
+    assert "TS901" in capsys.readouterr().err
+    assert protocol.read_bytes() == before

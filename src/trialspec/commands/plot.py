@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from trialspec.commands import EXIT_OK, UsageError, data_dir, files_exist
+from trialspec.commands import EXIT_OK, UsageError, data_dir, files_exist, guard_outputs
 from trialspec.figures import FIGURES  # the table only: matplotlib is imported when drawing
 
 NAME = "plot"
@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in SUFFIXES:
         raise UsageError(f"--output must end in {', '.join(SUFFIXES)}: {args.output}")
     _not_an_input(out, Path(args.protocol), Path(args.data))
+    guard_outputs(args, [args.protocol], [args.data])  # hard links to inputs too, before the run
     from trialspec.figures import module, specs
     from trialspec.figures._render import save
     from trialspec.pipeline import check

@@ -58,12 +58,31 @@ def test_three_groups_anova_kruskal_and_a_two_group_test_refused() -> None:
 
 
 def test_a_claim_on_a_method_no_judge_reads_is_not_checked_never_a_crash() -> None:
-    """An ANCOVA's printed difference is kept as a claim and said to be unchecked (TS707)."""
-    body = ("analyses:\n  A: {method: ancova, by: arm, options: {variable: age}}\n"
-            "reported:\n  A: {difference: \"-1.0\"}\n")
-    _, claims = sections(mini_protocol(body), mini_tables({"a": ["PR"] * 10, "b": ["SD"] * 10},
-                                                          age=[str(v) for v in REF["x"] + REF["y"]]))
+    """An ordinal model's printed odds ratio is kept as a claim and said to be unchecked (TS707)."""
+    from analyses_helpers import t4_arms
+
+    body = ("analyses:\n  O: {method: ordinal, by: arm, options: {outcome: best_response}}\n"
+            "reported:\n  O: {odds_ratio: \"1.5\"}\n")
+    _, claims = sections(mini_protocol(body), mini_tables(t4_arms()))
     (record,) = claims.summary["results"]
     assert record["status"] == "not checked"
     assert [d.code for d in claims.findings] == ["TS707"]
-    assert "`ancova` analysis are not checked yet" in claims.findings[0].message
+    assert "`ordinal` analysis are not checked yet" in claims.findings[0].message
+
+
+def test_an_ancova_claim_is_judged_in_a_check() -> None:
+    """An ANCOVA's printed difference from the reference arm is judged against its summary.
+    With no covariate it is Student's t: b - a = 0.494, p = 0.04685 (R: t.test(y, x,
+    var.equal = TRUE) on REF)."""
+    body = ("analyses:\n  A: {method: ancova, by: arm, options: {variable: age}}\n"
+            "  B: {method: ancova, by: arm, options: {variable: age}}\n"
+            "reported:\n  A: {difference: {b: \"0.49\"}, p: {b: \"0.047\"}}\n"
+            "  B: {difference: {b: \"-0.49\"}}\n")
+    _, claims = sections(mini_protocol(body), mini_tables({"a": ["PR"] * 10, "b": ["SD"] * 10},
+                                                          age=[str(v) for v in REF["x"] + REF["y"]]))
+    by_claim = {r["claim"]: r for r in claims.summary["results"]}
+    assert by_claim["A.difference.b"]["status"] == "reproduced"
+    assert by_claim["A.difference.b"]["computed"] == "0.494"
+    assert by_claim["A.p.b"]["status"] == "reproduced"
+    swapped = by_claim["B.difference.b"]
+    assert swapped["status"] == "not reproduced" and swapped["codes"] == ["TS712"]

@@ -447,11 +447,16 @@ def judge_with_data(result: AnalysisResult, records: Sequence[Record]) -> list[P
     judges: dict[str, Callable[..., list[PairFinding]]] = {
         "proportion": judge_proportion, "counts": judge_counts, "summary": judge_summary,
         "kaplan_meier": judge_survival, "meta_analysis": judge_meta}
+    if result.plan.method == "ancova":  # judged on the summary: the numbers the report shows
+        from trialspec.domain.claims_judge_models import judge_ancova
+
+        return judge_ancova(result.plan, result.summary, records)
     judge = judges.get(result.plan.method)
     if judge is None:  # a method whose numbers no claim judge reads yet: said, never a crash
         for r in records:
+            judged = ", ".join(sorted([*judges, "ancova"]))
             unchecked(r, f"{r.label}: claims on a `{result.plan.method}` analysis are not checked yet",
-                      f"trialspec judges claims on {', '.join(sorted(judges))} analyses; keep the "
+                      f"trialspec judges claims on {judged} analyses; keep the "
                       "printed value as a comment until this method's claims are judged.")
         return []
     return judge(result.plan, result.facts, records)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pandas as pd
 from datastudy import Study, cell_findings, findings, outcomes
 
-from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.check.conformance_plan import CheckIndex, ConformanceCheck
 from trialspec.check.conformance_render import render
+from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.engine.pandas.conform import Where, as_category, failure_table
 from trialspec.results import CheckResult
 

@@ -102,7 +102,7 @@ def test_every_kind_fails_as_the_contract_says(backend: Backend, protocol: Any) 
     subjects_columns = tuple(tables()["subjects"].columns)
     want = {
         # dataset checks: row 0, the evidence as value
-        "notes.:rows": [(0, 0, -1, None, None, 1)],
+        "notes:rows": [(0, 0, -1, None, None, 1)],
         "subjects.height:required:height": [(0, 0, -1, subjects_columns, None, 1)],
         "labs.folate:test_present": [(0, 0, -1, ("ALT", "CRP"), None, 1)],
         "labs.crp:test_at_visit": [(0, 0, -1, None, None, 1)],

@@ -8,7 +8,7 @@ the protocol model, in the order a binding meets them; a backend runs them and r
 "Conformance checks"), and :mod:`trialspec.check.conformance_render` turns that table into
 diagnostics. No backend writes a message.
 
-Imported by ``lint`` through ``check/``: no pandas, no numpy.
+It lives in ``check/``, which ``lint`` imports: no pandas, no numpy (a test holds it).
 """
 
 from __future__ import annotations
@@ -127,7 +127,8 @@ def _check(ds: Any, column: str, kind: str, source: str, span: Span | None, key:
     suffix = f"{column}:{kind}" + (f":{source}" if kind == "required" else "") + (
         f"<{want}" if kind == "required" and want != column else "")
     noun = "study" if _study(ds) else "subject"
-    return ConformanceCheck(f"{ds.name}.{suffix}", ds.name, column, kind, source, code,
+    name = f"{ds.name}.{suffix}" if column else f"{ds.name}:{kind}"  # (a dataset check: no column)
+    return ConformanceCheck(name, ds.name, column, kind, source, code,
                             tuple((k, v) for k, v in params.items() if v is not None), span, noun, key)
 
 

@@ -172,3 +172,18 @@ def test_the_plan_and_the_renderer_import_no_dataframe_library() -> None:
             "print(sorted(m for m in ('pandas', 'numpy', 'duckdb', 'pyarrow') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_pandas_checks_write_no_message() -> None:
+    """The modules computing the pandas backend's checks build no Diagnostic: the renderer words them."""
+    import ast
+    from pathlib import Path
+
+    import trialspec.engine.pandas as engine
+
+    root = Path(engine.__file__).parent
+    for name in ("conform.py", "long_checks.py", "bind_rows.py"):
+        tree = ast.parse((root / name).read_text("utf-8"))
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert "trialspec.diagnostics" not in imported, name
+        assert not any(isinstance(n, ast.Name) and n.id == "Diagnostic" for n in ast.walk(tree)), name

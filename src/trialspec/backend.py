@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from trialspec.check.conformance_plan import ConformanceCheck, FailureTable
     from trialspec.lang.ir import Node
 
 
@@ -59,6 +62,12 @@ class Backend(Protocol):
 
     def bind_frames(self, protocol: Any, tables: Mapping[str, Any]) -> Any:
         """Bind in-memory tables given by dataset name (the Python API)."""
+
+    def conformance(self, protocol: Any, tables: Mapping[str, Any],
+                    checks: Sequence[ConformanceCheck]) -> FailureTable:
+        """The failure table of the declared ``checks`` (``trialspec.check.conformance_plan``)
+        on tables given by dataset name: one row per failing cell (docs/engine.md, "Conformance
+        checks"); ``trialspec.check.conformance_render`` words it. ``bind`` runs the same checks."""
 
     def add_derived(self, frames: Any, dataset: str, columns: Mapping[str, Any], key: str) -> None:
         """Add per-subject values a check section derived, as a subject-grain dataset."""

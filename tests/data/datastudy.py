@@ -79,6 +79,7 @@ class Study:
     """A protocol file and a data folder under tmp_path."""
 
     root: Path
+    backend: str = "pandas"  # the backend that reads and checks the data (tests: each registered one)
 
     @property
     def data(self) -> Path:
@@ -103,7 +104,7 @@ class Study:
         self.set_protocol(text.replace(old, new))
 
     def run(self) -> CheckResult:
-        return check(self.protocol, self.data)
+        return check(self.protocol, self.data, backend_name=self.backend)
 
     def line_of(self, needle: str) -> int:
         """The 1-based line of the protocol holding ``needle``."""

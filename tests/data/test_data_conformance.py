@@ -10,8 +10,10 @@ from __future__ import annotations
 import pandas as pd
 from datastudy import Study, cell_findings, findings, outcomes
 
+from trialspec.check.conformance_plan import CheckIndex, ConformanceCheck
+from trialspec.check.conformance_render import render
 from trialspec.diagnostics import Diagnostic, Severity
-from trialspec.engine.pandas.conform import Where, as_category
+from trialspec.engine.pandas.conform import Where, as_category, failure_table
 from trialspec.results import CheckResult
 
 
@@ -303,6 +305,10 @@ def test_cells_of_mixed_types_keep_their_own_text() -> None:
     """A DataFrame column holding 2, True and 1 (objects): pandas hashes True as 1, but the
     level check must see the text 'True' (an undeclared level), not '1'."""
     values = pd.Series([2, True, 1, " 3 "], dtype=object)
-    categories, found = as_category(values, ("1", "2", "3"), Where("subjects", "s.csv", None), "stage", 2)
+    check = ConformanceCheck("subjects.stage:allowed", "subjects", "stage", "allowed", "stage", "TS409",
+                             (("levels", ("1", "2", "3")),))
+    where = Where("subjects", "s.csv", None, checks=CheckIndex([check]))
+    categories, failed = as_category(values, ("1", "2", "3"), where, "stage", 2)
     assert [None if pd.isna(v) else v for v in categories] == ["2", None, "1", "3"]
+    found = render(failure_table(failed), [check])
     assert [d.message for d in found] == ["subjects.stage: undeclared level 'True' for row 2"]

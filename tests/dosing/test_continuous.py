@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trialspec.backend import Backend
 from trialspec.domain.treatment import build_plan, plan_tables
 
 from .helpers import Run, day, protocol, run
@@ -212,11 +213,12 @@ def interrupted(draw: Any) -> list[Row]:
 
 @settings(max_examples=150)
 @given(st.sampled_from(sorted(PLANS)), interrupted())
-def test_interrupted_daily_dosing_agrees_with_the_reference(name: str, rows: list[Row]) -> None:
-    agree(PLANS[name], rows)
+def test_interrupted_daily_dosing_agrees_with_the_reference(backend: Backend, name: str,
+                                                            rows: list[Row]) -> None:
+    agree(PLANS[name], rows, backend)
 
 
 @settings(max_examples=150)
 @given(st.sampled_from(sorted(PLANS)), random_rows)
-def test_random_rows_agree_with_the_reference(name: str, rows: list[Row]) -> None:
-    agree(PLANS[name], rows)
+def test_random_rows_agree_with_the_reference(backend: Backend, name: str, rows: list[Row]) -> None:
+    agree(PLANS[name], rows, backend)

@@ -11,9 +11,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trialspec.backend import Backend
 from trialspec.domain.treatment import build_plan, plan_tables
-from trialspec.engine.pandas import SubjectFrames
-from trialspec.engine.pandas.dosing import dosing
 
 from .helpers import REGIMEN, protocol
 from .reference import reference
@@ -64,23 +63,24 @@ def perturbed_schedules(draw: Any) -> list[Row]:
     return out
 
 
-def run_both(plan: dict[str, Any], rows: list[Row]) -> tuple[dict[str, Any], dict[str, Any]]:
+def run_both(plan: dict[str, Any], rows: list[Row],
+             backend: Backend) -> tuple[dict[str, Any], dict[str, Any]]:
     names = ["A", "B"]
     exposure = pd.DataFrame({
         "subject_id": [f"S{s}" for s, _, _ in rows], "drug": [names[d] for _, d, _ in rows],
         "date": [(ORIGIN + timedelta(days=t)).isoformat() for _, _, t in rows],
         "dose": [10.0 if d == 0 else 20.0 for _, d, _ in rows], "unit": ["mg"] * len(rows)})
     subjects = pd.DataFrame({"subject_id": ["S0", "S1", "S2"]})
-    frames = SubjectFrames.from_frames(subjects, "subject_id", {}, {"exposure": (exposure, "subject_id")})
+    frames = backend.frames_from_pandas(subjects, "subject_id", {}, {"exposure": (exposure, "subject_id")})
     plan = dict(plan, columns={"drug": "drug", "dose": "dose", "unit": "unit", "date": "date", "start": None,
                                "end": None, "frequency": None})
     origin = (np.datetime64(ORIGIN, "D") - np.datetime64("1970-01-01", "D")).astype(int)
     ref_rows = [(s, d, int(origin) + t, 10.0, i) for i, (s, d, t) in enumerate(rows)]
-    return dosing(plan, frames), reference(plan, ref_rows)
+    return backend.dosing(plan, frames), reference(plan, ref_rows)
 
 
-def agree(plan: dict[str, Any], rows: list[Row]) -> None:
-    got, want = run_both(plan, rows)
+def agree(plan: dict[str, Any], rows: list[Row], backend: Backend) -> None:
+    got, want = run_both(plan, rows, backend)
     a = got["admins"]
     assert {int(s): (int(c), int(d)) for s, c, d in zip(a["source"], a["cycle"], a["day"], strict=True)} \
         == want["cycle_of"]
@@ -100,11 +100,11 @@ def agree(plan: dict[str, Any], rows: list[Row]) -> None:
 
 @settings(max_examples=150)
 @given(st.sampled_from(sorted(PLANS)), random_rows)
-def test_random_rows_agree_with_the_reference(name: str, rows: list[Row]) -> None:
-    agree(PLANS[name], rows)
+def test_random_rows_agree_with_the_reference(backend: Backend, name: str, rows: list[Row]) -> None:
+    agree(PLANS[name], rows, backend)
 
 
 @settings(max_examples=150)
 @given(st.sampled_from(sorted(PLANS)), perturbed_schedules())
-def test_perturbed_schedules_agree_with_the_reference(name: str, rows: list[Row]) -> None:
-    agree(PLANS[name], rows)
+def test_perturbed_schedules_agree_with_the_reference(backend: Backend, name: str, rows: list[Row]) -> None:
+    agree(PLANS[name], rows, backend)

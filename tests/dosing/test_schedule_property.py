@@ -10,13 +10,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trialspec.backend import Backend
 from trialspec.domain.treatment import build_plan, plan_tables
 from trialspec.domain.treatment_apply import apply_plan
-from trialspec.engine import backends, get_backend
+from trialspec.engine import get_backend
 
 TREATMENT = """treatment:
   cycle: 7 days
@@ -134,14 +134,13 @@ def reference(t: dict[str, Any]) -> dict[str, Any]:
     return {"level": levels, "change": changes, "amounts": amounts}
 
 
-@pytest.mark.parametrize("backend_name", backends())
 @settings(max_examples=60, deadline=None)
 @given(rows_strategy)
-def test_the_day_by_day_plan_matches_the_reference(backend_name: str,
+def test_the_day_by_day_plan_matches_the_reference(backend: Backend,
                                                    rows: list[tuple[int, int, int, str]]) -> None:
     if not rows:
         return
-    t, _ = run(rows, backend_name)
+    t, _ = run(rows, backend.name)
     ref = reference(t)
     assert t["admins"]["level"].tolist() == ref["level"]
     assert t["admins"]["change"].tolist() == ref["change"]

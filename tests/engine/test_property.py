@@ -14,14 +14,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trialspec.engine import backends, get_backend
-from trialspec.engine.pandas import Dates, Labels, Numbers, Tri
+from trialspec.backend import Backend
 from trialspec.lang import ir
 from trialspec.lang.types import BOOL, DATE, NUMBER, STRING, Kind, Type
+from trialspec.values import Dates, Labels, Numbers, Tri
 
 from .reference import Reference
 
@@ -275,9 +274,8 @@ def same(a: Any, b: Any) -> bool:
     return a == b and type(a) is type(b)
 
 
-def check(node: ir.Node, data: dict[str, Any], backend_name: str) -> None:
+def check(node: ir.Node, data: dict[str, Any], backend: Backend) -> None:
     """The backend's value of ``node`` equals the reference interpreter's, subject by subject."""
-    backend = get_backend(backend_name)
     fr = backend.frames_from_pandas(**data)
     ref = Reference(**data)
     value = backend.evaluate(node, fr)
@@ -290,22 +288,19 @@ BOUNDED = settings(derandomize=True, max_examples=300, deadline=None, database=N
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-@pytest.mark.parametrize("backend_name", backends())
 @BOUNDED
 @given(node=conditions(), data=frames())
-def test_conditions_match_reference(backend_name: str, node: ir.Node, data: dict[str, Any]) -> None:
-    check(node, data, backend_name)
+def test_conditions_match_reference(backend: Backend, node: ir.Node, data: dict[str, Any]) -> None:
+    check(node, data, backend)
 
 
-@pytest.mark.parametrize("backend_name", backends())
 @BOUNDED
 @given(node=values(), data=frames())
-def test_values_match_reference(backend_name: str, node: ir.Node, data: dict[str, Any]) -> None:
-    check(node, data, backend_name)
+def test_values_match_reference(backend: Backend, node: ir.Node, data: dict[str, Any]) -> None:
+    check(node, data, backend)
 
 
-@pytest.mark.parametrize("backend_name", backends())
 @BOUNDED
 @given(node=aggregates(), data=frames())
-def test_aggregates_match_reference(backend_name: str, node: ir.Node, data: dict[str, Any]) -> None:
-    check(node, data, backend_name)
+def test_aggregates_match_reference(backend: Backend, node: ir.Node, data: dict[str, Any]) -> None:
+    check(node, data, backend)

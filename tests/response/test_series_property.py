@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trialspec.engine import backends, get_backend
+from trialspec.backend import Backend
+from trialspec.engine import get_backend
 from trialspec.engine.pandas.series import seg_cummin
 from trialspec.lang import ir
 from trialspec.lang.types import BOOL, Kind, Type
@@ -102,11 +102,10 @@ def engine(rows: list[tuple[Any, ...]], k: int, backend_name: str) -> dict[str, 
     return result
 
 
-@pytest.mark.parametrize("backend_name", backends())
 @settings(max_examples=300)
 @given(rows_strategy, st.integers(1, 3))
-def test_series_functions_match_the_reference(backend_name: str, rows: list[tuple[Any, ...]], k: int) -> None:
-    want, got = reference(rows, k), engine(rows, k, backend_name)
+def test_series_functions_match_the_reference(backend: Backend, rows: list[tuple[Any, ...]], k: int) -> None:
+    want, got = reference(rows, k), engine(rows, k, backend.name)
     for name in want:
         for i, (w, g) in enumerate(zip(want[name], got[name], strict=True)):
             if isinstance(w, float) and isinstance(g, float):

@@ -7,8 +7,8 @@ the data context, the value representations and the semantics.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,9 @@ from trialspec.engine.pandas.logic import kleene_and, kleene_not, kleene_or
 from trialspec.engine.pandas.unit_column import convert_unit_column
 from trialspec.engine.pandas.values import Dates, Labels, Numbers, Tri, Value, to_python
 from trialspec.lang.ir import Node
+
+if TYPE_CHECKING:
+    from trialspec.check.conformance_plan import ConformanceCheck
 
 __all__ = [
     "BACKEND", "EVALUATORS", "Dates", "Labels", "Numbers", "PandasBackend", "RowTable",
@@ -77,6 +80,16 @@ class PandasBackend:
         from trialspec.engine.pandas.bind import bind_frames
 
         return bind_frames(protocol, tables)
+
+    def conformance(self, protocol: Any, tables: Mapping[str, pd.DataFrame],
+                    checks: Sequence[ConformanceCheck]) -> pd.DataFrame:
+        """The failure table of ``checks`` on DataFrames given per dataset name: the binding
+        runs them as it converts the cells (engine/pandas/conform.py), so this binds."""
+        from trialspec.engine.pandas.bind import bind_frames
+
+        failures = bind_frames(protocol, tables, checks=checks).failures
+        assert failures is not None  # bind_frames always sets it
+        return failures
 
     def add_derived(self, frames: SubjectFrames, dataset: str, columns: Mapping[str, Any],
                     key: str) -> None:

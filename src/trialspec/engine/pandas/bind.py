@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,9 +19,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from trialspec.check.conformance_plan import CheckIndex, ConformanceCheck, conformance_checks
+from trialspec.check.conformance_render import render
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.engine.pandas.bind_rows import long_rows, read_limits
-from trialspec.engine.pandas.conform import Where, convert_column, factorized_text, report, text_values
+from trialspec.engine.pandas.conform import (
+    Failed,
+    Where,
+    convert_column,
+    dataset_failure,
+    factorized_text,
+    failure_table,
+    report,
+    text_values,
+)
 from trialspec.engine.pandas.frames import StudyTable, SubjectFrames
 from trialspec.engine.pandas.limits import delimiter_of, refuse_reading, short_rows
 from trialspec.engine.pandas.long_checks import absent_tests
@@ -50,12 +61,14 @@ class DatasetInfo:
 
 @dataclass
 class Bound:
-    """The bound data: frames to evaluate on (None if screening cannot run), and findings."""
+    """The bound data: frames to evaluate on (None if screening cannot run), and findings
+    (``failures``: the conformance checks' failure table, rendered into ``diagnostics``)."""
 
     frames: SubjectFrames | None
     diagnostics: list[Diagnostic]
     datasets: list[DatasetInfo]
     key: str | None
+    failures: pd.DataFrame | None = None
 
 
 def sha256_file(path: Path) -> str:
@@ -141,8 +154,20 @@ def bind(protocol: Any, data_dir: Path) -> Bound:
 
 
 def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mapping[str, str] | None = None,
-                header_lines: Mapping[str, int] | None = None) -> Bound:
-    """Bind DataFrames given per dataset name (the Python API's entry point)."""
+                header_lines: Mapping[str, int] | None = None,
+                checks: Sequence[ConformanceCheck] | None = None) -> Bound:
+    """Bind DataFrames given per dataset name (the Python API's entry point), running the
+    declared conformance checks (``checks``; by default the protocol's) as the cells are read."""
+    plan = CheckIndex(conformance_checks(protocol) if checks is None else checks)
+    failed: list[Failed] = []
+    bound = _bind(protocol, tables, paths, header_lines, plan, failed)
+    bound.failures = failure_table(failed)
+    bound.diagnostics[:0] = render(bound.failures, plan.checks)
+    return bound
+
+
+def _bind(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mapping[str, str] | None,
+          header_lines: Mapping[str, int] | None, plan: CheckIndex, failed: list[Failed]) -> Bound:
     if paths is None:  # DataFrames from the API: the declared missing rules apply here
         tables = {n: mark_missing(df, is_sdtm(getattr(protocol.datasets[n], "standard", None), None),
                                   getattr(protocol.datasets[n], "missing", ()))
@@ -151,7 +176,7 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
     diags: list[Diagnostic] = []
     keyed = [n for n, ds in protocol.datasets.items() if ds.key and not study_level(ds)]
     if not keyed and all(study_level(ds) for ds in protocol.datasets.values()):
-        return _studies_only(protocol, tables, paths, header_lines or {})
+        return _studies_only(protocol, tables, paths, header_lines or {}, plan, failed)
     if not keyed:
         diags.append(Diagnostic("TS414", "no dataset has a `key:`; there are no subjects to screen", None,
                                 "Declare the subjects table with `key: subject_id`."))
@@ -171,14 +196,13 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
         if df is None:
             continue
         where = Where(name, paths.get(name, name), None, (header_lines or {}).get(name, 1),
-                      {c: col.span for c, col in ds.columns.items()}, lines=df.attrs.get(RECORD_LINES))
+                      lines=df.attrs.get(RECORD_LINES), checks=plan)
         if not len(df):
-            diags.append(Diagnostic("TS405", f"dataset '{name}' has no rows", ds.span, "Check the export.",
-                                    context=(("dataset", name),)))
+            failed += dataset_failure(plan.cell(name, "", "rows"), where.path)
         if study_level(ds):  # one row per study: checked like a keyed table, joined to no one
             where.noun = "study"
             table, found, _ = _wide(ds, df, where, ds.key, ds.key)
-            diags += found
+            failed += found
             if table is not None:
                 text = df.iloc[table[ROW_COLUMN].to_numpy() - 1].reset_index(drop=True)
                 studies[name] = StudyTable(table, text, where)
@@ -191,7 +215,7 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
             table, found, keys = _wide(ds, df, where, ds.key or ds.subject, key)
             if name == population:
                 index = keys
-        diags += found
+        failed += found
         if where.keys is not None and not (ds.long is not None and ds.pick is not None
                                            and index is not None):
             # (a long table joined to the population has reported its unknown subjects already)
@@ -213,9 +237,9 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
         known = pd.Index(subjects[key].dropna()) if known is None else known
         orphan = ~pd.Index(ids).isin(known)  # a row without a subject belongs to no one either
         where = Where(name, paths.get(name, name), None, (header_lines or {}).get(name, 1),
-                      lines=tables[name].attrs.get(RECORD_LINES))
+                      lines=tables[name].attrs.get(RECORD_LINES), checks=plan)
         ci = int(tables[name].columns.get_loc(column))
-        diags += _unknown_subjects(where, column, ci, np.asarray(orphan), ids)
+        failed += _unknown_subjects(where, column, ci, np.asarray(orphan), ids)
     frames = SubjectFrames.from_frames(subjects, key, subject_tables, row_tables, index)
     frames.studies = studies
     frames.paths = dict(paths)
@@ -223,27 +247,26 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
 
 
 def _studies_only(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mapping[str, str],
-                  header_lines: Mapping[str, int]) -> Bound:
+                  header_lines: Mapping[str, int], plan: CheckIndex, failed: list[Failed]) -> Bound:
     """A protocol of study-level tables only (or none: a meta-analysis of inline counts) has
     no subjects to screen, and is not in error: its frames hold no subject and the studies."""
-    diags: list[Diagnostic] = []
     studies: dict[str, StudyTable] = {}
     for name, ds in protocol.datasets.items():
         df = tables.get(name)
         if df is None:
             continue
         where = Where(name, paths.get(name, name), None, header_lines.get(name, 1),
-                      {c: col.span for c, col in ds.columns.items()}, lines=df.attrs.get(RECORD_LINES))
+                      lines=df.attrs.get(RECORD_LINES), checks=plan)
         where.noun = "study"
         table, found, _ = _wide(ds, df, where, ds.key, ds.key)
-        diags += found
+        failed += found
         if table is not None:
             text = df.iloc[table[ROW_COLUMN].to_numpy() - 1].reset_index(drop=True)
             studies[name] = StudyTable(table, text, where)
     frames = SubjectFrames(pd.Index([], dtype=object))
     frames.studies = studies
     frames.paths = dict(paths)
-    return Bound(frames, diags, [], None)
+    return Bound(frames, [], [], None)
 
 
 def _join(keys: pd.Series, population: pd.Index) -> tuple[np.ndarray, np.ndarray]:
@@ -267,62 +290,49 @@ def _join(keys: pd.Series, population: pd.Index) -> tuple[np.ndarray, np.ndarray
 
 
 def _unknown_subjects(where: Where, column: str, ci: int, orphan: np.ndarray,
-                      ids: np.ndarray) -> list[Diagnostic]:
-    return report(where, column, ci, orphan, ids, "TS412", "no such subject",
-                  "Add the subject to the population table or remove the rows.", Severity.WARNING)
+                      ids: np.ndarray) -> list[Failed]:
+    return report(where, column, ci, orphan, ids, "subject_known")
 
 
-def _source_index(df: pd.DataFrame, name: str, where: Where, ds: Any, want: str,
-                  declare: str = "source: {}", taken: Any = ()) -> tuple[int, list[Diagnostic]]:
-    """The position of column ``name`` in ``df``, or a TS403 naming the closest column of the file
-    (ignoring case: AGE_YRS for age, and not one in ``taken``) and how to declare it (``declare``)."""
+def _source_index(df: pd.DataFrame, name: str, where: Where, ds: Any, want: str) -> tuple[int, list[Failed]]:
+    """The position of column ``name`` in ``df``, or -1 and the failure of the ``required``
+    check that wants it for ``want`` (carrying the file's columns, for the did-you-mean)."""
     if name in df.columns:
         return int(df.columns.get_loc(name)), []
-    folded = {str(c).lower(): str(c) for c in reversed(df.columns) if c not in taken}
-    near = [folded[m] for m in difflib.get_close_matches(name.lower(), list(folded), n=1)]
-    span = where.declared.get(want, ds.span)
-    return -1, [Diagnostic("TS403", f"dataset '{ds.name}' has no column {name!r} (for '{want}')", span,
-                           f"The file has {near[0]!r}; declare `{declare.format(near[0])}`?" if near
-                           else f"The file's columns: {', '.join(map(str, df.columns[:12]))}",
-                           context=(("dataset", ds.name), ("column", name)))]
+    return -1, dataset_failure(where.checks.required(ds.name, want, name), where.path, tuple(df.columns))
 
 
-def _missing_column(df: pd.DataFrame, where: Where, ds: Any, taken: Any = ()) -> Any:
-    """``missing(name, role)``: the TS403 for a column the file lacks (for bind_rows)."""
-    return lambda name, role: _source_index(df, name, where, ds, role, taken=taken)[1]
+def _missing_column(df: pd.DataFrame, where: Where, ds: Any) -> Any:
+    """``missing(name, role)``: the failure for a column the file lacks (for bind_rows)."""
+    return lambda name, role: _source_index(df, name, where, ds, role)[1]
 
 
 def _wide(ds: Any, df: pd.DataFrame, where: Where, id_col: str | None,
-          key: str) -> tuple[pd.DataFrame | None, list[Diagnostic], pd.Index | None]:
+          key: str) -> tuple[pd.DataFrame | None, list[Failed], pd.Index | None]:
     """A table with a column per declared column, and (keyed tables) its keys as a hashed index."""
-    diags: list[Diagnostic] = []
+    diags: list[Failed] = []
     out: dict[str, Any] = {}
     keys: pd.Index | None = None
     keep = np.ones(len(df), bool)
     if id_col:
-        ci, found = _source_index(df, id_col, where, ds, id_col, "key: {}" if ds.key else "subject: {}")
-        if found:
+        ci, found = _source_index(df, id_col, where, ds, id_col)
+        if ci < 0:
             return None, found, None
         ids = text_values(df[id_col])
         where.keys = ids
         if ds.key:
             blank = pd.isna(ids) | (ids == "")  # a row with no key is no one's: reported, not screened
             if blank.any():
-                diags += report(where, id_col, ci, blank, np.where(blank, "", ids), "TS415",
-                                f"no {where.noun} key:", "Fill in the key, or remove the row.")
+                diags += report(where, id_col, ci, blank, ids, "key_present")
                 keep = ~blank
             keys = pd.Index(ids[keep])
             if not keys.is_unique:
                 dup = np.zeros(len(ids), bool)
                 dup[np.flatnonzero(keep)[keys.duplicated(keep="first")]] = True
-                diags += report(where, id_col, ci, dup, ids, "TS404", "duplicate key",
-                                f"Remove the duplicate row; a keyed table has one row per {where.noun}.")
+                diags += report(where, id_col, ci, dup, ids, "key_unique")
                 keep &= ~dup
                 keys = pd.Index(ids[keep])
         out[key] = ids
-    # a did-you-mean never offers a column the protocol already reads for something else
-    taken = {id_col, *(c.source or n for n, c in ds.columns.items()),
-             *(c.unit_column for c in ds.columns.values())}
     for cname, col in ds.columns.items():
         if cname == id_col:
             continue
@@ -330,23 +340,23 @@ def _wide(ds: Any, df: pd.DataFrame, where: Where, id_col: str | None,
         if not getattr(col, "collected", True) and src not in df.columns:  # not collected: no finding
             out[cname] = np.full(len(df), None, dtype=object)
             continue
-        ci, found = _source_index(df, src, where, ds, cname, taken=taken)
+        ci, found = _source_index(df, src, where, ds, cname)
         diags += found
-        if found:  # every rule using it is unknown, never an engine error
+        if ci < 0:  # every rule using it is unknown, never an engine error
             out[cname] = np.full(len(df), None, dtype=object)
             continue
         units = None
         if col.unit_column:
-            ui, ufound = _source_index(df, col.unit_column, where, ds, cname, "unit_column: {}", taken)
+            ui, ufound = _source_index(df, col.unit_column, where, ds, cname)
             diags += ufound
-            if ufound:  # values whose unit is unknown are missing, not read in some other unit
+            if ui < 0:  # values whose unit is unknown are missing, not read in some other unit
                 out[cname] = np.full(len(df), None, dtype=object)
                 continue
             units = df[col.unit_column]
         values, more = convert_column(df[src], col, where, ci, units)
         diags += more
         out[cname] = values
-        limits, more = read_limits(df, col, where, None, units, _missing_column(df, where, ds, taken))
+        limits, more = read_limits(df, col, where, None, units, _missing_column(df, where, ds))
         diags += more
         out.update(limits)
         if units is not None:
@@ -361,18 +371,20 @@ def _wide(ds: Any, df: pd.DataFrame, where: Where, id_col: str | None,
 
 
 def _long(ds: Any, df: pd.DataFrame, where: Where, key: str,
-          population: pd.Index | None = None) -> tuple[pd.DataFrame | None, list[Diagnostic]]:
+          population: pd.Index | None = None) -> tuple[pd.DataFrame | None, list[Failed]]:
     """One column per declared test, one row per subject: in the order of ``population`` (whose
     keys are then the table's, and rows of other subjects are reported), else of first appearance."""
     lay = ds.long
-    diags: list[Diagnostic] = []
+    diags: list[Failed] = []
     roles = {"subject": lay.subject, "test": lay.test, "value": lay.value, "unit": lay.unit, "time": lay.time,
              "visit": lay.visit}
+    absent = False
     for role, c in roles.items():
         if c:
-            diags += _source_index(df, c, where, ds, f"long.{role}", f"long: {{{{{role}: {{}}}}}}",
-                                    set(roles.values()))[1]
-    if diags:
+            ci, found = _source_index(df, c, where, ds, f"long.{role}")
+            diags += found
+            absent |= ci < 0
+    if absent:
         return None, diags
     keep = np.ones(len(df), bool)
     if ds.pick is not None and ds.pick.visit and lay.visit:
@@ -385,7 +397,7 @@ def _long(ds: Any, df: pd.DataFrame, where: Where, key: str,
         subjects: Any = population
         si = int(df.columns.get_loc(lay.subject))
         by_row = Where(where.dataset, where.path, None, where.header_lines,  # "row N", not "subject X"
-                       lines=where.lines)
+                       lines=where.lines, checks=where.checks)
         diags += _unknown_subjects(by_row, lay.subject, si, slot < 0, subj)
     else:
         subj = text_values(df[lay.subject])
@@ -402,8 +414,8 @@ def _long(ds: Any, df: pd.DataFrame, where: Where, key: str,
             continue
         # a column may read another value column of the test's rows (`source: LBSTNRHI`)
         source = col.source or lay.value
-        vi, found = _source_index(df, source, where, ds, cname, taken=set(roles.values()))
-        if found:
+        vi, found = _source_index(df, source, where, ds, cname)
+        if vi < 0:
             diags += found
             columns[cname] = np.full(len(subjects), np.nan if col.type == "number" else None,
                                      dtype=float if col.type == "number" else object)
@@ -418,8 +430,7 @@ def _long(ds: Any, df: pd.DataFrame, where: Where, key: str,
         # repeated results of one subject; rows of no (known) subject are never each other's repeats
         of = np.where(slot[pos] >= 0, slot[pos], -1 - np.arange(len(pos)))
         dup = pd.Series(of).duplicated(keep="last").to_numpy()
-        diags += report(sub, cname, vi, dup, value_column.to_numpy()[pos], "TS411",
-                        f"repeated {col.test} result", "The latest result is used.", Severity.WARNING)
+        diags += report(sub, cname, vi, dup, value_column.to_numpy()[pos], "repeated")
         units = df[lay.unit].iloc[pos] if lay.unit and col.unit else None
         values, more = convert_column(value_column.iloc[pos], col, sub, vi, units)
         diags += more

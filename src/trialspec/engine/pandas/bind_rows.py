@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trialspec.diagnostics import Diagnostic, Severity
-from trialspec.engine.pandas.conform import Where, convert_column, report, text_values
+from trialspec.engine.pandas.conform import Failed, Where, convert_column, report, text_values
 from trialspec.lang.ir import LIMIT_SUFFIX, TEST_COLUMN
 
 ROW_COLUMN = "@row"
@@ -31,7 +30,7 @@ def _index(df: pd.DataFrame, name: str) -> int:
 
 
 def read_limits(df: pd.DataFrame, col: Any, where: Where, positions: np.ndarray | None,
-                units: pd.Series | None, missing: Any) -> tuple[dict[str, Any], list[Diagnostic]]:
+                units: pd.Series | None, missing: Any) -> tuple[dict[str, Any], list[Failed]]:
     """``{x@lln: values, x@uln: values}`` for the rows ``positions`` (None: all) of ``df``.
 
     ``missing(name, role)`` reports a range column the file lacks (the caller's TS403)."""
@@ -39,7 +38,7 @@ def read_limits(df: pd.DataFrame, col: Any, where: Where, positions: np.ndarray 
     if rng is None:
         return {}, []
     out: dict[str, Any] = {}
-    diags: list[Diagnostic] = []
+    diags: list[Failed] = []
     for fn, source in (("lln", rng.low), ("uln", rng.high)):
         if source is None:
             continue
@@ -54,7 +53,7 @@ def read_limits(df: pd.DataFrame, col: Any, where: Where, positions: np.ndarray 
         sub = where if positions is None else where.subset(positions)
         values, more = convert_column(column, replace(col, name=name, unit_column=None), sub, ci,
                                       units)
-        diags += [d for d in more if d.code not in _UNIT_CODES]  # the value reports its units
+        diags += more  # (the plan declares no unit check on a limit: the value reports its units)
         out[name] = np.asarray(values, dtype=float)
     lo, hi = out.get(f"{col.name}@lln"), out.get(f"{col.name}@uln")
     if lo is not None and hi is not None:
@@ -62,21 +61,15 @@ def read_limits(df: pd.DataFrame, col: Any, where: Where, positions: np.ndarray 
             crossed = lo > hi
         if crossed.any():
             sub = where if positions is None else where.subset(positions)
-            diags += report(sub, col.name, _index(df, rng.high), crossed, hi, "TS440",
-                            "lower limit of normal above the upper limit",
-                            "Check LBSTNRLO/LBSTNRHI; the limits are read as they are.",
-                            Severity.WARNING)
+            diags += report(sub, col.name, _index(df, rng.high), crossed, hi, "range")
     return out, diags
 
 
-_UNIT_CODES = frozenset({"TS408"})
-
-
 def long_rows(ds: Any, df: pd.DataFrame, where: Where, key: str,
-              missing: Any) -> tuple[pd.DataFrame, list[Diagnostic]]:
+              missing: Any) -> tuple[pd.DataFrame, list[Failed]]:
     """A long table without ``pick``, one row per file row (see the module docstring)."""
     lay = ds.long
-    diags: list[Diagnostic] = []
+    diags: list[Failed] = []
     subjects = text_values(df[lay.subject])
     where.keys = subjects
     tests = text_values(df[lay.test])

@@ -1,8 +1,11 @@
-"""Conformance: each declared column converted to its type, every bad cell a finding.
+"""Conformance: each declared column converted to its type, every bad cell a failure row.
 
 Conversions are vectorized; a bad value becomes missing (so rules using it are unknown,
-never silently false) and is reported. Findings are grouped per dataset, column and code:
-the first few rows are shown, the rest counted in one summary diagnostic.
+never silently false) and is a failure of the declared check it breaks
+(``trialspec.check.conformance_plan``): :func:`report` lists a check's first failing rows
+and counts the rest, :func:`failure_table` gathers them into the tidy failure table
+(docs/engine.md, "Conformance checks"), and ``trialspec.check.conformance_render`` words it.
+No message is written here.
 """
 
 from __future__ import annotations
@@ -15,12 +18,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from trialspec.diagnostics import Diagnostic, Severity
+from trialspec.check.conformance_plan import FAILURE_COLUMNS, SHOW, CheckIndex, ConformanceCheck
 from trialspec.engine.pandas.dates import parse_dates
 from trialspec.engine.pandas.unit_column import convert_unit_column
-from trialspec.source import Span
 
-SHOW = 5  # rows shown per (dataset, column, problem); the rest are counted
 ISO_DATE = r"\d{4}(-\d{2}(-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?)?)?"
 TRUE_WORDS = {"true", "t", "yes", "y", "1", "1.0"}
 FALSE_WORDS = {"false", "f", "no", "n", "0", "0.0"}
@@ -28,22 +29,23 @@ FALSE_WORDS = {"false", "f", "no", "n", "0", "0.0"}
 
 @dataclass
 class Where:
-    """Where a dataset's cells are, for findings: the file, its header lines, its key column."""
+    """Where a dataset's cells are, for failures: the file, its header lines, its key column,
+    and the declared checks to report."""
 
     dataset: str
     path: str
     keys: np.ndarray | None  # subject key per row, for messages
     header_lines: int = 1  # data row i is on line i + 1 + header_lines (CSV, XLSX); 0 for other formats
-    declared: dict[str, Span] = field(default_factory=dict)  # column -> its declaration
     rows: np.ndarray | None = None  # the file row of each position, when these are a subset
     noun: str = "subject"  # what a key names: a subject, or a study (a study-level table)
     lines: np.ndarray | None = None  # each data row's file line, when blank lines shift them
+    checks: CheckIndex = field(default_factory=CheckIndex)  # the declared checks to report
 
     def subset(self, positions: np.ndarray) -> Where:
         rows = positions if self.rows is None else self.rows[positions]
         keys = None if self.keys is None else self.keys[positions]
-        return Where(self.dataset, self.path, keys, self.header_lines, self.declared, rows, self.noun,
-                     self.lines)
+        return Where(self.dataset, self.path, keys, self.header_lines, rows, self.noun,
+                     self.lines, self.checks)
 
     def line(self, row: int) -> int:
         """The file line of data row ``row`` (0-based)."""
@@ -54,52 +56,76 @@ class Where:
     def row(self, position: int) -> int:
         return int(position if self.rows is None else self.rows[position])
 
-    def span(self, position: int, column_index: int) -> Span:
-        line = self.line(self.row(position))
-        return Span(self.path, line, column_index + 1, line, column_index + 2)
 
-    def about(self, position: int, column: str, value: Any) -> tuple[tuple[str, object], ...]:
-        """A cell's finding's structured fields (Diagnostic.context): its subject (when the row
-        has a key), dataset, column, row (the file line) and value."""
-        fields: tuple[tuple[str, object], ...] = ()
-        if self.noun == "subject" and self.keys is not None and not (
-                pd.isna(self.keys[position]) or self.keys[position] == ""):
-            fields = (("subject", _plain(self.keys[position])),)
-        if isinstance(value, float) and not np.isfinite(value):  # 'inf', 'nan': JSON has no such number
-            value = str(value)
-        return (*fields, ("dataset", self.dataset), ("column", column),
-                ("row", self.line(self.row(position))), ("value", value))
+@dataclass(frozen=True)
+class Failed:
+    """One check's failing rows: the first ``SHOW + 1`` listed, ``count`` in all."""
 
-    def who(self, position: int) -> str:
-        row = self.row(position) + 1
-        if self.keys is None or pd.isna(self.keys[position]) or self.keys[position] == "":
-            return f"row {row}"
-        return f"{self.noun} {self.keys[position]!s} (row {row})"
+    check: ConformanceCheck
+    rows: np.ndarray  # 1-based data rows (0: a dataset check)
+    lines: np.ndarray  # their file lines
+    position: int  # the file column's index (-1: none)
+    values: np.ndarray  # what the check judged, per listed row (object)
+    subjects: np.ndarray  # each listed row's key text, None where it has none (object)
+    count: int
+    path: str
 
 
-def report(where: Where, column: str, column_index: int, mask: np.ndarray, values: Any, code: str,
-           what: str, hint: str, severity: Severity = Severity.ERROR) -> list[Diagnostic]:
-    """Diagnostics for the rows in ``mask``: the first SHOW rows, then a count of the rest."""
+def report(where: Where, column: str, column_index: int, mask: np.ndarray, values: Any,
+           kind: str) -> list[Failed]:
+    """The failure of the declared check ``kind`` on ``column`` for the rows in ``mask`` (none
+    when nothing fails or the plan declares no such check)."""
+    check = where.checks.cell(where.dataset, column, kind)
+    if check is None:
+        return []
     rows = np.flatnonzero(mask)
     if not len(rows):
         return []
-    related = (("declared here", where.declared[column]),) if column in where.declared else ()
-    out = [
-        Diagnostic(code, f"{where.dataset}.{column}: {what} {_plain(values[r])!r} for {where.who(r)}",
-                   where.span(int(r), column_index), hint, severity, related,
-                   where.about(int(r), column, _plain(values[r])))
-        for r in rows[:SHOW]
-    ]
-    if len(rows) > SHOW:
-        out.append(Diagnostic(code, f"{where.dataset}.{column}: {len(rows) - SHOW:,} more rows like these "
-                               f"({len(rows):,} in all)", where.span(int(rows[SHOW]), column_index),
-                              hint, severity, related, (("dataset", where.dataset), ("column", column))))
+    listed = rows[:SHOW + 1]
+    data_rows = [where.row(int(r)) for r in listed]
+    subjects = np.full(len(listed), None, dtype=object)
+    if where.keys is not None:
+        for i, r in enumerate(listed):
+            key = where.keys[r]
+            if not (pd.isna(key) or key == ""):
+                subjects[i] = key
+    return [Failed(check, np.array(data_rows) + 1, np.array([where.line(r) for r in data_rows]),
+                   column_index, _objects(values, listed), subjects, len(rows), where.path)]
+
+
+def dataset_failure(check: ConformanceCheck | None, path: str, value: Any = None) -> list[Failed]:
+    """A dataset check's failure (row 0), carrying ``value`` (the file's columns, its test codes)."""
+    if check is None:
+        return []
+    return [Failed(check, np.zeros(1, np.int64), np.zeros(1, np.int64), -1, _objects([value], [0]),
+                   np.full(1, None, dtype=object), 1, path)]
+
+
+def _objects(values: Any, positions: Any) -> np.ndarray:
+    out = np.empty(len(positions), dtype=object)
+    for i, p in enumerate(positions):  # a few rows: cells as they are, tuples kept whole
+        out[i] = values[int(p)]
     return out
 
 
-def _plain(value: Any) -> Any:
-    """A numpy scalar as its Python value, so messages read 'inf', not 'np.float64(inf)'."""
-    return value.item() if isinstance(value, np.generic) else value
+def failure_table(failed: list[Failed]) -> pd.DataFrame:
+    """The failure table (docs/engine.md, "Conformance checks") of the checks' failures."""
+    if not failed:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in FAILURE_COLUMNS})
+    sizes = [len(f.rows) for f in failed]
+
+    def each(get: Any) -> np.ndarray:
+        return np.repeat(np.array([get(f) for f in failed], dtype=object), sizes)
+
+    return pd.DataFrame({
+        "check": each(lambda f: f.check.id), "dataset": each(lambda f: f.check.dataset),
+        "column": each(lambda f: f.check.column),
+        "row": np.concatenate([f.rows for f in failed]), "line": np.concatenate([f.lines for f in failed]),
+        "position": np.repeat([f.position for f in failed], sizes),
+        "value": np.concatenate([f.values for f in failed]),
+        "subject": np.concatenate([f.subjects for f in failed]),
+        "count": np.repeat([f.count for f in failed], sizes), "path": each(lambda f: f.path),
+    }, columns=list(FAILURE_COLUMNS))
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -149,7 +175,7 @@ def _at(texts: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return np.append(texts, np.array([None], dtype=object))[codes]
 
 
-def as_number(s: pd.Series, where: Where, column: str, ci: int) -> tuple[np.ndarray, list[Diagnostic]]:
+def as_number(s: pd.Series, where: Where, column: str, ci: int) -> tuple[np.ndarray, list[Failed]]:
     raw = s.to_numpy()
     nan_text = np.zeros(len(s), bool)
     if s.dtype.kind in "fiu":
@@ -169,14 +195,12 @@ def as_number(s: pd.Series, where: Where, column: str, ci: int) -> tuple[np.ndar
             bad_type &= ~nan_text
     inf = np.isinf(num)
     num = np.where(inf, np.nan, num)
-    diags = report(where, column, ci, bad_type, raw, "TS406", "not a number:",
-                   "Correct the value or leave the cell empty.")
-    diags += report(where, column, ci, inf | nan_text, raw, "TS407", "not a finite number:",
-                    "Leave the cell empty when there is no measurement.")
-    return num, diags
+    failed = report(where, column, ci, bad_type, raw, "type")
+    failed += report(where, column, ci, inf | nan_text, raw, "finite")
+    return num, failed
 
 
-def as_boolean(s: pd.Series, where: Where, column: str, ci: int) -> tuple[Any, list[Diagnostic]]:
+def as_boolean(s: pd.Series, where: Where, column: str, ci: int) -> tuple[Any, list[Failed]]:
     if s.dtype == bool:
         return s.to_numpy(), []
     codes, texts = factorized_text(s)
@@ -185,12 +209,11 @@ def as_boolean(s: pd.Series, where: Where, column: str, ci: int) -> tuple[Any, l
     per_row = np.append(word, -2)[codes]  # -2: missing, -1: not a word
     out = pd.array(per_row == 1, dtype="boolean")
     out[per_row < 0] = pd.NA
-    return out, report(where, column, ci, per_row == -1, s.to_numpy(), "TS406", "not true/false:",
-                       "Write true or false (or yes/no, 1/0).")
+    return out, report(where, column, ci, per_row == -1, s.to_numpy(), "type")
 
 
 def as_category(s: pd.Series, levels: tuple[str, ...] | None, where: Where, column: str,
-                ci: int) -> tuple[Any, list[Diagnostic]]:
+                ci: int) -> tuple[Any, list[Failed]]:
     if s.dtype.kind in "fiu":  # numbers read as levels "1", "2" (not "1.0"), each distinct one once
         codes, numbers = pd.factorize(s.to_numpy(), use_na_sentinel=True)
         texts = np.array([f"{v:g}" for v in numbers], dtype=object)
@@ -202,12 +225,11 @@ def as_category(s: pd.Series, levels: tuple[str, ...] | None, where: Where, colu
     level_of = np.array([index.get(t, -1) for t in texts] + [-1], dtype=np.int64)  # per distinct text
     level_codes = level_of[codes]
     bad = (codes >= 0) & (level_codes < 0)
-    diags = report(where, column, ci, bad, _at(texts, codes), "TS409", "undeclared level",
-                   f"Declared levels: {', '.join(levels)}.")
-    return pd.Categorical.from_codes(level_codes, categories=list(levels)), diags
+    failed = report(where, column, ci, bad, _at(texts, codes), "allowed")
+    return pd.Categorical.from_codes(level_codes, categories=list(levels)), failed
 
 
-def as_date(s: pd.Series, where: Where, column: str, ci: int) -> tuple[Any, list[Diagnostic]]:
+def as_date(s: pd.Series, where: Where, column: str, ci: int) -> tuple[Any, list[Failed]]:
     if s.dtype.kind == "M":
         return s.to_numpy(), []
     codes, texts = factorized_text(s)  # each distinct text is checked once
@@ -218,9 +240,7 @@ def as_date(s: pd.Series, where: Where, column: str, ci: int) -> tuple[Any, list
     ok &= ~np.isnat(parse_dates(day).lo)  # shaped like a date but no such day: 2014-02-30, 2014-13
     day[~ok] = None  # a time of day does not change the day
     bad = (codes >= 0) & ~np.append(ok, True)[codes]
-    diags = report(where, column, ci, bad, _at(texts, codes), "TS410", "not an ISO 8601 date:",
-                   "Write YYYY-MM-DD (or YYYY-MM, YYYY when partly unknown).")
-    return _at(day, codes), diags
+    return _at(day, codes), report(where, column, ci, bad, _at(texts, codes), "date")
 
 
 def as_string(s: pd.Series) -> np.ndarray:
@@ -230,18 +250,17 @@ def as_string(s: pd.Series) -> np.ndarray:
 
 
 def with_units(values: np.ndarray, units: pd.Series, target: str, analyte: str | None, where: Where,
-               column: str, ci: int) -> tuple[np.ndarray, list[Diagnostic]]:
+               column: str, ci: int) -> tuple[np.ndarray, list[Failed]]:
     converted, bad = convert_unit_column(values, units.to_numpy(dtype=object), target, analyte)
     if not bad.any():
         return converted, []
-    shown = units.astype("string").fillna("<missing>").to_numpy(dtype=object)
-    return converted, report(where, column, ci, bad, shown, "TS408", f"cannot convert to {target} from unit",
-                             "Correct the unit; docs/units.md lists the known ones.")
+    written = units.astype("string").to_numpy(dtype=object, na_value=None)  # the unit cells
+    return converted, report(where, column, ci, bad, written, "unit")
 
 
 def convert_column(s: pd.Series, col: Any, where: Where, ci: int,
-                   units: pd.Series | None = None) -> tuple[Any, list[Diagnostic]]:
-    """One declared column converted to its type (and unit), with its findings."""
+                   units: pd.Series | None = None) -> tuple[Any, list[Failed]]:
+    """One declared column converted to its type (and unit), with its checks' failures."""
     if col.type in ("number", "percent", "duration"):
         values, diags = as_number(s, where, col.name, ci)
         if units is not None and col.unit:

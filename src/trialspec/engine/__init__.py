@@ -20,7 +20,9 @@ __all__ = ["Backend", "EngineError", "backends", "get_backend", "register_backen
 
 # name -> "module:attribute" of a Backend instance; imported on first use.
 _BACKENDS: dict[str, str] = {"pandas": "trialspec.engine.pandas:BACKEND",
-                             "duckdb": "trialspec.engine.duckdb:BACKEND"}
+                             "duckdb": "trialspec.engine.duckdb:BACKEND",
+                             # needs pyspark and Java: EngineError says how to install them
+                             "spark": "trialspec.engine.spark.backend:BACKEND"}
 _LOADED: dict[str, Backend] = {}
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from trialspec.backend import EngineError
-from trialspec.engine.sql.compile import Compiler, Scope
+from trialspec.engine.sql.compile import Compiler, Scope, render
 from trialspec.engine.sql.connection import Connection
 from trialspec.engine.sql.fetch import fetch
 from trialspec.engine.sql.frames import SqlFrames, fresh_name
@@ -117,7 +117,7 @@ class SqlBackend:
             start = len(outputs)
             outputs.extend((f"o{len(outputs) + k}", e) for k, e in enumerate(v.parts()))
             spans.append((start, len(outputs)))
-        sql = scope.select(outputs, order=True).sql(dialect=frames.conn.dialect)
+        sql = render(scope.select(outputs, order=True), frames.conn.dialect)
         table = frames.conn.query(sql)
         if table.num_rows != frames.n:
             raise EngineError(f"the {self.name} query returned {table.num_rows} rows for "

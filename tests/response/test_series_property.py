@@ -81,9 +81,9 @@ def engine(rows: list[tuple[Any, ...]], k: int, backend_name: str) -> dict[str, 
     })
     backend = get_backend(backend_name)
     frames = backend.frames_from_pandas(subjects, "id", {"s": subjects}, {DS: (table, "id")})
-    nodes = {f: ir.Series(f, DS, (X, TIME, FLAG), NUM) for f in FUNCS}
+    nodes = {f: ir.Series(f, DS, (X,), NUM, order_by=TIME, baseline=FLAG) for f in FUNCS}
     count = ir.Const(float(k), Type(Kind.NUMBER))
-    nodes["consecutive"] = ir.Series("consecutive", DS, (COND, count, TIME, FLAG), BOOL)
+    nodes["consecutive"] = ir.Series("consecutive", DS, (COND, count), BOOL, order_by=TIME, baseline=FLAG)
     out = backend.series_table(frames, DS, TIME, FLAG, nodes)
     assert out is not None
     # back to file order: rows come sorted by (subject, day); recover each row's file position

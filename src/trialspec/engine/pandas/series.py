@@ -7,11 +7,11 @@ The rows of the dataset are put in (subject, time) order once per evaluation: an
 :class:`Order`, cached per trace. Each kernel then works on group-sorted arrays (prefix sums
 with group offsets, segmented running minima) and puts its result back in row order.
 
-Argument convention. The checker gives ``(x,)``, or ``(cond, n)`` for ``consecutive``. A
-criteria plan appends two arguments, ``time`` (the date that orders a subject's rows) and
-``baseline`` (a row condition: a subject's baseline is the *last* row where it holds), so the
-node itself says how it is computed. A node without them (a series written in an eligibility
-rule) orders rows as they come in the file and takes each subject's first row as baseline.
+Ordering and baseline are the node's own fields: ``order_by`` (the date that orders a
+subject's rows) and ``baseline`` (a row condition: a subject's baseline is the *last* row
+where it holds), filled by a criteria plan. A node without them (a series written in an
+eligibility rule) orders rows as they come in the file and takes each subject's first row
+as baseline.
 
 Semantics, per subject, rows in time order, ``b`` the baseline row:
 
@@ -194,17 +194,6 @@ def shift_back(v: np.ndarray, order: Order, fill: Any) -> np.ndarray:
 Evaluate = Callable[[ir.Node, Any], Value]
 
 
-def split_args(node: ir.Series) -> tuple[tuple[ir.Node, ...], ir.Node | None, ir.Node | None]:
-    """(the function's own arguments, time, baseline flag) of a Series node."""
-    own = 2 if node.func == "consecutive" else 1
-    args = node.args
-    if len(args) == own:
-        return args, None, None
-    if len(args) == own + 2:
-        return args[:own], args[own], args[own + 1]
-    raise EngineError(f"{node.func}() over {node.dataset!r} has {len(args)} arguments")
-
-
 def series(node: ir.Series, ctx: Any, evaluate: Evaluate, ctx_type: type) -> Value:
     """The value of a Series node per row of its dataset (the kernel ``evaluate`` registers)."""
     if node.func not in KERNELS:
@@ -213,7 +202,9 @@ def series(node: ir.Series, ctx: Any, evaluate: Evaluate, ctx_type: type) -> Val
         where = "per subject" if ctx.grain is None else f"over {ctx.grain!r}"
         raise EngineError(f"{node.func}() varies over the rows of {node.dataset!r}; "
                           f"it cannot be read {where}")
-    own, time, flag = split_args(node)
+    own, time, flag = node.args, node.order_by, node.baseline
+    if len(own) != (2 if node.func == "consecutive" else 1):
+        raise EngineError(f"{node.func}() over {node.dataset!r} has {len(own)} arguments")
     table = ctx.frames.rows[node.dataset]
     order = order_for(ctx, node.dataset, table.codes, time, flag, evaluate)
     values = [broadcast(evaluate(a, ctx), len(table.codes)) for a in own]

@@ -8,14 +8,15 @@ held to :class:`Backend` by mypy where it is registered (``engine/pandas``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from trialspec.check.conformance_plan import ConformanceCheck, FailureTable
     from trialspec.lang.ir import Node
+    from trialspec.row_batch import RowBatch
+
+BATCH_SUBJECTS = 250_000  # subjects per row batch unless the caller says (trialspec.row_batch)
 
 
 class EngineError(Exception):
@@ -26,6 +27,10 @@ class EngineError(Exception):
     dataset or column, duplicate subject keys). User data never raise it: bad values are
     missing values.
     """
+
+
+class UnboundDataset(EngineError):
+    """``row_batches`` was asked for a dataset the data context does not hold as rows."""
 
 
 class Backend(Protocol):
@@ -56,6 +61,16 @@ class Backend(Protocol):
         each row's subject, source row and baseline phase, as plain arrays (None: no such
         bound dataset). Time series in the nodes are ordered by ``time``; ``baseline`` marks
         the rows that may be baseline (the last true one per subject is)."""
+
+    def row_batches(self, frames: Any, dataset: str, columns: Mapping[str, Node],
+                    order_by: Sequence[Node], batch_subjects: int = BATCH_SUBJECTS) -> Iterator[RowBatch]:
+        """The rows of the row dataset ``dataset`` as :class:`trialspec.row_batch.RowBatch`
+        objects, each holding every row of ``batch_subjects`` consecutive subjects (of the
+        data context's order; the batches cover every subject once, in order), rows grouped
+        by subject and sorted within it by the ``order_by`` nodes (missing last, ties in the
+        source's order), with each node of ``columns`` evaluated per row as a neutral value
+        carrier. Raises :class:`UnboundDataset` when ``dataset`` is not bound as rows.
+        docs/engine.md, "Row batches", has the whole contract."""
 
     def bind(self, protocol: Any, data_dir: Any) -> Any:
         """Read, check and bind a protocol's datasets from a folder: frames and findings."""

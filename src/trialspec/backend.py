@@ -55,13 +55,6 @@ class Backend(Protocol):
         """Cycles, deviations and dose intensity of a dosing plan given as plain data
         (``trialspec.domain.treatment.plan_tables``), as tables (docs/dosing.md)."""
 
-    def series_table(self, frames: Any, dataset: str, time: Node, baseline: Node | None,
-                     nodes: Mapping[str, Node]) -> dict[str, Any] | None:
-        """Each node's value per row of a row dataset, rows in (subject, ``time``) order, with
-        each row's subject, source row and baseline phase, as plain arrays (None: no such
-        bound dataset). Time series in the nodes are ordered by ``time``; ``baseline`` marks
-        the rows that may be baseline (the last true one per subject is)."""
-
     def row_batches(self, frames: Any, dataset: str, columns: Mapping[str, Node],
                     order_by: Sequence[Node], batch_subjects: int = BATCH_SUBJECTS) -> Iterator[RowBatch]:
         """The rows of the row dataset ``dataset`` as :class:`trialspec.row_batch.RowBatch`

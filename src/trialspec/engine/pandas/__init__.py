@@ -60,13 +60,6 @@ class PandasBackend:
 
         return dosing(dict(plan_tables), frames)
 
-    def series_table(self, frames: Any, dataset: str, time: Node, baseline: Node | None,
-                     nodes: Mapping[str, Node]) -> dict[str, Any] | None:
-        """A row dataset's values in (subject, time) order: engine/pandas/series.py."""
-        from trialspec.engine.pandas.series import series_table
-
-        return series_table(frames, dataset, time, baseline, nodes)
-
     def row_batches(self, frames: Any, dataset: str, columns: Mapping[str, Node],
                     order_by: Sequence[Node], batch_subjects: int = BATCH_SUBJECTS) -> Iterator[RowBatch]:
         """A row dataset's nodes per row in (subject, order_by) batches: engine/pandas/row_batches.py."""

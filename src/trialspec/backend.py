@@ -51,10 +51,6 @@ class Backend(Protocol):
     def evaluate_with_trace(self, node: Node, frames: Any, trace: Any = None) -> tuple[Any, Any]:
         """The value and a trace holding every sub-node's value, for ``explain``."""
 
-    def dosing(self, plan_tables: Mapping[str, Any], frames: Any) -> dict[str, Any]:
-        """Cycles, deviations and dose intensity of a dosing plan given as plain data
-        (``trialspec.domain.treatment.plan_tables``), as tables (docs/dosing.md)."""
-
     def row_batches(self, frames: Any, dataset: str, columns: Mapping[str, Node],
                     order_by: Sequence[Node], batch_subjects: int = BATCH_SUBJECTS) -> Iterator[RowBatch]:
         """The rows of the row dataset ``dataset`` as :class:`trialspec.row_batch.RowBatch`

@@ -20,9 +20,11 @@ from trialspec.source import Span
 _NOSPAN = Span("<expr>", 1, 1, 1, 1)
 
 # Columns the data binding adds beside the declared ones, read by name like any column:
-# each row's test code in a long table read row by row, and each value's normal range.
+# each row's test code in a long table read row by row, each value's normal range, and the
+# unit each row of a value with a unit column was written in.
 TEST_COLUMN = "@test"
 LIMIT_SUFFIX = {"lln": "@lln", "uln": "@uln"}
+UNIT_SUFFIX = "@unit"  # a value column's unit as written per row, beside it (``unit_column:``)
 
 
 def _span() -> Span:

@@ -55,11 +55,6 @@ class PandasBackend:
                             trace: Any = None) -> tuple[Value, Trace]:
         return evaluate_with_trace(node, frames, trace)
 
-    def dosing(self, plan_tables: Mapping[str, Any], frames: Any) -> dict[str, pd.DataFrame]:
-        from trialspec.engine.pandas.dosing import dosing
-
-        return dosing(dict(plan_tables), frames)
-
     def row_batches(self, frames: Any, dataset: str, columns: Mapping[str, Node],
                     order_by: Sequence[Node], batch_subjects: int = BATCH_SUBJECTS) -> Iterator[RowBatch]:
         """A row dataset's nodes per row in (subject, order_by) batches: engine/pandas/row_batches.py."""

@@ -38,24 +38,22 @@ def row_batches(backend: Any, frames: SqlFrames, dataset: str, columns: Mapping[
     for node in [*columns.values(), *order_by]:
         compiler.prepare(node)
     rows, lines, path = _file_rows(frames, dataset)
+    scope = compiler.scope(dataset)
+    values = {name: compiler.compile(node, scope) for name, node in columns.items()}
+    keys = [compiler.compile(node, scope).parts()[0] for node in order_by]
+    outputs: list[tuple[str, exp.Expr]] = []
+    spans = {}
+    for name, v in values.items():
+        start = len(outputs)
+        outputs.extend((f"o{len(outputs) + k}", e) for k, e in enumerate(v.parts()))
+        spans[name] = (start, len(outputs))
+    outputs.extend((f"k{k}", e) for k, e in enumerate(keys))
+    dialect = frames.conn.dialect
+    inner = render(scope.select(outputs, order=False), dialect)
     total = frames.n
     for first in range(0, max(total, 1), batch_subjects):
         last = min(first + batch_subjects, total)
-        scope = compiler.scope(dataset)
-        values = {name: compiler.compile(node, scope) for name, node in columns.items()}
-        keys = [compiler.compile(node, scope).parts()[0] for node in order_by]
-        outputs: list[tuple[str, exp.Expr]] = []
-        spans = {}
-        for name, v in values.items():
-            start = len(outputs)
-            outputs.extend((f"o{len(outputs) + k}", e) for k, e in enumerate(v.parts()))
-            spans[name] = (start, len(outputs))
-        select = scope.select(outputs, order=False)
-        select = select.where(q.and_(q.op(">=", q.col("_i"), q.integer(first)),
-                                     q.op("<", q.col("_i"), q.integer(last))), copy=False)
-        order = [q.col("_i"), *[exp.Ordered(this=k.copy(), nulls_first=False) for k in keys], q.col("_r")]
-        select = select.order_by(*order, copy=False)
-        table = frames.conn.query(render(select, frames.conn.dialect))
+        table = frames.conn.query(_batch_sql(inner, len(keys), first, last, dialect))
         subject = np.asarray(table.column(0).to_numpy(), dtype=np.int64)
         r = np.asarray(table.column(1).to_numpy(), dtype=np.int64)
         vals = {name: fetch(values[name], [table.column(2 + k) for k in range(a, b)])
@@ -63,6 +61,20 @@ def row_batches(backend: Any, frames: SqlFrames, dataset: str, columns: Mapping[
         yield RowBatch(dataset, np.arange(first, last, dtype=np.int64), subject,
                        rows[r] if rows is not None else r + 1,
                        lines[r] if lines is not None else r + 2, vals, path)
+
+
+_PLACEHOLDER = "ts_rows_placeholder"
+
+
+def _batch_sql(inner: str, n_keys: int, first: int, last: int, dialect: str) -> str:
+    """``SELECT * FROM (inner) WHERE _i in [first, last) ORDER BY _i, k0.. NULLS LAST, _r``
+    (the inner query is compiled and rendered once for all batches)."""
+    order = [q.col("_i"), *[exp.Ordered(this=q.col(f"k{k}"), nulls_first=False)
+                            for k in range(n_keys)], q.col("_r")]
+    outer = exp.select(exp.Star()).from_(exp.to_table(_PLACEHOLDER)).where(
+        q.and_(q.op(">=", q.col("_i"), q.integer(first)), q.op("<", q.col("_i"), q.integer(last)))
+    ).order_by(*order)
+    return outer.sql(dialect=dialect).replace(_PLACEHOLDER, f"({inner}) AS b", 1)
 
 
 def _file_rows(frames: SqlFrames, dataset: str) -> tuple[Any, Any, str | None]:

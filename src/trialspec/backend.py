@@ -8,14 +8,15 @@ held to :class:`Backend` by mypy where it is registered (``engine/pandas``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from trialspec.check.conformance_plan import ConformanceCheck, FailureTable
     from trialspec.lang.ir import Node
+    from trialspec.row_batch import RowBatch
+
+BATCH_SUBJECTS = 250_000  # subjects per row batch unless the caller says (trialspec.row_batch)
 
 
 class EngineError(Exception):
@@ -26,6 +27,10 @@ class EngineError(Exception):
     dataset or column, duplicate subject keys). User data never raise it: bad values are
     missing values.
     """
+
+
+class UnboundDataset(EngineError):
+    """``row_batches`` was asked for a dataset the data context does not hold as rows."""
 
 
 class Backend(Protocol):
@@ -46,16 +51,15 @@ class Backend(Protocol):
     def evaluate_with_trace(self, node: Node, frames: Any, trace: Any = None) -> tuple[Any, Any]:
         """The value and a trace holding every sub-node's value, for ``explain``."""
 
-    def dosing(self, plan_tables: Mapping[str, Any], frames: Any) -> dict[str, Any]:
-        """Cycles, deviations and dose intensity of a dosing plan given as plain data
-        (``trialspec.domain.treatment.plan_tables``), as tables (docs/dosing.md)."""
-
-    def series_table(self, frames: Any, dataset: str, time: Node, baseline: Node | None,
-                     nodes: Mapping[str, Node]) -> dict[str, Any] | None:
-        """Each node's value per row of a row dataset, rows in (subject, ``time``) order, with
-        each row's subject, source row and baseline phase, as plain arrays (None: no such
-        bound dataset). Time series in the nodes are ordered by ``time``; ``baseline`` marks
-        the rows that may be baseline (the last true one per subject is)."""
+    def row_batches(self, frames: Any, dataset: str, columns: Mapping[str, Node],
+                    order_by: Sequence[Node], batch_subjects: int = BATCH_SUBJECTS) -> Iterator[RowBatch]:
+        """The rows of the row dataset ``dataset`` as :class:`trialspec.row_batch.RowBatch`
+        objects, each holding every row of ``batch_subjects`` consecutive subjects (of the
+        data context's order; the batches cover every subject once, in order), rows grouped
+        by subject and sorted within it by the ``order_by`` nodes (missing last, ties in the
+        source's order), with each node of ``columns`` evaluated per row as a neutral value
+        carrier. Raises :class:`UnboundDataset` when ``dataset`` is not bound as rows.
+        docs/engine.md, "Row batches", has the whole contract."""
 
     def bind(self, protocol: Any, data_dir: Any) -> Any:
         """Read, check and bind a protocol's datasets from a folder: frames and findings."""

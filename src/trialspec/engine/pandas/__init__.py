@@ -7,13 +7,13 @@ the data context, the value representations and the semantics.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from trialspec.backend import Backend
+from trialspec.backend import BATCH_SUBJECTS, Backend
 from trialspec.engine.pandas.evaluate import EVALUATORS, Trace, evaluate, evaluate_with_trace
 from trialspec.engine.pandas.frames import RowTable, SubjectFrames, SubjectTable
 from trialspec.engine.pandas.logic import kleene_and, kleene_not, kleene_or
@@ -23,6 +23,7 @@ from trialspec.lang.ir import Node
 
 if TYPE_CHECKING:
     from trialspec.check.conformance_plan import ConformanceCheck
+    from trialspec.row_batch import RowBatch
 
 __all__ = [
     "BACKEND", "EVALUATORS", "Dates", "Labels", "Numbers", "PandasBackend", "RowTable",
@@ -54,17 +55,12 @@ class PandasBackend:
                             trace: Any = None) -> tuple[Value, Trace]:
         return evaluate_with_trace(node, frames, trace)
 
-    def dosing(self, plan_tables: Mapping[str, Any], frames: Any) -> dict[str, pd.DataFrame]:
-        from trialspec.engine.pandas.dosing import dosing
+    def row_batches(self, frames: Any, dataset: str, columns: Mapping[str, Node],
+                    order_by: Sequence[Node], batch_subjects: int = BATCH_SUBJECTS) -> Iterator[RowBatch]:
+        """A row dataset's nodes per row in (subject, order_by) batches: engine/pandas/row_batches.py."""
+        from trialspec.engine.pandas.row_batches import row_batches
 
-        return dosing(dict(plan_tables), frames)
-
-    def series_table(self, frames: Any, dataset: str, time: Node, baseline: Node | None,
-                     nodes: Mapping[str, Node]) -> dict[str, Any] | None:
-        """A row dataset's values in (subject, time) order: engine/pandas/series.py."""
-        from trialspec.engine.pandas.series import series_table
-
-        return series_table(frames, dataset, time, baseline, nodes)
+        return row_batches(frames, dataset, columns, order_by, batch_subjects)
 
     # -- data binding and inspection, for the pipeline ---------------------------------------
     def bind(self, protocol: Any, data_dir: Any) -> Any:

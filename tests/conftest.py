@@ -21,7 +21,7 @@ settings.register_profile("deterministic", derandomize=True, database=None, dead
 settings.load_profile("deterministic")
 
 # A property test's examples on Spark, unless it states its own (spark_examples marker).
-SPARK_EXAMPLES = 5
+SPARK_EXAMPLES = 3
 
 # The test session's Spark settings: test data are a few rows, so one shuffle partition, no
 # broadcast joins (each a job of its own), no adaptive re-planning and no generated code

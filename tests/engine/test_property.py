@@ -349,7 +349,7 @@ def check_many(nodes: list[ir.Node], data: dict[str, Any], backend: Backend) -> 
             assert same(a, b), f"subject {i}: engine {a!r}, reference {b!r}\n{node!r}"
 
 
-MANY = settings(BOUNDED, max_examples=6)
+MANY = settings(BOUNDED, max_examples=3)
 
 
 @MANY

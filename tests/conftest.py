@@ -48,6 +48,12 @@ def backend(request: pytest.FixtureRequest) -> Backend:
     return get_backend(request.param)
 
 
+@pytest.fixture(scope="session")
+def spark() -> object:
+    """The Spark session of the whole test run (for Spark's own tests)."""
+    return spark_test_session()
+
+
 def spark_test_session() -> object:
     """trialspec's Spark session, with the test settings (started once for the whole run)."""
     from trialspec.engine.spark.session import spark_session

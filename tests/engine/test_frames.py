@@ -167,7 +167,7 @@ def test_backend_registry() -> None:
     backend = get_backend("pandas")
     assert backend.name == "pandas" and "pandas" in engine.backends()
     with pytest.raises(EngineError, match="unknown backend"):
-        get_backend("duckdb")
+        get_backend("oracle")
 
 
 def test_importing_the_engine_package_imports_no_numpy_or_pandas() -> None:

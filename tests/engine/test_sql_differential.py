@@ -255,3 +255,14 @@ def test_auto_picks_duckdb_for_large_data_only(tmp_path: Path, monkeypatch: pyte
     frame = pd.DataFrame({"x": np.zeros(1000)})
     assert choose_engine("auto", tables={"s": frame}) == "duckdb"
     assert choose_engine("auto", tables={"s": frame.head(10)}) == "pandas"
+
+
+def test_lint_and_the_engine_registry_import_no_duckdb() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, trialspec.engine, trialspec.engine.choice; from trialspec.cli import main; "
+            f"main(['lint', {str(ROOT / 'protocols' / 'seed-rd-rrmm.yaml')!r}]); "
+            "print('duckdb' in sys.modules, 'sqlglot' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False False"

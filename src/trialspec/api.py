@@ -201,7 +201,7 @@ def run(protocol: str | Path, data: str | Path | None = None,
     are large; docs/engine.md, "The SQL engines"). Every engine gives the same results; an
     unknown or uninstalled one raises ``trialspec.engine.choice.EngineUnavailable`` (a
     ValueError) before any work is done."""
-    from trialspec.engine.choice import choose_engine
+    from trialspec.engine import choose_engine
     from trialspec.pipeline import check
 
     if (data is None) == (tables is None):

@@ -104,7 +104,7 @@ def check(path: str | Path, data_dir: str | Path | None = None, backend_name: st
         return CheckResult(_manifest(path, []), sorted_unique(diags), [], sources)
     model, checked = compiled.model, compiled.checked
     if backend_name == "auto":
-        from trialspec.engine.choice import choose_engine
+        from trialspec.engine import choose_engine
 
         backend_name = choose_engine(backend_name, data_dir, tables)
     backend = get_backend(backend_name)

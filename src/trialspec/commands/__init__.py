@@ -40,7 +40,7 @@ def engine_option(p: argparse.ArgumentParser) -> None:
 def engine(name: str, data: str | None) -> str:
     """The registered engine ``--engine NAME`` means for the data folder ``data`` (TS907 when
     it is unknown or not installed); decided from file sizes, before any work."""
-    from trialspec.engine.choice import EngineUnavailable, choose_engine
+    from trialspec.engine import EngineUnavailable, choose_engine
 
     try:
         return choose_engine(name, data)

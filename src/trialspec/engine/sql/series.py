@@ -89,11 +89,11 @@ def _order(c: Compiler, s: Scope, node: ir.Series) -> _Order:
             raise EngineError("the baseline of a time series is chosen by a condition")
         flag = chosen
         h = max(h, flag.height)
-    pos = _lo(s.put(SNum(_window(exp.RowNumber(), keys)), h + 1))
+    pos = _lo(s.put(SNum(_window(exp.RowNumber(), keys)), h + 1, force=True))
     if flag is None:
         base: exp.Expr = q.integer(1)
     else:
-        base = _lo(s.put(SNum(_window(exp.Max(this=q.case([(flag.v, pos)], q.null())))), h + 2))
+        base = _lo(s.put(SNum(_window(exp.Max(this=q.case([(flag.v, pos)], q.null())))), h + 2, force=True))
     hit = cache[key] = _Order(pos, base, h + 2)
     return hit
 
@@ -137,20 +137,20 @@ def compile_series(c: Compiler, s: Scope, node: ir.Series) -> SValue:
     if func == "previous":
         parts = [_window(exp.Lag(this=p), o.by_pos) for p in v.parts()]
         if isinstance(v, SCond | SText):
-            return s.put(type(v)(parts[0]), h)
-        return s.put(type(v)(parts[0], parts[1] if len(parts) > 1 else None), h)
+            return s.put(type(v)(parts[0]), h, force=True)
+        return s.put(type(v)(parts[0], parts[1] if len(parts) > 1 else None), h, force=True)
     if func == "consecutive":
         return _consecutive(s, o, v, own[1], h)
     x = _numbers(v, func)
     if func == "baseline":
-        return s.put(_baseline(o, x), h)
+        return s.put(_baseline(o, x), h, force=True)
     if func == "nadir":
         mins = _running_min(o, x, 0)
         before = q.or_(q.is_null(o.base), q.op("<", o.pos, o.base))
         out = [q.case([(before, q.null())], m) for m in mins]
-        return s.put(SNum(out[0], out[1] if len(out) > 1 else None), h)
+        return s.put(SNum(out[0], out[1] if len(out) > 1 else None), h, force=True)
     if func == "change_from_nadir":
-        lows = s.put(SNum(*_pair(_running_min(o, x, 1))), h)
+        lows = s.put(SNum(*_pair(_running_min(o, x, 1))), h, force=True)
         assert isinstance(lows, SNum)
         h += 1
         bad = q.or_(q.is_null(o.base), q.op("<=", o.pos, o.base))
@@ -159,7 +159,7 @@ def compile_series(c: Compiler, s: Scope, node: ir.Series) -> SValue:
             return s.put(SNum(lo), h)
         hi = q.case([(bad, q.null())], _round(q.finite(q.op("-", x.upper, lows.lo))))
         return s.put(SNum(lo, hi), h)
-    base = s.put(_baseline(o, x), h)
+    base = s.put(_baseline(o, x), h, force=True)
     assert isinstance(base, SNum)
     h += 1
     if func == "change":
@@ -198,7 +198,7 @@ def _consecutive(s: Scope, o: _Order, cond: SValue, count: ir.Node, h: int) -> S
     frame: tuple[str | int, str | int] = (k - 1, "CURRENT") if k > 1 else ("CURRENT", "CURRENT")
     n_false = _window(q.count_if(q.not_(cond.v)), o.by_pos, frame)
     n_unknown = _window(q.count_if(q.is_null(cond.v)), o.by_pos, frame)
-    counts = s.put(SNum(n_false, n_unknown), h)
+    counts = s.put(SNum(n_false, n_unknown), h, force=True)
     assert isinstance(counts, SNum)
     full = q.op(">=", o.pos, q.integer(k))
     out = q.case([(q.not_(full), q.false()), (q.op(">", counts.lo, q.integer(0)), q.false()),

@@ -24,7 +24,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from trialspec.engine.pandas.conform import Failed, dataset_failure, failure_tab
 from trialspec.engine.pandas.missing import is_sdtm
 from trialspec.engine.pandas.read import DELIMITERS, _line_map_needed, format_of
 from trialspec.engine.pandas.unit_column import _factor_or_nan, _units_factor
+from trialspec.lang.ir import LIMIT_SUFFIX
 from trialspec.lang.types import Kind
 from trialspec.protocol.model import study_level
 
@@ -163,8 +164,6 @@ def native_reason(protocol: Any, data_dir: Path) -> str | None:
             return f"dataset '{name}' is study-level (few rows, read in Python)"
         if ds.long is not None and ds.pick is None:
             return f"dataset '{name}' is a long table kept row by row"
-        if any(getattr(col, "range", None) is not None for col in ds.columns.values()):
-            return f"dataset '{name}' reads normal ranges"
         if not ds.source:
             continue
         try:
@@ -316,6 +315,30 @@ class Native:
         factors = {u: _factor_or_nan(resolve, u) for u in texts.to_pylist() if u}
         return (f"CAST({src.raw(unit_column)} AS VARCHAR)", factor_case(src.text(unit_column), factors))
 
+    def _limits(self, table: Table, src: Source, ds: Any, col: Any, units: tuple[str, str] | None,
+                ) -> dict[str, tuple[Converted, list[Cell | list[Failed]]]]:
+        """A normal range's limits (``x@lln``, ``x@uln``) read like the value, in its unit, and
+        the range check (engine/pandas/bind_rows.py ``read_limits``)."""
+        rng = getattr(col, "range", None)
+        if rng is None:
+            return {}
+        out: dict[str, tuple[Converted, list[Cell | list[Failed]]]] = {}
+        for fn, source in (("lln", rng.low), ("uln", rng.high)):
+            if source is None:
+                continue
+            name = f"{col.name}{LIMIT_SUFFIX[fn]}"
+            missing = self._required(table, ds, source, f"{col.name}.range")
+            if missing:
+                out[name] = (Converted("CAST(NULL AS DOUBLE)", [], "DOUBLE"), [missing])
+                continue
+            limit = convert(src, source, replace(col, name=name, unit_column=None), name, units)
+            out[name] = (limit, list(limit.checks))
+        lo, hi = out.get(f"{col.name}@lln"), out.get(f"{col.name}@uln")
+        if lo is not None and hi is not None:
+            crossed = f"({lo[0].value} > {hi[0].value})"
+            hi[1].append(Cell("range", col.name, src.index(rng.high), crossed, hi[0].value))
+        return out
+
     def _wide(self, ds: Any, table: Table, id_col: str | None, population: bool) -> None:
         src = table.src
         listed: list[Listed | list[Failed]] = []
@@ -358,6 +381,9 @@ class Native:
             converted = convert(src, source, col, cname, units)
             table.columns[cname] = converted
             listed += [Listed(ds.name, c, subject, src.row) for c in converted.checks]
+            for lname, (limit, checks) in self._limits(table, src, ds, col, units).items():
+                table.columns[lname] = limit
+                listed += [x if isinstance(x, list) else Listed(ds.name, x, subject, src.row) for x in checks]
         self._cells(table, listed)
         if ds.key:
             self._keep(table)
@@ -490,6 +516,12 @@ class Native:
                 on_rows = Cell(c.kind, c.column, c.position, f"({rows} AND {c.bad})", c.value)
                 listed.append(Listed(ds.name, on_rows, subject, order))
             kept = f"{rows} AND \"@rank\" = 1"
+            for lname, (limit, checks) in self._limits(table, rsrc, ds, col, units).items():
+                listed += [x if isinstance(x, list) else Listed(ds.name, Cell(
+                    x.kind, x.column, x.position, f"({rows} AND {x.bad})", x.value), subject, order)
+                    for x in checks]
+                table.columns[lname] = Converted(lname, [], "DOUBLE")
+                pivot.append(f"any_value({limit.value}) FILTER (WHERE {kept}) AS {ident(lname)}")
             table.columns[cname] = Converted(cname, [], converted.sql_type,
                                              cname if converted.lo is not None else None,
                                              f"{cname}__hi" if converted.lo is not None else None)
@@ -528,7 +560,8 @@ class Native:
                 continue
             columns = {}
             for cname, conv in table.columns.items():
-                kind = KINDS.get(self.protocol.datasets[name].columns[cname].type, Kind.STRING)
+                declared = self.protocol.datasets[name].columns.get(cname)
+                kind = KINDS.get(declared.type, Kind.STRING) if declared is not None else Kind.NUMBER
                 hi = f"{cname}__hi" if conv.lo is not None else None
                 columns[(cname, kind)] = SqlColumn(kind, cname, hi)
                 if kind in (Kind.STRING, Kind.CATEGORY):  # text read either way

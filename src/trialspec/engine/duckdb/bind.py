@@ -101,6 +101,7 @@ def configure(con: Any, temp: str | None = None) -> None:
     con.execute(f"SET memory_limit = {lit(MEMORY_LIMIT)}")
     con.execute(f"SET temp_directory = {lit(temp)}")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
 
 
 def _raw(connection: Any) -> Any:
@@ -428,7 +429,7 @@ class Native:
         cols = f", {cols}" if cols else ""
         base = f"SELECT {table.key_sql} AS _key, {src.row} AS _row{cols} FROM {src.relation}"
         if population:
-            if table.keep == "true" or "NOT IN" not in table.keep and self._all_kept(table):
+            if table.keep == "true" or "NOT IN" not in table.keep and not self._dropped(ds.name):
                 table.view = self.view(f"ds_{ds.name}", f"SELECT _row - 1 AS _i, * FROM ({base})")
             else:
                 table.view = self.view(f"ds_{ds.name}", (
@@ -442,9 +443,9 @@ class Native:
         table.view = self.view(f"ds_{ds.name}", (
             f"SELECT p._i{extra}, t.* FROM ({base}{where}) t JOIN {pop} p ON t._key = p._key"))
 
-    def _all_kept(self, table: Table) -> bool:
-        return not self.query(f"SELECT count(*) AS n FROM {table.src.relation} "
-                              f"WHERE NOT coalesce({table.keep}, false)").to_pylist()[0]["n"]
+    def _dropped(self, dataset: str) -> bool:
+        """Whether rows of ``dataset`` have no key (its key_present check failed)."""
+        return any(f.check.dataset == dataset and f.check.kind == "key_present" for f in self.failed)
 
     def _population(self) -> str:
         return next(iter(self.tables))

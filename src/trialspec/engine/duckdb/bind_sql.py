@@ -45,7 +45,11 @@ def in_list(texts: Sequence[str]) -> str:
 
 
 def trim(expr: str) -> str:
-    return f"trim({expr}, {lit(WHITESPACE)})"
+    """``expr`` without surrounding whitespace; trimmed only when it starts or ends with some
+    (trimming by a set of characters is slow, and most cells need none)."""
+    ws = lit(WHITESPACE)
+    return (f"(CASE WHEN contains({ws}, left({expr}, 1)) OR contains({ws}, right({expr}, 1)) "
+            f"THEN trim({expr}, {ws}) ELSE {expr} END)")
 
 
 @dataclass

@@ -39,12 +39,14 @@ from trialspec.engine.pandas.conform import Failed, dataset_failure, failure_tab
 from trialspec.engine.pandas.missing import is_sdtm
 from trialspec.engine.pandas.read import DELIMITERS, _line_map_needed, format_of
 from trialspec.engine.pandas.unit_column import _factor_or_nan, _units_factor
+from trialspec.engine.sql.frames import SqlFrames
 from trialspec.lang.ir import LIMIT_SUFFIX
 from trialspec.lang.types import Kind
 from trialspec.protocol.model import study_level
 
 log = logging.getLogger(__name__)
 NATIVE_FORMATS = ("csv", "parquet")
+MATERIALIZE_BYTES = 64 << 20  # data files up to this size in all are bound into tables, larger stay views
 MEMORY_LIMIT = os.environ.get("TRIALSPEC_DUCKDB_MEMORY", "2GB")  # DuckDB's own buffers; it spills beyond
 KINDS = {"number": Kind.NUMBER, "percent": Kind.NUMBER, "duration": Kind.NUMBER, "boolean": Kind.BOOL,
          "category": Kind.CATEGORY, "string": Kind.STRING, "date": Kind.DATE}
@@ -56,6 +58,15 @@ PARQUET_TYPES = {
     "date": ("VARCHAR", "DATE"),
 }
 PARQUET_TYPES["percent"] = PARQUET_TYPES["duration"] = PARQUET_TYPES["number"]
+
+
+@dataclass(eq=False)
+class NativeFrames(SqlFrames):
+    """A natively bound SqlFrames (``source`` None), with the pandas binder's frames of the same
+    files on demand (``pandas_source``) for what the SQL engine does not compute yet (dosing,
+    time series): bound only when a section asks, so screening alone never loads pandas."""
+
+    pandas_source: Callable[[], Any] | None = None
 
 
 class NotNative(Exception):
@@ -119,10 +130,11 @@ def bind(protocol: Any, data_dir: Any, connection: Any = None) -> Bound:
     data_dir = Path(data_dir)
     if connection is None:
         connection = DuckConnection()
-    else:
+    else:  # the caller's session keeps its memory limit and spill directory
         raw = _raw(connection)
         if raw is not None:
-            configure(raw)
+            raw.execute("SET preserve_insertion_order = false")
+            raw.execute("SET enable_progress_bar = false")
     reason = native_reason(protocol, data_dir)
     if reason is None:
         try:
@@ -143,18 +155,18 @@ def fallback(protocol: Any, data_dir: Path, connection: Any, reason: str) -> Bou
 
     bound = pandas_bind(protocol, data_dir)
     if bound.frames is not None:
-        bound.frames = register(bound.frames, connection)
+        bound.frames = register(bound.frames, connection, bound.key or "")
     log.debug("DuckDB binds through pandas: %s", reason)
     return bound
 
 
-def register(frames: Any, connection: Any) -> Any:
-    """Pandas-bound frames as the SQL data context (engine/sql/from_pandas.py, when present)."""
-    try:
-        from trialspec.engine.sql.from_pandas import from_pandas
-    except ImportError:
-        return frames
-    return from_pandas(frames, connection)
+def register(frames: Any, connection: Any, key: str) -> Any:
+    """Pandas-bound frames as the SQL data context (engine/sql/from_pandas.py)."""
+    from trialspec.engine.sql.from_pandas import register_subject_frames
+
+    registered = register_subject_frames(connection, frames)
+    registered.key = key
+    return registered
 
 
 def native_reason(protocol: Any, data_dir: Path) -> str | None:
@@ -199,6 +211,7 @@ class Table:
     view: str | None = None  # the bound view: _i, columns
     grain_rows: bool = False
     unbound: bool = False
+    bytes: int = 0  # the file's size
 
 
 class Native:
@@ -249,7 +262,7 @@ class Native:
         src = Source(view, columns, types, is_sdtm(getattr(ds, "standard", None), fmt),
                      tuple(getattr(ds, "missing", ()) or ()))
         self.infos[name] = DatasetInfo(name, str(Path(ds.source)), sha256_file(path), n)
-        return Table(name, src, shown, header_lines, n)
+        return Table(name, src, shown, header_lines, n, bytes=path.stat().st_size)
 
     # -- binding -----------------------------------------------------------------------------
     def bind(self) -> Bound:
@@ -547,18 +560,28 @@ class Native:
             f"WHERE t.\"@keep\" GROUP BY p._i"))
         table.columns = {c: v for c, v in table.columns.items()}
 
+    def _materialize(self, view: str) -> str:
+        name = f"{view}_t"
+        self.conn.register(name, self.query(f"SELECT * FROM {view}"))
+        return name
+
     # -- the data context ------------------------------------------------------------------------
     def _frames(self, population: str, key: str) -> Any:
-        from trialspec.engine.sql.frames import SqlColumn, SqlDataset, SqlFrames
+        from trialspec.engine.sql.frames import SqlColumn, SqlDataset
 
         pop = self.tables[population]
         assert pop.view is not None
+        small = sum(t.bytes for t in self.tables.values()) <= MATERIALIZE_BYTES
+        if small:
+            pop.view = self._materialize(pop.view)
         ids = self.query(f"SELECT _key FROM {pop.view} ORDER BY _i").column("_key")
         subjects = np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object)
         datasets = {}
         for name, table in self.tables.items():
             if table.view is None:
                 continue
+            if small and name != population:  # each view computed once: queries read a table
+                table.view = self._materialize(table.view)
             columns = {}
             for cname, conv in table.columns.items():
                 declared = self.protocol.datasets[name].columns.get(cname)
@@ -572,7 +595,24 @@ class Native:
                 columns[(key, Kind.STRING)] = SqlColumn(Kind.STRING, "_key")
                 columns[(key, Kind.CATEGORY)] = SqlColumn(Kind.CATEGORY, "_key")
             datasets[name] = SqlDataset(name, table.view, table.grain_rows, columns)
-        return SqlFrames(self.conn, subjects, key, pop.view, datasets)
+        frames = NativeFrames(self.conn, subjects, key, pop.view, datasets)
+        frames.pandas_source = _pandas_source(self.protocol, self.data_dir)
+        return frames
+
+
+def _pandas_source(protocol: Any, data_dir: Path) -> Callable[[], Any]:
+    """The pandas binder's frames of the same data, bound on first call and kept: for what the
+    SQL engine does not compute yet (dosing, time series), on the same subjects in the same order."""
+    cache: list[Any] = []
+
+    def source() -> Any:
+        if not cache:
+            from trialspec.engine.pandas.bind import bind as pandas_bind
+
+            cache.append(pandas_bind(protocol, data_dir).frames)
+        return cache[0]
+
+    return source
 
 
 def _days(date: str | None) -> str:

@@ -277,3 +277,33 @@ def test_what_duckdb_reads_otherwise_falls_back_to_the_same_answer(tmp_path: Pat
                     "eligibility:\n  inclusion:\n    I1: {text: a, when: age > 1}\n")
     bound = assert_same(protocol, tmp_path)
     assert not is_native(bound)  # the pandas binder answered
+
+
+def _document(protocol: Path, data: Path, backend: str) -> str:
+    import json
+
+    from trialspec.pipeline import check
+    from trialspec.report.check import to_document
+
+    return json.dumps(to_document(check(protocol, data, backend_name=backend)), sort_keys=True, default=str)
+
+
+@pytest.mark.parametrize("protocol", ["rchop21.yaml", "t2dm-glucoflozin.yaml"])
+def test_the_duckdb_backend_checks_a_shipped_example_as_pandas_does(protocol: str) -> None:
+    """The whole report (findings, eligibility, dosing, results), bound natively and screened in SQL."""
+    data = ROOT / "examples" / EXAMPLES[protocol][0] / "data"
+    path = ROOT / "protocols" / protocol
+    assert _document(path, data, "duckdb") == _document(path, data, "pandas")
+
+
+def test_edge_cases_screen_the_same_in_duckdb(tmp_path: Path) -> None:
+    test_sas_blanks_tokens_partial_dates_units_and_duplicate_keys(tmp_path)
+    text = EDGES.replace("    I1: {text: Adult, when: age >= 18}", (
+        "    I1: {text: Adult, when: age >= 18}\n"
+        "    I2: {text: Consented in 2014, when: rficdtc >= 2014-01-01 and rficdtc <= 2014-12-31}\n"
+        "    I3: {text: Light, when: weight < 100 kg}\n"
+        "  exclusion:\n"
+        "    E1: {text: Died, when: dthfl == \"Y\"}\n"
+        "    E2: {text: Smoker, when: smoker}"))
+    (tmp_path / "p.yaml").write_text(text, "utf-8")
+    assert _document(tmp_path / "p.yaml", tmp_path, "duckdb") == _document(tmp_path / "p.yaml", tmp_path, "pandas")

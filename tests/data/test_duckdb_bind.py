@@ -35,8 +35,8 @@ EXAMPLES = {  # protocol -> (data folder, read natively)
     "streptomycin-1948.yaml": ("streptomycin-1948", True),
     "t2dm-glucoflozin.yaml": ("t2dm-glucoflozin", True),
     "rchop21.yaml": ("rchop21", True),
-    "seed-rd-rrmm.yaml": ("seed", False),  # a study-level table (table2_trials)
-    "seed-rd-rrmm-amendment-1.yaml": ("seed", False),
+    "seed-rd-rrmm.yaml": ("seed", True),
+    "seed-rd-rrmm-amendment-1.yaml": ("seed", True),
     "cdiscpilot01.yaml": ("cdiscpilot01", False),  # XPT and Dataset-JSON files
 }
 
@@ -306,4 +306,5 @@ def test_edge_cases_screen_the_same_in_duckdb(tmp_path: Path) -> None:
         "    E1: {text: Died, when: dthfl == \"Y\"}\n"
         "    E2: {text: Smoker, when: smoker}"))
     (tmp_path / "p.yaml").write_text(text, "utf-8")
-    assert _document(tmp_path / "p.yaml", tmp_path, "duckdb") == _document(tmp_path / "p.yaml", tmp_path, "pandas")
+    path = tmp_path / "p.yaml"
+    assert _document(path, tmp_path, "duckdb") == _document(path, tmp_path, "pandas")

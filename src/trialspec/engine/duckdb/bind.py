@@ -173,8 +173,6 @@ def native_reason(protocol: Any, data_dir: Path) -> str | None:
     """Why the protocol's data are not read natively (None: they are)."""
     root = data_dir.resolve()
     for name, ds in protocol.datasets.items():
-        if study_level(ds):
-            return f"dataset '{name}' is study-level (few rows, read in Python)"
         if ds.long is not None and ds.pick is None:
             return f"dataset '{name}' is a long table kept row by row"
         if not ds.source:
@@ -224,6 +222,8 @@ class Native:
         self.tables: dict[str, Table] = {}
         self.infos: dict[str, DatasetInfo] = {}
         self.prefix = f"ts_bind_{id(self):x}"
+        self.studies: dict[str, Any] = {}  # study-level tables (pandas StudyTable)
+        self.read_diags: list[Any] = []  # the reader's findings (a study table's short rows)
 
     def query(self, sql: str) -> Any:
         return self.conn.query(sql)
@@ -261,8 +261,44 @@ class Native:
             raise NotNative(f"dataset '{name}': {ds.source} has blank lines or records over several lines")
         src = Source(view, columns, types, is_sdtm(getattr(ds, "standard", None), fmt),
                      tuple(getattr(ds, "missing", ()) or ()))
+        cells = src.cell_columns()
+        if cells:
+            src.relation = self.view(f"cells_{len(self.tables)}", f"SELECT *, {', '.join(cells)} FROM {view}")
+            src.cells = True
         self.infos[name] = DatasetInfo(name, str(Path(ds.source)), sha256_file(path), n)
         return Table(name, src, shown, header_lines, n, bytes=path.stat().st_size)
+
+    def _study(self, name: str, ds: Any) -> None:
+        """A study-level table (``level: study``): read and checked as the pandas binder does,
+        with its rows kept for ``study_rows``."""
+        from trialspec.engine.pandas.bind import ROW_COLUMN, _wide
+        from trialspec.engine.pandas.conform import Where
+        from trialspec.engine.pandas.frames import StudyTable
+        from trialspec.engine.pandas.limits import delimiter_of, short_rows
+        from trialspec.engine.pandas.missing import mark_missing
+        from trialspec.engine.pandas.read import RECORD_LINES, read_table
+
+        path = (self.data_dir.resolve() / ds.source).resolve()
+        fmt = format_of(path, ds.format) or ""
+        shown = str(self.data_dir / ds.source)
+        try:
+            df = read_table(path, fmt)
+        except ValueError as err:
+            raise NotNative(f"dataset '{name}': {err}") from err
+        if fmt == "csv":
+            self.read_diags += short_rows(path, shown, name, delimiter_of(path))
+        self.infos[name] = DatasetInfo(name, str(Path(ds.source)), sha256_file(path), len(df))
+        df = mark_missing(df, is_sdtm(getattr(ds, "standard", None), fmt), getattr(ds, "missing", ()))
+        where = Where(name, shown, None, int(fmt == "csv"), lines=df.attrs.get(RECORD_LINES),
+                      checks=self.plan)
+        where.noun = "study"
+        if not len(df):
+            self.failed += dataset_failure(self.plan.cell(name, "", "rows"), shown)
+        table, found, _ = _wide(ds, df, where, ds.key, ds.key)
+        self.failed += found
+        if table is not None:
+            text = df.iloc[table[ROW_COLUMN].to_numpy() - 1].reset_index(drop=True)
+            self.studies[name] = StudyTable(table, text, where)
 
     # -- binding -----------------------------------------------------------------------------
     def bind(self) -> Bound:
@@ -276,6 +312,9 @@ class Native:
         for name in [population, *(n for n in protocol.datasets if n != population)]:
             ds = protocol.datasets[name]
             if not ds.source:
+                continue
+            if study_level(ds):  # one row per study: a few rows, read by the pandas binder's code
+                self._study(name, ds)
                 continue
             table = self.read(name, ds)
             self.tables[name] = table
@@ -299,7 +338,7 @@ class Native:
                             f"(SELECT _key FROM {pop.view}))", table.key_sql or "NULL")
                 self._cells(table, [Listed(table.name, cell, "NULL", table.src.row)])
         table_failed = failure_table(self.failed)
-        diags = render(table_failed, self.plan.checks)
+        diags = [*self.read_diags, *render(table_failed, self.plan.checks)]
         frames = self._frames(population, key) if bound_ok else None
         infos = [self.infos[n] for n in protocol.datasets if n in self.infos]
         return Bound(frames, diags, infos, key, table_failed)
@@ -495,6 +534,8 @@ class Native:
             f"{subj} AS \"@subject\", CASE WHEN {keep} AND {known} THEN row_number() OVER "
             f"(PARTITION BY {subj}, {test}, {keep} AND {known} "
             f"ORDER BY {tkey} DESC, {src.row} DESC) END AS \"@rank\" FROM {src.relation}"))
+        if table.bytes <= MATERIALIZE_BYTES:  # the ranking computed once, not per query
+            ranked = self._materialize(ranked)
         present = self.query(f"SELECT \"@test\" AS t, bool_or(\"@keep\") AS v FROM {ranked} "
                              "WHERE \"@test\" IS NOT NULL AND \"@test\" <> '' GROUP BY 1").to_pylist()
         codes = tuple(sorted(str(p["t"]) for p in present))
@@ -507,7 +548,7 @@ class Native:
                                                codes)
             elif at_visit is not None and col.test not in at_visit:
                 self.failed += dataset_failure(self.plan.cell(ds.name, cname, "test_at_visit"), table.path)
-        rsrc = Source(ranked, src.columns, src.types, src.blank, src.tokens, src.row)
+        rsrc = Source(ranked, src.columns, src.types, src.blank, src.tokens, src.row, cells=src.cells)
         listed: list[Listed | list[Failed]] = []
         pivot: list[str] = []
         for cname, col in ds.columns.items():
@@ -597,6 +638,15 @@ class Native:
             datasets[name] = SqlDataset(name, table.view, table.grain_rows, columns)
         frames = NativeFrames(self.conn, subjects, key, pop.view, datasets)
         frames.pandas_source = _pandas_source(self.protocol, self.data_dir)
+        if self.studies:
+            import pandas as pd
+
+            from trialspec.engine.pandas import BACKEND as PANDAS
+            from trialspec.engine.pandas.frames import SubjectFrames
+
+            held = SubjectFrames(pd.Index([], dtype=object))
+            held.studies = self.studies
+            frames.study_rows = {name: PANDAS.study_rows(held, name) or [] for name in self.studies}
         return frames
 
 

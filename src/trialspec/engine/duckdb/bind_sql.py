@@ -74,11 +74,35 @@ class Source:
     def is_text(self, name: str) -> bool:
         return self.types.get(name, "VARCHAR") == "VARCHAR"
 
+    cells: bool = False  # the relation holds each text column's @raw:, @txt: and @num: columns
+
+    def cell_columns(self) -> list[str]:
+        """The select list adding each text column's cell as written (``@raw:``, missing rules
+        applied), trimmed (``@txt:``) and read as a number (``@num:``), so that the conversions
+        name a column instead of repeating the expression (DuckDB computes only those read)."""
+        out = []
+        for name in self.columns:
+            if self.is_text(name):
+                t = ident(f"@txt:{name}")
+                out += [f"{self.raw(name)} AS {ident(f'@raw:{name}')}", f"{self.text(name)} AS {t}",
+                        f"(CASE WHEN regexp_full_match({t}, {lit(NUMBER)}) THEN TRY_CAST({t} AS DOUBLE) END) "
+                        f"AS {ident(f'@num:{name}')}"]
+        return out
+
+    def parsed(self, name: str) -> str:
+        """A text cell read as a number as pandas.to_numeric reads it (NULL: not a number)."""
+        if self.cells:
+            return ident(f"@num:{name}")
+        t = self.text(name)
+        return f"(CASE WHEN regexp_full_match({t}, {lit(NUMBER)}) THEN TRY_CAST({t} AS DOUBLE) END)"
+
     def raw(self, name: str) -> str:
         """The cell as written, NULL where the dataset's missing rules make it missing."""
         col = ident(name)
         if not self.is_text(name):
             return col
+        if self.cells:
+            return ident(f"@raw:{name}")
         wanted = sorted({t.strip() for t in self.tokens})
         conds = []
         if self.blank:
@@ -93,6 +117,8 @@ class Source:
         """The cell's trimmed text (NULL: missing)."""
         if not self.is_text(name):
             return f"CAST({ident(name)} AS VARCHAR)"
+        if self.cells:
+            return ident(f"@txt:{name}")
         return trim(self.raw(name))
 
 
@@ -126,7 +152,7 @@ def number(src: Source, name: str, column: str, ci: int) -> tuple[str, list[Cell
         return (f"(CASE WHEN isfinite({x}) THEN {x} END)",
                 [Cell("finite", column, ci, f"isinf({x})", col)])
     t = src.text(name)
-    parsed = f"(CASE WHEN regexp_full_match({t}, {lit(NUMBER)}) THEN TRY_CAST({t} AS DOUBLE) END)"
+    parsed = src.parsed(name)
     words = f"lower({t}) IN {in_list(NOT_FINITE)}"
     beyond = f"regexp_full_match({t}, {lit(BEYOND)})"
     bad_type = f"({t} <> '' AND {parsed} IS NULL AND NOT ({words}) AND NOT {beyond})"

@@ -308,3 +308,21 @@ def test_edge_cases_screen_the_same_in_duckdb(tmp_path: Path) -> None:
     (tmp_path / "p.yaml").write_text(text, "utf-8")
     path = tmp_path / "p.yaml"
     assert _document(path, tmp_path, "duckdb") == _document(path, tmp_path, "pandas")
+
+
+def test_a_large_csv_numbers_its_rows_in_file_order(tmp_path: Path) -> None:
+    """DuckDB reads a CSV in parallel; each row keeps its file row (WITH ORDINALITY), so a
+    failure deep in the file is reported at its own row and line."""
+    n = 300_000
+    ages = np.full(n, "50", dtype=object)
+    ages[[123_456, 250_000]] = ["old", "inf"]
+    pd.DataFrame({"id": [f"P{i}" for i in range(n)], "age": ages}).to_csv(tmp_path / "s.csv", index=False)
+    protocol = load("trialspec: 1\nstudy: {id: X}\ndatasets:\n  s:\n    source: s.csv\n    key: id\n"
+                    "    columns:\n      age: {type: number}\n"
+                    "eligibility:\n  inclusion:\n    I1: {text: a, when: age > 1}\n")
+    bound = bind(protocol, tmp_path)
+    assert is_native(bound)
+    rows = {(c, int(r), int(line), s) for c, r, line, s in zip(
+        bound.failures["check"], bound.failures["row"], bound.failures["line"], bound.failures["subject"],
+        strict=True)}
+    assert rows == {("s.age:type", 123_457, 123_458, "P123456"), ("s.age:finite", 250_001, 250_002, "P250000")}

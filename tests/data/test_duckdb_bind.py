@@ -126,7 +126,7 @@ def test_every_shipped_example_binds_as_pandas_binds_it(protocol: str) -> None:
     assert is_native(bound) == native
 
 
-def _conformance_files(folder: Path, fmt: str) -> Any:
+def _conformance_files(folder: Path, fmt: str, pick: bool = True) -> Any:
     """The conformance fixture's tables written as ``fmt`` files, and its protocol reading them."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, df in tables().items():
@@ -136,7 +136,7 @@ def _conformance_files(folder: Path, fmt: str) -> Any:
             schema = pa.schema([(c, pa.string()) for c in df.columns])
             arrow = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
             pq.write_table(arrow, folder / f"{name}.parquet")
-    text = PROTOCOL
+    text = PROTOCOL if pick else PROTOCOL.replace("    pick: {visit: SCREENING}\n", "")
     for name, layout in (("subjects", "key"), ("labs", "long"), ("notes", "subject")):
         text = text.replace(f"  {name}:\n    {layout}:",
                             f"  {name}:\n    source: {name}.{fmt}\n    {layout}:")
@@ -151,6 +151,13 @@ def test_every_conformance_kind_fails_in_sql_as_in_pandas(tmp_path: Path, fmt: s
     assert is_native(bound)
     failing = set(bound.failures["check"])
     assert {c.kind for c in conformance_checks(protocol) if c.id in failing} == set(KINDS)
+
+
+def test_a_long_table_kept_row_by_row_binds_in_sql_as_in_pandas(tmp_path: Path) -> None:
+    protocol = _conformance_files(tmp_path, "csv", pick=False)
+    bound = assert_same(protocol, tmp_path)
+    assert is_native(bound) and bound.frames.datasets["labs"].rows
+    assert {"labs.alt:range", "labs.USUBJID:subject_known"} <= set(bound.failures["check"])
 
 
 def test_a_parquet_file_and_a_csv_file_of_the_same_table_agree(tmp_path: Path) -> None:
@@ -325,4 +332,5 @@ def test_a_large_csv_numbers_its_rows_in_file_order(tmp_path: Path) -> None:
     rows = {(c, int(r), int(line), s) for c, r, line, s in zip(
         bound.failures["check"], bound.failures["row"], bound.failures["line"], bound.failures["subject"],
         strict=True)}
-    assert rows == {("s.age:type", 123_457, 123_458, "P123456"), ("s.age:finite", 250_001, 250_002, "P250000")}
+    assert rows == {("s.age:type", 123_457, 123_458, "P123456"),
+                    ("s.age:finite", 250_001, 250_002, "P250000")}

@@ -40,7 +40,7 @@ from trialspec.engine.pandas.missing import is_sdtm
 from trialspec.engine.pandas.read import DELIMITERS, _line_map_needed, format_of
 from trialspec.engine.pandas.unit_column import _factor_or_nan, _units_factor
 from trialspec.engine.sql.frames import SqlFrames
-from trialspec.lang.ir import LIMIT_SUFFIX
+from trialspec.lang.ir import LIMIT_SUFFIX, TEST_COLUMN
 from trialspec.lang.types import Kind
 from trialspec.protocol.model import study_level
 
@@ -173,8 +173,6 @@ def native_reason(protocol: Any, data_dir: Path) -> str | None:
     """Why the protocol's data are not read natively (None: they are)."""
     root = data_dir.resolve()
     for name, ds in protocol.datasets.items():
-        if ds.long is not None and ds.pick is None:
-            return f"dataset '{name}' is a long table kept row by row"
         if not ds.source:
             continue
         try:
@@ -320,7 +318,11 @@ class Native:
             self.tables[name] = table
             if not table.rows:
                 self.failed += dataset_failure(self.plan.cell(name, "", "rows"), table.path)
-            if ds.long is not None:
+            if ds.long is not None and ds.pick is None:
+                self._long_rows(ds, table, key)
+                if not table.unbound:
+                    known_after.append(table)
+            elif ds.long is not None:
                 self._long(ds, table, self.tables.get(population))
             else:
                 self._wide(ds, table, ds.key or ds.subject, name == population)
@@ -332,7 +334,7 @@ class Native:
             assert pop is not None
             for table in known_after:
                 ds = protocol.datasets[table.name]
-                column = ds.key or ds.subject
+                column = ds.long.subject if ds.long is not None else ds.key or ds.subject
                 cell = Cell("subject_known", column, table.src.index(column),
                             f"({table.key_sql} IS NULL OR {table.key_sql} NOT IN "
                             f"(SELECT _key FROM {pop.view}))", table.key_sql or "NULL")
@@ -502,6 +504,49 @@ class Native:
     def _population(self) -> str:
         return next(iter(self.tables))
 
+    # -- long tables kept row by row (no pick) -----------------------------------------------------
+    def _long_rows(self, ds: Any, table: Table, key: str) -> None:
+        """One row per file row: the test code (``@test``), each test's value on the rows of that
+        test (missing on the others), each column with ``source:`` and no ``test:`` on every row
+        (engine/pandas/bind_rows.py ``long_rows``)."""
+        from trialspec.engine.pandas.bind_rows import row_column
+
+        lay, src = ds.long, table.src
+        for c in (lay.subject, lay.test, lay.value):
+            if not src.has(c):  # (the pandas binder has no finding for these)
+                raise NotNative(f"dataset '{ds.name}': no column {c!r}")
+        table.key_sql = subj = src.text(lay.subject)
+        test = src.text(lay.test)
+        subject = f"(CASE WHEN {subj} <> '' THEN {subj} END)"
+        listed: list[Listed | list[Failed]] = []
+        for cname, col in ds.columns.items():
+            if cname == key:
+                continue
+            if row_column(col):
+                missing = self._required(table, ds, col.source, cname)
+                if missing:
+                    listed.append(missing)
+                    table.columns[cname] = _null(col)
+                    continue
+                converted = convert(src, col.source, col, cname)
+                table.columns[cname] = converted
+                listed += [Listed(ds.name, c, subject, src.row) for c in converted.checks]
+                continue
+            rows = f"coalesce({test} = {lit(col.test or cname)}, false)"
+            units = self._units(table, lay.unit, col) if lay.unit and col.unit else None
+            converted = convert(src, lay.value, col, cname, units)
+            listed += [Listed(ds.name, Cell(c.kind, c.column, c.position, f"({rows} AND {c.bad})", c.value),
+                              subject, src.row) for c in converted.checks]
+            table.columns[cname] = _on_rows(converted, rows)
+            for lname, (limit, checks) in self._limits(table, src, ds, col, units).items():
+                listed += [x if isinstance(x, list) else Listed(ds.name, Cell(
+                    x.kind, x.column, x.position, f"({rows} AND {x.bad})", x.value), subject, src.row)
+                    for x in checks]
+                table.columns[lname] = _on_rows(limit, rows)
+        self._cells(table, listed)
+        table.extra[TEST_COLUMN] = test
+        self._wide_view(table, ds, False)
+
     # -- long tables picked at a visit ----------------------------------------------------------
     def _long(self, ds: Any, table: Table, population: Table | None) -> None:
         lay = ds.long
@@ -632,6 +677,9 @@ class Native:
                 if kind in (Kind.STRING, Kind.CATEGORY):  # text read either way
                     other = Kind.CATEGORY if kind is Kind.STRING else Kind.STRING
                     columns[(cname, other)] = SqlColumn(other, cname)
+            if TEST_COLUMN in table.extra:
+                columns[(TEST_COLUMN, Kind.STRING)] = SqlColumn(Kind.STRING, TEST_COLUMN)
+                columns[(TEST_COLUMN, Kind.CATEGORY)] = SqlColumn(Kind.CATEGORY, TEST_COLUMN)
             if name == population:
                 columns[(key, Kind.STRING)] = SqlColumn(Kind.STRING, "_key")
                 columns[(key, Kind.CATEGORY)] = SqlColumn(Kind.CATEGORY, "_key")
@@ -663,6 +711,15 @@ def _pandas_source(protocol: Any, data_dir: Path) -> Callable[[], Any]:
         return cache[0]
 
     return source
+
+
+def _on_rows(converted: Converted, rows: str) -> Converted:
+    """A converted column kept on ``rows`` only (missing on the other rows)."""
+    def only(sql: str | None) -> str | None:
+        return None if sql is None else f"(CASE WHEN {rows} THEN {sql} END)"
+
+    return Converted(only(converted.value) or "NULL", [], converted.sql_type, only(converted.lo),
+                     only(converted.hi))
 
 
 def _days(date: str | None) -> str:

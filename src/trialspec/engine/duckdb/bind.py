@@ -40,7 +40,7 @@ from trialspec.engine.pandas.missing import is_sdtm
 from trialspec.engine.pandas.read import DELIMITERS, _line_map_needed, format_of
 from trialspec.engine.pandas.unit_column import _factor_or_nan, _units_factor
 from trialspec.engine.sql.frames import SqlFrames
-from trialspec.lang.ir import LIMIT_SUFFIX, TEST_COLUMN
+from trialspec.lang.ir import LIMIT_SUFFIX, TEST_COLUMN, UNIT_SUFFIX
 from trialspec.lang.types import Kind
 from trialspec.protocol.model import study_level
 
@@ -63,8 +63,8 @@ PARQUET_TYPES["percent"] = PARQUET_TYPES["duration"] = PARQUET_TYPES["number"]
 @dataclass(eq=False)
 class NativeFrames(SqlFrames):
     """A natively bound SqlFrames (``source`` None), with the pandas binder's frames of the same
-    files on demand (``pandas_source``) for what the SQL engine does not compute yet (dosing,
-    time series): bound only when a section asks, so screening alone never loads pandas."""
+    files on demand (``pandas_source``) for the time series the SQL engine does not compile yet:
+    bound only when a series is evaluated, so screening never loads pandas frames."""
 
     pandas_source: Callable[[], Any] | None = None
 
@@ -472,6 +472,7 @@ class Native:
             if conv.lo is not None:
                 out.append(f"{_days(conv.lo)} AS {ident(cname)}")
                 out.append(f"{_days(conv.hi)} AS {ident(cname + '__hi')}")
+                out.append(f"{conv.value} AS {ident(cname + '__text')}")  # the day as text, read as a string
             else:
                 out.append(f"CAST({conv.value} AS {conv.sql_type}) AS {ident(cname)}")
         out += [f"{sql} AS {ident(name)}" for name, sql in table.extra.items()]
@@ -493,9 +494,11 @@ class Native:
         pop = self.tables[self._population()].view
         where = f" WHERE {table.keep}" if table.keep != "true" else ""
         table.grain_rows = not ds.key
-        extra = ", t._row AS _r" if table.grain_rows else ""
-        table.view = self.view(f"ds_{ds.name}", (
-            f"SELECT p._i{extra}, t.* FROM ({base}{where}) t JOIN {pop} p ON t._key = p._key"))
+        joined = f"SELECT p._i, t.* FROM ({base}{where}) t JOIN {pop} p ON t._key = p._key"
+        if table.grain_rows:  # _r: 0..m-1 over the rows kept, in file order; _line: the row's file line
+            joined = (f"SELECT row_number() OVER (ORDER BY _row) - 1 AS _r, "
+                      f"_row + {table.header_lines} AS _line, * FROM ({joined})")
+        table.view = self.view(f"ds_{ds.name}", joined)
 
     def _dropped(self, dataset: str) -> bool:
         """Whether rows of ``dataset`` have no key (its key_present check failed)."""
@@ -629,6 +632,8 @@ class Native:
                 pivot.append(f"any_value({_days(converted.lo)}) FILTER (WHERE {kept}) AS {ident(cname)}")
                 pivot.append(f"any_value({_days(converted.hi)}) FILTER (WHERE {kept}) "
                              f"AS {ident(cname + '__hi')}")
+                pivot.append(f"any_value({converted.value}) FILTER (WHERE {kept}) "
+                             f"AS {ident(cname + '__text')}")
             else:
                 pivot.append(f"any_value(CAST({converted.value} AS {converted.sql_type})) "
                              f"FILTER (WHERE {kept}) AS {ident(cname)}")
@@ -677,6 +682,13 @@ class Native:
                 if kind in (Kind.STRING, Kind.CATEGORY):  # text read either way
                     other = Kind.CATEGORY if kind is Kind.STRING else Kind.STRING
                     columns[(cname, other)] = SqlColumn(other, cname)
+                if hi is not None:  # a date read as text: the day as the pandas binder keeps it
+                    for text in (Kind.STRING, Kind.CATEGORY):
+                        columns[(cname, text)] = SqlColumn(text, f"{cname}__text")
+            names = self.query(f"DESCRIBE SELECT * FROM {table.view}").column("column_name").to_pylist()
+            for unit in (n for n in names if n.endswith("__unit")):  # a value's unit as written
+                for text in (Kind.STRING, Kind.CATEGORY):
+                    columns[(unit.removesuffix("__unit") + UNIT_SUFFIX, text)] = SqlColumn(text, unit)
             if TEST_COLUMN in table.extra:
                 columns[(TEST_COLUMN, Kind.STRING)] = SqlColumn(Kind.STRING, TEST_COLUMN)
                 columns[(TEST_COLUMN, Kind.CATEGORY)] = SqlColumn(Kind.CATEGORY, TEST_COLUMN)
@@ -684,8 +696,11 @@ class Native:
                 columns[(key, Kind.STRING)] = SqlColumn(Kind.STRING, "_key")
                 columns[(key, Kind.CATEGORY)] = SqlColumn(Kind.CATEGORY, "_key")
             datasets[name] = SqlDataset(name, table.view, table.grain_rows, columns)
-        frames = NativeFrames(self.conn, subjects, key, pop.view, datasets)
+        frames = NativeFrames(self.conn, subjects, key, pop.view, datasets,
+                              paths={n: t.path for n, t in self.tables.items()})
         frames.pandas_source = _pandas_source(self.protocol, self.data_dir)
+        for name, study in self.studies.items():
+            frames.paths[name] = study.where.path
         if self.studies:
             import pandas as pd
 
@@ -699,8 +714,8 @@ class Native:
 
 
 def _pandas_source(protocol: Any, data_dir: Path) -> Callable[[], Any]:
-    """The pandas binder's frames of the same data, bound on first call and kept: for what the
-    SQL engine does not compute yet (dosing, time series), on the same subjects in the same order."""
+    """The pandas binder's frames of the same files, bound on the first call and kept (the same
+    subjects in the same order, the same rows)."""
     cache: list[Any] = []
 
     def source() -> Any:

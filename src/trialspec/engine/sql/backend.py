@@ -4,9 +4,10 @@
 Every evaluation is one query: the node compiled (``compile.py``) and rendered in the
 connection's dialect, fetched ``ORDER BY _i`` into the neutral value carriers
 (``fetch.py``). ``evaluate_with_trace`` fetches every subject-grain sub-node in that same
-query. Binding from files and in-memory tables, the conformance checks, dosing and the time
-series tables are the pandas engine's for now: the pandas-bound frames are registered as
-views (``from_pandas.py``) and kept as the frames' ``source``.
+query; ``row_batches`` is one query per batch of subjects (``rows.py``). Binding from files
+and in-memory tables and the conformance checks are the pandas engine's for now: the
+pandas-bound frames are registered as views (``from_pandas.py``) and kept as the frames'
+``source``.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from trialspec.backend import EngineError
-from trialspec.engine.sql.compile import Compiler, Scope
+from trialspec.backend import BATCH_SUBJECTS, EngineError
+from trialspec.engine.sql.compile import Compiler, Scope, render
 from trialspec.engine.sql.connection import Connection
 from trialspec.engine.sql.fetch import fetch
 from trialspec.engine.sql.frames import SqlFrames, fresh_name
@@ -30,6 +31,7 @@ from trialspec.values import Tri, Value, broadcast, to_python
 
 if TYPE_CHECKING:
     from trialspec.check.conformance_plan import ConformanceCheck
+    from trialspec.row_batch import RowBatch
 
 
 class SqlTrace:
@@ -119,7 +121,8 @@ class SqlBackend:
     def _compiler(self, frames: SqlFrames) -> Compiler:
         if not isinstance(frames, SqlFrames):
             raise EngineError(f"the {self.name} backend evaluates SqlFrames, not {type(frames).__name__}")
-        return Compiler(frames, series=_pandas_series if frames.source is not None else None)
+        pandas = frames.source is not None or getattr(frames, "pandas_source", None) is not None
+        return Compiler(frames, series=_pandas_series if pandas else None)
 
     def _run(self, frames: SqlFrames, scope: Scope, values: list[SValue]) -> list[Value]:
         outputs: list[tuple[str, Any]] = []
@@ -128,7 +131,7 @@ class SqlBackend:
             start = len(outputs)
             outputs.extend((f"o{len(outputs) + k}", e) for k, e in enumerate(v.parts()))
             spans.append((start, len(outputs)))
-        sql = scope.select(outputs, order=True).sql(dialect=frames.conn.dialect)
+        sql = render(scope.select(outputs, order=True), frames.conn.dialect)
         table = frames.conn.query(sql)
         if table.num_rows != frames.n:
             raise EngineError(f"the {self.name} query returned {table.num_rows} rows for "
@@ -187,17 +190,15 @@ class SqlBackend:
             frames.loader = _chain(loader, previous)
         loader.add_dataset(frames, dataset)
 
-    # -- bulk computations still done by the pandas engine -----------------------------------
-    def dosing(self, plan_tables: Mapping[str, Any], frames: Any) -> dict[str, Any]:
-        from trialspec.engine.pandas import BACKEND as PANDAS
+    # -- row batches ------------------------------------------------------------------------------
+    def row_batches(self, frames: Any, dataset: str, columns: Mapping[str, ir.Node],
+                    order_by: Sequence[ir.Node], batch_subjects: int = BATCH_SUBJECTS,
+                    ) -> Iterator[RowBatch]:
+        """One query per batch: the row scope's nodes for subjects ``[first, last)``,
+        ``ORDER BY _i, <order_by> NULLS LAST, _r`` (docs/engine.md, "Row batches")."""
+        from trialspec.engine.sql.rows import row_batches
 
-        return PANDAS.dosing(plan_tables, _source(frames, "dosing"))
-
-    def series_table(self, frames: Any, dataset: str, time: ir.Node, baseline: ir.Node | None,
-                     nodes: Mapping[str, ir.Node]) -> dict[str, Any] | None:
-        from trialspec.engine.pandas import BACKEND as PANDAS
-
-        return PANDAS.series_table(_source(frames, "time series"), dataset, time, baseline, nodes)
+        return row_batches(self, frames, dataset, columns, order_by, batch_subjects)
 
     def study_rows(self, frames: Any, dataset: str) -> list[dict[str, Any]] | None:
         if dataset in frames.study_rows:
@@ -233,15 +234,6 @@ def _chain(first: PandasLoader, second: Any) -> Any:
     return load
 
 
-def _source(frames: Any, what: str) -> Any:
-    if getattr(frames, "source", None) is None:
-        pandas = getattr(frames, "pandas_source", None)  # a native binding's pandas frames, on demand
-        if pandas is not None:
-            return pandas()
-        raise EngineError(f"{what} on a natively bound SQL data context is not implemented yet")
-    return frames.source
-
-
 def _native_origin(frames: SqlFrames, dataset: str, column: str, i: int) -> str:
     """'dataset row N, written in U' from a view's optional ``_row``/``<col>__row``/``<col>__unit``."""
     ds = frames.datasets.get(dataset)
@@ -274,7 +266,8 @@ def _pandas_series(scope: Scope, node: ir.Series) -> SValue:
     from trialspec.engine.pandas.evaluate import Trace, _Ctx, _eval
 
     frames = scope.frames
-    src = frames.source
+    # (a native binding's pandas frames of the same files, bound on the first series)
+    src = frames.source if frames.source is not None else getattr(frames, "pandas_source")()  # noqa: B009
     if node.dataset not in src.rows:
         raise EngineError(f"unknown row dataset {node.dataset!r}")
     codes = src.rows[node.dataset].codes

@@ -89,28 +89,57 @@ class Scope:
         return rebuild(value, parts, height)
 
     def select(self, outputs: list[tuple[str, exp.Expr]], order: bool) -> exp.Select:
-        """The scope's query: ``_i`` (and ``_r`` at row grain) and ``outputs``."""
+        """The scope's query: ``_i`` (and ``_r`` at row grain) and ``outputs``. Built with
+        ``copy=False`` throughout (sqlglot's builders deep-copy by default, which cost more
+        than the query); :func:`render` makes shared subtrees distinct before rendering."""
         keys = ["_i"] if self.grain is None else ["_i", "_r"]
-        base = exp.select(*[exp.alias_(q.col(k, self.alias), k, quoted=True) for k in keys],
-                          *[exp.alias_(q.col(c, a), n, quoted=True)
-                            for (a, c), n in self.base.items()])
-        base = base.from_(exp.alias_(exp.to_table(self.view, quoted=True)
-                                     if isinstance(self.view, str) else self.view,
-                                     self.alias, table=True))
+        base = exp.select(*[_as(q.col(k, self.alias), k) for k in keys],
+                          *[_as(q.col(c, a), n) for (a, c), n in self.base.items()], copy=False)
+        view = exp.to_table(self.view, quoted=True)
+        base = base.from_(exp.alias_(view, self.alias, table=True, copy=False), copy=False)
         for alias, source, on in self.joins:
-            base = base.join(exp.alias_(source, alias, table=True), join_type="left",
-                             on=q.op("==", q.col(on, alias), q.col(on, self.alias)))
+            base = base.join(exp.alias_(source, alias, table=True, copy=False), join_type="left",
+                             on=q.op("==", q.col(on, alias), q.col(on, self.alias)), copy=False)
         current: exp.Select = base
         for h in sorted(self.layers):
             cols = self.layers[h]
-            current = exp.select(exp.Star(), *[exp.alias_(e, n, quoted=True) for n, e in cols]) \
-                .from_(exp.alias_(current.subquery(), f"l{h}", table=True))
-        final = exp.select(*[q.col(k) for k in keys], *[exp.alias_(e, n, quoted=True)
-                                                        for n, e in outputs])
-        final = final.from_(exp.alias_(current.subquery(), "t", table=True))
+            current = exp.select(exp.Star(), *[_as(e, n) for n, e in cols], copy=False).from_(
+                current.subquery(f"l{h}", copy=False), copy=False)
+        final = exp.select(*[q.col(k) for k in keys], *[_as(e.copy(), n) for n, e in outputs],
+                           copy=False)
+        final = final.from_(current.subquery("t", copy=False), copy=False)
         if order:
-            final = final.order_by(*[q.col(k) for k in keys])
+            final = final.order_by(*[q.col(k) for k in keys], copy=False)
         return final
+
+
+def _as(e: exp.Expr, name: str) -> exp.Expr:
+    return exp.alias_(e, name, quoted=True, copy=False)
+
+
+def render(query: exp.Expr, dialect: str) -> str:
+    """``query`` as SQL in ``dialect``. The compiler shares small subtrees between parents
+    (a bound used in two comparisons); they are copied apart first, so the dialect's
+    transforms see a tree, and the tree is rendered without sqlglot's whole-tree copy."""
+    seen: set[int] = set()
+    stack: list[exp.Expr] = [query]
+    while stack:
+        node = stack.pop()
+        for key, value in list(node.args.items()):
+            items = value if isinstance(value, list) else [value]
+            for k, child in enumerate(items):
+                if not isinstance(child, exp.Expr):
+                    continue
+                if id(child) in seen:
+                    child = child.copy()
+                    if isinstance(value, list):
+                        value[k] = child
+                        child.parent, child.arg_key, child.index = node, key, k
+                    else:
+                        node.set(key, child)
+                seen.add(id(child))
+                stack.append(child)
+    return query.sql(dialect=dialect, copy=False)
 
 
 class Compiler:
@@ -556,7 +585,7 @@ def _aggregate(c: Compiler, node: ir.Aggregate, s: Scope) -> SValue:
     where = None if node.where is None else c.cond(node.where, rows)
     stats, result = AGGREGATES[node.func](value, where)
     grouped = _group(rows, stats)
-    alias = s.join(f"agg:{id(node)}", grouped.subquery())
+    alias = s.join(f"agg:{id(node)}", grouped.subquery(copy=False))
     got = {name: s.base_column(alias, name) for name in stats}
     has_rows = q.not_null(s.base_column(alias, "_n"))
     out = result(got, has_rows)
@@ -573,6 +602,7 @@ def _group(rows: Scope, stats: Stats) -> exp.Select:
     """``SELECT _i, <aggregate of each stat> ... GROUP BY _i`` over the row scope, which
     projects each stat's per-row expression as a column of its name."""
     inner = rows.select([(name, e) for name, (e, _how) in stats.items()], order=False)
+    inner_q = inner.subquery("g", copy=False)
     aggs = []
     for name, (_e, how) in stats.items():
         column = q.col(name)
@@ -583,8 +613,9 @@ def _group(rows: Scope, stats: Stats) -> exp.Select:
         else:
             fn: type[exp.Expr] = {"count": exp.Sum, "sum": exp.Sum, "min": exp.Min, "max": exp.Max}[how]
             agg = fn(this=column)
-        aggs.append(exp.alias_(agg, name, quoted=True))
-    return exp.select(q.col("_i"), *aggs).from_(inner.subquery("g")).group_by(q.col("_i"))
+        aggs.append(_as(agg, name))
+    return exp.select(q.col("_i"), *aggs, copy=False).from_(inner_q, copy=False) \
+        .group_by(q.col("_i"), copy=False)
 
 
 # An aggregate's stats: name -> (per-row expression, how it is aggregated per subject:

@@ -17,8 +17,11 @@ The layout contract (what every producer guarantees and the compiler relies on):
   most one row per ``_i``. A subject without a row has missing values (the compiler LEFT
   JOINs the subjects).
 - **A row-grain dataset** (``rows`` True): a view with ``_i`` (the row's subject; rows of
-  subjects outside the population are absent) and ``_r`` (BIGINT, unique, the row's order in
-  its source: ties in time order are broken by it, as the pandas engine breaks them by row).
+  subjects outside the population are absent) and ``_r`` (BIGINT, 0..m-1 over the m rows
+  kept, in source order: ties in time order are broken by it, as the pandas engine breaks
+  them by row). It may carry ``_row`` (the row's 1-based data row in its file) and ``_line``
+  (its line in the file) for ``row_batches``; without them rows count from ``_r``.
+  ``paths[dataset]`` is the file as the user can open it (absent: in memory).
 - **Columns**, by the kind the IR reads them as (``SqlColumn``): ``lo`` names the view column
   holding the value, ``hi`` the upper bound of an interval column (None: exact, ``hi`` is
   ``lo``). Physical types and missing values:
@@ -105,6 +108,7 @@ class SqlFrames:
     datasets: dict[str, SqlDataset] = field(default_factory=dict)
     coverage: dict[str, str] = field(default_factory=dict)
     study_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)
     loader: Loader | None = None
     source: Any = None
     _positions: dict[Any, int] | None = field(default=None, repr=False)
@@ -130,6 +134,17 @@ class SqlFrames:
         except KeyError:
             known = ", ".join(sorted(self.datasets)) or "none"
             raise EngineError(f"unknown dataset {name!r} (bound: {known})") from None
+
+    def has_column(self, dataset: str, column: str) -> bool:
+        """Whether ``dataset`` is bound with a column ``column`` (false for an unknown dataset):
+        a column laid out in its view, or one its pandas ``source`` can load."""
+        ds = self.datasets.get(dataset)
+        if ds is None:
+            return False
+        if any(name == column for name, _kind in ds.columns):
+            return True
+        has = getattr(self.source, "has_column", None)
+        return bool(has(dataset, column)) if has is not None else False
 
     def resolve(self, dataset: str, columns: Sequence[tuple[str, Kind]]) -> None:
         """Make sure every (column, kind) of ``dataset`` has a :class:`SqlColumn`."""

@@ -334,3 +334,33 @@ def test_a_large_csv_numbers_its_rows_in_file_order(tmp_path: Path) -> None:
         strict=True)}
     assert rows == {("s.age:type", 123_457, 123_458, "P123456"),
                     ("s.age:finite", 250_001, 250_002, "P250000")}
+
+
+@pytest.mark.parametrize("body", [
+    b'id,age,name\r\nP1,61,"Smith, J"\r\nP2,x,"O""Neil"\r\n',  # CRLF, quotes, a delimiter inside quotes
+    "\ufeffid,age,name\nP1,61,a\nP2,,b\n".encode(),  # a UTF-8 BOM
+    b"id,age,name\n",  # a header only (TS405)
+    b"id;age;name\nP1;61,5;a\nP2;7;b\n",  # semicolons (a decimal comma is not a number)
+    b"id\tage\tname\nP1\t 61 \ta\n",  # tabs, spaces around a number
+    b'id,age,name\nP1,"",""\nP2," ","  "\n',  # quoted empty and blank cells
+    b"id,age,name\nP1,61,a\n\n\n",  # blank lines at the end only
+    b"id,age,name\nP1,61,a",  # no final line break
+])
+def test_csv_dialects_read_natively_as_pandas_reads_them(tmp_path: Path, body: bytes) -> None:
+    (tmp_path / "s.csv").write_bytes(body)
+    protocol = load("trialspec: 1\nstudy: {id: X}\ndatasets:\n  s:\n    source: s.csv\n    key: id\n"
+                    "    columns:\n      age: {type: number}\n      name: {type: string}\n"
+                    "eligibility:\n  inclusion:\n    I1: {text: a, when: age > 1}\n")
+    assert is_native(assert_same(protocol, tmp_path))
+
+
+def test_parquet_numbers_nan_and_inf_and_a_typed_key_fall_back(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"id": ["P1", "P2", "P3"], "age": [61.0, float("nan"), float("inf")]}),
+                   tmp_path / "s.parquet")
+    text = ("trialspec: 1\nstudy: {id: X}\ndatasets:\n  s:\n    source: s.parquet\n    key: id\n"
+            "    columns:\n      age: {type: number}\n"
+            "eligibility:\n  inclusion:\n    I1: {text: a, when: age > 1}\n")
+    bound = assert_same(load(text), tmp_path)  # NaN is missing; inf fails `finite`
+    assert is_native(bound) and list(bound.failures["check"]) == ["s.age:finite"]
+    pq.write_table(pa.table({"id": [1, 2], "age": [61.0, 70.0]}), tmp_path / "s.parquet")
+    assert not is_native(assert_same(load(text), tmp_path))  # a numeric key: pandas reads it as text

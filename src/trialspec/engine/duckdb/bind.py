@@ -649,7 +649,6 @@ class Native:
         table.view = self.view(f"ds_{ds.name}", (
             f"SELECT p._i{body} FROM {ranked} t JOIN {population.view} p ON t.\"@subject\" = p._key "
             f"WHERE t.\"@keep\" GROUP BY p._i"))
-        table.columns = {c: v for c, v in table.columns.items()}
 
     def _materialize(self, view: str) -> str:
         name = f"{view}_t"
@@ -789,4 +788,3 @@ def _parquet_types(ds: Any, types: dict[str, str]) -> None:
                 raise NotNative(f"dataset '{ds.name}': Parquet column {c!r} is {types[c]}, read as text")
 
 
-QueryFn = Callable[[str], Any]

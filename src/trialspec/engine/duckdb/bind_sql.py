@@ -11,7 +11,7 @@ Nothing here touches data; ``bind`` and ``conform`` run the SQL.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from trialspec.engine.pandas.conform import FALSE_WORDS, ISO_DATE, TRUE_WORDS
@@ -63,7 +63,6 @@ class Source:
     blank: bool
     tokens: tuple[str, ...] = ()
     row: str = '"@file_row"'  # the 1-based data row, a column of the relation
-    _text_cache: dict[str, bool] = field(default_factory=dict)
 
     def has(self, name: str) -> bool:
         return name in self.types

@@ -29,6 +29,25 @@ class EngineError(Exception):
     """
 
 
+class DataContext(Protocol):
+    """What every backend's data context offers ``domain/`` and the pipeline; anything else
+    in it is the backend's own, reached only through :class:`Backend` methods."""
+
+    @property
+    def n(self) -> int:
+        """How many subjects (the screened population)."""
+
+    @property
+    def subjects(self) -> Any:
+        """The subject ids in the context's order (position ``i`` is subject ``i``)."""
+
+    def position(self, subject: Any) -> int:
+        """The position of a subject id (KeyError: not a subject)."""
+
+    def has_column(self, dataset: str, column: str) -> bool:
+        """Whether ``dataset`` is bound with a column named ``column``."""
+
+
 class UnboundDataset(EngineError):
     """``row_batches`` was asked for a dataset the data context does not hold as rows."""
 
@@ -39,19 +58,19 @@ class Backend(Protocol):
     name: str
 
     def frames_from_pandas(self, subjects: Any, key: str, subject_tables: Mapping[str, Any],
-                           row_tables: Mapping[str, tuple[Any, str]]) -> Any:
+                           row_tables: Mapping[str, tuple[Any, str]]) -> DataContext:
         """The backend's data context for one screening population."""
 
-    def evaluate(self, node: Node, frames: Any) -> Any:
+    def evaluate(self, node: Node, frames: DataContext) -> Any:
         """The value of ``node`` for every subject of ``frames``."""
 
-    def set_coverage(self, frames: Any, dataset: str, covered: Any) -> None:
+    def set_coverage(self, frames: DataContext, dataset: str, covered: Any) -> None:
         """Record whom a row table is complete for (``complete_for:``): a condition per subject."""
 
-    def evaluate_with_trace(self, node: Node, frames: Any, trace: Any = None) -> tuple[Any, Any]:
+    def evaluate_with_trace(self, node: Node, frames: DataContext, trace: Any = None) -> tuple[Any, Any]:
         """The value and a trace holding every sub-node's value, for ``explain``."""
 
-    def row_batches(self, frames: Any, dataset: str, columns: Mapping[str, Node],
+    def row_batches(self, frames: DataContext, dataset: str, columns: Mapping[str, Node],
                     order_by: Sequence[Node], batch_subjects: int = BATCH_SUBJECTS) -> Iterator[RowBatch]:
         """The rows of the row dataset ``dataset`` as :class:`trialspec.row_batch.RowBatch`
         objects, each holding every row of ``batch_subjects`` consecutive subjects (of the
@@ -73,10 +92,10 @@ class Backend(Protocol):
         on tables given by dataset name: one row per failing cell (docs/engine.md, "Conformance
         checks"); ``trialspec.check.conformance_render`` words it. ``bind`` runs the same checks."""
 
-    def add_derived(self, frames: Any, dataset: str, columns: Mapping[str, Any], key: str) -> None:
+    def add_derived(self, frames: DataContext, dataset: str, columns: Mapping[str, Any], key: str) -> None:
         """Add per-subject values a check section derived, as a subject-grain dataset."""
 
-    def study_rows(self, frames: Any, dataset: str) -> list[dict[str, Any]] | None:
+    def study_rows(self, frames: DataContext, dataset: str) -> list[dict[str, Any]] | None:
         """A study-level dataset's rows: ``{"values", "text" (cells as written), "span"}``."""
 
     def to_python(self, value: Any, i: int) -> Any:
@@ -85,5 +104,5 @@ class Backend(Protocol):
     def missing(self, value: Any) -> Any:
         """A bool array: where an evaluated value is missing (a condition: unknown)."""
 
-    def origin(self, frames: Any, dataset: str, column: str, i: int) -> str:
+    def origin(self, frames: DataContext, dataset: str, column: str, i: int) -> str:
         """Where subject ``i``'s value of ``dataset.column`` was read, in words."""

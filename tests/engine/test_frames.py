@@ -166,6 +166,7 @@ def _tri(values: list[bool | None]) -> Tri:
 def test_backend_registry() -> None:
     backend = get_backend("pandas")
     assert backend.name == "pandas" and "pandas" in engine.backends()
+    assert "duckdb" in engine.backends()
     with pytest.raises(EngineError, match="unknown backend"):
         get_backend("no-such-engine")
 

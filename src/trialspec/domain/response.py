@@ -51,7 +51,7 @@ def response_runner(compiled: Any, frames: Any, backend: Backend,
     return _run(model, plan, diags, frames, backend), {}
 
 
-def _run(model: Any, plan: ResponsePlan | None, diags: Any, frames: Any, backend: Any) -> Any:
+def _run(model: Any, plan: ResponsePlan | None, diags: Any, frames: Any, backend: Backend) -> Any:
     from trialspec.domain.response_section import failed_section, response_section
 
     if plan is None:
@@ -80,7 +80,7 @@ def _run(model: Any, plan: ResponsePlan | None, diags: Any, frames: Any, backend
     return section
 
 
-def best_change(plan: ResponsePlan, frames: Any, backend: Any, derived: Any) -> dict[str, Any] | None:
+def best_change(plan: ResponsePlan, frames: Any, backend: Backend, derived: Any) -> dict[str, Any] | None:
     """Each subject's best (lowest) percent change from baseline of the response marker, the
     first percent-change expression the criteria show (IMWG: serum M-protein), over the
     evaluable assessments after baseline, up to progression and before any new therapy (the
@@ -134,7 +134,7 @@ def derived_columns(section: Any, key: str = "subject_id") -> dict[str, list[Any
     return out
 
 
-def derive_table(plan: ResponsePlan, frames: Any, backend: Any,
+def derive_table(plan: ResponsePlan, frames: Any, backend: Backend,
                  explain: bool = False) -> dict[str, Any] | None:
     """The plan's values per assessment, from the backend (None: the dataset is not bound);
     with ``explain``, also the values ``explain --subject`` shows."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from trialspec.backend import Backend, UnboundDataset
+from trialspec.backend import Backend, DataContext, UnboundDataset
 from trialspec.lang import ir
 from trialspec.row_batch import RowBatch, plain
 
@@ -39,7 +39,7 @@ def baseline_phase(subject: np.ndarray, flag: np.ndarray) -> np.ndarray:
     return out
 
 
-def assessment_table(backend: Backend, frames: Any, dataset: str, time: ir.Node, baseline: ir.Node,
+def assessment_table(backend: Backend, frames: DataContext, dataset: str, time: ir.Node, baseline: ir.Node,
                      nodes: Mapping[str, ir.Node]) -> dict[str, Any] | None:
     """Each node's value per assessment of ``dataset``, rows sorted by subject and ``time``,
     as plain arrays; None when ``dataset`` is not bound as rows.

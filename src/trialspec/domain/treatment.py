@@ -387,7 +387,8 @@ def dosing_runner(compiled: Any, frames: Any, backend: Backend,
     return _run(compiled.model, plan, list(diags), frames, backend), {}
 
 
-def _run(protocol: Any, plan: DosingPlan | None, diags: list[Diagnostic], frames: Any, backend: Any) -> Any:
+def _run(protocol: Any, plan: DosingPlan | None, diags: list[Diagnostic], frames: Any,
+         backend: Backend) -> Any:
     from trialspec.domain.treatment_apply import apply_plan
     from trialspec.domain.treatment_section import dosing_section, plan_only_section
 

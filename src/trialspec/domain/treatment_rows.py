@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from trialspec.backend import BATCH_SUBJECTS, Backend, EngineError, UnboundDataset
+from trialspec.backend import BATCH_SUBJECTS, Backend, DataContext, EngineError, UnboundDataset
 from trialspec.domain.treatment_cycles import reconstruct_cycles
 from trialspec.domain.treatment_match import match_doses
 from trialspec.lang import ir
@@ -52,7 +52,7 @@ TEXT_ROLES = ("drug", "unit", "date", "start", "end", "frequency", "form", "rout
 Columns = dict[str, np.ndarray]  # a table as equal-length numpy arrays
 
 
-def dosing_tables(plan: dict[str, Any], frames: Any, backend: Backend,
+def dosing_tables(plan: dict[str, Any], frames: DataContext, backend: Backend,
                   batch_subjects: int = BATCH_SUBJECTS) -> dict[str, Columns]:
     """Cycles, deviations and dose intensity for every subject of ``frames``."""
     admins, arm_of, problems = administrations(plan, frames, backend, batch_subjects)
@@ -68,7 +68,7 @@ def dosing_tables(plan: dict[str, Any], frames: Any, backend: Backend,
     return out
 
 
-def administrations(plan: dict[str, Any], frames: Any, backend: Backend,
+def administrations(plan: dict[str, Any], frames: DataContext, backend: Backend,
                     batch_subjects: int = BATCH_SUBJECTS) -> tuple[Columns, np.ndarray, Columns]:
     """The usable administrations (EX intervals expanded), sorted by subject, date and drug,
     with the visit names their ``visit`` codes point at (``visits``); each subject's arm; and
@@ -116,7 +116,7 @@ def schedule(plan: dict[str, Any], admins: Columns, arm_of: np.ndarray,
     return {name: _concat([p[name] for p in parts]) for name in parts[0]}
 
 
-def _exposure_batches(plan: dict[str, Any], frames: Any, backend: Backend,
+def _exposure_batches(plan: dict[str, Any], frames: DataContext, backend: Backend,
                       batch_subjects: int) -> Iterator[RowBatch]:
     """The exposure rows with the cells the rules read, subjects in order, rows in file order."""
     dataset = plan["exposure"]
@@ -128,7 +128,7 @@ def _exposure_batches(plan: dict[str, Any], frames: Any, backend: Backend,
     return backend.row_batches(frames, dataset, nodes, (), batch_subjects)
 
 
-def _columns(plan: dict[str, Any], frames: Any) -> dict[str, Any]:
+def _columns(plan: dict[str, Any], frames: DataContext) -> dict[str, Any]:
     """The plan's column roles that the exposure dataset holds; ``unit`` is where each row's
     dose unit is: the dose's ``unit_column`` (kept by the binding as ``<dose>@unit``), else a
     declared ``unit`` column, else nowhere (a fixed unit)."""
@@ -150,7 +150,7 @@ def _concat(tables: list[Columns]) -> Columns:
 # -- subjects' arms and body sizes --------------------------------------------------------------
 
 
-def _subject_arms(plan: dict[str, Any], frames: Any, backend: Backend) -> np.ndarray:
+def _subject_arms(plan: dict[str, Any], frames: DataContext, backend: Backend) -> np.ndarray:
     """Each subject's arm index (-1: missing or unknown; -2: an arm whose dosing is not
     checked, which the plan reports once)."""
     skipped = set(plan.get("skipped_arms", ()))
@@ -165,7 +165,7 @@ def _subject_arms(plan: dict[str, Any], frames: Any, backend: Backend) -> np.nda
     return lut[np.broadcast_to(np.asarray(value.codes), (frames.n,))]
 
 
-def _body(plan: dict[str, Any], frames: Any, backend: Backend) -> dict[str, np.ndarray]:
+def _body(plan: dict[str, Any], frames: DataContext, backend: Backend) -> dict[str, np.ndarray]:
     """Each subject's height, weight, age, serum creatinine (NaN when missing) and sex as bound,
     for doses per body size and by target AUC."""
     body = plan.get("body")

@@ -87,7 +87,7 @@ class PandasBackend:
         assert failures is not None  # bind_frames always sets it
         return failures
 
-    def add_derived(self, frames: SubjectFrames, dataset: str, columns: Mapping[str, Any],
+    def add_derived(self, frames: Any, dataset: str, columns: Mapping[str, Any],
                     key: str) -> None:
         """Add per-subject values derived by a check section, aligned by the key column."""
         import numpy as np
@@ -102,7 +102,7 @@ class PandasBackend:
             aligned[name] = np.where(found, arr[np.where(found, pos, 0)], np.array(None, dtype=object))
         frames.add_columns(dataset, aligned)
 
-    def study_rows(self, frames: SubjectFrames, dataset: str) -> list[dict[str, Any]] | None:
+    def study_rows(self, frames: Any, dataset: str) -> list[dict[str, Any]] | None:
         """A study-level dataset's rows (None: not bound), each ``{"values": {column:
         python value}, "text": {column: the cell as written}, "span": its file row}``."""
         from trialspec.engine.pandas.bind import LINE_COLUMN, ROW_COLUMN
@@ -130,7 +130,7 @@ class PandasBackend:
 
         return ~np.asarray(value.known if isinstance(value, Tri) else value.present)
 
-    def origin(self, frames: SubjectFrames, dataset: str, column: str, i: int) -> str:
+    def origin(self, frames: Any, dataset: str, column: str, i: int) -> str:
         """Where subject i's value of dataset.column was read: 'file row N (unit)'."""
         from trialspec.engine.pandas.bind import ROW_COLUMN, ROW_SUFFIX, UNIT_SUFFIX
 

@@ -65,9 +65,11 @@ class SqlTrace:
 class SqlBackend:
     """A Backend on the SQL database ``connect()`` opens (one session per data context)."""
 
-    def __init__(self, name: str, connect: Callable[[], Connection]) -> None:
+    def __init__(self, name: str, connect: Callable[[], Connection],
+                 binder: Callable[[Any, Any, Connection], Any] | None = None) -> None:
         self.name = name
         self._connect = connect
+        self._binder = binder  # reads files in the database (engine/duckdb/bind.py); None: pandas
 
     # -- data contexts -------------------------------------------------------------------------
     def register(self, source: Any, key: str = "") -> SqlFrames:
@@ -88,6 +90,15 @@ class SqlBackend:
         from pathlib import Path
 
         from trialspec.engine.pandas.bind import bind
+
+        if self._binder is not None:
+            conn = self._connect()
+            bound = self._binder(protocol, Path(data_dir), conn)
+            if bound.frames is None:
+                conn.close()
+            else:
+                weakref.finalize(bound.frames, conn.close)
+            return bound
 
         return self._registered(bind(protocol, Path(data_dir)))
 

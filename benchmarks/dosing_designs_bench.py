@@ -13,7 +13,7 @@ doses). What differs is the dose:
 3% of subjects have A reduced in their second cycle, 0.5% re-escalate it, 0.2% of doses are
 off every level, 2% of subjects stay on B's first step (off level after day 21).
 
-trialspec runs the whole of ``engine.pandas.dosing.dosing`` (binding, EX rows to
+trialspec runs the whole of ``domain.treatment_rows.dosing_tables`` (binding, EX rows to
 administrations, cycles, matching) and then the domain's day-by-day plan
 (``domain.treatment_apply.apply_plan``: each dose's planned level from its step and body
 size, dose changes, planned amounts and RDI). The baseline reuses dosing_bench's hand-written
@@ -35,13 +35,14 @@ from benchmarks._common import table as format_table
 from trialspec.domain.treatment import DosingPlan, DrugPlan
 from trialspec.domain.treatment_apply import apply_plan
 from trialspec.domain.treatment_doses import StepPlan
+from trialspec.domain.treatment_rows import dosing_tables
+from trialspec.engine import get_backend
 from trialspec.engine.pandas import SubjectFrames
-from trialspec.engine.pandas.dosing import dosing
 from trialspec.source import Span
 
 REPEATS = 5
 A_PER_M2, A_REDUCED, B_STEPS, B_SWITCH, TOLERANCE = 12.5, 7.5, (20.0, 30.0), 22, 0.05
-STAGES = ("engine: bind, EX rows -> administrations, cycles, matching",
+STAGES = ("bind; EX rows -> administrations, cycles, matching (row batches)",
           "domain: planned dose per day (steps, BSA), levels, changes, RDI")
 HERE = Span("bench", 1, 1, 1, 2)
 
@@ -91,10 +92,9 @@ def run_trialspec(data: base.Data, body: pd.DataFrame, timer: Timer) -> dict[str
     with timer(STAGES[0]):
         frames = SubjectFrames.from_frames(body, "subject_id", {"subjects": body},
                                            {"exposure": (data.exposure, "subject_id")})
-        out = dosing(tables, frames)
+        out = dosing_tables(tables, frames, get_backend("pandas"))
     with timer(STAGES[1]):
-        t = {name: {c: table[c].to_numpy() for c in table} for name, table in out.items()}
-        t = apply_plan(p, t)
+        t = apply_plan(p, out)
     a = t["admins"]
     columns = ("subject", "drug", "date", "source", "level_ok", "change")
     return _result(pd.DataFrame({c: a[c] for c in columns}), pd.DataFrame(t["overall"]),

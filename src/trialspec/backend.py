@@ -8,14 +8,15 @@ held to :class:`Backend` by mypy where it is registered (``engine/pandas``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from trialspec.check.conformance_plan import ConformanceCheck, FailureTable
     from trialspec.lang.ir import Node
+    from trialspec.row_batch import RowBatch
+
+BATCH_SUBJECTS = 250_000  # subjects per row batch unless the caller says (trialspec.row_batch)
 
 
 class EngineError(Exception):
@@ -28,34 +29,56 @@ class EngineError(Exception):
     """
 
 
+class DataContext(Protocol):
+    """What every backend's data context offers ``domain/`` and the pipeline; anything else
+    in it is the backend's own, reached only through :class:`Backend` methods."""
+
+    @property
+    def n(self) -> int:
+        """How many subjects (the screened population)."""
+
+    @property
+    def subjects(self) -> Any:
+        """The subject ids in the context's order (position ``i`` is subject ``i``)."""
+
+    def position(self, subject: Any) -> int:
+        """The position of a subject id (KeyError: not a subject)."""
+
+    def has_column(self, dataset: str, column: str) -> bool:
+        """Whether ``dataset`` is bound with a column named ``column``."""
+
+
+class UnboundDataset(EngineError):
+    """``row_batches`` was asked for a dataset the data context does not hold as rows."""
+
+
 class Backend(Protocol):
     """What the pipeline needs from an execution backend."""
 
     name: str
 
     def frames_from_pandas(self, subjects: Any, key: str, subject_tables: Mapping[str, Any],
-                           row_tables: Mapping[str, tuple[Any, str]]) -> Any:
+                           row_tables: Mapping[str, tuple[Any, str]]) -> DataContext:
         """The backend's data context for one screening population."""
 
-    def evaluate(self, node: Node, frames: Any) -> Any:
+    def evaluate(self, node: Node, frames: DataContext) -> Any:
         """The value of ``node`` for every subject of ``frames``."""
 
-    def set_coverage(self, frames: Any, dataset: str, covered: Any) -> None:
+    def set_coverage(self, frames: DataContext, dataset: str, covered: Any) -> None:
         """Record whom a row table is complete for (``complete_for:``): a condition per subject."""
 
-    def evaluate_with_trace(self, node: Node, frames: Any, trace: Any = None) -> tuple[Any, Any]:
+    def evaluate_with_trace(self, node: Node, frames: DataContext, trace: Any = None) -> tuple[Any, Any]:
         """The value and a trace holding every sub-node's value, for ``explain``."""
 
-    def dosing(self, plan_tables: Mapping[str, Any], frames: Any) -> dict[str, Any]:
-        """Cycles, deviations and dose intensity of a dosing plan given as plain data
-        (``trialspec.domain.treatment.plan_tables``), as tables (docs/dosing.md)."""
-
-    def series_table(self, frames: Any, dataset: str, time: Node, baseline: Node | None,
-                     nodes: Mapping[str, Node]) -> dict[str, Any] | None:
-        """Each node's value per row of a row dataset, rows in (subject, ``time``) order, with
-        each row's subject, source row and baseline phase, as plain arrays (None: no such
-        bound dataset). Time series in the nodes are ordered by ``time``; ``baseline`` marks
-        the rows that may be baseline (the last true one per subject is)."""
+    def row_batches(self, frames: DataContext, dataset: str, columns: Mapping[str, Node],
+                    order_by: Sequence[Node], batch_subjects: int = BATCH_SUBJECTS) -> Iterator[RowBatch]:
+        """The rows of the row dataset ``dataset`` as :class:`trialspec.row_batch.RowBatch`
+        objects, each holding every row of ``batch_subjects`` consecutive subjects (of the
+        data context's order; the batches cover every subject once, in order), rows grouped
+        by subject and sorted within it by the ``order_by`` nodes (missing last, ties in the
+        source's order), with each node of ``columns`` evaluated per row as a neutral value
+        carrier. Raises :class:`UnboundDataset` when ``dataset`` is not bound as rows.
+        docs/engine.md, "Row batches", has the whole contract."""
 
     def bind(self, protocol: Any, data_dir: Any) -> Any:
         """Read, check and bind a protocol's datasets from a folder: frames and findings."""
@@ -69,10 +92,10 @@ class Backend(Protocol):
         on tables given by dataset name: one row per failing cell (docs/engine.md, "Conformance
         checks"); ``trialspec.check.conformance_render`` words it. ``bind`` runs the same checks."""
 
-    def add_derived(self, frames: Any, dataset: str, columns: Mapping[str, Any], key: str) -> None:
+    def add_derived(self, frames: DataContext, dataset: str, columns: Mapping[str, Any], key: str) -> None:
         """Add per-subject values a check section derived, as a subject-grain dataset."""
 
-    def study_rows(self, frames: Any, dataset: str) -> list[dict[str, Any]] | None:
+    def study_rows(self, frames: DataContext, dataset: str) -> list[dict[str, Any]] | None:
         """A study-level dataset's rows: ``{"values", "text" (cells as written), "span"}``."""
 
     def to_python(self, value: Any, i: int) -> Any:
@@ -81,5 +104,5 @@ class Backend(Protocol):
     def missing(self, value: Any) -> Any:
         """A bool array: where an evaluated value is missing (a condition: unknown)."""
 
-    def origin(self, frames: Any, dataset: str, column: str, i: int) -> str:
+    def origin(self, frames: DataContext, dataset: str, column: str, i: int) -> str:
         """Where subject ``i``'s value of ``dataset.column`` was read, in words."""

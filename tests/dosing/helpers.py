@@ -12,6 +12,8 @@ start is recognised from cycle day 10 (B's last planned day 8 + the 1-day window
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -136,13 +138,27 @@ def run(rows: list[tuple[Any, ...]], subjects: list[str] | None = None, model: P
     bound = bind_frames(model, {"subjects": people, "exposure": exposure})
     assert bound.frames is not None, bound.diagnostics
     captured: dict[str, Any] = {}
-    backend = get_backend("pandas")
-
-    class Spy:
-        def dosing(self, plan: Any, frames: Any) -> Any:
-            captured.update(backend.dosing(plan, frames))
-            return captured
-
-    section = run_dosing(model, bound.frames, Spy())
+    with capture_tables(captured):
+        section = run_dosing(model, bound.frames, get_backend("pandas"))
     assert section is not None
     return Run(section, captured, bound.diagnostics)
+
+
+@contextmanager
+def capture_tables(into: dict[str, Any]) -> Iterator[None]:
+    """Within the block, the tables the dosing section computes (``treatment_rows.
+    dosing_tables``) are also put in ``into``, each as a DataFrame."""
+    from trialspec.domain import treatment_rows
+
+    real = treatment_rows.dosing_tables
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        into.update({name: pd.DataFrame(columns) for name, columns in out.items()})
+        return out
+
+    treatment_rows.dosing_tables = spy
+    try:
+        yield
+    finally:
+        treatment_rows.dosing_tables = real

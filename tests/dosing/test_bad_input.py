@@ -89,9 +89,9 @@ def test_an_impossible_calendar_date() -> None:
 
 
 def test_dates_are_checked_when_frames_come_from_the_python_api() -> None:
-    from trialspec.engine.pandas.dosing import _days
+    from trialspec.domain.treatment_rows import parse_days
 
-    days, status = _days(["2020-02-29", "2020-02-30", "2019-02-29", "2020-13-01", "2020-01", None, "",
+    days, status = parse_days(["2020-02-29", "2020-02-30", "2019-02-29", "2020-13-01", "2020-01", None, "",
                           "2020-01-06T08:00", "9999-12-31", "0000-01-01", "junk"])
     assert status.tolist() == [0, 3, 3, 3, 2, 1, 1, 0, 0, 3, 3]
     assert days[[0, 7, 8]].tolist() == [18321, 18267, 2932896]

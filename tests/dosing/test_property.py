@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from trialspec.backend import Backend
 from trialspec.domain.treatment import build_plan, plan_tables
+from trialspec.domain.treatment_rows import dosing_tables
 
 from .helpers import REGIMEN, protocol
 from .reference import reference
@@ -76,7 +77,8 @@ def run_both(plan: dict[str, Any], rows: list[Row],
                                "end": None, "frequency": None})
     origin = (np.datetime64(ORIGIN, "D") - np.datetime64("1970-01-01", "D")).astype(int)
     ref_rows = [(s, d, int(origin) + t, 10.0, i) for i, (s, d, t) in enumerate(rows)]
-    return backend.dosing(plan, frames), reference(plan, ref_rows)
+    # two batches of subjects (S0, S1 | S2): the rules run per batch
+    return dosing_tables(plan, frames, backend, batch_subjects=2), reference(plan, ref_rows)
 
 
 def agree(plan: dict[str, Any], rows: list[Row], backend: Backend) -> None:

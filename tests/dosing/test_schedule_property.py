@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from trialspec.backend import Backend
 from trialspec.domain.treatment import build_plan, plan_tables
 from trialspec.domain.treatment_apply import apply_plan
+from trialspec.domain.treatment_rows import dosing_tables
 from trialspec.engine import get_backend
 
 TREATMENT = """treatment:
@@ -84,7 +85,7 @@ def run(rows: list[tuple[int, int, int, str]],
     backend = get_backend(backend_name)
     frames = backend.frames_from_pandas(people, "subject_id", {"subjects": people},
                                         {"exposure": (exposure, "subject_id")})
-    out = backend.dosing(plan_tables(PLAN), frames)
+    out = dosing_tables(plan_tables(PLAN), frames, backend)
     t = {name: {c: _column(table, c) for c in table} for name, table in out.items()}
     return apply_plan(PLAN, t), data
 

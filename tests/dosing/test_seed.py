@@ -20,6 +20,8 @@ from trialspec.engine.pandas.bind import bind
 from trialspec.protocol import load_protocol_text
 from trialspec.results import Section
 
+from .helpers import capture_tables
+
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOL = ROOT / "protocols" / "seed-rd-rrmm.yaml"
 DATA = ROOT / "examples" / "seed" / "data"
@@ -80,14 +82,8 @@ def check(text: str) -> tuple[Section, dict[str, Any]]:
     bound = bind(model, DATA)
     assert bound.frames is not None and [d for d in bound.diagnostics if d.code.startswith("TS4")] == []
     tables: dict[str, Any] = {}
-    backend = get_backend()
-
-    class Spy:
-        def dosing(self, plan: Any, frames: Any) -> Any:
-            tables.update(backend.dosing(plan, frames))
-            return tables
-
-    section = run_dosing(model, bound.frames, Spy())
+    with capture_tables(tables):
+        section = run_dosing(model, bound.frames, get_backend())
     assert section is not None
     return section, tables
 

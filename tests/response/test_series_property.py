@@ -22,6 +22,7 @@ from trialspec.engine import get_backend
 from trialspec.engine.pandas.series import seg_cummin
 from trialspec.lang import ir
 from trialspec.lang.types import BOOL, Kind, Type
+from trialspec.row_batch import RowBatch, plain
 
 DS = "a"
 NUM = Type(Kind.NUMBER, "g/dL", grain=DS)
@@ -70,7 +71,7 @@ def reference(rows: list[tuple[Any, ...]], k: int) -> dict[str, list[Any]]:
     return out
 
 
-def engine(rows: list[tuple[Any, ...]], k: int, backend_name: str) -> dict[str, list[Any]]:
+def engine(rows: list[tuple[Any, ...]], k: int, backend_name: str, batch: int = 2) -> dict[str, list[Any]]:
     subjects = pd.DataFrame({"id": [f"S{i}" for i in range(5)]})
     table = pd.DataFrame({
         "id": [f"S{r[0]}" for r in rows],
@@ -81,16 +82,19 @@ def engine(rows: list[tuple[Any, ...]], k: int, backend_name: str) -> dict[str, 
     })
     backend = get_backend(backend_name)
     frames = backend.frames_from_pandas(subjects, "id", {"s": subjects}, {DS: (table, "id")})
-    nodes = {f: ir.Series(f, DS, (X, TIME, FLAG), NUM) for f in FUNCS}
+    nodes = {f: ir.Series(f, DS, (X,), NUM, order_by=TIME, baseline=FLAG) for f in FUNCS}
     count = ir.Const(float(k), Type(Kind.NUMBER))
-    nodes["consecutive"] = ir.Series("consecutive", DS, (COND, count, TIME, FLAG), BOOL)
-    out = backend.series_table(frames, DS, TIME, FLAG, nodes)
-    assert out is not None
-    # back to file order: rows come sorted by (subject, day); recover each row's file position
+    nodes["consecutive"] = ir.Series("consecutive", DS, (COND, count), BOOL, order_by=TIME, baseline=FLAG)
+    batches = list(backend.row_batches(frames, DS, nodes, [TIME], batch_subjects=batch))
+    check_batches(batches, [r[0] for r in rows], 5, batch)
+    # rows come sorted by (subject, day, file order): the reference order
     order = np.lexsort((np.arange(len(rows)), [r[1] if r[1] is not None else 10**6 for r in rows],
                         [r[0] for r in rows]))
+    file_rows = np.concatenate([b.row for b in batches]) - 1
+    assert file_rows.tolist() == order.tolist()
     result: dict[str, list[Any]] = {}
-    for name, values in out["values"].items():
+    for name in nodes:
+        values = np.concatenate([plain(b.values[name]) for b in batches])
         back: list[Any] = [None] * len(rows)
         for sorted_pos, file_row in enumerate(order):
             v = values[sorted_pos]
@@ -102,10 +106,27 @@ def engine(rows: list[tuple[Any, ...]], k: int, backend_name: str) -> dict[str, 
     return result
 
 
+def check_batches(batches: list[RowBatch], subject_of_row: list[int], n_subjects: int, size: int) -> None:
+    """The RowBatch contract: batches of ``size`` consecutive subjects cover every subject
+    once, in order; each holds exactly its subjects' rows, grouped by subject."""
+    covered = np.concatenate([b.subjects for b in batches]) if batches else np.zeros(0, np.int64)
+    assert covered.tolist() == list(range(n_subjects))
+    for b in batches:
+        assert 1 <= len(b.subjects) <= size
+        assert set(b.subject.tolist()) <= set(b.subjects.tolist())
+        assert np.all(np.diff(b.subject) >= 0)
+        want = sum(1 for s in subject_of_row if s in set(b.subjects.tolist()))
+        assert b.n == want == len(b.row) == len(b.line)
+        assert all(len(plain(v)) == b.n for v in b.values.values())
+
+
 @settings(max_examples=300)
-@given(rows_strategy, st.integers(1, 3))
-def test_series_functions_match_the_reference(backend: Backend, rows: list[tuple[Any, ...]], k: int) -> None:
-    want, got = reference(rows, k), engine(rows, k, backend.name)
+@given(rows_strategy, st.integers(1, 3), st.integers(1, 6))
+def test_series_functions_match_the_reference(backend: Backend, rows: list[tuple[Any, ...]], k: int,
+                                              batch: int) -> None:
+    """Through ``Backend.row_batches``, in batches of ``batch`` subjects (a series is computed
+    over the whole dataset, whatever the batches)."""
+    want, got = reference(rows, k), engine(rows, k, backend.name, batch)
     for name in want:
         for i, (w, g) in enumerate(zip(want[name], got[name], strict=True)):
             if isinstance(w, float) and isinstance(g, float):

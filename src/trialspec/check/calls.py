@@ -131,7 +131,7 @@ def _series(ck: Checker, e: ast.Call, sig: Signature, row: str | None) -> Typed:
         rt = replace(t, unit="%", analyte=None)
     elif sig.returns == "condition":
         rt = replace(BOOL, grain=t.grain)
-    return ir.Series(e.name, t.grain, tuple(args), rt, e.span), rt
+    return ir.Series(e.name, t.grain, tuple(args), rt, span=e.span), rt
 
 
 def _scalar(ck: Checker, e: ast.Call, sig: Signature, row: str | None) -> Typed:

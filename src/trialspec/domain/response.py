@@ -6,8 +6,9 @@ criteria written as data (``src/trialspec/criteria/``).
 - :func:`run_response` derives response on bound data through the backend and returns the
   report's ``response`` section.
 
-The stages: ``response_compile`` (protocol + library -> plan of IR), the backend's
-``series_table`` (the plan's values per assessment, sorted by subject and date),
+The stages: ``response_compile`` (protocol + library -> plan of IR), ``response_rows`` (the
+plan's values per assessment from the backend's ``row_batches``, sorted by subject and date,
+each row's place against the baseline),
 ``response_derive`` (categories, confirmation, progression, best response; numpy) and
 ``response_section`` (summary, tables, findings, explain). docs/response.md has the rules.
 """
@@ -50,7 +51,7 @@ def response_runner(compiled: Any, frames: Any, backend: Backend,
     return _run(model, plan, diags, frames, backend), {}
 
 
-def _run(model: Any, plan: ResponsePlan | None, diags: Any, frames: Any, backend: Any) -> Any:
+def _run(model: Any, plan: ResponsePlan | None, diags: Any, frames: Any, backend: Backend) -> Any:
     from trialspec.domain.response_section import failed_section, response_section
 
     if plan is None:
@@ -79,7 +80,7 @@ def _run(model: Any, plan: ResponsePlan | None, diags: Any, frames: Any, backend
     return section
 
 
-def best_change(plan: ResponsePlan, frames: Any, backend: Any, derived: Any) -> dict[str, Any] | None:
+def best_change(plan: ResponsePlan, frames: Any, backend: Backend, derived: Any) -> dict[str, Any] | None:
     """Each subject's best (lowest) percent change from baseline of the response marker, the
     first percent-change expression the criteria show (IMWG: serum M-protein), over the
     evaluable assessments after baseline, up to progression and before any new therapy (the
@@ -88,13 +89,14 @@ def best_change(plan: ResponsePlan, frames: Any, backend: Any, derived: Any) -> 
     import numpy as np
 
     from trialspec.domain.response_derive import ROW_ASSESSED
+    from trialspec.domain.response_rows import assessment_table
 
     marker = next(((name, nodes) for name, nodes in plan.explain.items() if len(nodes) >= 2
                    and getattr(getattr(nodes[1], "type", None), "unit", None) == "%"), None)
     if marker is None:
         return None
-    values = backend.series_table(frames, plan.dataset, plan.time, plan.bound_baseline(),
-                                  {"pct": marker[1][1]})
+    values = assessment_table(backend, frames, plan.dataset, plan.time, plan.bound_baseline(),
+                              {"pct": marker[1][1]})
     if values is None:
         return None
     pct = np.asarray(values["values"]["pct"], float)
@@ -132,12 +134,14 @@ def derived_columns(section: Any, key: str = "subject_id") -> dict[str, list[Any
     return out
 
 
-def derive_table(plan: ResponsePlan, frames: Any, backend: Any,
+def derive_table(plan: ResponsePlan, frames: Any, backend: Backend,
                  explain: bool = False) -> dict[str, Any] | None:
     """The plan's values per assessment, from the backend (None: the dataset is not bound);
     with ``explain``, also the values ``explain --subject`` shows."""
-    return backend.series_table(frames, plan.dataset, plan.time, plan.bound_baseline(),
-                                plan.row_nodes(explain))
+    from trialspec.domain.response_rows import assessment_table
+
+    return assessment_table(backend, frames, plan.dataset, plan.time, plan.bound_baseline(),
+                            plan.row_nodes(explain))
 
 
 def _model(protocol: Any) -> Any:

@@ -125,12 +125,12 @@ class ResponsePlan:
 
 
 def bind_series(node: ir.Node, time: ir.Node, baseline: ir.Node, memo: dict[Any, ir.Node]) -> ir.Node:
-    """``node`` with ``time`` and ``baseline`` appended to the arguments of every Series in
-    it (the engine's convention for an ordered series with a chosen baseline), and equal
+    """``node`` with every Series in it ordered by ``time`` and its baseline chosen by
+    ``baseline`` (:class:`trialspec.lang.ir.Series` ``order_by``/``baseline``), and equal
     subtrees shared, so an engine computes each once."""
 
     def bind(n: ir.Node) -> ir.Node:
-        return replace(n, args=(*n.args, time, baseline)) if isinstance(n, ir.Series) else n
+        return replace(n, order_by=time, baseline=baseline) if isinstance(n, ir.Series) else n
 
     return ir.transform(node, bind, memo)
 

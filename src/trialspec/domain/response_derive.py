@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from trialspec.domain.response_compile import ResponsePlan
+from trialspec.domain.response_rows import AFTER, BASELINE, NO_BASELINE
 
 NE = -1  # a category index: not evaluable
 NOT_ASSESSED = -2  # a row that is not judged: before/at baseline, censored, no date, no baseline
@@ -133,10 +134,10 @@ def derive(plan: ResponsePlan, table: dict[str, Any]) -> Derived:
     censored = _group_any(values.get("censor", np.zeros(n, np.int8)) == 1, starts, group) \
         if n else np.zeros(0, bool)
     status = np.full(n, ROW_BEFORE, np.int8)
-    status[phase == 0] = ROW_BASELINE
-    status[phase == 1] = ROW_ASSESSED
-    status[(phase == 1) & censored] = ROW_CENSORED
-    status[phase == -2] = ROW_NO_BASELINE
+    status[phase == BASELINE] = ROW_BASELINE
+    status[phase == AFTER] = ROW_ASSESSED
+    status[(phase == AFTER) & censored] = ROW_CENSORED
+    status[phase == NO_BASELINE] = ROW_NO_BASELINE
     status[~has_date] = ROW_NO_DATE
     assessed = status == ROW_ASSESSED
     category, rule, immediate, rules = categorize(plan, values, assessed)
@@ -248,7 +249,7 @@ def derive(plan: ResponsePlan, table: dict[str, Any]) -> Derived:
         progression=progression, progression_confirmed=progression_confirmed & progressed,
         last_assessment=last_assessment,
         n_rows=np.bincount(subject, minlength=n_subjects),
-        has_baseline=np.bincount(subject[phase == 0], minlength=n_subjects) > 0,
+        has_baseline=np.bincount(subject[phase == BASELINE], minlength=n_subjects) > 0,
         n_assessed=np.bincount(subject[assessed & (category >= 0)], minlength=n_subjects),
         n_censored=np.bincount(subject[status == ROW_CENSORED], minlength=n_subjects),
         rules=rules)

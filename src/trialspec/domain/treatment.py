@@ -326,7 +326,7 @@ def _arm_source(protocol: Any, bad: Any) -> tuple[str, str] | None:
 
 
 def plan_tables(plan: DosingPlan) -> dict[str, Any]:
-    """The plan as plain Python data: what ``Backend.dosing`` receives."""
+    """The plan as plain Python data: what ``treatment_rows.dosing_tables`` reads."""
     return {
         "exposure": plan.exposure, "shape": plan.shape, "columns": dict(plan.columns),
         "dose_unit": plan.dose_unit, "arm_source": plan.arm_source, "arms": list(plan.arms),
@@ -387,20 +387,17 @@ def dosing_runner(compiled: Any, frames: Any, backend: Backend,
     return _run(compiled.model, plan, list(diags), frames, backend), {}
 
 
-def _run(protocol: Any, plan: DosingPlan | None, diags: list[Diagnostic], frames: Any, backend: Any) -> Any:
+def _run(protocol: Any, plan: DosingPlan | None, diags: list[Diagnostic], frames: Any,
+         backend: Backend) -> Any:
     from trialspec.domain.treatment_apply import apply_plan
     from trialspec.domain.treatment_section import dosing_section, plan_only_section
 
     if plan is None:
         return plan_only_section(diags)
-    tables = backend.dosing(plan_tables(plan), frames)
-    columns = {name: {c: _column(table, c) for c in table} for name, table in tables.items()}
-    return dosing_section(plan, apply_plan(plan, columns, _body_factors(protocol, plan)), diags)
+    from trialspec.domain.treatment_rows import dosing_tables
 
-
-def _column(table: Any, name: str) -> Any:
-    column = table[name]
-    return column if not hasattr(column, "to_numpy") else column.to_numpy()
+    tables = dosing_tables(plan_tables(plan), frames, backend)
+    return dosing_section(plan, apply_plan(plan, tables, _body_factors(protocol, plan)), diags)
 
 
 def _body_factors(protocol: Any, plan: DosingPlan) -> dict[str, float]:

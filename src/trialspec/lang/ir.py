@@ -20,9 +20,11 @@ from trialspec.source import Span
 _NOSPAN = Span("<expr>", 1, 1, 1, 1)
 
 # Columns the data binding adds beside the declared ones, read by name like any column:
-# each row's test code in a long table read row by row, and each value's normal range.
+# each row's test code in a long table read row by row, each value's normal range, and the
+# unit each row of a value with a unit column was written in.
 TEST_COLUMN = "@test"
 LIMIT_SUFFIX = {"lln": "@lln", "uln": "@uln"}
+UNIT_SUFFIX = "@unit"  # a value column's unit as written per row, beside it (``unit_column:``)
 
 
 def _span() -> Span:
@@ -141,12 +143,20 @@ class Series:
     """A per-subject time-series function over a dataset's rows ordered by time.
 
     baseline, nadir, change, pct_change, change_from_nadir, previous, consecutive.
+    ``args`` are the function's own: ``(x,)``, or ``(cond, n)`` for ``consecutive``.
+    ``order_by`` (a date per row of ``dataset``) orders a subject's rows, missing dates last,
+    ties in file order; None keeps the file's order. ``baseline`` (a condition per row) marks
+    the rows that may be baseline, the last true one per subject is; None: the first row is.
+    The checker lowers a series written in a rule with neither (file order, first row); a
+    criteria plan fills both (``trialspec.domain.response_compile.bind_series``).
     """
 
     func: str
     dataset: str
     args: tuple[Node, ...]
     type: Type
+    order_by: Node | None = None
+    baseline: Node | None = None
     span: Span = _span()
 
 
@@ -203,7 +213,7 @@ CHILD_FIELDS: dict[type, tuple[str, ...]] = {
     IsNull: ("operand",),
     Func: ("args",),
     Aggregate: ("value", "where"),
-    Series: ("args",),
+    Series: ("args", "order_by", "baseline"),
     Cond: ("condition", "then", "otherwise"),
     Match: ("operand",),
 }

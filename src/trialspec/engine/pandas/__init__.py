@@ -7,13 +7,13 @@ the data context, the value representations and the semantics.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from trialspec.backend import Backend
+from trialspec.backend import BATCH_SUBJECTS, Backend
 from trialspec.engine.pandas.evaluate import EVALUATORS, Trace, evaluate, evaluate_with_trace
 from trialspec.engine.pandas.frames import RowTable, SubjectFrames, SubjectTable
 from trialspec.engine.pandas.logic import kleene_and, kleene_not, kleene_or
@@ -23,6 +23,7 @@ from trialspec.lang.ir import Node
 
 if TYPE_CHECKING:
     from trialspec.check.conformance_plan import ConformanceCheck
+    from trialspec.row_batch import RowBatch
 
 __all__ = [
     "BACKEND", "EVALUATORS", "Dates", "Labels", "Numbers", "PandasBackend", "RowTable",
@@ -54,17 +55,12 @@ class PandasBackend:
                             trace: Any = None) -> tuple[Value, Trace]:
         return evaluate_with_trace(node, frames, trace)
 
-    def dosing(self, plan_tables: Mapping[str, Any], frames: Any) -> dict[str, pd.DataFrame]:
-        from trialspec.engine.pandas.dosing import dosing
+    def row_batches(self, frames: Any, dataset: str, columns: Mapping[str, Node],
+                    order_by: Sequence[Node], batch_subjects: int = BATCH_SUBJECTS) -> Iterator[RowBatch]:
+        """A row dataset's nodes per row in (subject, order_by) batches: engine/pandas/row_batches.py."""
+        from trialspec.engine.pandas.row_batches import row_batches
 
-        return dosing(dict(plan_tables), frames)
-
-    def series_table(self, frames: Any, dataset: str, time: Node, baseline: Node | None,
-                     nodes: Mapping[str, Node]) -> dict[str, Any] | None:
-        """A row dataset's values in (subject, time) order: engine/pandas/series.py."""
-        from trialspec.engine.pandas.series import series_table
-
-        return series_table(frames, dataset, time, baseline, nodes)
+        return row_batches(frames, dataset, columns, order_by, batch_subjects)
 
     # -- data binding and inspection, for the pipeline ---------------------------------------
     def bind(self, protocol: Any, data_dir: Any) -> Any:
@@ -91,7 +87,7 @@ class PandasBackend:
         assert failures is not None  # bind_frames always sets it
         return failures
 
-    def add_derived(self, frames: SubjectFrames, dataset: str, columns: Mapping[str, Any],
+    def add_derived(self, frames: Any, dataset: str, columns: Mapping[str, Any],
                     key: str) -> None:
         """Add per-subject values derived by a check section, aligned by the key column."""
         import numpy as np
@@ -106,7 +102,7 @@ class PandasBackend:
             aligned[name] = np.where(found, arr[np.where(found, pos, 0)], np.array(None, dtype=object))
         frames.add_columns(dataset, aligned)
 
-    def study_rows(self, frames: SubjectFrames, dataset: str) -> list[dict[str, Any]] | None:
+    def study_rows(self, frames: Any, dataset: str) -> list[dict[str, Any]] | None:
         """A study-level dataset's rows (None: not bound), each ``{"values": {column:
         python value}, "text": {column: the cell as written}, "span": its file row}``."""
         from trialspec.engine.pandas.bind import LINE_COLUMN, ROW_COLUMN
@@ -134,7 +130,7 @@ class PandasBackend:
 
         return ~np.asarray(value.known if isinstance(value, Tri) else value.present)
 
-    def origin(self, frames: SubjectFrames, dataset: str, column: str, i: int) -> str:
+    def origin(self, frames: Any, dataset: str, column: str, i: int) -> str:
         """Where subject i's value of dataset.column was read: 'file row N (unit)'."""
         from trialspec.engine.pandas.bind import ROW_COLUMN, ROW_SUFFIX, UNIT_SUFFIX
 

@@ -153,6 +153,14 @@ class SubjectFrames:
             hit = self._cache[key] = convert(raw, kind)
         return hit, grain
 
+    def has_column(self, dataset: str, column: str) -> bool:
+        """Whether ``dataset`` is bound with a column named ``column`` (false for an unknown dataset)."""
+        if dataset in self.tables:
+            return self.tables[dataset].has(column)
+        if dataset in self.rows:
+            return column in self.rows[dataset].frame.columns
+        return False
+
     def grain_of(self, dataset: str) -> bool:
         """True for a row-grain dataset, False for a subject-grain one."""
         if dataset in self.tables:

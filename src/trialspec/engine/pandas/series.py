@@ -7,11 +7,11 @@ The rows of the dataset are put in (subject, time) order once per evaluation: an
 :class:`Order`, cached per trace. Each kernel then works on group-sorted arrays (prefix sums
 with group offsets, segmented running minima) and puts its result back in row order.
 
-Argument convention. The checker gives ``(x,)``, or ``(cond, n)`` for ``consecutive``. A
-criteria plan appends two arguments, ``time`` (the date that orders a subject's rows) and
-``baseline`` (a row condition: a subject's baseline is the *last* row where it holds), so the
-node itself says how it is computed. A node without them (a series written in an eligibility
-rule) orders rows as they come in the file and takes each subject's first row as baseline.
+Ordering and baseline are the node's own fields: ``order_by`` (the date that orders a
+subject's rows) and ``baseline`` (a row condition: a subject's baseline is the *last* row
+where it holds), filled by a criteria plan. A node without them (a series written in an
+eligibility rule) orders rows as they come in the file and takes each subject's first row
+as baseline.
 
 Semantics, per subject, rows in time order, ``b`` the baseline row:
 
@@ -30,7 +30,7 @@ Semantics, per subject, rows in time order, ``b`` the baseline row:
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -107,13 +107,6 @@ class Order:
         """The sorted index of each sorted row's baseline row (-1: none)."""
         return self.base[self.group]
 
-    @property
-    def phase(self) -> np.ndarray:
-        """int8 per sorted row: -2 no baseline, -1 before it, 0 the baseline, 1 after it."""
-        b = self.base_row
-        out = np.sign(self.index - b).astype(np.int8)
-        out[b < 0] = -2
-        return out
 
 
 def make_order(codes: np.ndarray, days: np.ndarray | None, flag: Tri | None) -> Order:
@@ -194,17 +187,6 @@ def shift_back(v: np.ndarray, order: Order, fill: Any) -> np.ndarray:
 Evaluate = Callable[[ir.Node, Any], Value]
 
 
-def split_args(node: ir.Series) -> tuple[tuple[ir.Node, ...], ir.Node | None, ir.Node | None]:
-    """(the function's own arguments, time, baseline flag) of a Series node."""
-    own = 2 if node.func == "consecutive" else 1
-    args = node.args
-    if len(args) == own:
-        return args, None, None
-    if len(args) == own + 2:
-        return args[:own], args[own], args[own + 1]
-    raise EngineError(f"{node.func}() over {node.dataset!r} has {len(args)} arguments")
-
-
 def series(node: ir.Series, ctx: Any, evaluate: Evaluate, ctx_type: type) -> Value:
     """The value of a Series node per row of its dataset (the kernel ``evaluate`` registers)."""
     if node.func not in KERNELS:
@@ -213,7 +195,9 @@ def series(node: ir.Series, ctx: Any, evaluate: Evaluate, ctx_type: type) -> Val
         where = "per subject" if ctx.grain is None else f"over {ctx.grain!r}"
         raise EngineError(f"{node.func}() varies over the rows of {node.dataset!r}; "
                           f"it cannot be read {where}")
-    own, time, flag = split_args(node)
+    own, time, flag = node.args, node.order_by, node.baseline
+    if len(own) != (2 if node.func == "consecutive" else 1):
+        raise EngineError(f"{node.func}() over {node.dataset!r} has {len(own)} arguments")
     table = ctx.frames.rows[node.dataset]
     order = order_for(ctx, node.dataset, table.codes, time, flag, evaluate)
     values = [broadcast(evaluate(a, ctx), len(table.codes)) for a in own]
@@ -410,54 +394,3 @@ KERNELS: dict[str, Callable[[list[Value], Order, Any], Value]] = {
     "previous": _previous,
     "consecutive": _consecutive,
 }
-
-
-# -- a whole row table at once, for a criteria plan ----------------------------------------
-
-
-def plain(value: Value, n: int) -> np.ndarray:
-    """A value as one plain numpy array: Tri as int8 (1 true, 0 false, -1 unknown), numbers
-    as float64 (lower bound), dates as datetime64[D] (first day), labels as str/None objects."""
-    value = broadcast(value, n)
-    if isinstance(value, Tri):
-        return np.where(value.known, value.value.astype(np.int8), np.int8(-1)).astype(np.int8)
-    if isinstance(value, Labels):
-        return value.strings()
-    return np.asarray(value.lo)
-
-
-def series_table(frames: Any, dataset: str, time: ir.Node, baseline: ir.Node | None,
-                 nodes: Mapping[str, ir.Node]) -> dict[str, Any] | None:
-    """Each node's value per row of ``dataset``, rows sorted by subject and ``time``; None
-    when ``dataset`` is not bound as a table with several rows per subject.
-
-    Returns plain arrays: ``subjects`` (every subject id, index order), ``subject`` (each
-    row's subject position), ``row`` (the row's 1-based line in its file, when bound from
-    one), ``phase`` (see :attr:`Order.phase`), ``time`` (datetime64[D]), and ``values``
-    (name -> array, see :func:`plain`).
-    """
-    from trialspec.engine.pandas.bind import LINE_COLUMN, ROW_COLUMN
-    from trialspec.engine.pandas.evaluate import Trace, _Ctx, _eval
-
-    if dataset not in frames.rows:
-        return None
-    table = frames.rows[dataset]
-    trace = Trace(frames)
-    ctx = _Ctx(frames, trace, dataset, table.codes)
-    order = order_for(ctx, dataset, table.codes, time, baseline, _eval)
-    n = len(table.codes)
-    t = _eval(time, ctx)
-    rows = (np.asarray(table.frame[ROW_COLUMN]) if ROW_COLUMN in table.frame.columns
-            else np.arange(1, n + 1))
-    lines = (np.asarray(table.frame[LINE_COLUMN]) if LINE_COLUMN in table.frame.columns
-             else rows + 1)  # one header line (CSV), unless blank lines shift the rows
-    return {
-        "subjects": np.asarray(frames.subjects, dtype=object),
-        "subject": order.codes,
-        "row": order.sort(rows),
-        "line": order.sort(lines),
-        "path": frames.paths.get(dataset),  # the file as the user can open it (inside --data)
-        "phase": order.phase,
-        "time": order.sort(plain(t, n).astype("datetime64[D]")),
-        "values": {name: order.sort(plain(_eval(node, ctx), n)) for name, node in nodes.items()},
-    }

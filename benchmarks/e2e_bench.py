@@ -57,6 +57,7 @@ LABS = ("serum_m", "urine_m", "flc_kappa", "flc_lambda", "anc", "platelets", "as
 NUMBERS = ("age", "prior_cycles", "est_survival", "ecog", "pn_grade", "bilirubin", *LABS)
 IDS = ("I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8", "E1", "E2")
 GIB = 1024 ** 3
+LARGE = 20_000_000  # above this, only the Parquet work by default (BENCH_LARGE_ALL=1: all)
 
 
 # -- the synthetic cohort ----------------------------------------------------------------------------
@@ -106,12 +107,13 @@ def cohort(n: int) -> Path:
     parent's peak (Linux carries the high-water mark across ``exec``)."""
     folder = Path(os.environ.get("BENCH_DATA", "/tmp/trialspec-e2e-bench")) / f"n{n}-s{SEED}"
     if not (folder / "DONE").exists():
-        subprocess.run([*_python(), "-m", "benchmarks.e2e_bench", "--cohort", str(n), str(folder)],
+        csv = "csv" if n <= LARGE or os.environ.get("BENCH_LARGE_ALL") == "1" else "no-csv"
+        subprocess.run([*_python(), "-m", "benchmarks.e2e_bench", "--cohort", str(n), str(folder), csv],
                        env=_env(), cwd=ROOT, check=True)
     return folder
 
 
-def write_cohort(n: int, folder: Path) -> None:
+def write_cohort(n: int, folder: Path, csv: bool = True) -> None:
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
@@ -120,11 +122,12 @@ def write_cohort(n: int, folder: Path) -> None:
     t0 = time.perf_counter()
     schema = make_chunk(0, 1).schema
     with pq.ParquetWriter(folder / "subjects.parquet", schema) as pw, \
-            pacsv.CSVWriter(folder / "subjects.csv", schema) as cw:
+            pacsv.CSVWriter(folder / ("subjects.csv" if csv else "subjects.csv.skipped"), schema) as cw:
         for start in range(0, n, CHUNK):
             table = make_chunk(start, min(CHUNK, n - start))
             pw.write_table(table, row_group_size=1_000_000)
-            cw.write_table(table)
+            if csv:
+                cw.write_table(table)
     (folder / "protocol-csv.yaml").write_text(
         PROTOCOL.read_text("utf-8").replace("source: subjects.parquet", "source: subjects.csv"), "utf-8")
     done.write_text("")
@@ -347,30 +350,30 @@ def worker(kind: str, folder: Path, engine: str) -> dict[str, Any]:
                 if "engine" not in inspect.signature(trialspec.run).parameters:
                     raise SystemExit(f"trialspec.run takes no engine= ({engine})")
                 kwargs["engine"] = engine
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             study = trialspec.run(str(PROTOCOL), tables={"subjects": frame}, **kwargs)
             out = counts_of_summary(study.result.section("eligibility").summary)  # type: ignore[union-attr]
         elif side == "numpy":
             frame = table.to_pandas(date_as_object=False)
             del table
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             out = screen_numpy(lambda name: frame[name].to_numpy())
         elif side == "polars":
             import polars as pl
 
             frame = pl.from_arrow(table)
             del table
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             out = screen_polars(frame)
         else:
             import duckdb
 
             con = duckdb.connect()
             con.register("subjects", table)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             out = screen_sql(con, "subjects")
-        return {**out, "seconds": time.perf_counter() - t0}
-    t0 = time.perf_counter()
+        return {**out, "seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0}
+    t0, c0 = time.perf_counter(), time.process_time()
     if side == "numpy":
         out = screen_numpy(numpy_columns(_read_arrow(folder, where)))
     elif side == "polars":
@@ -389,7 +392,7 @@ def worker(kind: str, folder: Path, engine: str) -> dict[str, Any]:
         out = screen_sql(con, source)
     else:
         raise SystemExit(f"unknown work {kind}")
-    return {**out, "seconds": time.perf_counter() - t0}
+    return {**out, "seconds": time.perf_counter() - t0, "cpu": time.process_time() - c0}
 
 
 # -- the parent: one subprocess per cell -----------------------------------------------------------------
@@ -407,14 +410,14 @@ def _env() -> dict[str, str]:
 
 
 def measure(argv: list[str], timeout: float, rss_limit: float, ok: tuple[int, ...] = (0,)
-            ) -> tuple[float, int, str, str]:
-    """Run ``argv``: (wall seconds, peak RSS bytes, stdout, why it failed or '')."""
+            ) -> tuple[float, float, int, str, str]:
+    """Run ``argv``: (wall seconds, CPU seconds, peak RSS bytes, stdout, why it failed or '')."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         return _measure(argv, timeout, rss_limit, ok, out, err)
 
 
 def _measure(argv: list[str], timeout: float, rss_limit: float, ok: tuple[int, ...], out: Any, err: Any
-             ) -> tuple[float, int, str, str]:
+             ) -> tuple[float, float, int, str, str]:
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=out, stderr=err, env=_env(), cwd=ROOT)
     why = ""
@@ -446,27 +449,29 @@ def _measure(argv: list[str], timeout: float, rss_limit: float, ok: tuple[int, .
             peak = int(line[len(PEAK):])
     if not why and proc.returncode not in ok:
         why = f"exit {proc.returncode}: " + (stderr.strip().splitlines() or [""])[-1][:200]
-    return seconds, peak, stdout, why
+    return seconds, usage.ru_utime + usage.ru_stime, peak, stdout, why
 
 
 class Cell:
-    def __init__(self, seconds: float | None, rss: int, why: str = "") -> None:
-        self.seconds, self.rss, self.why = seconds, rss, why
+    def __init__(self, seconds: float | None, rss: int, why: str = "", cpu: float = 0.0) -> None:
+        self.seconds, self.rss, self.why, self.cpu = seconds, rss, why, cpu
 
     def __str__(self) -> str:
         if self.seconds is None:
             return f"failed ({self.why})"
-        return f"{self.seconds:.2f} s, {self.rss / GIB:.2f} GiB"
+        return f"{self.seconds:.2f} s (CPU {self.cpu:.2f} s), {self.rss / GIB:.2f} GiB"
 
 
 def run_worker(kind: str, folder: Path, engine: str, limits: tuple[float, float],
                whole_process: bool) -> tuple[Cell, dict[str, Any] | None]:
     argv = [*_python(), "-m", "benchmarks.e2e_bench", "--worker", kind, str(folder), engine]
-    seconds, rss, stdout, why = measure(argv, *limits)
+    seconds, cpu, rss, stdout, why = measure(argv, *limits)
     if why:
         return Cell(None, rss, why), None
     out = json.loads(stdout.strip().splitlines()[-1])
-    return Cell(seconds if whole_process else out["seconds"], rss), out
+    if whole_process:
+        return Cell(seconds, rss, cpu=cpu), out
+    return Cell(out["seconds"], rss, cpu=out["cpu"]), out
 
 
 def run_check(folder: Path, fmt: str, engine: str, limits: tuple[float, float]
@@ -478,12 +483,12 @@ def run_check(folder: Path, fmt: str, engine: str, limits: tuple[float, float]
                 str(folder), "--format", "json", "--output", str(report)]
         if engine != "pandas":
             argv += ["--engine", engine]
-        seconds, rss, _stdout, why = measure(argv, *limits, ok=(0, 1))  # 1: findings
+        seconds, cpu, rss, _stdout, why = measure(argv, *limits, ok=(0, 1))  # 1: findings
         if why:
             return Cell(None, rss, why), None
         with report.open("rb") as f:
             doc = json.load(f)
-    return Cell(seconds, rss), counts_of_summary(doc["sections"]["eligibility"]["summary"])
+    return Cell(seconds, rss, cpu=cpu), counts_of_summary(doc["sections"]["eligibility"]["summary"])
 
 
 def ratio(ours: Cell, other: Cell) -> str:
@@ -546,7 +551,7 @@ def main() -> None:
         works += [(fmt, f"{label(n)} from {fmt.capitalize() if fmt == 'parquet' else 'CSV'}, "
                         "`trialspec check --format json`, whole process") for fmt in ("parquet", "csv")]
         for where, title in works:
-            if n > 20_000_000 and where != "parquet" and not large_all:
+            if n > LARGE and where != "parquet" and not large_all:
                 continue
             cells: dict[str, Cell] = {}
             answers: dict[str, dict[str, Any] | None] = {}
@@ -578,9 +583,10 @@ def main() -> None:
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     table = "\n".join(lines)
     end_load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    note = (f"Each cell: seconds, peak RSS of its own process. In-memory rows time the work after the "
-            f"data are loaded; file rows time the whole process. Load average {load} at start, {end_load} "
-            f"at the end; {os.cpu_count()} CPUs; whole run {time.perf_counter() - start:.0f} s.")
+    note = (f"Each cell: wall seconds (CPU seconds, all threads), peak RSS of its own process. In-memory "
+            f"rows time the work after the data are loaded; file rows time the whole process. DuckDB and "
+            f"polars use both cores, numpy and the pandas engine one. Load average {load} at start, "
+            f"{end_load} at the end; {os.cpu_count()} CPUs; whole run {time.perf_counter() - start:.0f} s.")
     print()
     print(table)
     print(note)
@@ -600,7 +606,7 @@ if __name__ == "__main__":
             _say_peak()
         sys.exit(code)
     elif len(sys.argv) >= 2 and sys.argv[1] == "--cohort":
-        write_cohort(int(sys.argv[2]), Path(sys.argv[3]))
+        write_cohort(int(sys.argv[2]), Path(sys.argv[3]), sys.argv[4] == "csv")
     elif len(sys.argv) >= 2 and sys.argv[1] == "--worker":
         result = worker(sys.argv[2], Path(sys.argv[3]), sys.argv[4])
         print(json.dumps(result))

@@ -10,6 +10,7 @@ No message is written here.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,8 +165,9 @@ def factorized_text(values: Any) -> tuple[np.ndarray, np.ndarray]:
     """
     array = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
     codes, uniques = pd.factorize(array, use_na_sentinel=True)
-    if array.dtype == object and not all(isinstance(u, str) for u in uniques):
+    if array.dtype == object and not all(isinstance(u, str | datetime.date) for u in uniques):
         # mixed objects: to pandas 1, 1.0 and True are one key, so take each cell's text first
+        # (text and dates are keyed by value: a column of date objects is done per distinct day)
         codes, uniques = pd.factorize(text_values(array), use_na_sentinel=True)
     return codes, text_values(np.asarray(uniques, dtype=object))
 

@@ -19,7 +19,8 @@ __all__ = ["Backend", "EngineError", "backends", "get_backend", "register_backen
 
 
 # name -> "module:attribute" of a Backend instance; imported on first use.
-_BACKENDS: dict[str, str] = {"pandas": "trialspec.engine.pandas:BACKEND"}
+_BACKENDS: dict[str, str] = {"pandas": "trialspec.engine.pandas:BACKEND",
+                             "duckdb": "trialspec.engine.duckdb:BACKEND"}
 _LOADED: dict[str, Backend] = {}
 
 

@@ -1,0 +1,278 @@
+"""``SqlBackend``: the :class:`trialspec.backend.Backend` of any SQL database with a
+:class:`~trialspec.engine.sql.connection.Connection` adapter (DuckDB, Spark).
+
+Every evaluation is one query: the node compiled (``compile.py``) and rendered in the
+connection's dialect, fetched ``ORDER BY _i`` into the neutral value carriers
+(``fetch.py``). ``evaluate_with_trace`` fetches every subject-grain sub-node in that same
+query; ``row_batches`` is one query per batch of subjects (``rows.py``). Binding from files
+and in-memory tables and the conformance checks are the pandas engine's for now: the
+pandas-bound frames are registered as views (``from_pandas.py``) and kept as the frames'
+``source``.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from trialspec.backend import BATCH_SUBJECTS, EngineError
+from trialspec.engine.sql.compile import Compiler, Scope, render
+from trialspec.engine.sql.connection import Connection
+from trialspec.engine.sql.fetch import fetch
+from trialspec.engine.sql.frames import SqlFrames, fresh_name
+from trialspec.engine.sql.from_pandas import PandasLoader, register_subject_frames, to_arrow
+from trialspec.engine.sql.values import SCond, SDate, SNum, SText, SValue
+from trialspec.lang import ir
+from trialspec.values import Tri, Value, broadcast, to_python
+
+if TYPE_CHECKING:
+    from trialspec.check.conformance_plan import ConformanceCheck
+    from trialspec.row_batch import RowBatch
+
+
+class SqlTrace:
+    """Every subject-grain node's value fetched so far, by node identity (``explain``)."""
+
+    def __init__(self, frames: SqlFrames) -> None:
+        self.frames = frames
+        self._values: dict[int, tuple[ir.Node, Value]] = {}
+
+    def get(self, node: ir.Node, grain: str | None = None) -> Value:
+        if grain is not None:
+            raise KeyError("the SQL trace holds subject-grain values only")
+        try:
+            value = self._values[id(node)][1]
+        except KeyError:
+            raise KeyError(f"{type(node).__name__} was not evaluated at this grain") from None
+        return broadcast(value, self.frames.n)
+
+    def __contains__(self, node: object) -> bool:
+        return id(node) in self._values
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def items(self) -> Iterator[tuple[ir.Node, str | None, Value]]:
+        for node, value in self._values.values():
+            yield node, None, value
+
+
+class SqlBackend:
+    """A Backend on the SQL database ``connect()`` opens (one session per data context)."""
+
+    def __init__(self, name: str, connect: Callable[[], Connection]) -> None:
+        self.name = name
+        self._connect = connect
+
+    # -- data contexts -------------------------------------------------------------------------
+    def register(self, source: Any, key: str = "") -> SqlFrames:
+        """The pandas ``SubjectFrames`` ``source`` as a ``SqlFrames`` on a new session."""
+        conn = self._connect()
+        frames = register_subject_frames(conn, source)
+        frames.key = key
+        weakref.finalize(frames, conn.close)
+        return frames
+
+    def frames_from_pandas(self, subjects: Any, key: str, subject_tables: Mapping[str, Any],
+                           row_tables: Mapping[str, tuple[Any, str]]) -> SqlFrames:
+        from trialspec.engine.pandas import SubjectFrames
+
+        return self.register(SubjectFrames.from_frames(subjects, key, subject_tables, row_tables), key)
+
+    def bind(self, protocol: Any, data_dir: Any) -> Any:
+        from pathlib import Path
+
+        from trialspec.engine.pandas.bind import bind
+
+        return self._registered(bind(protocol, Path(data_dir)))
+
+    def bind_frames(self, protocol: Any, tables: Mapping[str, Any]) -> Any:
+        from trialspec.engine.pandas.bind import bind_frames
+
+        return self._registered(bind_frames(protocol, tables))
+
+    def _registered(self, bound: Any) -> Any:
+        if bound.frames is None:
+            return bound
+        return replace(bound, frames=self.register(bound.frames, bound.key or ""))
+
+    def conformance(self, protocol: Any, tables: Mapping[str, Any],
+                    checks: Sequence[ConformanceCheck]) -> Any:
+        from trialspec.engine.pandas import BACKEND as PANDAS
+
+        return PANDAS.conformance(protocol, tables, checks)
+
+    # -- evaluation ------------------------------------------------------------------------------
+    def _compiler(self, frames: SqlFrames) -> Compiler:
+        if not isinstance(frames, SqlFrames):
+            raise EngineError(f"the {self.name} backend evaluates SqlFrames, not {type(frames).__name__}")
+        return Compiler(frames, series=_pandas_series if frames.source is not None else None)
+
+    def _run(self, frames: SqlFrames, scope: Scope, values: list[SValue]) -> list[Value]:
+        outputs: list[tuple[str, Any]] = []
+        spans: list[tuple[int, int]] = []
+        for v in values:
+            start = len(outputs)
+            outputs.extend((f"o{len(outputs) + k}", e) for k, e in enumerate(v.parts()))
+            spans.append((start, len(outputs)))
+        sql = render(scope.select(outputs, order=True), frames.conn.dialect)
+        table = frames.conn.query(sql)
+        if table.num_rows != frames.n:
+            raise EngineError(f"the {self.name} query returned {table.num_rows} rows for "
+                              f"{frames.n} subjects")
+        return [fetch(v, [table.column(1 + k) for k in range(a, b)])
+                for v, (a, b) in zip(values, spans, strict=True)]
+
+    def evaluate(self, node: ir.Node, frames: Any) -> Value:
+        compiler = self._compiler(frames)
+        compiler.prepare(node)
+        scope = compiler.scope()
+        value = compiler.compile(node, scope)
+        return self._run(frames, scope, [value])[0]
+
+    def evaluate_with_trace(self, node: ir.Node, frames: Any,
+                            trace: Any = None) -> tuple[Value, SqlTrace]:
+        trace = trace if trace is not None else SqlTrace(frames)
+        if trace.frames is not frames:
+            raise EngineError("a trace belongs to one data context")
+        compiler = self._compiler(frames)
+        compiler.prepare(node)
+        scope = compiler.scope()
+        compiler.compile(node, scope)
+        todo = [(n, v) for n, v in scope.memo.values() if id(n) not in trace._values]
+        if todo:
+            got = self._run(frames, scope, [v for _n, v in todo])
+            for (n, _v), value in zip(todo, got, strict=True):
+                trace._values[id(n)] = (n, value)
+        return trace.get(node), trace
+
+    def set_coverage(self, frames: Any, dataset: str, covered: Any) -> None:
+        import pyarrow as pa
+
+        if not isinstance(covered, Tri):
+            raise TypeError(f"complete_for needs a condition, not {type(covered).__name__}")
+        mask = np.broadcast_to(np.asarray(covered.value, dtype=bool), (frames.n,))
+        view = fresh_name("cover")
+        frames.conn.register(view, pa.table({"_i": np.flatnonzero(mask).astype(np.int64)}))
+        frames.coverage[dataset] = view
+        if frames.source is not None:
+            frames.source.coverage[dataset] = mask.copy()
+
+    def add_derived(self, frames: Any, dataset: str, columns: Mapping[str, Any], key: str) -> None:
+        from trialspec.engine.pandas import BACKEND as PANDAS
+        from trialspec.engine.pandas import SubjectFrames
+
+        if frames.source is None:  # a natively bound context: keep derived data in pandas
+            import pandas as pd
+
+            frames.source = SubjectFrames(pd.Index(frames.subjects))
+        PANDAS.add_derived(frames.source, dataset, columns, key)
+        loader = frames.loader if isinstance(frames.loader, PandasLoader) else None
+        if loader is None or loader.source is not frames.source:
+            loader = PandasLoader(frames.source)
+            previous = frames.loader
+            frames.loader = _chain(loader, previous)
+        loader.add_dataset(frames, dataset)
+
+    # -- row batches ------------------------------------------------------------------------------
+    def row_batches(self, frames: Any, dataset: str, columns: Mapping[str, ir.Node],
+                    order_by: Sequence[ir.Node], batch_subjects: int = BATCH_SUBJECTS,
+                    ) -> Iterator[RowBatch]:
+        """One query per batch: the row scope's nodes for subjects ``[first, last)``,
+        ``ORDER BY _i, <order_by> NULLS LAST, _r`` (docs/engine.md, "Row batches")."""
+        from trialspec.engine.sql.rows import row_batches
+
+        return row_batches(self, frames, dataset, columns, order_by, batch_subjects)
+
+    def study_rows(self, frames: Any, dataset: str) -> list[dict[str, Any]] | None:
+        if dataset in frames.study_rows:
+            return frames.study_rows[dataset]
+        if frames.source is None:
+            return None
+        from trialspec.engine.pandas import BACKEND as PANDAS
+
+        return PANDAS.study_rows(frames.source, dataset)
+
+    # -- single values, for explain ----------------------------------------------------------------
+    def to_python(self, value: Value, i: int) -> Any:
+        return to_python(value, i)
+
+    def missing(self, value: Value) -> Any:
+        return ~np.asarray(value.known if isinstance(value, Tri) else value.present)
+
+    def origin(self, frames: Any, dataset: str, column: str, i: int) -> str:
+        if frames.source is not None and dataset in getattr(frames.source, "tables", {}):
+            from trialspec.engine.pandas import BACKEND as PANDAS
+
+            return PANDAS.origin(frames.source, dataset, column, i)
+        return _native_origin(frames, dataset, column, i)
+
+
+def _chain(first: PandasLoader, second: Any) -> Any:
+    def load(frames: SqlFrames, dataset: str, wanted: Any) -> None:
+        if dataset in first.tables or second is None:
+            first(frames, dataset, wanted)
+        else:
+            second(frames, dataset, wanted)
+
+    return load
+
+
+def _native_origin(frames: SqlFrames, dataset: str, column: str, i: int) -> str:
+    """'dataset row N, written in U' from a view's optional ``_row``/``<col>__row``/``<col>__unit``."""
+    ds = frames.datasets.get(dataset)
+    if ds is None or ds.rows:
+        return dataset
+    column = column.split("@", 1)[0]
+    for row_col in (f"{column}__row", "_row"):
+        try:
+            got = frames.conn.query(f'SELECT "{row_col}" FROM "{ds.view}" WHERE "_i" = {int(i)}')
+        except Exception:  # the optional column is absent in this view
+            continue
+        rows = got.column(0).to_pylist()
+        where = f"{dataset} row {int(rows[0])}" if rows and rows[0] is not None else f"{dataset}: no row"
+        try:
+            unit = frames.conn.query(f'SELECT "{column}__unit" FROM "{ds.view}" WHERE "_i" = {int(i)}')
+            units = unit.column(0).to_pylist()
+            if units and isinstance(units[0], str):
+                where += f", written in {units[0]}"
+        except Exception:
+            pass
+        return where
+    return dataset
+
+
+def _pandas_series(scope: Scope, node: ir.Series) -> SValue:
+    """A time-series node computed by the pandas engine on the frames' source, joined to the
+    row scope by ``_r`` (the series are not compiled to window functions yet)."""
+    import pyarrow as pa
+
+    from trialspec.engine.pandas.evaluate import Trace, _Ctx, _eval
+
+    frames = scope.frames
+    src = frames.source
+    if node.dataset not in src.rows:
+        raise EngineError(f"unknown row dataset {node.dataset!r}")
+    codes = src.rows[node.dataset].codes
+    value = _eval(node, _Ctx(src, Trace(src), node.dataset, codes))
+    arrays = to_arrow(value, len(codes))
+    names = [f"v{k}" for k in range(len(arrays))]
+    table = pa.table({"_r": np.arange(len(codes), dtype=np.int64), **dict(zip(names, arrays, strict=True))})
+    view = fresh_name("series")
+    frames.conn.register(view, table)
+    from sqlglot import exp
+
+    alias = scope.join(f"series:{id(node)}", exp.to_table(view, quoted=True), on="_r")
+    parts = [scope.base_column(alias, n) for n in names]
+    if isinstance(value, Tri):
+        return SCond(parts[0])
+    from trialspec.values import Dates, Labels
+
+    if isinstance(value, Labels):
+        return SText(parts[0])
+    cls = SDate if isinstance(value, Dates) else SNum
+    return cls(parts[0], parts[1] if len(parts) > 1 else None)

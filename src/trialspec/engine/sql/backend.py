@@ -238,6 +238,13 @@ def _chain(first: PandasLoader, second: Any) -> Any:
     return load
 
 
+def _one(frames: SqlFrames, view: str, column: str, i: int) -> str:
+    from trialspec.engine.sql import sqlx as q
+
+    return q.select_sql([q.col(column)], view, frames.conn.dialect,
+                        where=q.op("==", q.col("_i"), q.integer(i)))
+
+
 def _native_origin(frames: SqlFrames, dataset: str, column: str, i: int) -> str:
     """'dataset row N, written in U' from a view's optional ``_row``/``<col>__row``/``<col>__unit``."""
     ds = frames.datasets.get(dataset)
@@ -246,13 +253,13 @@ def _native_origin(frames: SqlFrames, dataset: str, column: str, i: int) -> str:
     column = column.split("@", 1)[0]
     for row_col in (f"{column}__row", "_row"):
         try:
-            got = frames.conn.query(f'SELECT "{row_col}" FROM "{ds.view}" WHERE "_i" = {int(i)}')
+            got = frames.conn.query(_one(frames, ds.view, row_col, i))
         except Exception:  # the optional column is absent in this view
             continue
         rows = got.column(0).to_pylist()
         where = f"{dataset} row {int(rows[0])}" if rows and rows[0] is not None else f"{dataset}: no row"
         try:
-            unit = frames.conn.query(f'SELECT "{column}__unit" FROM "{ds.view}" WHERE "_i" = {int(i)}')
+            unit = frames.conn.query(_one(frames, ds.view, f"{column}__unit", i))
             units = unit.column(0).to_pylist()
             if units and isinstance(units[0], str):
                 where += f", written in {units[0]}"

@@ -166,8 +166,9 @@ def _tri(values: list[bool | None]) -> Tri:
 def test_backend_registry() -> None:
     backend = get_backend("pandas")
     assert backend.name == "pandas" and "pandas" in engine.backends()
+    assert "duckdb" in engine.backends()
     with pytest.raises(EngineError, match="unknown backend"):
-        get_backend("duckdb")
+        get_backend("no-such-engine")
 
 
 def test_importing_the_engine_package_imports_no_numpy_or_pandas() -> None:

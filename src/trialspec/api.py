@@ -189,13 +189,20 @@ class Explanation:
 
 
 def run(protocol: str | Path, data: str | Path | None = None,
-        tables: Mapping[str, Any] | None = None) -> Study:
-    """Run a protocol on a data folder (``data``) or on DataFrames by dataset name (``tables``)."""
+        tables: Mapping[str, Any] | None = None, engine: str = "pandas") -> Study:
+    """Run a protocol on a data folder (``data``) or on DataFrames by dataset name (``tables``).
+
+    ``engine``: ``pandas`` (default), ``duckdb``, ``spark``, or ``auto`` (duckdb when the data
+    are large; docs/engine.md, "The SQL engines"). Every engine gives the same results; an
+    unknown or uninstalled one raises ``trialspec.engine.choice.EngineUnavailable`` (a
+    ValueError) before any work is done."""
+    from trialspec.engine import choose_engine
     from trialspec.pipeline import check
 
     if (data is None) == (tables is None):
         raise TypeError("give exactly one of data= (a folder) or tables= (DataFrames by dataset name)")
-    result = check(protocol, data, tables=tables)
+    backend_name = choose_engine(engine, data, tables)
+    result = check(protocol, data, backend_name=backend_name, tables=tables)
     if result.section("eligibility") is None:
         raise ProtocolError([d for d in result.all_findings if d.severity is Severity.ERROR])
     return Study(result)

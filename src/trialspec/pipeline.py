@@ -90,7 +90,8 @@ def check(path: str | Path, data_dir: str | Path | None = None, backend_name: st
     """Everything: protocol checks, data conformance, eligibility, and the other sections.
 
     The data come from ``data_dir``, or (the Python API) from ``tables``, DataFrames by
-    dataset name. ``progress`` is told each stage as it starts.
+    dataset name. ``progress`` is told each stage as it starts. ``backend_name`` is a
+    registered engine or ``auto`` (``trialspec.engine.choice``: decided from the data's size).
     """
     from trialspec.domain.eligibility_section import eligibility_runner
     from trialspec.engine import get_backend
@@ -102,6 +103,10 @@ def check(path: str | Path, data_dir: str | Path | None = None, backend_name: st
     if compiled is None or compiled.checked is None:
         return CheckResult(_manifest(path, []), sorted_unique(diags), [], sources)
     model, checked = compiled.model, compiled.checked
+    if backend_name == "auto":
+        from trialspec.engine import choose_engine
+
+        backend_name = choose_engine(backend_name, data_dir, tables)
     backend = get_backend(backend_name)
     step("reading and checking the data")
     bound = backend.bind_frames(model, tables or {}) if data_dir is None else backend.bind(model, data_dir)
@@ -130,10 +135,10 @@ def check(path: str | Path, data_dir: str | Path | None = None, backend_name: st
     return result
 
 
-def explain_subject(path: str | Path, data_dir: str | Path,
-                    subject: str) -> tuple[CheckResult, list[Any] | None]:
+def explain_subject(path: str | Path, data_dir: str | Path, subject: str,
+                    backend_name: str = "pandas") -> tuple[CheckResult, list[Any] | None]:
     """Run the check, then every section's tables for one subject (None: no such subject)."""
-    result = check(path, data_dir)
+    result = check(path, data_dir, backend_name)
     elig = result.section("eligibility")
     if elig is None or elig.subjects is None or elig.subjects.position(subject) is None:
         return result, None

@@ -51,6 +51,13 @@ CODES: tuple[Code, ...] = (
          "A file that cannot be read cannot be checked.",
          "trialspec lint loop.yaml  # loop.yaml -> loop.yaml",
          "Point trialspec at the real file, or make it readable."),
+    Code("TS907", "engine-unavailable",
+         "`--engine` (or `engine=` in the Python API) names an engine trialspec does not have, or one "
+         "whose package is not installed (DuckDB, or pyspark with a Java runtime for spark).",
+         "Every engine gives the same results; a run on an engine that cannot start would give none.",
+         "trialspec check p.yaml --data d --engine spark  # pyspark not installed",
+         "Choose pandas, duckdb, spark or auto (docs/engine.md, \"The SQL engines\"), or install the "
+         "package the message names."),
     Code("TS910", "internal-error",
          "trialspec itself failed: an unexpected error that is a bug, not a problem with your input.",
          "You are told so (with exit status 70), instead of a traceback that looks like your fault, or "

@@ -31,6 +31,23 @@ def output_options(p: argparse.ArgumentParser, formats: Sequence[str] = REPORT_F
     p.add_argument("--output", metavar="FILE", help="write the report here (atomically)")
 
 
+def engine_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", metavar="ENGINE", default="pandas",
+                   help="pandas (default), duckdb, spark, or auto: duckdb when the data are large "
+                        "(docs/engine.md, \"The SQL engines\"); every engine gives the same results")
+
+
+def engine(name: str, data: str | None) -> str:
+    """The registered engine ``--engine NAME`` means for the data folder ``data`` (TS907 when
+    it is unknown or not installed); decided from file sizes, before any work."""
+    from trialspec.engine import EngineUnavailable, choose_engine
+
+    try:
+        return choose_engine(name, data)
+    except EngineUnavailable as err:
+        raise UsageError(str(err), "TS907") from None
+
+
 def files_exist(paths: Sequence[str]) -> None:
     for p in paths:
         path = Path(p)

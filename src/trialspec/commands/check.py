@@ -9,6 +9,8 @@ from trialspec.commands import (
     EXIT_OK,
     REPORT_FORMATS,
     data_dir,
+    engine,
+    engine_option,
     files_exist,
     guard_outputs,
     output_options,
@@ -28,6 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="FILE", dest="json_file",
                    help="also write the JSON report here (atomically), beside the --format report")
     triage_options(p)
+    engine_option(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,11 +38,12 @@ def run(args: argparse.Namespace) -> int:
     data_dir(args.data)
     require_output(args)
     guard_outputs(args, [args.protocol, _lock_of(args.protocol)], [args.data], extra=_companions(args))
+    backend_name = engine(args.engine, args.data)
     from trialspec.pipeline import check
     from trialspec.report.check import console, failed
 
     with progress() as step:
-        result = check(args.protocol, args.data, progress=step)
+        result = check(args.protocol, args.data, backend_name=backend_name, progress=step)
     apply_triage(result, args)
     from trialspec.report.formats import render_check
 

@@ -11,6 +11,8 @@ from trialspec.commands import (
     UsageError,
     data_dir,
     emit,
+    engine,
+    engine_option,
     files_exist,
     guard_outputs,
     output_options,
@@ -26,6 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", metavar="DIR")
     p.add_argument("--subject", metavar="ID")
     output_options(p, ("console", "json"))
+    engine_option(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,10 +48,11 @@ def run(args: argparse.Namespace) -> int:
     files_exist([args.target])
     data_dir(args.data)
     guard_outputs(args, [args.target], [args.data])
+    backend_name = engine(args.engine, args.data)
     from trialspec.pipeline import explain_subject
     from trialspec.report.check import console, explain_console
 
-    result, tables = explain_subject(args.target, args.data, args.subject)
+    result, tables = explain_subject(args.target, args.data, args.subject, backend_name)
     elig = result.section("eligibility")
     if elig is None:  # the protocol or the data could not be screened: show why
         show(console(result), args)

@@ -15,7 +15,8 @@ import importlib
 
 from trialspec.backend import Backend, EngineError
 
-__all__ = ["Backend", "EngineError", "backends", "get_backend", "register_backend"]
+__all__ = ["Backend", "EngineError", "EngineUnavailable", "backends", "choose_engine", "get_backend",
+           "register_backend"]
 
 
 # name -> "module:attribute" of a Backend instance; imported on first use.
@@ -49,3 +50,6 @@ def get_backend(name: str = "pandas") -> Backend:
     backend: Backend = getattr(importlib.import_module(module), attr)
     _LOADED[name] = backend
     return backend
+
+
+from trialspec.engine.choice import EngineUnavailable, choose_engine  # noqa: E402 (uses backends)

@@ -24,8 +24,9 @@ from trialspec.engine.sql.compile import Compiler, Scope, render
 from trialspec.engine.sql.connection import Connection
 from trialspec.engine.sql.fetch import fetch
 from trialspec.engine.sql.frames import SqlFrames, fresh_name
-from trialspec.engine.sql.from_pandas import PandasLoader, register_subject_frames, to_arrow
-from trialspec.engine.sql.values import SCond, SDate, SNum, SText, SValue
+from trialspec.engine.sql.from_pandas import PandasLoader, register_subject_frames
+from trialspec.engine.sql.series import compile_series
+from trialspec.engine.sql.values import SValue
 from trialspec.lang import ir
 from trialspec.values import Tri, Value, broadcast, to_python
 
@@ -64,9 +65,11 @@ class SqlTrace:
 class SqlBackend:
     """A Backend on the SQL database ``connect()`` opens (one session per data context)."""
 
-    def __init__(self, name: str, connect: Callable[[], Connection]) -> None:
+    def __init__(self, name: str, connect: Callable[[], Connection],
+                 binder: Callable[[Any, Any, Connection], Any] | None = None) -> None:
         self.name = name
         self._connect = connect
+        self._binder = binder  # reads files in the database (engine/duckdb/bind.py); None: pandas
 
     # -- data contexts -------------------------------------------------------------------------
     def register(self, source: Any, key: str = "") -> SqlFrames:
@@ -87,6 +90,15 @@ class SqlBackend:
         from pathlib import Path
 
         from trialspec.engine.pandas.bind import bind
+
+        if self._binder is not None:
+            conn = self._connect()
+            bound = self._binder(protocol, Path(data_dir), conn)
+            if bound.frames is None:
+                conn.close()
+            else:
+                weakref.finalize(bound.frames, conn.close)
+            return bound
 
         return self._registered(bind(protocol, Path(data_dir)))
 
@@ -110,7 +122,7 @@ class SqlBackend:
     def _compiler(self, frames: SqlFrames) -> Compiler:
         if not isinstance(frames, SqlFrames):
             raise EngineError(f"the {self.name} backend evaluates SqlFrames, not {type(frames).__name__}")
-        return Compiler(frames, series=_pandas_series if frames.source is not None else None)
+        return Compiler(frames, series=lambda scope, node: compile_series(compiler_of(scope), scope, node))
 
     def _run(self, frames: SqlFrames, scope: Scope, values: list[SValue]) -> list[Value]:
         outputs: list[tuple[str, Any]] = []
@@ -212,6 +224,10 @@ class SqlBackend:
         return _native_origin(frames, dataset, column, i)
 
 
+def compiler_of(scope: Scope) -> Compiler:
+    return scope.c
+
+
 def _chain(first: PandasLoader, second: Any) -> Any:
     def load(frames: SqlFrames, dataset: str, wanted: Any) -> None:
         if dataset in first.tables or second is None:
@@ -244,35 +260,3 @@ def _native_origin(frames: SqlFrames, dataset: str, column: str, i: int) -> str:
             pass
         return where
     return dataset
-
-
-def _pandas_series(scope: Scope, node: ir.Series) -> SValue:
-    """A time-series node computed by the pandas engine on the frames' source, joined to the
-    row scope by ``_r`` (the series are not compiled to window functions yet)."""
-    import pyarrow as pa
-
-    from trialspec.engine.pandas.evaluate import Trace, _Ctx, _eval
-
-    frames = scope.frames
-    src = frames.source
-    if node.dataset not in src.rows:
-        raise EngineError(f"unknown row dataset {node.dataset!r}")
-    codes = src.rows[node.dataset].codes
-    value = _eval(node, _Ctx(src, Trace(src), node.dataset, codes))
-    arrays = to_arrow(value, len(codes))
-    names = [f"v{k}" for k in range(len(arrays))]
-    table = pa.table({"_r": np.arange(len(codes), dtype=np.int64), **dict(zip(names, arrays, strict=True))})
-    view = fresh_name("series")
-    frames.conn.register(view, table)
-    from sqlglot import exp
-
-    alias = scope.join(f"series:{id(node)}", exp.to_table(view, quoted=True), on="_r")
-    parts = [scope.base_column(alias, n) for n in names]
-    if isinstance(value, Tri):
-        return SCond(parts[0])
-    from trialspec.values import Dates, Labels
-
-    if isinstance(value, Labels):
-        return SText(parts[0])
-    cls = SDate if isinstance(value, Dates) else SNum
-    return cls(parts[0], parts[1] if len(parts) > 1 else None)

@@ -41,6 +41,25 @@ from trialspec.lang.types import Kind
 MAX_DAYS = 1e7  # the pandas engine's bound on a shift of days (dates.MAX_DAYS)
 
 
+INLINE = 8  # expression nodes kept inline before a value is projected as a column
+
+
+def _size(e: exp.Expr) -> int:
+    """Nodes in ``e`` (shared subtrees counted each time: they are rendered each time),
+    counted up to ``INLINE + 1``."""
+    n = 0
+    stack = [e]
+    while stack and n <= INLINE:
+        node = stack.pop()
+        n += 1
+        for v in node.args.values():
+            if isinstance(v, exp.Expr):
+                stack.append(v)
+            elif isinstance(v, list):
+                stack.extend(x for x in v if isinstance(x, exp.Expr))
+    return n
+
+
 class Scope:
     """One grain's query under construction (see the module docstring)."""
 
@@ -75,8 +94,14 @@ class Scope:
         return alias
 
     # -- layers ----------------------------------------------------------------------------
-    def put(self, value: SValue, height: int) -> SValue:
-        """``value`` with each non-atomic component projected as a column of layer ``height``."""
+    def put(self, value: SValue, height: int, force: bool = False) -> SValue:
+        """``value`` with each non-atomic component projected as a column of layer ``height``
+        (one above its children's), or, when every component is small (``INLINE`` nodes at
+        most) and ``force`` is false, kept inline at its children's layer: a layer per node
+        costs the database's planner more than a short expression repeated. Window functions
+        are always projected (``force``): SQL nests no window inside another."""
+        if not force and all(_size(e) <= INLINE for e in value.parts()):
+            return rebuild(value, value.parts(), height - 1)
         parts: list[exp.Expr] = []
         for e in value.parts():
             if isinstance(e, exp.Column | exp.Literal | exp.Null | exp.Boolean) or (

@@ -6,7 +6,8 @@ aggregate; each batch is the subjects ``[first, last)``, selected on ``_i`` afte
 ``_i, <keys> NULLS LAST, _r``: dates and numbers by their lower bound, labels by their text,
 conditions false < true < unknown, ties in the source's order (``_r``). Each row's file row and
 line come from the frames' pandas ``source`` when there is one, else from the row view's
-optional ``_row``/``_line`` columns (``_r + 1`` and ``_r + 2`` without them).
+optional ``_row``/``_line`` columns (``_r + 1`` and ``_r + 2`` without them). Up to
+``ONE_QUERY_ROWS`` rows, one query serves all batches and is cut by subject in Python.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from trialspec.engine.sql.fetch import fetch
 from trialspec.engine.sql.frames import SqlFrames
 from trialspec.lang import ir
 from trialspec.row_batch import RowBatch
+
+ONE_QUERY_ROWS = 1_000_000  # up to this many rows, one query serves every batch
 
 
 def row_batches(backend: Any, frames: SqlFrames, dataset: str, columns: Mapping[str, ir.Node],
@@ -51,13 +54,23 @@ def row_batches(backend: Any, frames: SqlFrames, dataset: str, columns: Mapping[
     dialect = frames.conn.dialect
     inner = render(scope.select(outputs, order=False), dialect)
     total = frames.n
-    for first in range(0, max(total, 1), batch_subjects):
+    view = frames.datasets[dataset].view
+    m = int(frames.conn.query(f'SELECT COUNT(*) AS "m" FROM "{view}"').column(0)[0].as_py())
+    whole = None
+    if m <= ONE_QUERY_ROWS:  # few rows: one query, cut in Python (a query costs ~10 ms)
+        whole = frames.conn.query(_batch_sql(inner, len(keys), 0, max(total, 1), dialect))
+        cuts = np.searchsorted(np.asarray(whole.column(0).to_numpy(), dtype=np.int64),
+                               np.arange(0, max(total, 1) + batch_subjects, batch_subjects))
+    for b, first in enumerate(range(0, max(total, 1), batch_subjects)):
         last = min(first + batch_subjects, total)
-        table = frames.conn.query(_batch_sql(inner, len(keys), first, last, dialect))
+        if whole is None:
+            table = frames.conn.query(_batch_sql(inner, len(keys), first, last, dialect))
+        else:
+            table = whole.slice(int(cuts[b]), int(cuts[b + 1]) - int(cuts[b]))
         subject = np.asarray(table.column(0).to_numpy(), dtype=np.int64)
         r = np.asarray(table.column(1).to_numpy(), dtype=np.int64)
-        vals = {name: fetch(values[name], [table.column(2 + k) for k in range(a, b)])
-                for name, (a, b) in spans.items()}
+        vals = {name: fetch(values[name], [table.column(2 + k) for k in range(a, b_)])
+                for name, (a, b_) in spans.items()}
         yield RowBatch(dataset, np.arange(first, last, dtype=np.int64), subject,
                        rows[r] if rows is not None else r + 1,
                        lines[r] if lines is not None else r + 2, vals, path)

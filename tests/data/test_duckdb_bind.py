@@ -1,0 +1,366 @@
+"""Binding in DuckDB from files (engine/duckdb/bind.py) gives what the pandas binder gives.
+
+For every shipped example, the conformance fixture of test_conformance_backends written as CSV
+and as Parquet, and edge cases (SAS-style blanks, missing tokens, partial dates, unknown units,
+duplicate keys): the same failure table, the same findings (rendered TS4xx diagnostics), the
+same manifest, and the same bound values, subject by subject. Data DuckDB does not read the
+way pandas does fall back to the pandas binder, which then answers.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from trialspec.check.conformance_plan import KINDS, conformance_checks
+from trialspec.engine.duckdb.bind import bind, native_reason
+from trialspec.engine.pandas.bind import bind as pandas_bind
+from trialspec.engine.pandas.columns import finite_float
+from trialspec.engine.pandas.dates import parse_dates
+from trialspec.engine.sql.frames import SqlFrames
+from trialspec.protocol import load_protocol_text
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_conformance_backends import PROTOCOL, tables  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = {  # protocol -> (data folder, read natively)
+    "streptomycin-1948.yaml": ("streptomycin-1948", True),
+    "t2dm-glucoflozin.yaml": ("t2dm-glucoflozin", True),
+    "rchop21.yaml": ("rchop21", True),
+    "seed-rd-rrmm.yaml": ("seed", True),
+    "seed-rd-rrmm-amendment-1.yaml": ("seed", True),
+    "cdiscpilot01.yaml": ("cdiscpilot01", False),  # XPT and Dataset-JSON files
+}
+
+
+def load(text: str) -> Any:
+    model, diags = load_protocol_text(text)
+    assert model is not None, diags
+    return model
+
+
+def assert_same(protocol: Any, data: Path) -> Any:
+    """Bind both ways; assert the same findings, manifest and values; return the DuckDB one."""
+    native, pandas = bind(protocol, data), pandas_bind(protocol, data)
+    assert native.failures is not None and pandas.failures is not None
+    pd.testing.assert_frame_equal(native.failures.astype(str), pandas.failures.astype(str))
+    assert [repr(d) for d in native.diagnostics] == [repr(d) for d in pandas.diagnostics]
+    assert native.datasets == pandas.datasets and native.key == pandas.key
+    assert (native.frames is None) == (pandas.frames is None)
+    if is_native(native):
+        assert same_values(native.frames, pandas.frames) == []
+    return native
+
+
+def is_native(bound: Any) -> bool:
+    """Bound natively: a SqlFrames with no pandas frames under it."""
+    return isinstance(bound.frames, SqlFrames) and bound.frames.source is None
+
+
+def _none(v: Any) -> Any:
+    return None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
+
+
+def same_values(sql: Any, frames: Any) -> list[tuple[str, str]]:
+    """The (dataset, column) pairs whose values differ between a native SqlFrames and the pandas
+    SubjectFrames: numbers, texts, and dates as their [lo, hi] days."""
+    assert list(sql.subjects) == list(frames.subjects)
+    differ = []
+    for name, ds in sql.datasets.items():
+        order = "_i, _r" if ds.rows else "_i"
+        view = sql.conn.query(f'SELECT * FROM "{ds.view}" ORDER BY {order}').to_pandas()
+        if ds.rows:
+            rows = frames.rows[name]
+            order = np.lexsort((rows.frame["@row"].to_numpy(), rows.codes))
+            frame = rows.frame.iloc[order].reset_index(drop=True)
+            assert list(view["_i"]) == list(rows.codes[order])
+
+            def theirs(c: str, frame: pd.DataFrame = frame) -> np.ndarray:
+                return np.asarray(frame[c].astype(object), dtype=object)
+        else:
+            table, at = frames.tables[name], view["_i"].to_numpy()
+
+            def theirs(c: str, table: Any = table, at: np.ndarray = at) -> np.ndarray:
+                values = table.column(c)
+                return np.asarray(pd.Series(values).astype(object), dtype=object)[at]
+        for (column, kind), where in ds.columns.items():
+            if where.lo == "_key":
+                continue
+            mine, want = view[where.lo].to_numpy(dtype=object), theirs(column)
+            if kind.value == "date":
+                days = parse_dates(want)
+                ok = all(_same_day(view[c].to_numpy(dtype=object), bound)
+                         for c, bound in ((where.lo, days.lo), (where.hi or where.lo, days.hi)))
+            elif kind.value == "number":
+                got = np.array([np.nan if _none(v) is None else v for v in mine], dtype=float)
+                ok = np.array_equal(finite_float(want), got, equal_nan=True)
+            elif kind.value == "condition":
+                ok = [_none(v) for v in mine] == [None if _none(v) is None else bool(v) for v in want]
+            else:
+                ok = [_none(v) for v in mine] == [None if _none(v) is None else str(v) for v in want]
+            if not ok:
+                differ.append((name, column))
+    return differ
+
+
+def _same_day(days: np.ndarray, bound: np.ndarray) -> bool:
+    want = [None if np.isnat(d) else int(d.astype("int64")) for d in bound]
+    return [None if _none(v) is None else int(v) for v in days] == want
+
+
+@pytest.mark.parametrize("protocol", sorted(EXAMPLES))
+def test_every_shipped_example_binds_as_pandas_binds_it(protocol: str) -> None:
+    folder, native = EXAMPLES[protocol]
+    model = load((ROOT / "protocols" / protocol).read_text("utf-8"))
+    data = ROOT / "examples" / folder / "data"
+    assert (native_reason(model, data) is None) == native, native_reason(model, data)
+    bound = assert_same(model, data)
+    assert is_native(bound) == native
+
+
+def _conformance_files(folder: Path, fmt: str, pick: bool = True) -> Any:
+    """The conformance fixture's tables written as ``fmt`` files, and its protocol reading them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, df in tables().items():
+        if fmt == "csv":
+            df.to_csv(folder / f"{name}.csv", index=False)
+        else:  # every column text, as the CSV reads it (an empty table has no type to infer)
+            schema = pa.schema([(c, pa.string()) for c in df.columns])
+            arrow = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
+            pq.write_table(arrow, folder / f"{name}.parquet")
+    text = PROTOCOL if pick else PROTOCOL.replace("    pick: {visit: SCREENING}\n", "")
+    for name, layout in (("subjects", "key"), ("labs", "long"), ("notes", "subject")):
+        text = text.replace(f"  {name}:\n    {layout}:",
+                            f"  {name}:\n    source: {name}.{fmt}\n    {layout}:")
+    return load(text)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_every_conformance_kind_fails_in_sql_as_in_pandas(tmp_path: Path, fmt: str) -> None:
+    protocol = _conformance_files(tmp_path, fmt)
+    assert native_reason(protocol, tmp_path) is None
+    bound = assert_same(protocol, tmp_path)
+    assert is_native(bound)
+    failing = set(bound.failures["check"])
+    assert {c.kind for c in conformance_checks(protocol) if c.id in failing} == set(KINDS)
+
+
+def test_a_long_table_kept_row_by_row_binds_in_sql_as_in_pandas(tmp_path: Path) -> None:
+    protocol = _conformance_files(tmp_path, "csv", pick=False)
+    bound = assert_same(protocol, tmp_path)
+    assert is_native(bound) and bound.frames.datasets["labs"].rows
+    assert {"labs.alt:range", "labs.USUBJID:subject_known"} <= set(bound.failures["check"])
+
+
+def test_a_parquet_file_and_a_csv_file_of_the_same_table_agree(tmp_path: Path) -> None:
+    csv = bind(_conformance_files(tmp_path / "csv", "csv"), tmp_path / "csv")
+    parquet = bind(_conformance_files(tmp_path / "parquet", "parquet"), tmp_path / "parquet")
+    a, b = csv.failures.copy(), parquet.failures.copy()
+    assert (a["line"] - a["row"]).isin([0, 1]).all() and (a["line"] - a["row"] == 1)[a["row"] > 0].all()
+    assert (b["line"] == b["row"]).all()  # a Parquet file has no header line
+    keep = ["check", "dataset", "column", "row", "position", "subject", "count"]
+    pd.testing.assert_frame_equal(a[keep].astype(str), b[keep].astype(str))
+    assert [v if not isinstance(v, tuple) else None for v in a["value"]] == [
+        v if not isinstance(v, tuple) else None for v in b["value"]]
+    assert same_values(csv.frames, _frames_of(parquet)) == []
+
+
+def _frames_of(bound: Any) -> Any:
+    """A native SqlFrames seen as the pandas frames ``same_values`` compares with."""
+    return _PandasView(bound.frames)
+
+
+class _PandasView:
+    """A SqlFrames seen through the SubjectFrames interface ``same_values`` reads."""
+
+    def __init__(self, sql: Any):
+        self.subjects = sql.subjects
+        self.tables: dict[str, Any] = {}
+        self.rows: dict[str, Any] = {}
+        for name, ds in sql.datasets.items():
+            view = sql.conn.query(f'SELECT * FROM "{ds.view}" ORDER BY _i').to_pandas()
+            if ds.rows:
+                self.rows[name] = _Rows(view.rename(columns={"_r": "@row"}), view["_i"].to_numpy())
+                continue
+            full = pd.DataFrame({"_i": np.arange(len(sql.subjects))}).merge(view, on="_i", how="left")
+            self.tables[name] = _Columns(full, {c: w for (c, _), w in ds.columns.items()})
+
+
+class _Rows:
+    def __init__(self, frame: pd.DataFrame, codes: np.ndarray):
+        self.frame, self.codes = frame, codes
+
+
+class _Columns:
+    def __init__(self, frame: pd.DataFrame, where: dict[str, Any]):
+        self.frame, self.where = frame, where
+
+    def column(self, name: str) -> Any:
+        w = self.where[name]
+        values = self.frame[w.lo].to_numpy(dtype=object)
+        if w.hi is None:
+            return values
+        his = self.frame[w.hi].to_numpy(dtype=object)
+        return np.array([None if _none(v) is None else _iso(int(v), int(h))
+                         for v, h in zip(values, his, strict=True)], dtype=object)
+
+
+def _iso(lo: int, hi: int) -> str:
+    """The ISO text of the date interval [lo, hi] (days): a day, a month or a year."""
+    day = str(np.datetime64(lo, "D"))
+    return day if lo == hi else day[:4] if day[5:] == "01-01" and hi - lo >= 364 else day[:7]
+
+
+EDGES = """\
+trialspec: 1
+study: {id: EDGES}
+datasets:
+  dm:
+    source: dm.csv
+    key: USUBJID
+    standard: sdtm
+    missing: [NA, "."]
+    columns:
+      age: {type: number, source: AGE}
+      sex: {type: category, levels: [F, M], source: SEX}
+      dthfl: {type: category, levels: ["Y"], source: DTHFL}
+      rficdtc: {type: date, source: RFICDTC}
+      weight: {type: number, unit: kg, unit_column: WTU, source: WT}
+      smoker: {type: boolean, source: SMOKER}
+      site: {type: string, source: SITEID}
+  ae:
+    source: ae.csv
+    subject: USUBJID
+    missing: [NA]
+    columns:
+      term: {type: string, source: AETERM}
+      start: {type: date, source: AESTDTC}
+eligibility:
+  inclusion:
+    I1: {text: Adult, when: age >= 18}
+"""
+
+
+def test_sas_blanks_tokens_partial_dates_units_and_duplicate_keys(tmp_path: Path) -> None:
+    (tmp_path / "dm.csv").write_text(
+        "USUBJID,AGE,SEX,DTHFL,RFICDTC,WT,WTU,SMOKER,SITEID\n"
+        "S1,61,F,  ,2014-06,70,kg,yes, 701 \n"
+        "S2,NA,M,Y,2014,154,lb,no,.\n"
+        "S3,.,X, ,2014-02-30T10:00,80,stone?,maybe,702\n"
+        "S2,40,F,,2014-06-15T08:30,60,,1,703\n"
+        "  ,50,M,,2015-13,5000,g,0,704\n"
+        "S4, 7e400 ,F,,1999-12-31,inf,kg,true,NA\n", "utf-8")
+    (tmp_path / "ae.csv").write_text(
+        "USUBJID,AETERM,AESTDTC\nS1,Headache,2014-07\nS9,Nausea,2014\nS2,NA,2014-07-03\n,Rash,\n", "utf-8")
+    protocol = load(EDGES)
+    assert native_reason(protocol, tmp_path) is None
+    bound = assert_same(protocol, tmp_path)
+    assert is_native(bound)
+    codes = {d.code for d in bound.diagnostics}
+    assert {"TS404", "TS415", "TS406", "TS407", "TS408", "TS409", "TS410", "TS412"} <= codes
+    assert list(bound.frames.subjects) == ["S1", "S2", "S3", "S4"]
+
+
+@pytest.mark.parametrize("body", [
+    "id,age\nP1,61\n\nP2,70\n",  # a blank line: the file lines shift
+    "id,age\nP1,61\nP2\n",  # a short row (TS417)
+    "id,age\nP1,61,9\n",  # a long row (TS413)
+    'id,age\nP1,"6\n1"\n',  # a record over two lines
+    "id,id\nP1,61\n",  # a header pandas renames
+    "id,age\nP1,\xe9\n",  # not UTF-8
+])
+def test_what_duckdb_reads_otherwise_falls_back_to_the_same_answer(tmp_path: Path, body: str) -> None:
+    (tmp_path / "s.csv").write_bytes(body.encode("latin-1"))
+    protocol = load("trialspec: 1\nstudy: {id: X}\ndatasets:\n  s:\n    source: s.csv\n    key: id\n"
+                    "    columns:\n      age: {type: number}\n"
+                    "eligibility:\n  inclusion:\n    I1: {text: a, when: age > 1}\n")
+    bound = assert_same(protocol, tmp_path)
+    assert not is_native(bound)  # the pandas binder answered
+
+
+def _document(protocol: Path, data: Path, backend: str) -> str:
+    import json
+
+    from trialspec.pipeline import check
+    from trialspec.report.check import to_document
+
+    return json.dumps(to_document(check(protocol, data, backend_name=backend)), sort_keys=True, default=str)
+
+
+@pytest.mark.parametrize("protocol", ["rchop21.yaml", "t2dm-glucoflozin.yaml"])
+def test_the_duckdb_backend_checks_a_shipped_example_as_pandas_does(protocol: str) -> None:
+    """The whole report (findings, eligibility, dosing, results), bound natively and screened in SQL."""
+    data = ROOT / "examples" / EXAMPLES[protocol][0] / "data"
+    path = ROOT / "protocols" / protocol
+    assert _document(path, data, "duckdb") == _document(path, data, "pandas")
+
+
+def test_edge_cases_screen_the_same_in_duckdb(tmp_path: Path) -> None:
+    test_sas_blanks_tokens_partial_dates_units_and_duplicate_keys(tmp_path)
+    text = EDGES.replace("    I1: {text: Adult, when: age >= 18}", (
+        "    I1: {text: Adult, when: age >= 18}\n"
+        "    I2: {text: Consented in 2014, when: rficdtc >= 2014-01-01 and rficdtc <= 2014-12-31}\n"
+        "    I3: {text: Light, when: weight < 100 kg}\n"
+        "  exclusion:\n"
+        "    E1: {text: Died, when: dthfl == \"Y\"}\n"
+        "    E2: {text: Smoker, when: smoker}"))
+    (tmp_path / "p.yaml").write_text(text, "utf-8")
+    path = tmp_path / "p.yaml"
+    assert _document(path, tmp_path, "duckdb") == _document(path, tmp_path, "pandas")
+
+
+def test_a_large_csv_numbers_its_rows_in_file_order(tmp_path: Path) -> None:
+    """DuckDB reads a CSV in parallel; each row keeps its file row (WITH ORDINALITY), so a
+    failure deep in the file is reported at its own row and line."""
+    n = 300_000
+    ages = np.full(n, "50", dtype=object)
+    ages[[123_456, 250_000]] = ["old", "inf"]
+    pd.DataFrame({"id": [f"P{i}" for i in range(n)], "age": ages}).to_csv(tmp_path / "s.csv", index=False)
+    protocol = load("trialspec: 1\nstudy: {id: X}\ndatasets:\n  s:\n    source: s.csv\n    key: id\n"
+                    "    columns:\n      age: {type: number}\n"
+                    "eligibility:\n  inclusion:\n    I1: {text: a, when: age > 1}\n")
+    bound = bind(protocol, tmp_path)
+    assert is_native(bound)
+    rows = {(c, int(r), int(line), s) for c, r, line, s in zip(
+        bound.failures["check"], bound.failures["row"], bound.failures["line"], bound.failures["subject"],
+        strict=True)}
+    assert rows == {("s.age:type", 123_457, 123_458, "P123456"),
+                    ("s.age:finite", 250_001, 250_002, "P250000")}
+
+
+@pytest.mark.parametrize("body", [
+    b'id,age,name\r\nP1,61,"Smith, J"\r\nP2,x,"O""Neil"\r\n',  # CRLF, quotes, a delimiter inside quotes
+    "\ufeffid,age,name\nP1,61,a\nP2,,b\n".encode(),  # a UTF-8 BOM
+    b"id,age,name\n",  # a header only (TS405)
+    b"id;age;name\nP1;61,5;a\nP2;7;b\n",  # semicolons (a decimal comma is not a number)
+    b"id\tage\tname\nP1\t 61 \ta\n",  # tabs, spaces around a number
+    b'id,age,name\nP1,"",""\nP2," ","  "\n',  # quoted empty and blank cells
+    b"id,age,name\nP1,61,a\n\n\n",  # blank lines at the end only
+    b"id,age,name\nP1,61,a",  # no final line break
+])
+def test_csv_dialects_read_natively_as_pandas_reads_them(tmp_path: Path, body: bytes) -> None:
+    (tmp_path / "s.csv").write_bytes(body)
+    protocol = load("trialspec: 1\nstudy: {id: X}\ndatasets:\n  s:\n    source: s.csv\n    key: id\n"
+                    "    columns:\n      age: {type: number}\n      name: {type: string}\n"
+                    "eligibility:\n  inclusion:\n    I1: {text: a, when: age > 1}\n")
+    assert is_native(assert_same(protocol, tmp_path))
+
+
+def test_parquet_numbers_nan_and_inf_and_a_typed_key_fall_back(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"id": ["P1", "P2", "P3"], "age": [61.0, float("nan"), float("inf")]}),
+                   tmp_path / "s.parquet")
+    text = ("trialspec: 1\nstudy: {id: X}\ndatasets:\n  s:\n    source: s.parquet\n    key: id\n"
+            "    columns:\n      age: {type: number}\n"
+            "eligibility:\n  inclusion:\n    I1: {text: a, when: age > 1}\n")
+    bound = assert_same(load(text), tmp_path)  # NaN is missing; inf fails `finite`
+    assert is_native(bound) and list(bound.failures["check"]) == ["s.age:finite"]
+    pq.write_table(pa.table({"id": [1, 2], "age": [61.0, 70.0]}), tmp_path / "s.parquet")
+    assert not is_native(assert_same(load(text), tmp_path))  # a numeric key: pandas reads it as text

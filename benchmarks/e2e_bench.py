@@ -492,7 +492,11 @@ def run_check(folder: Path, fmt: str, engine: str, limits: tuple[float, float]
 
 
 def ratio(ours: Cell, other: Cell) -> str:
-    return f"{ours.seconds / other.seconds:.2f}x" if ours.seconds and other.seconds else "-"
+    """Wall time over wall time, and CPU over CPU (the fairer one on a busy machine)."""
+    if not ours.seconds or not other.seconds:
+        return "-"
+    cpu = f" (CPU {ours.cpu / other.cpu:.2f}x)" if ours.cpu and other.cpu else ""
+    return f"{ours.seconds / other.seconds:.2f}x{cpu}"
 
 
 def extra_engines() -> list[str]:

@@ -92,3 +92,18 @@ def test_importing_the_engine_or_the_spark_backend_starts_no_spark() -> None:
             "e.get_backend('spark'); print(a, 'pyspark.sql' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_a_handed_over_session_is_left_as_it_was(spark: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A user's session (on their cluster) runs trialspec in a session of its own, with
+    trialspec's settings, and keeps its own settings."""
+    from trialspec.engine.spark import session as mod
+
+    monkeypatch.setattr(mod, "_SESSION", mod._SESSION)  # the test run's session comes back after
+    user = spark.newSession()
+    user.conf.set("spark.sql.ansi.enabled", "true")
+    mod.use_session(user)
+    mine = mod.spark_session()
+    assert mine is not user and mine.sparkContext is user.sparkContext
+    assert mine.conf.get("spark.sql.ansi.enabled") == "false"
+    assert user.conf.get("spark.sql.ansi.enabled") == "true"

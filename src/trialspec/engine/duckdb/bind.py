@@ -23,7 +23,6 @@ import csv
 import logging
 import os
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -58,15 +57,6 @@ PARQUET_TYPES = {
     "date": ("VARCHAR", "DATE"),
 }
 PARQUET_TYPES["percent"] = PARQUET_TYPES["duration"] = PARQUET_TYPES["number"]
-
-
-@dataclass(eq=False)
-class NativeFrames(SqlFrames):
-    """A natively bound SqlFrames (``source`` None), with the pandas binder's frames of the same
-    files on demand (``pandas_source``) for the time series the SQL engine does not compile yet:
-    bound only when a series is evaluated, so screening never loads pandas frames."""
-
-    pandas_source: Callable[[], Any] | None = None
 
 
 class NotNative(Exception):
@@ -708,9 +698,8 @@ class Native:
                 columns[(key, Kind.STRING)] = SqlColumn(Kind.STRING, "_key")
                 columns[(key, Kind.CATEGORY)] = SqlColumn(Kind.CATEGORY, "_key")
             datasets[name] = SqlDataset(name, table.view, table.grain_rows, columns)
-        frames = NativeFrames(self.conn, subjects, key, pop.view, datasets,
-                              paths={n: t.path for n, t in self.tables.items()})
-        frames.pandas_source = _pandas_source(self.protocol, self.data_dir)
+        frames = SqlFrames(self.conn, subjects, key, pop.view, datasets,
+                           paths={n: t.path for n, t in self.tables.items()})
         for name, study in self.studies.items():
             frames.paths[name] = study.where.path
         if self.studies:
@@ -723,21 +712,6 @@ class Native:
             held.studies = self.studies
             frames.study_rows = {name: PANDAS.study_rows(held, name) or [] for name in self.studies}
         return frames
-
-
-def _pandas_source(protocol: Any, data_dir: Path) -> Callable[[], Any]:
-    """The pandas binder's frames of the same files, bound on the first call and kept (the same
-    subjects in the same order, the same rows)."""
-    cache: list[Any] = []
-
-    def source() -> Any:
-        if not cache:
-            from trialspec.engine.pandas.bind import bind as pandas_bind
-
-            cache.append(pandas_bind(protocol, data_dir).frames)
-        return cache[0]
-
-    return source
 
 
 def _on_rows(converted: Converted, rows: str) -> Converted:

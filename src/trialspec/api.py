@@ -41,14 +41,9 @@ class Study:
     @property
     def eligibility(self) -> Any:
         """One row per subject: each criterion's outcome and the subject's status."""
-        import pandas as pd
+        from trialspec.api_frames import eligibility
 
-        from trialspec.api_frames import native_ids
-
-        subjects = self._section("eligibility").summary["subjects"]
-        frame = pd.DataFrame({"subject": native_ids(subjects["id"]), **subjects["outcomes"],
-                              "status": subjects["status"]})
-        return frame.set_index("subject")
+        return eligibility(self._section("eligibility"))
 
     @property
     def attrition(self) -> Any:

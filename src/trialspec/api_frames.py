@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from trialspec.diagnostics import Diagnostic
-from trialspec.results import CheckResult
+from trialspec.results import CheckResult, Section
 
 FINDING_COLUMNS = ("code", "name", "severity", "section", "subject", "dataset", "column", "row", "value",
                    "claim", "analysis", "file", "line", "col", "message", "hint", "accepted")
 ANALYSIS_COLUMNS = ("analysis", "method", "group", "statistic", "value", "ci_lower", "ci_upper")
 _INT = re.compile(r"-?(0|[1-9][0-9]*)")
+_INT_ANCHORED = r"^-?(0|[1-9][0-9]*)$"
 
 
 def native_ids(ids: list[str]) -> list[Any]:
@@ -25,6 +26,47 @@ def native_ids(ids: list[str]) -> list[Any]:
     if ids and all(isinstance(i, str) and _INT.fullmatch(i) for i in ids):
         return [int(i) for i in ids]
     return list(ids)
+
+
+def native_index(ids: Any) -> Any:
+    """:func:`native_ids` for an array of keys, vectorized (Arrow): keys that are all canonical
+    integers become an int64 index, any other keys their text."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arrow = pa.array(ids, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # keys that are not text: as native_ids does
+        return pd.Index(native_ids(list(ids)), name="subject")
+    if len(arrow) and not arrow.null_count and pc.all(pc.match_substring_regex(arrow, _INT_ANCHORED)).as_py():
+        try:
+            return pd.Index(pc.cast(arrow, pa.int64()).to_numpy(), name="subject")
+        except pa.ArrowInvalid:  # beyond int64: kept as text
+            pass
+    return pd.Index(ids, dtype=object, name="subject")
+
+
+def eligibility(section: Section) -> Any:
+    """One row per subject, indexed by its key: each criterion's outcome and the status, built
+    from the section's arrays (categorical columns: one code per subject, no string each)."""
+    import pandas as pd
+
+    subjects = section.subjects
+    if subjects is None:  # a section rebuilt from a report: its lists
+        lists = section.summary["subjects"]
+        frame = pd.DataFrame({"subject": native_ids(lists["id"]), **lists["outcomes"],
+                              "status": lists["status"]})
+        return frame.set_index("subject")
+    from trialspec.domain.eligibility import STATUS_NAMES, WORDS
+
+    index = native_index(subjects.ids)
+    words = pd.CategoricalDtype(list(WORDS))
+    data = {c: pd.Categorical.from_codes(subjects.outcomes[:, j] % 4, dtype=words)
+            for j, c in enumerate(subjects.criteria)}
+    data["status"] = pd.Categorical.from_codes(subjects.status_code,
+                                               dtype=pd.CategoricalDtype(list(STATUS_NAMES)))
+    return pd.DataFrame(data, index=index)
 
 
 def findings(result: CheckResult) -> Any:

@@ -140,7 +140,7 @@ def explain_subject(path: str | Path, data_dir: str | Path, subject: str,
     """Run the check, then every section's tables for one subject (None: no such subject)."""
     result = check(path, data_dir, backend_name)
     elig = result.section("eligibility")
-    if elig is None or subject not in elig.summary["subjects"]["id"]:
+    if elig is None or elig.subjects is None or elig.subjects.position(subject) is None:
         return result, None
     tables: list[Any] = []
     for section in result.sections:

@@ -48,6 +48,9 @@ class Section:
     # values this section derived per subject, for later sections to read as a dataset the
     # protocol declares `derived: true`: {dataset: {column: values}}, with the key column
     derived: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    # each subject's results as arrays, never a Python object per subject (eligibility:
+    # domain.eligibility.SubjectResults); the summary lists subjects only for small studies
+    subjects: Any = None
 
 
 @dataclass

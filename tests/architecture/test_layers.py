@@ -68,7 +68,8 @@ def test_domain_reads_no_pandas_object_of_a_backend() -> None:
     """domain/ modules that read the backend's rows (response_rows, treatment_rows) and the
     dosing and response rules work on numpy arrays: they import no pandas."""
     files = [SRC / "domain" / f"{name}.py" for name in (
-        "response_rows", "response_derive", "treatment_rows", "treatment_cycles", "treatment_match")]
+        "response_rows", "response_derive", "treatment_rows", "treatment_cells", "treatment_cycles",
+        "treatment_match")]
     bad = {f.name: sorted(m for m in imported(f) if m.split(".")[0] == "pandas") for f in files}
     assert {f: m for f, m in bad.items() if m} == {}
 

@@ -89,7 +89,7 @@ def test_an_impossible_calendar_date() -> None:
 
 
 def test_dates_are_checked_when_frames_come_from_the_python_api() -> None:
-    from trialspec.domain.treatment_rows import parse_days
+    from trialspec.domain.treatment_cells import parse_days
 
     days, status = parse_days(["2020-02-29", "2020-02-30", "2019-02-29", "2020-13-01", "2020-01", None, "",
                           "2020-01-06T08:00", "9999-12-31", "0000-01-01", "junk"])

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -304,3 +305,69 @@ def test_values_match_reference(backend: Backend, node: ir.Node, data: dict[str,
 @given(node=aggregates(), data=frames())
 def test_aggregates_match_reference(backend: Backend, node: ir.Node, data: dict[str, Any]) -> None:
     check(node, data, backend)
+
+
+# -- many trees in one query -----------------------------------------------------------------
+# The tests above evaluate one tree on one frame per example: 300 examples, each a query on a
+# SQL engine. Spark pays a few tenths of a second a query whatever it computes, so there they
+# run only the few examples tests/conftest.py allows, and these hold Spark (and every other
+# backend) to the same reference on many more trees: TREES trees of each kind, evaluated in ONE
+# query (``evaluate_many`` where the backend has it) on one frame stacking FRAMES random frames.
+TREES, FRAMES = 60, 12
+
+
+def stacked_frames(seed: int) -> dict[str, Any]:
+    """FRAMES random frames side by side: subject ids prefixed by the frame's number."""
+    rnd = random.Random(seed)
+    parts = [make_frames(rnd.randrange(2**32)) for _ in range(FRAMES)]
+    parts = [p for p in parts if len(p["subjects"])] or parts[:1]
+
+    def stack(pick: Any, ids: list[str]) -> pd.DataFrame:
+        frames = []
+        for k, p in enumerate(parts):
+            df = pick(p).copy()
+            for col in ids:
+                df[col] = [f"{k}:{v}" for v in df[col]]
+            frames.append(df.astype({"c": object}) if "c" in df else df)
+        return pd.concat(frames, ignore_index=True)
+
+    return {"subjects": stack(lambda p: p["subjects"], ["id"]), "key": "id",
+            "subject_tables": {"s": stack(lambda p: p["subject_tables"]["s"], ["id"]),
+                               "s2": stack(lambda p: p["subject_tables"]["s2"], ["id"])},
+            "row_tables": {"r": (stack(lambda p: p["row_tables"]["r"][0], ["sid"]), "sid")}}
+
+
+def check_many(nodes: list[ir.Node], data: dict[str, Any], backend: Backend) -> None:
+    """Every tree's value equals the reference's, subject by subject, from one evaluation."""
+    fr = backend.frames_from_pandas(**data)
+    ref = Reference(**data)
+    many = getattr(backend, "evaluate_many", None)
+    got = many(nodes, fr) if many is not None else [backend.evaluate(n, fr) for n in nodes]
+    for node, value in zip(nodes, got, strict=True):
+        for i in range(fr.n):
+            a, b = engine_at(value, i), ref.subject(node, i)
+            assert same(a, b), f"subject {i}: engine {a!r}, reference {b!r}\n{node!r}"
+
+
+MANY = settings(BOUNDED, max_examples=3)
+
+
+@MANY
+@pytest.mark.spark_examples(2)
+@given(nodes=st.lists(conditions(), min_size=TREES, max_size=TREES), seed=st.integers(0, 2**32 - 1))
+def test_many_conditions_match_reference(backend: Backend, nodes: list[ir.Node], seed: int) -> None:
+    check_many(nodes, stacked_frames(seed), backend)
+
+
+@MANY
+@pytest.mark.spark_examples(2)
+@given(nodes=st.lists(values(), min_size=TREES, max_size=TREES), seed=st.integers(0, 2**32 - 1))
+def test_many_values_match_reference(backend: Backend, nodes: list[ir.Node], seed: int) -> None:
+    check_many(nodes, stacked_frames(seed), backend)
+
+
+@MANY
+@pytest.mark.spark_examples(2)
+@given(nodes=st.lists(aggregates(), min_size=TREES, max_size=TREES), seed=st.integers(0, 2**32 - 1))
+def test_many_aggregates_match_reference(backend: Backend, nodes: list[ir.Node], seed: int) -> None:
+    check_many(nodes, stacked_frames(seed), backend)

@@ -4,9 +4,13 @@ best response equals the one the example data were built to have."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import pytest
 
 from trialspec.domain.response import derived_columns, lint_response, run_response
 from trialspec.engine import get_backend
@@ -118,3 +122,23 @@ def test_an_assessment_finding_points_at_the_data_file_row(tmp_path: Path) -> No
     (found,) = [d for d in section.findings if d.code == "TS622"]
     assert found.span is not None and found.span.path == str(tmp_path / "data" / "assessments.csv")
     assert found.span.line == 4  # the file's 3rd line before the blank line was added
+
+
+@pytest.mark.parametrize("size", [1, 2, 5, 20])
+def test_deriving_in_batches_of_subjects_changes_nothing(size: int) -> None:
+    """Every response rule is per subject: the seed's derivation in batches of ``size``
+    subjects equals the one in one go, field by field (row indexes included)."""
+    from trialspec.domain.response import compile_response, derive_table
+    from trialspec.domain.response_derive import derive, derive_in_batches
+
+    protocol, _section = seed()
+    plan, _diags = compile_response(protocol)
+    assert plan is not None
+    backend = get_backend()
+    table = derive_table(plan, backend.bind(protocol, DATA).frames, backend)
+    assert table is not None and len(table["subjects"]) > size
+    whole, batched = derive(plan, table), derive_in_batches(plan, table, size)
+    for f in dataclasses.fields(whole):
+        a, b = getattr(whole, f.name), getattr(batched, f.name)
+        assert np.array_equal(a, b, equal_nan=a.dtype.kind in "fM") if f.name != "rules" else a == b, f.name
+    assert (whole.confirmed_by >= 0).any() and (whole.progression_confirmed).any()

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     files_exist([args.protocol])
     data_dir(args.data)
     require_output(args)
-    guard_outputs(args, [args.protocol, _lock_of(args.protocol)], [args.data])
+    guard_outputs(args, [args.protocol, _lock_of(args.protocol)], [args.data], extra=_companions(args))
     backend_name = engine(args.engine, args.data)
     from trialspec.pipeline import check
     from trialspec.report.check import console, failed
@@ -55,7 +55,22 @@ def run(args: argparse.Namespace) -> int:
         show(console(result, args.details), args)
     else:
         emit_report(args.format, result, args)
+    from trialspec.report.json_subjects import write_subjects
+
+    for report in _json_reports(args):  # a large study's subjects: Parquet beside the JSON
+        write_subjects(result, report)
     return EXIT_FINDINGS if failed(result) and not args.exit_zero else EXIT_OK
+
+
+def _json_reports(args: argparse.Namespace) -> list[str]:
+    reports = [args.json_file] if args.json_file else []
+    return reports + ([args.output] if args.format == "json" and args.output else [])
+
+
+def _companions(args: argparse.Namespace) -> list[str | None]:
+    from trialspec.report.json_subjects import companion_path
+
+    return [str(p) if (p := companion_path(r)) is not None else None for r in _json_reports(args)]
 
 
 def _lock_of(protocol: str) -> str:

@@ -88,7 +88,7 @@ def measure_impact(old_path: str | Path, new_path: str | Path, data_dir: str | P
     old, new = runs["old"], runs["new"]
     ea, eb = old.section("eligibility"), new.section("eligibility")
     assert ea is not None and eb is not None  # checked above
-    eligibility(impact, ea.summary, eb.summary)
+    eligibility(impact, _with_subjects(ea), _with_subjects(eb))
     for section in _names(old.sections, new.sections):
         if section == "eligibility":
             continue
@@ -118,6 +118,14 @@ def _findings(section: str, old: list[Diagnostic], new: list[Diagnostic]) -> lis
 def _names(a: list[Any], b: list[Any]) -> list[str]:
     names = [s.name for s in a]
     return names + [s.name for s in b if s.name not in names]
+
+
+def _with_subjects(section: Any) -> Mapping[str, Any]:
+    """An eligibility summary with its per-subject lists: a large study's summary leaves them
+    out (docs/reports.md), so they are taken from the section's arrays."""
+    if "subjects" in section.summary or section.subjects is None:
+        return section.summary
+    return {**section.summary, "subjects": section.subjects.lists()}
 
 
 def eligibility(impact: Impact, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:

@@ -12,6 +12,7 @@ docs/analyses.md describes the endpoints, methods, tests and options.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import fields, is_dataclass
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ from trialspec.domain.analyses_meta import meta_analysis
 from trialspec.domain.analyses_models import ancova, logistic, ordinal
 from trialspec.domain.analyses_plan import AnalysisPlan, CompiledAnalyses, compile_analyses
 from trialspec.domain.analyses_survival import kaplan_meier
+from trialspec.lang import ir
 from trialspec.results import Case, Section
 
 METHODS: dict[str, Callable[[AnalysisPlan, Context], AnalysisResult]] = {
@@ -53,9 +55,47 @@ def analyses_for(protocol: Any, frames: Any, backend: Any, compiled: CompiledAna
                       np.asarray(frames.subjects, dtype=object), compiled.endpoints,
                       lambda name: backend.study_rows(frames, name),
                       _memo(lambda: eligible_mask(protocol, frames, backend, criteria)))
+        _prefetch(ctx, backend, frames, compiled)
         for aid, plan in compiled.plans.items():
             results[aid] = _with_population(_run(plan, ctx, protocol), ctx)
     return compiled, results
+
+
+def _prefetch(ctx: Context, backend: Any, frames: Any, compiled: CompiledAnalyses) -> None:
+    """Evaluate every node the plans hold in one ``evaluate_many`` call when the backend has
+    one: a SQL engine answers them in one query instead of one each (on Spark a query costs a
+    few tenths of a second). A node that cannot be evaluated is left to be read (and
+    reported) when an analysis reads it."""
+    from trialspec.backend import EngineError
+
+    many = getattr(backend, "evaluate_many", None)
+    nodes = list({id(n): n for n in _nodes((compiled.plans, compiled.endpoints), set())}.values())
+    if many is None or len(nodes) < 2:
+        return
+    try:
+        values = many(nodes, frames)
+    except EngineError:
+        return
+    for node, value in zip(nodes, values, strict=True):
+        ctx._cache[id(node)] = (node, value)
+
+
+def _nodes(obj: Any, seen: set[int]) -> list[ir.Node]:
+    """The IR nodes held in plain data (dataclasses, tuples, lists, dicts), outermost only."""
+    if isinstance(obj, ir.Node):
+        return [obj]
+    if id(obj) in seen or isinstance(obj, str | int | float | bool | type(None) | np.ndarray):
+        return []
+    seen.add(id(obj))
+    if is_dataclass(obj):
+        items: Any = (getattr(obj, f.name) for f in fields(obj))
+    elif isinstance(obj, Mapping):
+        items = obj.values()
+    elif isinstance(obj, tuple | list):
+        items = obj
+    else:
+        return []
+    return [n for item in items for n in _nodes(item, seen)]
 
 
 def eligible_mask(protocol: Any, frames: Any, backend: Any, criteria: Any = None) -> np.ndarray:

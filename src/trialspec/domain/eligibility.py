@@ -13,7 +13,7 @@ decides no subject's status (screening judged it, the data cannot).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,14 +119,122 @@ WORDS = np.array(["fail", "pass", "not assessable", "unknown"], dtype=object)  #
 SHOW_SUBJECTS = 20
 
 
-def eligibility_section(result: EligibilityResult, missing: dict[str, list[str]],
+SUBJECTS_IN_JSON = 10_000  # the JSON report lists each subject only up to this many (docs/reports.md)
+
+
+@dataclass(frozen=True)
+class SubjectResults:
+    """Each screened subject's results as arrays, never one Python object per subject: the
+    id, the status, each criterion's outcome and the data that left a criterion unknown.
+
+    ``missing`` holds, in criterion order, (text, positions): the subjects (positions into
+    ``ids``) for whom that text names missing data, such as ``"I3: subjects.serum_m missing"``.
+    ``locate`` finds a subject's position by id through the bound data (None: not screened).
+    """
+
+    ids: np.ndarray
+    criteria: tuple[str, ...]
+    outcomes: np.ndarray  # int8 (n_subjects, n_criteria)
+    status_code: np.ndarray  # int8 index into STATUS_NAMES
+    missing: tuple[tuple[str, np.ndarray], ...] = ()
+    locate: Callable[[str], int | None] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def status(self) -> np.ndarray:
+        return STATUS_WORDS[self.status_code]
+
+    def outcome_words(self, j: int) -> np.ndarray:
+        """Criterion ``j``'s outcome per subject as words (pass / fail / unknown / not assessable)."""
+        return WORDS[self.outcomes[:, j] % 4]
+
+    def position(self, subject: str) -> int | None:
+        """The position of a subject by id (its key as text), or None when it was not screened."""
+        if self.locate is not None:
+            return self.locate(subject)
+        found = np.flatnonzero(self.ids == subject)
+        return int(found[0]) if len(found) else None
+
+    def missing_of(self, i: int) -> list[str]:
+        return [text for text, where in self.missing if _holds(where, i)]
+
+    def missing_by_subject(self) -> dict[str, list[str]]:
+        """{subject id: texts}, sorted by id: one entry per indeterminate subject with missing
+        data (for small studies' JSON; large ones use :meth:`missing_text`)."""
+        out: dict[str, list[str]] = {}
+        for text, where in self.missing:
+            for i in where.tolist():
+                out.setdefault(_text_id(self.ids[i]), []).append(text)
+        return {sid: out[sid] for sid in sorted(out)}
+
+    def missing_text(self) -> np.ndarray:
+        """Per subject, its missing data joined with ``"; "`` (None where there is none)."""
+        out = np.full(len(self.ids), None, dtype=object)
+        for text, where in self.missing:
+            if not len(where):
+                continue
+            prev = out[where]
+            has = prev != None  # noqa: E711 (elementwise on an object array)
+            joined = np.full(len(where), text, dtype=object)
+            joined[has] = prev[has] + ("; " + text)
+            out[where] = joined
+        return out
+
+    def lists(self) -> dict[str, Any]:
+        """The JSON report's columnar ``subjects``: one list per field."""
+        return {
+            "id": [_text_id(x) for x in self.ids.tolist()],
+            "status": self.status.tolist(),
+            "outcomes": {c: self.outcome_words(j).tolist() for j, c in enumerate(self.criteria)},
+            "missing": self.missing_by_subject(),
+        }
+
+    def to_arrow(self) -> Any:
+        """One row per subject: ``subject``, ``status``, one column per criterion (its outcome
+        word) and ``missing`` (docs/reports.md, "Per-subject results")."""
+        import pyarrow as pa
+
+        def words(codes: np.ndarray, names: np.ndarray) -> Any:
+            return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), pa.array(names, pa.string()))
+
+        try:
+            ids = pa.array(self.ids, pa.string())
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers or mixed keys: as their text
+            ids = pa.array([_text_id(x) for x in self.ids.tolist()], pa.string())
+        columns: dict[str, Any] = {"subject": ids, "status": words(self.status_code, STATUS_WORDS)}
+        for j, c in enumerate(self.criteria):
+            columns[c] = words((self.outcomes[:, j] % 4).astype(np.int8), WORDS)
+        columns["missing"] = pa.array(self.missing_text(), pa.string())
+        return pa.table(columns)
+
+
+def _holds(where: np.ndarray, i: int) -> bool:
+    k = int(np.searchsorted(where, i))
+    return k < len(where) and int(where[k]) == i
+
+
+def _text_id(x: Any) -> str:
+    return x if isinstance(x, str) else str(x)
+
+
+def eligibility_section(result: EligibilityResult, missing: dict[str, list[str]] | SubjectResults,
                         explain: Any = None) -> Any:
     """The eligibility part of a check report.
 
-    ``missing`` names, per indeterminate subject, the data that left a criterion unknown.
+    ``missing`` names the data that left a criterion unknown: per indeterminate subject (a
+    dict by id), or as the screening's :class:`SubjectResults`. The section keeps the
+    per-subject results as arrays (``section.subjects``); its summary lists each subject only
+    for studies of at most ``SUBJECTS_IN_JSON`` subjects.
     """
     from trialspec.results import Case, Section, Table
 
+    if isinstance(missing, SubjectResults):
+        subjects = missing
+    else:
+        subjects = SubjectResults(result.subjects, result.criteria, result.outcomes, result.status_code,
+                                  _missing_pairs(result.subjects, missing))
     n = len(result.subjects)
     attrition: list[tuple[Any, ...]] = [("screened", "", n, "", "")]
     attrition += [(s.id, s.text if not s.not_assessable else f"{s.text} [not assessable]", s.remaining,
@@ -136,16 +244,16 @@ def eligibility_section(result: EligibilityResult, missing: dict[str, list[str]]
                 for s in result.summary]
     not_eligible = []
     for i in np.flatnonzero(result.status_code != ELIGIBLE)[:SHOW_SUBJECTS]:
-        sid = str(result.subjects[i])
+        sid = _text_id(result.subjects[i])
         failed = [c for c, o in zip(result.criteria, result.outcomes[i], strict=True) if o == FAIL]
         unknown = [c for c, o in zip(result.criteria, result.outcomes[i], strict=True) if o == UNKNOWN]
-        detail = ", ".join(failed) if failed else "; ".join(missing.get(sid, unknown))
+        detail = ", ".join(failed) if failed else "; ".join(subjects.missing_of(int(i)) or unknown)
         not_eligible.append((sid, STATUS_NAMES[result.status_code[i]], detail))
     cases = [Case(f"eligibility/{s.id}", s.failed == 0 and s.unknown == 0,
                   f"{s.failed} fail, {s.unknown} unknown of {n}"
                   + (f", {s.not_assessable} not assessable" if s.not_assessable else ""))
              for s in result.summary]
-    summary = {
+    summary: dict[str, Any] = {
         "screened": n,
         "counts": result.counts,
         "attrition": [{"step": s.id, "remaining": s.remaining} for s in result.summary],
@@ -153,15 +261,11 @@ def eligibility_section(result: EligibilityResult, missing: dict[str, list[str]]
                       "unknown": s.unknown, "not_assessable": s.not_assessable, "remaining": s.remaining,
                       "gain": s.gain}
                      for s in result.summary],
-        # columnar, one list per field: built from arrays, never a dict per subject
-        "subjects": {
-            "id": [x if isinstance(x, str) else str(x) for x in result.subjects.tolist()],
-            "status": result.status.tolist(),
-            "outcomes": {c: WORDS[result.outcomes[:, j] % 4].tolist()
-                         for j, c in enumerate(result.criteria)},
-            "missing": {sid: missing[sid] for sid in sorted(missing)},
-        },
     }
+    if n <= SUBJECTS_IN_JSON:  # columnar, one list per field, built from the arrays
+        summary["subjects"] = subjects.lists()
+    else:  # a large study: each subject's results go to Parquet beside the JSON report
+        summary["subjects_in"] = "parquet"
     tables = [
         Table("Attrition (protocol order)", ("step", "criterion", "remaining", "fail", "gain"),
               tuple(attrition), "gain: how many more would be eligible if this criterion alone were dropped"),
@@ -172,7 +276,19 @@ def eligibility_section(result: EligibilityResult, missing: dict[str, list[str]]
                                          else ""), ("subject", "status", "failed criteria / missing data"),
               tuple(not_eligible)),
     ]
-    return Section("eligibility", "Eligibility", summary, tables, [], cases, explain)
+    return Section("eligibility", "Eligibility", summary, tables, [], cases, explain, subjects=subjects)
+
+
+def _missing_pairs(ids: np.ndarray, missing: dict[str, list[str]]) -> tuple[tuple[str, np.ndarray], ...]:
+    """A {subject id: texts} mapping as (text, positions) pairs, in first-seen text order."""
+    if not missing:
+        return ()
+    position = {_text_id(x): i for i, x in enumerate(ids.tolist())}
+    found: dict[str, list[int]] = {}
+    for sid, texts in missing.items():
+        for text in texts:
+            found.setdefault(text, []).append(position[sid])
+    return tuple((text, np.array(sorted(at), dtype=np.intp)) for text, at in found.items())
 
 
 def subject_records(subjects: dict[str, Any]) -> list[dict[str, Any]]:

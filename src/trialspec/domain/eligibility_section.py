@@ -31,6 +31,7 @@ def run_eligibility(checked: Any, frames: Any, backend: Backend, sources: dict[s
         NOT_ASSESSABLE,
         OUTCOME_WORDS,
         UNKNOWN,
+        SubjectResults,
         eligibility_section,
         outcome_codes,
         outcome_matrix,
@@ -54,17 +55,24 @@ def run_eligibility(checked: Any, frames: Any, backend: Backend, sources: dict[s
     result = screen(subjects, [c.id for c in criteria], [c.kind for c in criteria],
                     [c.text for c in criteria], outcomes)
 
-    # name the missing data of indeterminate subjects: the columns missing under an unknown criterion
-    missing: dict[str, list[str]] = {}
+    # name the missing data of indeterminate subjects: the columns missing under an unknown
+    # criterion, as (text, positions) pairs, never one Python object per subject
+    indeterminate = result.status_code == INDETERMINATE
+    missing: list[tuple[str, np.ndarray]] = []
     for j, crit in enumerate(criteria):
-        unknown = (outcomes[:, j] == UNKNOWN) & (result.status_code == INDETERMINATE)
+        unknown = (outcomes[:, j] == UNKNOWN) & indeterminate
         if not unknown.any():
             continue
         for col in ir.subject_columns(crit.node):
-            gone = unknown & np.asarray(backend.missing(trace.get(col)))
-            for i in np.flatnonzero(gone):
-                missing.setdefault(str(subjects[i]), []).append(
-                    f"{crit.id}: {col.dataset}.{col.column} missing")
+            gone = np.flatnonzero(unknown & np.asarray(backend.missing(trace.get(col))))
+            if len(gone):
+                missing.append((f"{crit.id}: {col.dataset}.{col.column} missing", gone))
+
+    def locate(subject: str) -> int | None:
+        try:
+            return int(frames.position(subject))
+        except (KeyError, TypeError, ValueError):
+            return None
 
     def explain(subject: str) -> list[Any]:
         i = int(frames.position(subject))
@@ -73,7 +81,9 @@ def run_eligibility(checked: Any, frames: Any, backend: Backend, sources: dict[s
             criteria, words, lambda node: backend.to_python(trace.get(node), i),
             lambda col: backend.origin(frames, col.dataset, col.column, i), sources)
 
-    return eligibility_section(result, missing, explain)
+    per_subject = SubjectResults(subjects, result.criteria, outcomes, result.status_code, tuple(missing),
+                                 locate)
+    return eligibility_section(result, per_subject, explain)
 
 
 def _assessable(crit: Any, protocol: Any) -> bool:

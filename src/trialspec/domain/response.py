@@ -59,7 +59,8 @@ def _run(model: Any, plan: ResponsePlan | None, diags: Any, frames: Any, backend
     table = derive_table(plan, frames, backend)
     if table is None:
         return failed_section(1)
-    from trialspec.domain.response_derive import derive
+    from trialspec.backend import BATCH_SUBJECTS
+    from trialspec.domain.response_derive import derive_in_batches
 
     cache: dict[str, Any] = {}
 
@@ -69,7 +70,7 @@ def _run(model: Any, plan: ResponsePlan | None, diags: Any, frames: Any, backend
             cache.update(full["values"] if full is not None else {})
         return cache
 
-    derived = derive(plan, table)
+    derived = derive_in_batches(plan, table, BATCH_SUBJECTS)
     section = response_section(plan, table, derived, explain_values)
     change = best_change(plan, frames, backend, derived)
     if change is not None:

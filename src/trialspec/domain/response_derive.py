@@ -9,6 +9,7 @@ The rules are those of docs/response.md, section "Semantics".
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -253,6 +254,34 @@ def derive(plan: ResponsePlan, table: dict[str, Any]) -> Derived:
         n_assessed=np.bincount(subject[assessed & (category >= 0)], minlength=n_subjects),
         n_censored=np.bincount(subject[status == ROW_CENSORED], minlength=n_subjects),
         rules=rules)
+
+
+def derive_in_batches(plan: ResponsePlan, table: dict[str, Any], batch_subjects: int) -> Derived:
+    """:func:`derive` on ``batch_subjects`` subjects at a time (every rule is per subject, so
+    the result is the same as in one go); the table's rows are sorted by subject."""
+    subjects = table["subjects"]
+    n_subjects = len(subjects)
+    if n_subjects <= batch_subjects:
+        return derive(plan, table)
+    subject = np.asarray(table["subject"], np.int64)
+    parts: list[tuple[int, Derived]] = []
+    for first in range(0, n_subjects, batch_subjects):
+        last = min(first + batch_subjects, n_subjects)
+        lo, hi = (int(x) for x in np.searchsorted(subject, [first, last]))
+        part = {"subjects": subjects[first:last], "subject": subject[lo:hi] - first,
+                "phase": np.asarray(table["phase"])[lo:hi], "time": np.asarray(table["time"])[lo:hi],
+                "values": {name: v[lo:hi] for name, v in table["values"].items()}}
+        parts.append((lo, derive(plan, part)))
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(Derived):
+        if f.name == "rules":
+            fields[f.name] = parts[0][1].rules
+        elif f.name == "confirmed_by":  # sorted row indexes: back to the whole table's
+            fields[f.name] = np.concatenate([np.where(d.confirmed_by >= 0, d.confirmed_by + lo, -1)
+                                             for lo, d in parts])
+        else:
+            fields[f.name] = np.concatenate([getattr(d, f.name) for _lo, d in parts])
+    return Derived(**fields)
 
 
 def _per_subject_max(subj: np.ndarray, v: np.ndarray, n_subjects: int) -> np.ndarray:

@@ -21,7 +21,9 @@ __all__ = ["Backend", "EngineError", "EngineUnavailable", "backends", "choose_en
 
 # name -> "module:attribute" of a Backend instance; imported on first use.
 _BACKENDS: dict[str, str] = {"pandas": "trialspec.engine.pandas:BACKEND",
-                             "duckdb": "trialspec.engine.duckdb:BACKEND"}
+                             "duckdb": "trialspec.engine.duckdb:BACKEND",
+                             # needs pyspark and Java: EngineError says how to install them
+                             "spark": "trialspec.engine.spark.backend:BACKEND"}
 _LOADED: dict[str, Backend] = {}
 
 

@@ -14,6 +14,14 @@ from trialspec.figures import Spec, analyses, caption
 from trialspec.results import CheckResult
 
 
+def _eligible(subjects: Any, sid: str) -> bool:
+    """Whether a subject was screened eligible (found by id, through the bound data)."""
+    from trialspec.domain.eligibility import ELIGIBLE
+
+    i = subjects.position(sid) if subjects is not None else None
+    return i is not None and int(subjects.status_code[i]) == ELIGIBLE
+
+
 def specs(result: CheckResult) -> tuple[list[Spec], str | None]:
     elig = result.section("eligibility")
     if elig is None:
@@ -26,7 +34,7 @@ def specs(result: CheckResult) -> tuple[list[Spec], str | None]:
                       "fail": c["fail"], "unknown": c["unknown"],
                       "not_assessable": c.get("not_assessable", 0)})
         previous = c["remaining"]
-    status = dict(zip(e["subjects"]["id"], e["subjects"]["status"], strict=True))
+    subjects = elig.subjects
     data: dict[str, Any] = {"screened": e["screened"], "counts": dict(e["counts"]), "steps": steps}
     dosing = result.section("dosing")
     if dosing is not None and dosing.summary.get("computed"):
@@ -34,10 +42,10 @@ def specs(result: CheckResult) -> tuple[list[Spec], str | None]:
         arms: dict[str, int] = {}
         for s in per:
             arms[str(s["arm"])] = arms.get(str(s["arm"]), 0) + 1
+        eligible = [_eligible(subjects, str(s["id"])) for s in per]
         data["treated"] = {"n": dosing.summary["subjects"]["treated"], "arms": arms,
-                           "not_eligible": sum(status.get(s["id"]) != "eligible" for s in per)}
-        data["untreated_eligible"] = sum(1 for sid, st in status.items() if st == "eligible") - (
-            sum(status.get(s["id"]) == "eligible" for s in per))
+                           "not_eligible": sum(not x for x in eligible)}
+        data["untreated_eligible"] = e["counts"]["eligible"] - sum(eligible)
     response = result.section("response")
     if response is not None and "per_subject" in response.summary:
         r = response.summary

@@ -66,12 +66,16 @@ def eligibility_rows(result: CheckResult) -> tuple[tuple[str, ...], list[tuple[A
     s = result.section("eligibility")
     if s is None:
         return ("subject", "status"), []
-    subjects = s.summary["subjects"]
-    criteria = list(subjects["outcomes"])
-    columns = ("subject", "status", *criteria)
-    rows = [(sid, status, *(subjects["outcomes"][c][i] for c in criteria))
-            for i, (sid, status) in enumerate(zip(subjects["id"], subjects["status"], strict=True))]
-    return columns, rows
+    if s.subjects is None:  # a section rebuilt from a report: its lists
+        subjects = s.summary["subjects"]
+        criteria = list(subjects["outcomes"])
+        rows = [(sid, status, *(subjects["outcomes"][c][i] for c in criteria))
+                for i, (sid, status) in enumerate(zip(subjects["id"], subjects["status"], strict=True))]
+        return ("subject", "status", *criteria), rows
+    r = s.subjects  # the arrays: one row per subject, as the report lists them
+    ids = [x if isinstance(x, str) else str(x) for x in r.ids.tolist()]
+    columns_ = [ids, r.status.tolist(), *(r.outcome_words(j).tolist() for j in range(len(r.criteria)))]
+    return ("subject", "status", *r.criteria), list(zip(*columns_, strict=True))
 
 
 def rule_rows(result: CheckResult) -> list[tuple[Any, ...]]:

@@ -269,6 +269,23 @@ def _studies_only(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mapp
     return Bound(frames, [], [], None)
 
 
+def unique_keys(keys: pd.Index) -> bool:
+    """Whether the keys are unique, without hashing them when they are sorted (as most exports
+    are): strictly increasing neighbours are unique, compared in one vectorized pass. Other
+    keys are hashed (``Index.is_unique``). The answer is cached on the index either way, so
+    :meth:`SubjectFrames.from_frames` does not hash them again."""
+    values = keys.to_numpy()
+    if len(values) > 1 and "is_unique" not in keys._cache:
+        try:
+            with np.errstate(invalid="ignore"):
+                if bool(np.all(values[1:] > values[:-1])):
+                    keys._cache["is_unique"] = True  # pandas' own cache of the property
+                    return True
+        except TypeError:  # keys that do not compare (None among text): hashed
+            pass
+    return bool(keys.is_unique)
+
+
 def _join(keys: pd.Series, population: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     """``(subjects, slots)``: each row's subject (trimmed text) and its position in ``population``
     (-1: none). The population's keys are trimmed text, so a cell equal to one needs no trimming:
@@ -326,7 +343,7 @@ def _wide(ds: Any, df: pd.DataFrame, where: Where, id_col: str | None,
                 diags += report(where, id_col, ci, blank, ids, "key_present")
                 keep = ~blank
             keys = pd.Index(ids[keep])
-            if not keys.is_unique:
+            if not unique_keys(keys):
                 dup = np.zeros(len(ids), bool)
                 dup[np.flatnonzero(keep)[keys.duplicated(keep="first")]] = True
                 diags += report(where, id_col, ci, dup, ids, "key_unique")

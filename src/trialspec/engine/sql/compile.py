@@ -73,7 +73,8 @@ class Scope:
             self.view = self.frames.dataset(grain).view
         self.alias = "s" if grain is None else "r"
         self.base: dict[tuple[str, str], str] = {}  # (table alias, column) -> base name
-        self.joins: list[tuple[str, exp.Expr, str]] = []  # (alias, source, key column)
+        self.joins: list[tuple[str, exp.Expr | Group, str]] = []  # (alias, source, key column)
+        self.groups: dict[str, Group] = {}  # row dataset -> its aggregates' one grouped query
         self.joined: dict[str, str] = {}  # dataset / aggregate key -> alias
         self.layers: dict[int, list[tuple[str, exp.Expr]]] = {}
         self.memo: dict[int, tuple[ir.Node, SValue]] = {}
@@ -86,7 +87,7 @@ class Scope:
             name = self.base[(alias, column)] = f"c{len(self.base)}"
         return q.col(name)
 
-    def join(self, key: str, source: exp.Expr, on: str = "_i") -> str:
+    def join(self, key: str, source: exp.Expr | Group, on: str = "_i") -> str:
         alias = self.joined.get(key)
         if alias is None:
             alias = self.joined[key] = f"j{len(self.joins)}"
@@ -122,7 +123,9 @@ class Scope:
                           *[_as(q.col(c, a), n) for (a, c), n in self.base.items()], copy=False)
         view = exp.to_table(self.view, quoted=True)
         base = base.from_(exp.alias_(view, self.alias, table=True, copy=False), copy=False)
-        for alias, source, on in self.joins:
+        for alias, joined, on in self.joins:
+            source = _group(joined.rows, joined.stats).subquery(copy=False) \
+                if isinstance(joined, Group) else joined
             base = base.join(exp.alias_(source, alias, table=True, copy=False), join_type="left",
                              on=q.op("==", q.col(on, alias), q.col(on, self.alias)), copy=False)
         current: exp.Select = base
@@ -605,13 +608,14 @@ def _aggregate(c: Compiler, node: ir.Aggregate, s: Scope) -> SValue:
         raise EngineError(f"{node.dataset!r} has one row per subject; nothing to aggregate")
     if node.func not in AGGREGATES:
         raise EngineError(f"unknown aggregate {node.func!r}")
-    rows = c.scope(node.dataset)
-    value = None if node.value is None else c.compile(node.value, rows)
-    where = None if node.where is None else c.cond(node.where, rows)
+    group = s.groups.get(node.dataset)
+    if group is None:  # every aggregate of this dataset in this scope: one GROUP BY, one join
+        group = s.groups[node.dataset] = Group(c.scope(node.dataset))
+    alias = s.join(f"agg:{node.dataset}", group)
+    value = None if node.value is None else c.compile(node.value, group.rows)
+    where = None if node.where is None else c.cond(node.where, group.rows)
     stats, result = AGGREGATES[node.func](value, where)
-    grouped = _group(rows, stats)
-    alias = s.join(f"agg:{id(node)}", grouped.subquery(copy=False))
-    got = {name: s.base_column(alias, name) for name in stats}
+    got = {name: s.base_column(alias, group.add(name, stat)) for name, stat in stats.items()}
     has_rows = q.not_null(s.base_column(alias, "_n"))
     out = result(got, has_rows)
     cover = frames.coverage.get(node.dataset)
@@ -621,6 +625,24 @@ def _aggregate(c: Compiler, node: ir.Aggregate, s: Scope) -> SValue:
         if isinstance(out, SCond | SNum) and not isinstance(out, SDate):
             out = rebuild(out, [q.case([(uncovered, q.null())], e) for e in out.parts()], 0)
     return s.put(out, 1)
+
+
+class Group:
+    """The aggregates of one row dataset in one scope: their per-row stats, grouped by ``_i``
+    in ONE query joined once (Spark runs each joined grouped query as stages of its own)."""
+
+    def __init__(self, rows: Scope) -> None:
+        self.rows = rows
+        self.stats: Stats = {}
+
+    def add(self, name: str, stat: tuple[exp.Expr, str]) -> str:
+        """The column holding ``stat`` (``_n``, the rows per subject, is shared)."""
+        if name == "_n":
+            self.stats.setdefault("_n", stat)
+            return "_n"
+        column = f"a{len(self.stats)}"
+        self.stats[column] = stat
+        return column
 
 
 def _group(rows: Scope, stats: Stats) -> exp.Select:

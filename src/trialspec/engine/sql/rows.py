@@ -55,7 +55,11 @@ def row_batches(backend: Any, frames: SqlFrames, dataset: str, columns: Mapping[
     inner = render(scope.select(outputs, order=False), dialect)
     total = frames.n
     view = frames.datasets[dataset].view
-    m = int(frames.conn.query(f'SELECT COUNT(*) AS "m" FROM "{view}"').column(0)[0].as_py())
+    if frames.source is not None and dataset in frames.source.rows:
+        m = len(frames.source.rows[dataset].codes)
+    else:
+        count = q.select_sql([exp.alias_(exp.Count(this=exp.Star()), "m")], view, dialect)
+        m = int(frames.conn.query(count).column(0)[0].as_py())
     whole = None
     if m <= ONE_QUERY_ROWS:  # few rows: one query, cut in Python (a query costs ~10 ms)
         whole = frames.conn.query(_batch_sql(inner, len(keys), 0, max(total, 1), dialect))
@@ -114,7 +118,8 @@ def _file_rows(frames: SqlFrames, dataset: str) -> tuple[Any, Any, str | None]:
 def _native_rows(frames: SqlFrames, dataset: str) -> tuple[Any, Any, str | None]:
     view = frames.datasets[dataset].view
     try:
-        got = frames.conn.query(f'SELECT "_row", "_line" FROM "{view}" ORDER BY "_r"')
+        got = frames.conn.query(q.select_sql([q.col("_row"), q.col("_line")], view,
+                                             frames.conn.dialect, order=[q.col("_r")]))
     except Exception:  # the optional columns are absent: rows in source order, one header line
         return None, None, frames.paths.get(dataset)
     return (np.asarray(got.column(0).to_numpy(), dtype=np.int64),

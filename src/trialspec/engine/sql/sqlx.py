@@ -149,3 +149,15 @@ def cast_null_double() -> exp.Expr:
 
 def cast_null_bigint() -> exp.Expr:
     return exp.cast(exp.Null(), exp.DataType.Type.BIGINT)
+
+
+def select_sql(columns: list[exp.Expr], view: str, dialect: str, where: exp.Expr | None = None,
+               order: list[exp.Expr] | None = None) -> str:
+    """``SELECT columns FROM view [WHERE] [ORDER BY]`` rendered in ``dialect`` (identifiers quoted
+    as the dialect quotes them), for the engine's small bookkeeping queries."""
+    query = exp.select(*columns).from_(exp.to_table(view, quoted=True))
+    if where is not None:
+        query = query.where(where)
+    if order:
+        query = query.order_by(*order)
+    return query.sql(dialect=dialect)

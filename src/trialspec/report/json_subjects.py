@@ -1,0 +1,49 @@
+"""The JSON report's companion: each subject's results as Parquet beside the report.
+
+A report lists each subject (id, status, every criterion's outcome, missing data) only for
+studies of at most ``SUBJECTS_IN_JSON`` subjects (10,000): beyond that a JSON document of
+per-subject lists is large and slow for every reader, so the summary says
+``"subjects_in": "parquet"`` and the rows go to ``<report>.subjects.parquet`` beside the JSON
+file (``report.json`` -> ``report.subjects.parquet``), written by the same rules as every
+output (report/output.py: never onto an input, replaced atomically). docs/reports.md has the
+schema.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from trialspec.report.output import STDOUT, write_atomic_bytes
+
+SUFFIX = ".subjects.parquet"
+
+
+def companion_path(report: str | Path) -> Path | None:
+    """Where the per-subject Parquet of a JSON report at ``report`` goes (None: standard output)."""
+    if str(report) == STDOUT or not str(report):
+        return None
+    path = Path(report)
+    if path.exists() and not path.is_file():  # a device (/dev/null) or FIFO has no "beside"
+        return None
+    return path.with_name((path.stem if path.suffix.lower() == ".json" else path.name) + SUFFIX)
+
+
+def omitted(result: Any) -> bool:
+    """Whether the JSON report leaves the subjects out (a large study), so they go to Parquet."""
+    elig = result.section("eligibility")
+    return elig is not None and elig.subjects is not None and "subjects" not in elig.summary
+
+
+def write_subjects(result: Any, report: str | Path) -> Path | None:
+    """Write the per-subject Parquet beside the JSON report when the report leaves them out."""
+    target = companion_path(report)
+    if target is None or not omitted(result):
+        return None
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(result.section("eligibility").subjects.to_arrow(), buffer)
+    write_atomic_bytes(target, buffer.getvalue())
+    return target

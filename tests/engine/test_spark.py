@@ -1,0 +1,94 @@
+"""The Spark engine: its session, its connection, its registration, and the shipped examples.
+
+The oracles (engine, dosing, series, conformance) run on Spark through the ``backend``
+fixture (tests/conftest.py); this module holds what is Spark's own. Every test here uses
+the one Spark session of the test run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from trialspec import engine
+from trialspec.backend import EngineError
+
+ROOT = Path(__file__).resolve().parents[2]
+# every shipped protocol with example data
+EXAMPLES = {
+    "seed": ("seed-rd-rrmm.yaml", "seed"),
+    "amendment": ("seed-rd-rrmm-amendment-1.yaml", "seed"),
+    "t2dm": ("t2dm-glucoflozin.yaml", "t2dm-glucoflozin"),
+    "rchop21": ("rchop21.yaml", "rchop21"),
+    "cdiscpilot01": ("cdiscpilot01.yaml", "cdiscpilot01"),
+    "streptomycin": ("streptomycin-1948.yaml", "streptomycin-1948"),
+}
+
+
+def test_every_shipped_example_has_an_entry() -> None:
+    shipped = {p.name for p in (ROOT / "protocols").glob("*.yaml")}
+    assert shipped == {protocol for protocol, _data in EXAMPLES.values()}
+    assert all((ROOT / "examples" / data / "data").is_dir() for _protocol, data in EXAMPLES.values())
+
+
+def test_every_shipped_example_reports_the_same_on_spark_as_on_pandas(spark: Any) -> None:
+    """The whole JSON report (statuses, attrition, findings, derived values, analyses) of each
+    shipped example, byte for byte, on one Spark session."""
+    from trialspec.pipeline import check
+    from trialspec.report.formats import render_check
+
+    for name, (protocol, data) in EXAMPLES.items():
+        args = (ROOT / "protocols" / protocol, ROOT / "examples" / data / "data")
+        want = render_check("json", check(*args, backend_name="pandas"))
+        got = render_check("json", check(*args, backend_name="spark"))
+        assert got == want, f"{name}: the Spark report differs from the pandas report"
+
+
+def test_the_session_has_the_settings_trialspec_relies_on(spark: Any) -> None:
+    assert spark.conf.get("spark.sql.ansi.enabled") == "false"
+    assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
+    assert spark.conf.get("spark.sql.execution.arrow.pyspark.enabled") == "true"
+
+
+def test_the_connection_round_trips_arrow_with_null_never_nan(spark: Any) -> None:
+    """Bad casts and division by zero are NULL (ANSI off); a column of type null and unsigned
+    integers are registered as types Spark reads; views are dropped on close."""
+    import pyarrow as pa
+
+    from trialspec.engine.spark.connection import SparkConnection
+
+    conn = SparkConnection()
+    conn.register("ts_spark_test", pa.table({
+        "_i": pa.array([0, 1, 2], pa.uint32()), "x": [1.0, None, 3.0], "t": ["1.5", "junk", None],
+        "none": pa.nulls(3)}))
+    got = conn.query("SELECT `_i`, `x` / 0 AS `q`, CAST(`t` AS DOUBLE) AS `c`, `none` "
+                     "FROM ts_spark_test ORDER BY `_i`")
+    assert got.column("_i").to_pylist() == [0, 1, 2]
+    assert got.column("q").to_pylist() == [None, None, None]
+    assert got.column("c").to_pylist() == [1.5, None, None]
+    assert got.column("none").null_count == 3
+    conn.close()
+    assert not conn.session.catalog.tableExists("ts_spark_test")
+
+
+def test_without_pyspark_the_backend_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "pyspark" else real(name, *a))
+    monkeypatch.delitem(sys.modules, "trialspec.engine.spark.backend", raising=False)
+    monkeypatch.delitem(engine._LOADED, "spark", raising=False)
+    with pytest.raises(EngineError, match=r"Java runtime.*pip install 'trialspec\[spark\]'"):
+        engine.get_backend("spark")
+
+
+def test_importing_the_engine_or_the_spark_backend_starts_no_spark() -> None:
+    code = ("import sys, trialspec.engine as e; a = 'pyspark' in sys.modules; "
+            "e.get_backend('spark'); print(a, 'pyspark.sql' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]

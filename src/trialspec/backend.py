@@ -70,6 +70,12 @@ class Backend(Protocol):
     def evaluate_with_trace(self, node: Node, frames: DataContext, trace: Any = None) -> tuple[Any, Any]:
         """The value and a trace holding every sub-node's value, for ``explain``."""
 
+    def evaluate_many_with_trace(self, nodes: Sequence[Node], frames: DataContext,
+                                 trace: Any = None) -> tuple[list[Any], Any]:
+        """The values of several nodes (in one pass where the engine can: one query on SQL),
+        and a trace answering for every sub-node of them, as ``evaluate_with_trace`` would;
+        the engine may compute sub-nodes only when the trace is first asked for them."""
+
     def row_batches(self, frames: DataContext, dataset: str, columns: Mapping[str, Node],
                     order_by: Sequence[Node], batch_subjects: int = BATCH_SUBJECTS) -> Iterator[RowBatch]:
         """The rows of the row dataset ``dataset`` as :class:`trialspec.row_batch.RowBatch`

@@ -40,14 +40,17 @@ def run_eligibility(checked: Any, frames: Any, backend: Backend, sources: dict[s
     from trialspec.domain.explain import explain_criteria
 
     criteria = checked.criteria
-    trace: Any = None
-    columns = []
     n = frames.n
+    assessable = [crit for crit in criteria if _assessable(crit, checked.protocol)]
+    # every criterion in one pass (one query on a SQL engine), sub-nodes traced for explain
+    values, trace = backend.evaluate_many_with_trace([crit.node for crit in assessable], frames)
+    by_criterion = dict(zip(map(id, assessable), values, strict=True))
+    columns = []
     for crit in criteria:
-        if not _assessable(crit, checked.protocol):
+        value = by_criterion.get(id(crit))
+        if value is None:
             columns.append(np.full(n, NOT_ASSESSABLE, dtype=np.int8))
             continue
-        value, trace = backend.evaluate_with_trace(crit.node, frames, trace)
         columns.append(outcome_codes(np.asarray(value.value), np.asarray(value.known),
                                      crit.kind == "exclusion"))
     outcomes = outcome_matrix(columns, n)

@@ -55,6 +55,16 @@ class PandasBackend:
                             trace: Any = None) -> tuple[Value, Trace]:
         return evaluate_with_trace(node, frames, trace)
 
+    def evaluate_many_with_trace(self, nodes: Sequence[Node], frames: Any,
+                                 trace: Any = None) -> tuple[list[Value], Trace]:
+        values = []
+        for node in nodes:
+            value, trace = evaluate_with_trace(node, frames, trace)
+            values.append(value)
+        if trace is None:
+            trace = Trace(frames)
+        return values, trace
+
     def row_batches(self, frames: Any, dataset: str, columns: Mapping[str, Node],
                     order_by: Sequence[Node], batch_subjects: int = BATCH_SUBJECTS) -> Iterator[RowBatch]:
         """A row dataset's nodes per row in (subject, order_by) batches: engine/pandas/row_batches.py."""

@@ -36,15 +36,54 @@ if TYPE_CHECKING:
 
 
 class SqlTrace:
-    """Every subject-grain node's value fetched so far, by node identity (``explain``)."""
+    """Every subject-grain node's value fetched so far, by node identity (``explain``).
+
+    ``evaluate_many_with_trace`` fetches only the nodes asked for and leaves the rest of
+    its query's sub-nodes *pending*: the first ``get`` of a pending column fetches every
+    pending column (what the eligibility section reads to name missing data), the first
+    ``get`` of any other pending node every pending node, each in one query."""
 
     def __init__(self, frames: SqlFrames) -> None:
         self.frames = frames
         self._values: dict[int, tuple[ir.Node, Value]] = {}
+        self._pending: list[tuple[Any, list[ir.Node], dict[int, ir.Node]]] = []
+
+    def defer(self, backend: Any, roots: Sequence[ir.Node], scope: Scope) -> None:
+        """The sub-nodes of ``roots`` compiled in ``scope`` but not fetched: pending."""
+        todo = {k: n for k, (n, _v) in scope.memo.items() if k not in self._values}
+        if todo:
+            self._pending.append((backend, list(roots), todo))
+
+    def _fill(self, key: int | None) -> None:
+        """Fetch the pending group holding ``key`` (None: everything pending), recompiling
+        its roots in a fresh query (a rendered query's tree is not reused)."""
+        for entry in list(self._pending):
+            backend, roots, todo = entry
+            if key is not None and key not in todo:
+                continue
+            wanted = [k for k in todo if k not in self._values]
+            if key is not None and isinstance(todo[key], ir.Col):
+                wanted = [k for k in wanted if isinstance(todo[k], ir.Col)]
+            if wanted:
+                compiler = backend._compiler(self.frames)
+                scope = compiler.scope()
+                for root in roots:
+                    compiler.compile(root, scope)
+                got = backend._run(self.frames, scope, [scope.memo[k][1] for k in wanted])
+                for k, value in zip(wanted, got, strict=True):
+                    self._values[k] = (todo.pop(k), value)
+            for k in [k for k in todo if k in self._values]:
+                del todo[k]
+            if not todo:
+                self._pending.remove(entry)
+            if key is not None:
+                return
 
     def get(self, node: ir.Node, grain: str | None = None) -> Value:
         if grain is not None:
             raise KeyError("the SQL trace holds subject-grain values only")
+        if id(node) not in self._values and self._pending:
+            self._fill(id(node))
         try:
             value = self._values[id(node)][1]
         except KeyError:
@@ -52,12 +91,14 @@ class SqlTrace:
         return broadcast(value, self.frames.n)
 
     def __contains__(self, node: object) -> bool:
-        return id(node) in self._values
+        return id(node) in self._values or any(id(node) in todo for _b, _r, todo in self._pending)
 
     def __len__(self) -> int:
+        self._fill(None)
         return len(self._values)
 
     def items(self) -> Iterator[tuple[ir.Node, str | None, Value]]:
+        self._fill(None)
         for node, value in self._values.values():
             yield node, None, value
 
@@ -129,7 +170,7 @@ class SqlBackend:
         spans: list[tuple[int, int]] = []
         for v in values:
             start = len(outputs)
-            outputs.extend((f"o{len(outputs) + k}", e) for k, e in enumerate(v.parts()))
+            outputs.extend((f"o{start + k}", e) for k, e in enumerate(v.parts()))
             spans.append((start, len(outputs)))
         sql = render(scope.select(outputs, order=True), frames.conn.dialect)
         table = frames.conn.query(sql)
@@ -177,6 +218,27 @@ class SqlBackend:
             for (n, _v), value in zip(todo, got, strict=True):
                 trace._values[id(n)] = (n, value)
         return trace.get(node), trace
+
+    def evaluate_many_with_trace(self, nodes: Sequence[ir.Node], frames: Any,
+                                 trace: Any = None) -> tuple[list[Value], SqlTrace]:
+        """The values of ``nodes`` in ONE query (columns loaded once, each shared sub-node
+        computed once), and a trace whose other sub-nodes are fetched when first asked for
+        (:class:`SqlTrace`): the screening reads the criteria only, ``explain`` the rest."""
+        trace = trace if trace is not None else SqlTrace(frames)
+        if trace.frames is not frames:
+            raise EngineError("a trace belongs to one data context")
+        compiler = self._compiler(frames)
+        for node in nodes:
+            compiler.prepare(node)
+        scope = compiler.scope()
+        values = {id(node): (node, compiler.compile(node, scope)) for node in nodes}
+        todo = [(k, nv) for k, nv in values.items() if k not in trace._values]
+        if todo:
+            got = self._run(frames, scope, [v for _k, (_n, v) in todo])
+            for (k, (n, _v)), value in zip(todo, got, strict=True):
+                trace._values[k] = (n, value)
+        trace.defer(self, nodes, scope)
+        return [trace.get(node) for node in nodes], trace
 
     def set_coverage(self, frames: Any, dataset: str, covered: Any) -> None:
         import pyarrow as pa

@@ -38,10 +38,10 @@ if TYPE_CHECKING:
 class SqlTrace:
     """Every subject-grain node's value fetched so far, by node identity (``explain``).
 
-    ``evaluate_many_with_trace`` fetches only the nodes asked for and leaves the rest of
-    its query's sub-nodes *pending*: the first ``get`` of a pending column fetches every
-    pending column (what the eligibility section reads to name missing data), the first
-    ``get`` of any other pending node every pending node, each in one query."""
+    ``evaluate_many_with_trace`` fetches the nodes asked for and the columns they read
+    (what the eligibility section reads to name missing data) and leaves the rest of its
+    query's sub-nodes *pending*: the first ``get`` of a pending node fetches every pending
+    node of its query, in one query (``explain``)."""
 
     def __init__(self, frames: SqlFrames) -> None:
         self.frames = frames
@@ -62,8 +62,6 @@ class SqlTrace:
             if key is not None and key not in todo:
                 continue
             wanted = [k for k in todo if k not in self._values]
-            if key is not None and isinstance(todo[key], ir.Col):
-                wanted = [k for k in wanted if isinstance(todo[k], ir.Col)]
             if wanted:
                 compiler = backend._compiler(self.frames)
                 scope = compiler.scope()
@@ -232,6 +230,8 @@ class SqlBackend:
             compiler.prepare(node)
         scope = compiler.scope()
         values = {id(node): (node, compiler.compile(node, scope)) for node in nodes}
+        # the columns read too: the view is computed once (on files, the costly part) for both
+        values.update((k, nv) for k, nv in scope.memo.items() if isinstance(nv[0], ir.Col))
         todo = [(k, nv) for k, nv in values.items() if k not in trace._values]
         if todo:
             got = self._run(frames, scope, [v for _k, (_n, v) in todo])

@@ -225,6 +225,8 @@ def _col(c: Compiler, node: ir.Col, s: Scope) -> SValue:
             raise EngineError(f"{node.dataset}.{node.column} has several rows per subject: "
                               f"read it inside an aggregate over {node.dataset!r}")
         alias = s.alias
+    elif s.grain is None and ds.view == s.view:  # the subjects' own view: one row per _i already
+        alias = s.alias
     else:
         alias = s.join(f"ds:{node.dataset}", exp.to_table(ds.view, quoted=True))
     lo = s.base_column(alias, layout.lo)

@@ -171,6 +171,28 @@ class SubjectResults:
 
     def missing_text(self) -> np.ndarray:
         """Per subject, its missing data joined with ``"; "`` (None where there is none)."""
+        return np.asarray(self._missing_arrow().to_numpy(zero_copy_only=False), dtype=object)
+
+    def _missing_arrow(self) -> Any:
+        """:meth:`missing_text` as an Arrow string array, built without a Python object per
+        subject: each subject's set of texts is a bit mask, each distinct mask joined once."""
+        import pyarrow as pa
+
+        texts = [(text, where) for text, where in self.missing if len(where)]
+        if len(texts) > 63:
+            return pa.array(self._missing_objects(), pa.string())
+        mask = np.zeros(len(self.ids), dtype=np.uint64)
+        for j, (_text, where) in enumerate(texts):
+            mask[where] |= np.uint64(1 << j)
+        some = np.flatnonzero(mask)  # (sorting only the subjects with missing data)
+        combos, index = np.unique(mask[some], return_inverse=True)
+        words = ["; ".join(t for j, (t, _w) in enumerate(texts) if int(c) >> j & 1) for c in combos.tolist()]
+        codes = np.zeros(len(mask), dtype=np.int32)
+        codes[some] = index
+        codes = pa.array(codes, mask=mask == 0)
+        return pa.DictionaryArray.from_arrays(codes, pa.array(words, pa.string())).cast(pa.string())
+
+    def _missing_objects(self) -> np.ndarray:
         out = np.full(len(self.ids), None, dtype=object)
         for text, where in self.missing:
             if not len(where):
@@ -206,7 +228,7 @@ class SubjectResults:
         columns: dict[str, Any] = {"subject": ids, "status": words(self.status_code, STATUS_WORDS)}
         for j, c in enumerate(self.criteria):
             columns[c] = words((self.outcomes[:, j] % 4).astype(np.int8), WORDS)
-        columns["missing"] = pa.array(self.missing_text(), pa.string())
+        columns["missing"] = self._missing_arrow()
         return pa.table(columns)
 
 

@@ -54,7 +54,9 @@ def run_eligibility(checked: Any, frames: Any, backend: Backend, sources: dict[s
         columns.append(outcome_codes(np.asarray(value.value), np.asarray(value.known),
                                      crit.kind == "exclusion"))
     outcomes = outcome_matrix(columns, n)
-    subjects = np.asarray(frames.subjects, dtype=object)
+    subjects = frames.subjects  # a compact numpy string array stays one (no object per id)
+    if not isinstance(getattr(subjects, "dtype", None), np.dtypes.StringDType):
+        subjects = np.asarray(subjects, dtype=object)
     result = screen(subjects, [c.id for c in criteria], [c.kind for c in criteria],
                     [c.text for c in criteria], outcomes)
 

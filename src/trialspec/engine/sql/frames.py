@@ -9,9 +9,10 @@ a native binder reading files in the database (``engine/duckdb/bind*.py``).
 
 The layout contract (what every producer guarantees and the compiler relies on):
 
-- **Subjects.** ``subjects`` is a numpy object array of the subject ids in subject order;
-  position ``i`` is ``subjects[i]``. The view named ``subjects_view`` has one row per subject
-  and a column ``_i`` (BIGINT, 0..n-1, each once). Every per-subject result is fetched
+- **Subjects.** ``subjects`` is a numpy array of the subject ids in subject order (an
+  object array, or a ``StringDType`` array holding text ids without a Python object per
+  subject); position ``i`` is ``subjects[i]``. The view named ``subjects_view`` has one row
+  per subject and a column ``_i`` (BIGINT, 0..n-1, each once). Every per-subject result is fetched
   ``ORDER BY _i`` into arrays of length ``n``.
 - **A subject-grain dataset** (``SqlDataset.rows`` False): a view with a column ``_i`` and at
   most one row per ``_i``. A subject without a row has missing values (the compiler LEFT
@@ -123,7 +124,18 @@ class SqlFrames:
         return {name: d for name, d in self.datasets.items() if d.rows}
 
     def position(self, subject: Any) -> int:
-        """The position of a subject id (KeyError when it is not screened)."""
+        """The position of a subject id (KeyError when it is not screened). Ids held as a
+        compact numpy string array are searched (explain asks for a few), never turned into
+        a dict of one Python string per subject."""
+        import numpy as np
+
+        if isinstance(self.subjects.dtype, np.dtypes.StringDType):
+            if not isinstance(subject, str):
+                raise KeyError(subject)
+            found = np.flatnonzero(self.subjects == subject)
+            if not len(found):
+                raise KeyError(subject)
+            return int(found[0])
         if self._positions is None:
             self._positions = {s: i for i, s in enumerate(self.subjects.tolist())}
         return self._positions[subject]

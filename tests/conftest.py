@@ -2,11 +2,13 @@
 run (and CI) sees the same examples; the ``backend`` fixture runs a test on every registered
 backend (``trialspec.engine.backends()``), so a new backend is held to every oracle at once.
 
-Spark runs every oracle too, on one local session for the whole run (started on first use and
-reused: engine/spark/session.py). A Spark query costs a few tenths of a second whatever it
-computes, so a property test runs fewer examples on Spark: ``SPARK_EXAMPLES``, or the number
-the test states with ``@pytest.mark.spark_examples(n)``; the engine property tests batch many
-trees into one query instead (tests/engine/test_property.py).
+The SQL engines run every oracle too, Spark on one local session for the whole run (started
+on first use and reused: engine/spark/session.py). A query costs DuckDB some tens of
+milliseconds and Spark a few tenths of a second whatever it computes, where pandas answers in
+microseconds, so a property test runs fewer examples there: at most ``SQL_EXAMPLES[engine]``
+(on Spark, the number the test states with ``@pytest.mark.spark_examples(n)``), unshrunk on
+Spark; the engine property tests also batch many trees into one query
+(tests/engine/test_property.py), on every backend.
 """
 
 from collections.abc import Iterator
@@ -20,8 +22,9 @@ from trialspec.engine import backends, get_backend
 settings.register_profile("deterministic", derandomize=True, database=None, deadline=None)
 settings.load_profile("deterministic")
 
-# A property test's examples on Spark, unless it states its own (spark_examples marker).
-SPARK_EXAMPLES = 3
+# At most this many examples of a property test on a SQL engine (on Spark, unless the test
+# states its own with the spark_examples marker); pandas runs each test's own number.
+SQL_EXAMPLES = {"duckdb": 30, "spark": 3}
 
 # The test session's Spark settings: test data are a few rows, so one shuffle partition, no
 # broadcast joins (each a job of its own), no adaptive re-planning and no generated code
@@ -65,23 +68,23 @@ def spark_test_session() -> object:
 
 
 @pytest.fixture(autouse=True)
-def _fewer_examples_on_spark(request: pytest.FixtureRequest) -> Iterator[None]:
-    """On Spark, a Hypothesis test runs its ``spark_examples`` (or ``SPARK_EXAMPLES``) and
-    reports a failing example as found, unshrunk."""
+def _fewer_examples_on_sql(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On a SQL engine, a Hypothesis test runs at most ``SQL_EXAMPLES[engine]`` examples (on
+    Spark its ``spark_examples``), and on Spark reports a failing example as found, unshrunk."""
     callspec = getattr(request.node, "callspec", None)
     test = getattr(request, "function", None)
-    if (callspec is None or callspec.params.get("backend") != "spark"
-            or not getattr(test, "is_hypothesis_test", False)):
+    engine = callspec.params.get("backend") if callspec is not None else None
+    if engine not in SQL_EXAMPLES or not getattr(test, "is_hypothesis_test", False):
         yield
         return
-    marker = request.node.get_closest_marker("spark_examples")
-    wanted = marker.args[0] if marker is not None else SPARK_EXAMPLES
+    marker = request.node.get_closest_marker("spark_examples") if engine == "spark" else None
+    wanted = marker.args[0] if marker is not None else SQL_EXAMPLES[engine]
     # Hypothesis reads a test's settings when it is called (the attribute @settings sets)
     own = test._hypothesis_internal_use_settings  # type: ignore[union-attr]
-    # and does not shrink a failure (minutes of queries): the message names the tree
+    # and on Spark does not shrink a failure (minutes of queries): the message names the tree
+    phases = [p for p in own.phases if p is not Phase.shrink or engine != "spark"]
     test._hypothesis_internal_use_settings = settings(  # type: ignore[union-attr]
-        own, max_examples=min(wanted, own.max_examples),
-        phases=[p for p in own.phases if p is not Phase.shrink])
+        own, max_examples=min(wanted, own.max_examples), phases=phases)
     try:
         yield
     finally:

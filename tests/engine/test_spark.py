@@ -19,35 +19,17 @@ import pytest
 from trialspec import engine
 from trialspec.backend import EngineError
 
+from .shipped import EXAMPLES, json_report, pandas_report
+
 ROOT = Path(__file__).resolve().parents[2]
-# every shipped protocol with example data
-EXAMPLES = {
-    "seed": ("seed-rd-rrmm.yaml", "seed"),
-    "amendment": ("seed-rd-rrmm-amendment-1.yaml", "seed"),
-    "t2dm": ("t2dm-glucoflozin.yaml", "t2dm-glucoflozin"),
-    "rchop21": ("rchop21.yaml", "rchop21"),
-    "cdiscpilot01": ("cdiscpilot01.yaml", "cdiscpilot01"),
-    "streptomycin": ("streptomycin-1948.yaml", "streptomycin-1948"),
-}
-
-
-def test_every_shipped_example_has_an_entry() -> None:
-    shipped = {p.name for p in (ROOT / "protocols").glob("*.yaml")}
-    assert shipped == {protocol for protocol, _data in EXAMPLES.values()}
-    assert all((ROOT / "examples" / data / "data").is_dir() for _protocol, data in EXAMPLES.values())
 
 
 def test_every_shipped_example_reports_the_same_on_spark_as_on_pandas(spark: Any) -> None:
     """The whole JSON report (statuses, attrition, findings, derived values, analyses) of each
     shipped example, byte for byte, on one Spark session."""
-    from trialspec.pipeline import check
-    from trialspec.report.formats import render_check
-
-    for name, (protocol, data) in EXAMPLES.items():
-        args = (ROOT / "protocols" / protocol, ROOT / "examples" / data / "data")
-        want = render_check("json", check(*args, backend_name="pandas"))
-        got = render_check("json", check(*args, backend_name="spark"))
-        assert got == want, f"{name}: the Spark report differs from the pandas report"
+    for name in EXAMPLES:
+        assert json_report(name, "spark") == pandas_report(name), \
+            f"{name}: the Spark report differs from the pandas report"
 
 
 def test_the_session_has_the_settings_trialspec_relies_on(spark: Any) -> None:
@@ -92,3 +74,18 @@ def test_importing_the_engine_or_the_spark_backend_starts_no_spark() -> None:
             "e.get_backend('spark'); print(a, 'pyspark.sql' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_a_handed_over_session_is_left_as_it_was(spark: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A user's session (on their cluster) runs trialspec in a session of its own, with
+    trialspec's settings, and keeps its own settings."""
+    from trialspec.engine.spark import session as mod
+
+    monkeypatch.setattr(mod, "_SESSION", mod._SESSION)  # the test run's session comes back after
+    user = spark.newSession()
+    user.conf.set("spark.sql.ansi.enabled", "true")
+    mod.use_session(user)
+    mine = mod.spark_session()
+    assert mine is not user and mine.sparkContext is user.sparkContext
+    assert mine.conf.get("spark.sql.ansi.enabled") == "false"
+    assert user.conf.get("spark.sql.ansi.enabled") == "true"

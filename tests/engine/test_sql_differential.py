@@ -29,6 +29,7 @@ from trialspec.engine import get_backend
 from trialspec.engine.choice import EngineUnavailable, choose_engine
 from trialspec.lang import ir
 
+from .shipped import EXAMPLES, json_report, pandas_report
 from .test_property import aggregates, conditions, engine_at, frames, values
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -192,25 +193,13 @@ def test_a_check_on_random_tables_gives_the_pandas_report(protocol_file: Path, s
 
 # -- every shipped example ---------------------------------------------------------------------------
 
-EXAMPLES = {
-    "cdiscpilot01": "cdiscpilot01",
-    "rchop21": "rchop21",
-    "seed-rd-rrmm": "seed",
-    "seed-rd-rrmm-amendment-1": "seed",
-    "streptomycin-1948": "streptomycin-1948",
-    "t2dm-glucoflozin": "t2dm-glucoflozin",
-}
-
-
 def test_every_shipped_example_is_listed() -> None:
     assert sorted(EXAMPLES) == sorted(p.stem for p in (ROOT / "protocols").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_a_shipped_example_gives_the_pandas_report(name: str) -> None:
-    path, data = ROOT / "protocols" / f"{name}.yaml", ROOT / "examples" / EXAMPLES[name] / "data"
-    want = report(path, "pandas", data)
-    got = report(path, SQL, data)
+    want, got = pandas_report(name), json_report(name, SQL)
     assert '"sections"' in want
     if got != want:  # show the first difference, not two whole reports
         for k, (a, b) in enumerate(zip(got.splitlines(), want.splitlines(), strict=False)):

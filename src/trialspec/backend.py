@@ -76,6 +76,10 @@ class Backend(Protocol):
         and a trace answering for every sub-node of them, as ``evaluate_with_trace`` would;
         the engine may compute sub-nodes only when the trace is first asked for them."""
 
+    def missing_at(self, trace: Any, node: Node) -> Any:
+        """A bool array: where the value of ``node`` (a sub-node of a traced evaluation) is
+        missing, as ``missing(trace.get(node))`` (an engine may hold just that, not the value)."""
+
     def row_batches(self, frames: DataContext, dataset: str, columns: Mapping[str, Node],
                     order_by: Sequence[Node], batch_subjects: int = BATCH_SUBJECTS) -> Iterator[RowBatch]:
         """The rows of the row dataset ``dataset`` as :class:`trialspec.row_batch.RowBatch`

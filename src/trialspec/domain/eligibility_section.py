@@ -69,7 +69,7 @@ def run_eligibility(checked: Any, frames: Any, backend: Backend, sources: dict[s
         if not unknown.any():
             continue
         for col in ir.subject_columns(crit.node):
-            gone = np.flatnonzero(unknown & np.asarray(backend.missing(trace.get(col))))
+            gone = np.flatnonzero(unknown & np.asarray(backend.missing_at(trace, col)))
             if len(gone):
                 missing.append((f"{crit.id}: {col.dataset}.{col.column} missing", gone))
 

@@ -65,6 +65,9 @@ class PandasBackend:
             trace = Trace(frames)
         return values, trace
 
+    def missing_at(self, trace: Any, node: Node) -> Any:
+        return self.missing(trace.get(node))
+
     def row_batches(self, frames: Any, dataset: str, columns: Mapping[str, Node],
                     order_by: Sequence[Node], batch_subjects: int = BATCH_SUBJECTS) -> Iterator[RowBatch]:
         """A row dataset's nodes per row in (subject, order_by) batches: engine/pandas/row_batches.py."""

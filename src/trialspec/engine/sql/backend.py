@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from trialspec.backend import BATCH_SUBJECTS, EngineError
+from trialspec.engine.sql import sqlx as q
 from trialspec.engine.sql.compile import Compiler, Scope, render
 from trialspec.engine.sql.connection import Connection
 from trialspec.engine.sql.fetch import fetch
 from trialspec.engine.sql.frames import SqlFrames, fresh_name
 from trialspec.engine.sql.from_pandas import PandasLoader, register_subject_frames
 from trialspec.engine.sql.series import compile_series
-from trialspec.engine.sql.values import SValue
+from trialspec.engine.sql.values import SCond, SValue
 from trialspec.lang import ir
 from trialspec.values import Tri, Value, broadcast, to_python
 
@@ -38,15 +39,16 @@ if TYPE_CHECKING:
 class SqlTrace:
     """Every subject-grain node's value fetched so far, by node identity (``explain``).
 
-    ``evaluate_many_with_trace`` fetches the nodes asked for and the columns they read
-    (what the eligibility section reads to name missing data) and leaves the rest of its
-    query's sub-nodes *pending*: the first ``get`` of a pending node fetches every pending
-    node of its query, in one query (``explain``)."""
+    ``evaluate_many_with_trace`` fetches the nodes asked for, and where each column they
+    read is missing (``SqlBackend.missing_at``: what the eligibility section names), and
+    leaves the rest of its query's sub-nodes *pending*: the first ``get`` of a pending node
+    fetches every pending node of its query, in one query (``explain``)."""
 
     def __init__(self, frames: SqlFrames) -> None:
         self.frames = frames
         self._values: dict[int, tuple[ir.Node, Value]] = {}
         self._pending: list[tuple[Any, list[ir.Node], dict[int, ir.Node]]] = []
+        self._absent: dict[int, np.ndarray] = {}  # a column's missing flags, fetched without it
 
     def defer(self, backend: Any, roots: Sequence[ir.Node], scope: Scope) -> None:
         """The sub-nodes of ``roots`` compiled in ``scope`` but not fetched: pending."""
@@ -128,8 +130,6 @@ class SqlBackend:
     def bind(self, protocol: Any, data_dir: Any) -> Any:
         from pathlib import Path
 
-        from trialspec.engine.pandas.bind import bind
-
         if self._binder is not None:
             conn = self._connect()
             bound = self._binder(protocol, Path(data_dir), conn)
@@ -138,6 +138,7 @@ class SqlBackend:
             else:
                 weakref.finalize(bound.frames, conn.close)
             return bound
+        from trialspec.engine.pandas.bind import bind  # (pandas imported only when it binds)
 
         return self._registered(bind(protocol, Path(data_dir)))
 
@@ -230,13 +231,18 @@ class SqlBackend:
             compiler.prepare(node)
         scope = compiler.scope()
         values = {id(node): (node, compiler.compile(node, scope)) for node in nodes}
-        # the columns read too: the view is computed once (on files, the costly part) for both
-        values.update((k, nv) for k, nv in scope.memo.items() if isinstance(nv[0], ir.Col))
         todo = [(k, nv) for k, nv in values.items() if k not in trace._values]
-        if todo:
-            got = self._run(frames, scope, [v for _k, (_n, v) in todo])
-            for (k, (n, _v)), value in zip(todo, got, strict=True):
+        # where each column read is missing (what the eligibility section names), in the same
+        # query: a file-backed view is computed once, and a flag costs a byte, a value eight
+        absent = [(k, SCond(q.is_null(v.parts()[0]))) for k, (n, v) in scope.memo.items()
+                  if isinstance(n, ir.Col) and k not in trace._values and k not in trace._absent]
+        if todo or absent:
+            got = self._run(frames, scope, [v for _k, (_n, v) in todo] + [c for _k, c in absent])
+            for (k, (n, _v)), value in zip(todo, got[:len(todo)], strict=True):
                 trace._values[k] = (n, value)
+            for (k, _c), flag in zip(absent, got[len(todo):], strict=True):
+                assert isinstance(flag, Tri)
+                trace._absent[k] = np.asarray(flag.value, dtype=bool)
         trace.defer(self, nodes, scope)
         return [trace.get(node) for node in nodes], trace
 
@@ -291,6 +297,10 @@ class SqlBackend:
     def to_python(self, value: Value, i: int) -> Any:
         return to_python(value, i)
 
+    def missing_at(self, trace: Any, node: ir.Node) -> Any:
+        flags = trace._absent.get(id(node)) if isinstance(trace, SqlTrace) else None
+        return flags if flags is not None else self.missing(trace.get(node))
+
     def missing(self, value: Value) -> Any:
         return ~np.asarray(value.known if isinstance(value, Tri) else value.present)
 
@@ -317,8 +327,6 @@ def _chain(first: PandasLoader, second: Any) -> Any:
 
 
 def _one(frames: SqlFrames, view: str, column: str, i: int) -> str:
-    from trialspec.engine.sql import sqlx as q
-
     return q.select_sql([q.col(column)], view, frames.conn.dialect,
                         where=q.op("==", q.col("_i"), q.integer(i)))
 

@@ -358,3 +358,20 @@ def test_parquet_numbers_nan_and_inf_and_a_typed_key_fall_back(tmp_path: Path) -
     assert is_native(bound) and list(bound.failures["check"]) == ["s.age:finite"]
     pq.write_table(pa.table({"id": [1, 2], "age": [61.0, 70.0]}), tmp_path / "s.parquet")
     assert not is_native(assert_same(load(text), tmp_path))  # a numeric key: pandas reads it as text
+
+
+def test_parquet_typed_days_bind_as_pandas_binds_them(tmp_path: Path) -> None:
+    """A DATE column is read as the day it holds (no text round trip), missing days
+    and the first day of year 1 included; ids are held without a Python string each."""
+    import datetime as dt
+
+    days = [dt.date(2014, 3, 9), None, dt.date(1, 1, 1), dt.date(2020, 2, 29)]
+    pq.write_table(pa.table({"id": ["P1", "P2", "P3", "P4"], "seen": pa.array(days, pa.date32())}),
+                   tmp_path / "s.parquet")
+    text = ("trialspec: 1\nstudy: {id: X}\ndatasets:\n  s:\n    source: s.parquet\n    key: id\n"
+            "    columns:\n      seen: {type: date}\n"
+            "eligibility:\n  inclusion:\n    I1: {text: a, when: seen > 2015-01-01}\n")
+    bound = assert_same(load(text), tmp_path)
+    assert is_native(bound)
+    assert isinstance(bound.frames.subjects.dtype, np.dtypes.StringDType)
+    assert bound.frames.subjects.tolist() == ["P1", "P2", "P3", "P4"] and bound.frames.position("P3") == 2

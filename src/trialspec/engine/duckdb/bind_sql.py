@@ -217,6 +217,12 @@ def date(src: Source, name: str, column: str, ci: int) -> Converted:
     hi = (f"(CASE WHEN {ok} THEN CASE length({day}) WHEN 4 THEN make_date({y}, 12, 31) "
           f"WHEN 7 THEN last_day(make_date({y}, {m}, 1)) "
           f"ELSE CAST(try_strptime({day}, '%Y-%m-%d') AS DATE) END END)")
+    if src.types.get(name) == "DATE":  # a typed day: no text to parse unless its year is odd
+        d = ident(name)
+        fast = f"(year({d}) BETWEEN 1 AND 9999)"  # strftime gives an ISO day the text rules pass
+        ok = f"(CASE WHEN {fast} THEN true ELSE {ok} END)"
+        lo = f"(CASE WHEN {fast} THEN {d} ELSE {lo} END)"
+        hi = f"(CASE WHEN {fast} THEN {d} ELSE {hi} END)"
     return Converted(value, [Cell("date", column, ci, f"({t} IS NOT NULL AND NOT coalesce({ok}, false))", t)],
                      "VARCHAR", lo, hi)
 

@@ -265,7 +265,7 @@ class SqlBackend:
         if frames.source is None:  # a natively bound context: keep derived data in pandas
             import pandas as pd
 
-            frames.source = SubjectFrames(pd.Index(frames.subjects))
+            frames.source = SubjectFrames(pd.Index(np.asarray(frames.subjects, dtype=object)))
         PANDAS.add_derived(frames.source, dataset, columns, key)
         loader = frames.loader if isinstance(frames.loader, PandasLoader) else None
         if loader is None or loader.source is not frames.source:

@@ -50,7 +50,7 @@ def analyses_for(protocol: Any, frames: Any, backend: Any, compiled: CompiledAna
     if compiled is None:
         compiled = compile_analyses(protocol)
     results: dict[str, AnalysisResult] = {}
-    if frames is not None:
+    if frames is not None and compiled.plans:  # (no analyses: no object array of the ids)
         ctx = Context(lambda node: backend.evaluate(node, frames),
                       np.asarray(frames.subjects, dtype=object), compiled.endpoints,
                       lambda name: backend.study_rows(frames, name),

@@ -171,11 +171,18 @@ class SqlBackend:
             start = len(outputs)
             outputs.extend((f"o{start + k}", e) for k, e in enumerate(v.parts()))
             spans.append((start, len(outputs)))
-        sql = render(scope.select(outputs, order=True), frames.conn.dialect)
+        # unordered: the database does not sort wide rows; the result is put in subject order
+        # here by its ``_i`` (a permutation of 0..n-1, by the layout contract) in one take
+        sql = render(scope.select(outputs, order=False), frames.conn.dialect)
         table = frames.conn.query(sql)
         if table.num_rows != frames.n:
             raise EngineError(f"the {self.name} query returned {table.num_rows} rows for "
                               f"{frames.n} subjects")
+        where = np.asarray(table.column(0).to_numpy(), dtype=np.int64)
+        if not np.array_equal(where, np.arange(frames.n)):
+            order = np.empty(frames.n, dtype=np.int64)
+            order[where] = np.arange(frames.n)
+            table = table.take(order)
         return [fetch(v, [table.column(1 + k) for k in range(a, b)])
                 for v, (a, b) in zip(values, spans, strict=True)]
 

@@ -38,8 +38,10 @@ demo: $(STAMP)
 	@echo "to read, with figures (CONSORT flow, forest plots, swimmer plot): $(DEMO_HTML); the"
 	@echo "diabetes example's (Kaplan-Meier curves with the number at risk): demo-report-t2dm.html"
 
+# Two workers (the suite is CPU-bound; CI has two cores); every Spark test runs on one of them,
+# so one JVM starts (tests/conftest.py).
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

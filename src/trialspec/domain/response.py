@@ -89,6 +89,7 @@ def best_change(plan: ResponsePlan, frames: Any, backend: Backend, derived: Any)
     have none)."""
     import numpy as np
 
+    from trialspec.domain.response_compile import bind_series
     from trialspec.domain.response_derive import ROW_ASSESSED
     from trialspec.domain.response_rows import assessment_table
 
@@ -96,8 +97,11 @@ def best_change(plan: ResponsePlan, frames: Any, backend: Backend, derived: Any)
                    and getattr(getattr(nodes[1], "type", None), "unit", None) == "%"), None)
     if marker is None:
         return None
+    # ordered by the assessment date and measured from the plan's baseline, as the rules are
+    # (unbound, a series would follow the file's row order)
+    pct_node = bind_series(marker[1][1], plan.time, plan.baseline, {})
     values = assessment_table(backend, frames, plan.dataset, plan.time, plan.bound_baseline(),
-                              {"pct": marker[1][1]})
+                              {"pct": pct_node})
     if values is None:
         return None
     pct = np.asarray(values["values"]["pct"], float)

@@ -48,7 +48,7 @@ class SqlTrace:
         self.frames = frames
         self._values: dict[int, tuple[ir.Node, Value]] = {}
         self._pending: list[tuple[Any, list[ir.Node], dict[int, ir.Node]]] = []
-        self._absent: dict[int, np.ndarray] = {}  # a column's missing flags, fetched without it
+        self._absent: dict[int, np.ndarray] = {}  # a column's missing flags (packed bits), without it
 
     def defer(self, backend: Any, roots: Sequence[ir.Node], scope: Scope) -> None:
         """The sub-nodes of ``roots`` compiled in ``scope`` but not fetched: pending."""
@@ -179,11 +179,17 @@ class SqlBackend:
             raise EngineError(f"the {self.name} query returned {table.num_rows} rows for "
                               f"{frames.n} subjects")
         where = np.asarray(table.column(0).to_numpy(), dtype=np.int64)
+        order = None
         if not np.array_equal(where, np.arange(frames.n)):
             order = np.empty(frames.n, dtype=np.int64)
             order[where] = np.arange(frames.n)
-            table = table.take(order)
-        return [fetch(v, [table.column(1 + k) for k in range(a, b)])
+        del where
+
+        def column(k: int) -> Any:  # reordered one column at a time: never a copy of the whole
+            c = table.column(1 + k)
+            return c if order is None else c.take(order)
+
+        return [fetch(v, [column(k) for k in range(a, b)])
                 for v, (a, b) in zip(values, spans, strict=True)]
 
     def evaluate(self, node: ir.Node, frames: Any) -> Value:
@@ -249,7 +255,7 @@ class SqlBackend:
                 trace._values[k] = (n, value)
             for (k, _c), flag in zip(absent, got[len(todo):], strict=True):
                 assert isinstance(flag, Tri)
-                trace._absent[k] = np.asarray(flag.value, dtype=bool)
+                trace._absent[k] = np.packbits(np.asarray(flag.value, dtype=bool))  # a bit each
         trace.defer(self, nodes, scope)
         return [trace.get(node) for node in nodes], trace
 
@@ -306,7 +312,9 @@ class SqlBackend:
 
     def missing_at(self, trace: Any, node: ir.Node) -> Any:
         flags = trace._absent.get(id(node)) if isinstance(trace, SqlTrace) else None
-        return flags if flags is not None else self.missing(trace.get(node))
+        if flags is None:
+            return self.missing(trace.get(node))
+        return np.unpackbits(flags, count=trace.frames.n).astype(bool)
 
     def missing(self, value: Value) -> Any:
         return ~np.asarray(value.known if isinstance(value, Tri) else value.present)

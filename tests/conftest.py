@@ -43,13 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "spark_examples(n): the property test runs n examples on Spark")
 
 
-# Under pytest-xdist (`make test` runs two workers, `--dist loadgroup`), every Spark test goes to
-# one worker, so the run starts one JVM, not one per worker.
-SPARK = pytest.mark.xdist_group("spark")
-
-
-@pytest.fixture(scope="session",
-                params=[pytest.param(name, marks=SPARK if name == "spark" else ()) for name in backends()])
+@pytest.fixture(scope="session", params=backends())
 def backend(request: pytest.FixtureRequest) -> Backend:
     """Each registered backend in turn (test ids ``[pandas]``, ``[duckdb]``, ``[spark]``)."""
     if request.param == "spark":

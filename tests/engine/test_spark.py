@@ -22,7 +22,6 @@ from trialspec.backend import EngineError
 from .shipped import EXAMPLES, json_report, pandas_report
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.xdist_group("spark")  # one Spark session for all of them (tests/conftest.py)
 
 
 def test_every_shipped_example_reports_the_same_on_spark_as_on_pandas(spark: Any) -> None:

@@ -53,6 +53,7 @@ def run_eligibility(checked: Any, frames: Any, backend: Backend, sources: dict[s
             continue
         columns.append(outcome_codes(np.asarray(value.value), np.asarray(value.known),
                                      crit.kind == "exclusion"))
+    del values, by_criterion  # (the trace fetches them again if explain asks)
     outcomes = outcome_matrix(columns, n)
     subjects = frames.subjects  # a compact numpy string array stays one (no object per id)
     if not isinstance(getattr(subjects, "dtype", None), np.dtypes.StringDType):

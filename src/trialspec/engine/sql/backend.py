@@ -251,13 +251,18 @@ class SqlBackend:
                   if isinstance(n, ir.Col) and k not in trace._values and k not in trace._absent]
         if todo or absent:
             got = self._run(frames, scope, [v for _k, (_n, v) in todo] + [c for _k, c in absent])
-            for (k, (n, _v)), value in zip(todo, got[:len(todo)], strict=True):
-                trace._values[k] = (n, value)
+            # returned, not kept: a caller done with them frees them (at 50M subjects ten
+            # conditions are 1 GB); explain fetches them again with the other sub-nodes
+            fetched = {k: value for (k, _nv), value in zip(todo, got[:len(todo)], strict=True)}
             for (k, _c), flag in zip(absent, got[len(todo):], strict=True):
                 assert isinstance(flag, Tri)
                 trace._absent[k] = np.packbits(np.asarray(flag.value, dtype=bool))  # a bit each
+            del got
+        else:
+            fetched = {}
         trace.defer(self, nodes, scope)
-        return [trace.get(node) for node in nodes], trace
+        return [broadcast(fetched[id(node)], frames.n) if id(node) in fetched else trace.get(node)
+                for node in nodes], trace
 
     def set_coverage(self, frames: Any, dataset: str, covered: Any) -> None:
         import pyarrow as pa

@@ -244,11 +244,17 @@ class Native:
             header_lines = 0
             _parquet_types(ds, types)
         view = self.view(f"file_{len(self.tables)}", relation)
-        n = int(self.query(f"SELECT count(*) AS n FROM {view}").to_pylist()[0]["n"])
-        if fmt == "csv" and _line_map_needed(path, n):  # blank lines or quoted line breaks: lines shift
-            raise NotNative(f"dataset '{name}': {ds.source} has blank lines or records over several lines")
         src = Source(view, columns, types, is_sdtm(getattr(ds, "standard", None), fmt),
                      tuple(getattr(ds, "missing", ()) or ()))
+        # the row count, and which text columns need trimming, in one scan: a column none of
+        # whose cells has whitespace at an edge is read without trimming in every later query
+        text = [c for c in columns if src.is_text(c)]
+        found = self.query("SELECT " + ", ".join(["count(*) AS n", *(
+            f"{src.edges_sql(c)} AS e{j}" for j, c in enumerate(text))]) + f" FROM {view}").to_pylist()[0]
+        n = int(found["n"])
+        src.untrimmed = frozenset(c for j, c in enumerate(text) if not found[f"e{j}"])
+        if fmt == "csv" and _line_map_needed(path, n):  # blank lines or quoted line breaks: lines shift
+            raise NotNative(f"dataset '{name}': {ds.source} has blank lines or records over several lines")
         cells = src.cell_columns()
         if cells:
             src.relation = self.view(f"cells_{len(self.tables)}", f"SELECT *, {', '.join(cells)} FROM {view}")
@@ -438,6 +444,11 @@ class Native:
         """key_unique: a present key on an earlier row; the first is kept (a view of the later ones)."""
         src, k = table.src, table.key_sql
         assert k is not None
+        # most keys are unique: one distinct count says so, and the window is not needed
+        counted = self.query(f"SELECT count(*) AS n, count(DISTINCT {k}) AS d FROM {src.relation} "
+                             f"WHERE {k} <> ''").to_pylist()[0]
+        if counted["n"] == counted["d"]:
+            return []
         dups = self.view(f"dups_{table.name}", (
             f"SELECT r FROM (SELECT {src.row} AS r, "
             f"row_number() OVER (PARTITION BY {k} ORDER BY {src.row}) AS n "
@@ -586,7 +597,8 @@ class Native:
                                                codes)
             elif at_visit is not None and col.test not in at_visit:
                 self.failed += dataset_failure(self.plan.cell(ds.name, cname, "test_at_visit"), table.path)
-        rsrc = Source(ranked, src.columns, src.types, src.blank, src.tokens, src.row, cells=src.cells)
+        rsrc = Source(ranked, src.columns, src.types, src.blank, src.tokens, src.row, cells=src.cells,
+                      untrimmed=src.untrimmed)
         listed: list[Listed | list[Failed]] = []
         pivot: list[str] = []
         for cname, col in ds.columns.items():

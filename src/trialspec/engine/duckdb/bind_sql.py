@@ -74,6 +74,18 @@ class Source:
         return self.types.get(name, "VARCHAR") == "VARCHAR"
 
     cells: bool = False  # the relation holds each text column's @raw:, @txt: and @num: columns
+    # text columns no cell of which starts or ends with whitespace (``edges_sql`` found): their
+    # cells are their trimmed text, so no trimming is written for them
+    untrimmed: frozenset[str] = frozenset()
+
+    def edges_sql(self, name: str) -> str:
+        """SQL, an aggregate: whether some cell of text column ``name`` needs trimming."""
+        col = ident(name)
+        ws = lit(WHITESPACE)
+        return f"coalesce(bool_or(contains({ws}, left({col}, 1)) OR contains({ws}, right({col}, 1))), false)"
+
+    def _trim(self, name: str, expr: str) -> str:
+        return expr if name in self.untrimmed else trim(expr)
 
     def cell_columns(self) -> list[str]:
         """The select list adding each text column's cell as written (``@raw:``, missing rules
@@ -105,9 +117,9 @@ class Source:
         wanted = sorted({t.strip() for t in self.tokens})
         conds = []
         if self.blank:
-            conds.append(f"{trim(col)} = ''")
+            conds.append(f"{self._trim(name, col)} = ''")
         if wanted:
-            conds.append(f"{trim(col)} IN {in_list(wanted)}")
+            conds.append(f"{self._trim(name, col)} IN {in_list(wanted)}")
         if not conds:
             return col
         return f"(CASE WHEN {' OR '.join(conds)} THEN NULL ELSE {col} END)"
@@ -118,7 +130,7 @@ class Source:
             return f"CAST({ident(name)} AS VARCHAR)"
         if self.cells:
             return ident(f"@txt:{name}")
-        return trim(self.raw(name))
+        return self._trim(name, self.raw(name))
 
 
 @dataclass
@@ -217,13 +229,15 @@ def date(src: Source, name: str, column: str, ci: int) -> Converted:
     hi = (f"(CASE WHEN {ok} THEN CASE length({day}) WHEN 4 THEN make_date({y}, 12, 31) "
           f"WHEN 7 THEN last_day(make_date({y}, {m}, 1)) "
           f"ELSE CAST(try_strptime({day}, '%Y-%m-%d') AS DATE) END END)")
+    present = f"{t} IS NOT NULL"
     if src.types.get(name) == "DATE":  # a typed day: no text to parse unless its year is odd
         d = ident(name)
         fast = f"(year({d}) BETWEEN 1 AND 9999)"  # strftime gives an ISO day the text rules pass
         ok = f"(CASE WHEN {fast} THEN true ELSE {ok} END)"
         lo = f"(CASE WHEN {fast} THEN {d} ELSE {lo} END)"
         hi = f"(CASE WHEN {fast} THEN {d} ELSE {hi} END)"
-    return Converted(value, [Cell("date", column, ci, f"({t} IS NOT NULL AND NOT coalesce({ok}, false))", t)],
+        present = f"{d} IS NOT NULL"  # (the same rows, without writing every day as text)
+    return Converted(value, [Cell("date", column, ci, f"({present} AND NOT coalesce({ok}, false))", t)],
                      "VARCHAR", lo, hi)
 
 

@@ -2,9 +2,10 @@
 
 A dataset's cell checks (``bind_sql.Cell``: a condition and the value a failure carries) are
 computed together in one aggregate query over the file's relation: per check, the number of
-failing rows (``count(*) FILTER``) and the first ``SHOW + 1`` of them in the order the pandas
-binder lists them (``min_by(..., order, SHOW + 1) FILTER``), so a file is read once whatever
-the number of checks, and nothing but the listed rows leaves the database. The result is the
+failing rows (``count(*) FILTER``); then, only for the checks that fail, the first ``SHOW + 1``
+failing rows in the order the pandas binder lists them (``min_by(..., order, SHOW + 1) FILTER``)
+in a second scan of the failing rows. Clean data are read once whatever the number of checks,
+and nothing but counts and the listed rows leaves the database. The result is the
 same ``Failed`` records the pandas binder makes, gathered into the same tidy failure table
 (``engine/pandas/conform.py``), which ``check/conformance_render.py`` words.
 """
@@ -46,16 +47,21 @@ def failures(query: Callable[[str], Any], relation: str, row: str, header_lines:
     out: dict[int, list[Failed]] = {i: [] for i in range(len(listed))}
     if not wanted:
         return out
-    parts = []
-    for j, (_, item, _) in enumerate(wanted):
-        bad = f"coalesce({item.cell.bad}, false)"
-        parts.append(f"count(*) FILTER (WHERE {bad}) AS n{j}")
-        parts.append(f"min_by({{'r': {row}, 'v': {item.cell.value}, 's': {item.subject}}}, "
-                     f"{item.order}, {SHOW + 1}) FILTER (WHERE {bad}) AS l{j}")
-    result = query(f"SELECT {', '.join(parts)} FROM {relation}").to_pylist()[0]
+    # the counts first: cheap, and on clean data all zero; then the listed rows of the checks
+    # that fail (a struct per row under a FILTER costs its building on every row)
+    bad = [f"coalesce({item.cell.bad}, false)" for _, item, _ in wanted]
+    counts = query("SELECT " + ", ".join(f"count(*) FILTER (WHERE {b}) AS n{j}" for j, b in enumerate(bad))
+                   + f" FROM {relation}").to_pylist()[0]
+    failing = [j for j in range(len(wanted)) if counts[f"n{j}"]]
+    shown: dict[str, Any] = {}
+    if failing:
+        parts = [f"min_by({{'r': {row}, 'v': {wanted[j][1].cell.value}, 's': {wanted[j][1].subject}}}, "
+                 f"{wanted[j][1].order}, {SHOW + 1}) FILTER (WHERE {bad[j]}) AS l{j}" for j in failing]
+        where = " OR ".join(bad[j] for j in failing)
+        shown = query(f"SELECT {', '.join(parts)} FROM {relation} WHERE {where}").to_pylist()[0]
     for j, (i, item, check) in enumerate(wanted):
-        out[i] = listed_failure(check, path, header_lines, item.cell.position, result[f"l{j}"] or [],
-                                int(result[f"n{j}"] or 0))
+        out[i] = listed_failure(check, path, header_lines, item.cell.position, shown.get(f"l{j}") or [],
+                                int(counts[f"n{j}"] or 0))
     return out
 
 

@@ -185,11 +185,8 @@ class SqlBackend:
             order[where] = np.arange(frames.n)
         del where
 
-        def column(k: int) -> Any:  # reordered one column at a time: never a copy of the whole
-            c = table.column(1 + k)
-            return c if order is None else c.take(order)
-
-        return [fetch(v, [column(k) for k in range(a, b)])
+        # each value reordered once it is numpy, one at a time: never a copy of the whole
+        return [fetch(v, [table.column(1 + k) for k in range(a, b)], order)
                 for v, (a, b) in zip(values, spans, strict=True)]
 
     def evaluate(self, node: ir.Node, frames: Any) -> Value:

@@ -17,28 +17,32 @@ from trialspec.engine.sql.values import SCond, SDate, SNum, SText, SValue
 from trialspec.values import Dates, Labels, Numbers, Tri, Value
 
 
-def fetch(value: SValue, columns: list[Any]) -> Value:
-    """The carrier of ``value`` from its result columns (pyarrow arrays or chunked arrays)."""
+def fetch(value: SValue, columns: list[Any], order: np.ndarray | None = None) -> Value:
+    """The carrier of ``value`` from its result columns (pyarrow arrays or chunked arrays),
+    its rows taken in ``order`` (positions into the result; None: as they come)."""
     import pyarrow as pa
     import pyarrow.compute as pc
+
+    def put(a: np.ndarray) -> np.ndarray:
+        return a if order is None else a[order]
 
     cols = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns]
     if isinstance(value, SCond):
         c = cols[0].cast(pa.bool_())
-        known = np.asarray(c.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-        v = np.asarray(pc.fill_null(c, False).to_numpy(zero_copy_only=False), dtype=bool)
+        known = put(np.asarray(c.is_valid().to_numpy(zero_copy_only=False), dtype=bool))
+        v = put(np.asarray(pc.fill_null(c, False).to_numpy(zero_copy_only=False), dtype=bool))
         return Tri.raw(v & known, known)
     if isinstance(value, SText):
         c = cols[0].cast(pa.string()).dictionary_encode()
-        codes = pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        codes = put(pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64))
         levels = np.asarray(c.dictionary.to_pylist(), dtype=object)
         return Labels(codes, levels if len(levels) else np.array([], dtype=object))
     if isinstance(value, SDate):
-        bounds = [_days(c) for c in cols]
+        bounds = [put(_days(c)) for c in cols]
         cls: type = Dates
     else:
         assert isinstance(value, SNum)
-        bounds = [np.asarray(c.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+        bounds = [put(np.asarray(c.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64))
                   for c in cols]
         cls = Numbers
     if len(bounds) == 1 or np.array_equal(bounds[0], bounds[1], equal_nan=True):

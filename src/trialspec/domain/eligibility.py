@@ -13,7 +13,7 @@ decides no subject's status (screening judged it, the data cannot).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,15 +173,19 @@ class SubjectResults:
         """Per subject, its missing data joined with ``"; "`` (None where there is none)."""
         return np.asarray(self._missing_arrow().to_numpy(zero_copy_only=False), dtype=object)
 
-    def _missing_arrow(self) -> Any:
-        """:meth:`missing_text` as an Arrow string array, built without a Python object per
-        subject: each subject's set of texts is a bit mask, each distinct mask joined once."""
+    def _missing_arrow(self, start: int = 0, stop: int | None = None) -> Any:
+        """:meth:`missing_text` of subjects ``start`` .. ``stop - 1`` as an Arrow string array,
+        built without a Python object per subject: each subject's set of texts is a bit mask,
+        each distinct mask joined once."""
         import pyarrow as pa
 
-        texts = [(text, where) for text, where in self.missing if len(where)]
+        stop = len(self.ids) if stop is None else stop
+        texts = [(text, where[np.searchsorted(where, start):np.searchsorted(where, stop)] - start)
+                 for text, where in self.missing if len(where)]
+        texts = [(text, where) for text, where in texts if len(where)]
         if len(texts) > 63:
-            return pa.array(self._missing_objects(), pa.string())
-        mask = np.zeros(len(self.ids), dtype=np.uint64)
+            return pa.array(self._missing_objects()[start:stop], pa.string())
+        mask = np.zeros(stop - start, dtype=np.uint64)
         for j, (_text, where) in enumerate(texts):
             mask[where] |= np.uint64(1 << j)
         some = np.flatnonzero(mask)  # (sorting only the subjects with missing data)
@@ -218,18 +222,32 @@ class SubjectResults:
         word) and ``missing`` (docs/reports.md, "Per-subject results")."""
         import pyarrow as pa
 
+        return pa.Table.from_batches(list(self.arrow_batches(max(len(self.ids), 1))))
+
+    def arrow_batches(self, size: int = 1 << 20) -> Iterator[Any]:
+        """:meth:`to_arrow`'s rows as record batches of ``size`` subjects, each built when
+        asked for: a writer streams them, so all subjects' Arrow columns are never held."""
+        import pyarrow as pa
+
         def words(codes: np.ndarray, names: np.ndarray) -> Any:
             return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), pa.array(names, pa.string()))
 
-        try:
-            ids = pa.array(self.ids, pa.string())
-        except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers or mixed keys: as their text
-            ids = pa.array([_text_id(x) for x in self.ids.tolist()], pa.string())
-        columns: dict[str, Any] = {"subject": ids, "status": words(self.status_code, STATUS_WORDS)}
-        for j, c in enumerate(self.criteria):
-            columns[c] = words((self.outcomes[:, j] % 4).astype(np.int8), WORDS)
-        columns["missing"] = self._missing_arrow()
-        return pa.table(columns)
+        n = len(self.ids)
+        for start in range(0, max(n, 1), size):
+            stop = min(n, start + size)
+            part = self.ids[start:stop]
+            try:
+                ids = pa.array(part, pa.string())
+            except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers or mixed keys: as their text
+                ids = pa.array([_text_id(x) for x in part.tolist()], pa.string())
+            if isinstance(ids, pa.ChunkedArray):  # (numpy text beyond a few million ids)
+                ids = ids.combine_chunks()
+            columns: dict[str, Any] = {"subject": ids,
+                                       "status": words(self.status_code[start:stop], STATUS_WORDS)}
+            for j, c in enumerate(self.criteria):
+                columns[c] = words((self.outcomes[start:stop, j] % 4).astype(np.int8), WORDS)
+            columns["missing"] = self._missing_arrow(start, stop)
+            yield pa.RecordBatch.from_pydict(columns)
 
 
 def _holds(where: np.ndarray, i: int) -> bool:

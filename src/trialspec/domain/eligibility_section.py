@@ -34,7 +34,6 @@ def run_eligibility(checked: Any, frames: Any, backend: Backend, sources: dict[s
         SubjectResults,
         eligibility_section,
         outcome_codes,
-        outcome_matrix,
         screen,
     )
     from trialspec.domain.explain import explain_criteria
@@ -45,16 +44,15 @@ def run_eligibility(checked: Any, frames: Any, backend: Backend, sources: dict[s
     # every criterion in one pass (one query on a SQL engine), sub-nodes traced for explain
     values, trace = backend.evaluate_many_with_trace([crit.node for crit in assessable], frames)
     by_criterion = dict(zip(map(id, assessable), values, strict=True))
-    columns = []
-    for crit in criteria:
-        value = by_criterion.get(id(crit))
-        if value is None:
-            columns.append(np.full(n, NOT_ASSESSABLE, dtype=np.int8))
-            continue
-        columns.append(outcome_codes(np.asarray(value.value), np.asarray(value.known),
-                                     crit.kind == "exclusion"))
-    del values, by_criterion  # (the trace fetches them again if explain asks)
-    outcomes = outcome_matrix(columns, n)
+    del values
+    # each criterion's value dropped once it is an outcome column (at 50M subjects the values
+    # are 100 MB each, the outcomes 50); the trace fetches them again if explain asks
+    outcomes = np.empty((n, len(criteria)), dtype=np.int8, order="F")
+    for j, crit in enumerate(criteria):
+        value = by_criterion.pop(id(crit), None)
+        outcomes[:, j] = NOT_ASSESSABLE if value is None else outcome_codes(
+            np.asarray(value.value), np.asarray(value.known), crit.kind == "exclusion")
+        del value
     subjects = frames.subjects  # a compact numpy string array stays one (no object per id)
     if not isinstance(getattr(subjects, "dtype", None), np.dtypes.StringDType):
         subjects = np.asarray(subjects, dtype=object)

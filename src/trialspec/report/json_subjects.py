@@ -5,19 +5,19 @@ studies of at most ``SUBJECTS_IN_JSON`` subjects (10,000): beyond that a JSON do
 per-subject lists is large and slow for every reader, so the summary says
 ``"subjects_in": "parquet"`` and the rows go to ``<report>.subjects.parquet`` beside the JSON
 file (``report.json`` -> ``report.subjects.parquet``), written by the same rules as every
-output (report/output.py: never onto an input, replaced atomically). docs/reports.md has the
-schema.
+output (report/output.py: never onto an input, replaced atomically), a row group at a time.
+docs/reports.md has the schema.
 """
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
-from trialspec.report.output import STDOUT, write_atomic_bytes
+from trialspec.report.output import STDOUT, write_atomic_stream
 
 SUFFIX = ".subjects.parquet"
+ROW_GROUP = 1 << 20  # subjects a row group (and a batch built at a time)
 
 
 def companion_path(report: str | Path) -> Path | None:
@@ -43,7 +43,19 @@ def write_subjects(result: Any, report: str | Path) -> Path | None:
         return None
     import pyarrow.parquet as pq
 
-    buffer = io.BytesIO()
-    pq.write_table(result.section("eligibility").subjects.to_arrow(), buffer)
-    write_atomic_bytes(target, buffer.getvalue())
+    subjects = result.section("eligibility").subjects
+    batches = subjects.arrow_batches(ROW_GROUP)
+    first = next(batches)
+
+    # the words (status, outcomes, missing) dictionary-encoded, the ids not (one each: trying
+    # costs); statistics (min and max per row group) only for the ids, what a reader filters by
+    words = [name for name in first.schema.names if name != "subject"]
+
+    def write(f: Any) -> None:  # batch by batch: the rows are never all held as Arrow
+        with pq.ParquetWriter(f, first.schema, use_dictionary=words, write_statistics=["subject"]) as writer:
+            writer.write_batch(first, row_group_size=ROW_GROUP)
+            for batch in batches:
+                writer.write_batch(batch, row_group_size=ROW_GROUP)
+
+    write_atomic_stream(target, write)
     return target

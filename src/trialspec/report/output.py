@@ -16,7 +16,7 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -116,19 +116,47 @@ def _open(path: Path | int, data: str | bytes) -> IO[Any]:
 
 
 def _replace(path: Path, text: str | bytes, st: os.stat_result | None) -> None:
+    _replace_with(path, lambda f: f.write(text), isinstance(text, bytes), st)
+
+
+def _replace_with(path: Path, write: Callable[[IO[Any]], Any], binary: bool,
+                  st: os.stat_result | None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         # mkstemp creates 0600; give the file the mode a plain write would (or keep the old one)
         os.chmod(tmp, st.st_mode & 0o7777 if st is not None else 0o666 & ~_umask())
-        with _open(fd, text) as f:
-            f.write(text)
+        with _open(fd, b"" if binary else "") as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomic_stream(path: Path | str, write: Callable[[IO[bytes]], Any]) -> None:
+    """Binary output too large to hold (a per-subject Parquet file of millions of rows), written
+    part by part by ``write(file)`` to a temporary file beside ``path`` and then put in its
+    place, as :func:`write_atomic` does; a device or FIFO is written directly."""
+    path = Path(path)
+    try:
+        st = path.stat()
+    except OSError:
+        st = None
+    try:
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            if stat.S_ISDIR(st.st_mode):
+                raise OutputRefused("TS902", f"cannot write the report to {path}: it is a folder")
+            with open(path, "wb") as f:
+                write(f)
+            return
+        if path.is_symlink():
+            path = Path(os.path.realpath(path))
+        _replace_with(path, write, True, st)
+    except OSError as err:
+        raise OutputRefused("TS904", f"could not write {path}: {err.strerror or err}") from err
 
 
 # -- identities ------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import csv
 import logging
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,11 @@ class DuckConnection:
     def query(self, sql: str) -> Any:
         result = self.con.sql(sql).arrow()
         return result.read_all() if hasattr(result, "read_all") else result
+
+    def batches(self, sql: str) -> Any:
+        from trialspec.engine.duckdb.connection import _stream
+
+        return _stream(self.con, sql)
 
     def close(self) -> None:
         self.con.close()
@@ -198,6 +204,7 @@ class Table:
     grain_rows: bool = False
     unbound: bool = False
     bytes: int = 0  # the file's size
+    ids: np.ndarray | None = None  # the keys in file order, when they were read (all present, unique)
 
 
 class Native:
@@ -248,7 +255,8 @@ class Native:
                      tuple(getattr(ds, "missing", ()) or ()))
         # the row count, and which text columns need trimming, in one scan: a column none of
         # whose cells has whitespace at an edge is read without trimming in every later query
-        text = [c for c in columns if src.is_text(c)]
+        named = _named(ds)
+        text = [c for c in columns if src.is_text(c) and c in named]
         found = self.query("SELECT " + ", ".join(["count(*) AS n", *(
             f"{src.edges_sql(c)} AS e{j}" for j, c in enumerate(text))]) + f" FROM {view}").to_pylist()[0]
         n = int(found["n"])
@@ -444,8 +452,13 @@ class Native:
         """key_unique: a present key on an earlier row; the first is kept (a view of the later ones)."""
         src, k = table.src, table.key_sql
         assert k is not None
-        # most keys are unique: one distinct count says so, and the window is not needed
-        counted = self.query(f"SELECT count(*) AS n, count(DISTINCT {k}) AS d FROM {src.relation} "
+        # most keys are unique, and most files hold them sorted: the keys read in file order
+        # (kept as the subject ids when the table is the population), or else one distinct
+        # count of their hashes (equal hashes for equal keys: all distinct means unique), say so
+        # without the window
+        if self._increasing_keys(table):
+            return []
+        counted = self.query(f"SELECT count(*) AS n, count(DISTINCT hash({k})) AS d FROM {src.relation} "
                              f"WHERE {k} <> ''").to_pylist()[0]
         if counted["n"] == counted["d"]:
             return []
@@ -462,6 +475,26 @@ class Native:
                            f"WHERE {src.row} IN (SELECT r FROM {dups}) ORDER BY r LIMIT 6").to_pylist()
         return listed_failure(self.plan.cell(ds.name, id_col, "key_unique"), table.path, table.header_lines,
                               ci, shown, int(found))
+
+    def _increasing_keys(self, table: Table) -> bool:
+        """Whether every row's key is present and greater than the one before it, in file
+        order (so unique); the keys are then kept (``table.ids``) as compact numpy text, read
+        once, batch by batch. Only the session's own DuckDB connection streams in file order."""
+        raw = _raw(self.conn)
+        if raw is None or not table.rows:
+            return False
+        raw.execute("SET preserve_insertion_order = true")  # a scan then returns file order
+        result: Any = None
+        try:
+            result = raw.sql(f"SELECT {table.key_sql} AS k FROM {table.src.relation}").arrow()
+            ids = _increasing(result if hasattr(result, "read_next_batch") else result.to_batches(),
+                              table.rows)
+        finally:
+            if hasattr(result, "close"):
+                result.close()  # (DuckDB starts no query while a result is open)
+            raw.execute("SET preserve_insertion_order = false")
+        table.ids = ids
+        return ids is not None
 
     def _keep(self, table: Table) -> None:
         k = table.key_sql
@@ -682,7 +715,8 @@ class Native:
         small = sum(t.bytes for t in self.tables.values()) <= MATERIALIZE_BYTES
         if small:
             pop.view = self._materialize(pop.view)
-        subjects = self._subject_ids(pop.view)
+        # keys read in file order, all present and increasing: no row dropped, so they are the ids
+        subjects = pop.ids if pop.ids is not None else self._subject_ids(pop.view)
         datasets = {}
         for name, table in self.tables.items():
             if table.view is None:
@@ -726,6 +760,52 @@ class Native:
             held.studies = self.studies
             frames.study_rows = {name: PANDAS.study_rows(held, name) or [] for name in self.studies}
         return frames
+
+
+def _increasing(batches: Any, n: int) -> np.ndarray | None:
+    """``n`` text keys, read batch by batch into one compact numpy text array, if each is
+    present and greater than the one before it (None as soon as one is not)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = np.empty(n, dtype=np.dtypes.StringDType())
+    at, last = 0, None
+    for batch in batches:
+        col = batch.column(0)
+        if not len(col):
+            continue
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            return None
+        if col.null_count or pc.any(pc.equal(col, "")).as_py() or at + len(col) > n:
+            return None
+        if last is not None and not col[0].as_py() > last:
+            return None
+        if len(col) > 1 and pc.any(pc.less_equal(col[1:], col[:-1])).as_py():
+            return None
+        last = col[-1].as_py()
+        out[at:at + len(col)] = _compact(col)
+        at += len(col)
+    return out if at == n else None
+
+
+def _named(ds: Any) -> set[str]:
+    """Every name the dataset's declaration holds (columns, sources, keys, unit columns, a long
+    layout's fields, range limits): the file columns the binding may read."""
+    import dataclasses
+
+    out: set[str] = set()
+    todo = [ds]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, str):
+            out.add(x)
+        elif isinstance(x, Mapping):
+            todo += [*x.keys(), *x.values()]
+        elif isinstance(x, (list, tuple, set, frozenset)):
+            todo += list(x)
+        elif dataclasses.is_dataclass(x) and not isinstance(x, type):
+            todo += [getattr(x, f.name) for f in dataclasses.fields(x)]
+    return out
 
 
 def _compact(ids: Any) -> np.ndarray:

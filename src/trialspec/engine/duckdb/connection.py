@@ -73,7 +73,18 @@ class DuckDBConnection:
     def query(self, sql: str) -> Any:
         return self.con.sql(sql).to_arrow_table()
 
+    def batches(self, sql: str) -> Any:
+        return _stream(self.con, sql)
+
     def close(self) -> None:
         if self.con is not None:
             self.con.close()
             self.con = None
+
+
+def _stream(con: Any, sql: str) -> Any:
+    """``sql``'s result as record batches, read from DuckDB as they are produced."""
+    result = con.sql(sql).arrow()
+    if hasattr(result, "read_next_batch"):  # a RecordBatchReader
+        return result
+    return result.to_batches()

@@ -53,6 +53,9 @@ class SparkConnection:
     def query(self, sql: str) -> pa.Table:
         return self._run(sql).toArrow()
 
+    def batches(self, sql: str) -> Any:
+        return self.query(sql).to_batches()
+
     def close(self) -> None:
         """Drop the views this connection registered; the session stays for the next one."""
         views, self._views = self._views, set()

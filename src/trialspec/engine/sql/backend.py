@@ -23,11 +23,11 @@ from trialspec.backend import BATCH_SUBJECTS, EngineError
 from trialspec.engine.sql import sqlx as q
 from trialspec.engine.sql.compile import Compiler, Scope, render
 from trialspec.engine.sql.connection import Connection
-from trialspec.engine.sql.fetch import fetch
+from trialspec.engine.sql.fetch import gather
 from trialspec.engine.sql.frames import SqlFrames, fresh_name
 from trialspec.engine.sql.from_pandas import PandasLoader, register_subject_frames
 from trialspec.engine.sql.series import compile_series
-from trialspec.engine.sql.values import SCond, SValue
+from trialspec.engine.sql.values import SFlags, SValue
 from trialspec.lang import ir
 from trialspec.values import Tri, Value, broadcast, to_python
 
@@ -164,30 +164,20 @@ class SqlBackend:
             raise EngineError(f"the {self.name} backend evaluates SqlFrames, not {type(frames).__name__}")
         return Compiler(frames, series=lambda scope, node: compile_series(compiler_of(scope), scope, node))
 
-    def _run(self, frames: SqlFrames, scope: Scope, values: list[SValue]) -> list[Value]:
+    def _run(self, frames: SqlFrames, scope: Scope, values: Sequence[SValue | SFlags]) -> list[Any]:
         outputs: list[tuple[str, Any]] = []
         spans: list[tuple[int, int]] = []
         for v in values:
             start = len(outputs)
             outputs.extend((f"o{start + k}", e) for k, e in enumerate(v.parts()))
             spans.append((start, len(outputs)))
-        # unordered: the database does not sort wide rows; the result is put in subject order
-        # here by its ``_i`` (a permutation of 0..n-1, by the layout contract) in one take
+        # unordered: the database does not sort wide rows; each batch's rows are put at their
+        # ``_i`` (a permutation of 0..n-1, by the layout contract) as they stream in
         sql = render(scope.select(outputs, order=False), frames.conn.dialect)
-        table = frames.conn.query(sql)
-        if table.num_rows != frames.n:
-            raise EngineError(f"the {self.name} query returned {table.num_rows} rows for "
-                              f"{frames.n} subjects")
-        where = np.asarray(table.column(0).to_numpy(), dtype=np.int64)
-        order = None
-        if not np.array_equal(where, np.arange(frames.n)):
-            order = np.empty(frames.n, dtype=np.int64)
-            order[where] = np.arange(frames.n)
-        del where
-
-        # each value reordered once it is numpy, one at a time: never a copy of the whole
-        return [fetch(v, [table.column(1 + k) for k in range(a, b)], order)
-                for v, (a, b) in zip(values, spans, strict=True)]
+        try:
+            return gather(values, spans, frames.conn.batches(sql), frames.n)
+        except ValueError as err:
+            raise EngineError(f"the {self.name} query: {err}") from err
 
     def evaluate(self, node: ir.Node, frames: Any) -> Value:
         compiler = self._compiler(frames)
@@ -244,16 +234,19 @@ class SqlBackend:
         todo = [(k, nv) for k, nv in values.items() if k not in trace._values]
         # where each column read is missing (what the eligibility section names), in the same
         # query: a file-backed view is computed once, and a flag costs a byte, a value eight
-        absent = [(k, SCond(q.is_null(v.parts()[0]))) for k, (n, v) in scope.memo.items()
+        absent = [(k, q.is_null(v.parts()[0])) for k, (n, v) in scope.memo.items()
                   if isinstance(n, ir.Col) and k not in trace._values and k not in trace._absent]
+        groups = [absent[i:i + 8] for i in range(0, len(absent), 8)]  # eight flags a byte
         if todo or absent:
-            got = self._run(frames, scope, [v for _k, (_n, v) in todo] + [c for _k, c in absent])
+            got = self._run(frames, scope, [v for _k, (_n, v) in todo]
+                            + [SFlags.pack([c for _k, c in g]) for g in groups])
             # returned, not kept: a caller done with them frees them (at 50M subjects ten
             # conditions are 1 GB); explain fetches them again with the other sub-nodes
             fetched = {k: value for (k, _nv), value in zip(todo, got[:len(todo)], strict=True)}
-            for (k, _c), flag in zip(absent, got[len(todo):], strict=True):
-                assert isinstance(flag, Tri)
-                trace._absent[k] = np.packbits(np.asarray(flag.value, dtype=bool))  # a bit each
+            for group, bits in zip(groups, got[len(todo):], strict=True):
+                assert isinstance(bits, np.ndarray)
+                for j, (k, _c) in enumerate(group):
+                    trace._absent[k] = np.packbits((bits >> j) & 1 == 1)  # a bit each
             del got
         else:
             fetched = {}

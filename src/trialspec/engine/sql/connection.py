@@ -2,7 +2,7 @@
 
 The SQL engine (``engine/sql/``) compiles IR to dialect-neutral sqlglot expressions and
 renders them with ``expr.sql(dialect=conn.dialect)``; everything it asks of the database
-goes through these four methods, so DuckDB (``engine/duckdb/``) and Spark
+goes through these five methods, so DuckDB (``engine/duckdb/``) and Spark
 (``engine/spark/``) differ only in their adapter. Importing this module imports nothing
 heavy (pyarrow is named for typing only).
 
@@ -19,6 +19,9 @@ Contract (every adapter keeps it):
   pyarrow Table, rows in the query's ``ORDER BY`` order, column names as aliased. Types:
   BOOLEAN -> bool, DOUBLE -> double, INTEGER/BIGINT -> int32/int64, VARCHAR -> string
   (``large_string`` is accepted too); NULL stays null (never NaN).
+- ``batches(sql)``: the result of ``sql`` as an iterable of pyarrow RecordBatches, streamed
+  where the database can (DuckDB), so a large result is never held whole; the same types as
+  ``query``, no order unless the query has one.
 - ``close()``: release the session (idempotent).
 
 Views and tables the engine creates are named with the prefix ``ts_`` and a counter, so
@@ -27,6 +30,7 @@ an adapter shared by several data contexts never sees two contexts collide.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -47,6 +51,9 @@ class Connection(Protocol):
 
     def query(self, sql: str) -> pa.Table:
         """The whole result of ``sql`` as a pyarrow Table, in its ORDER BY order."""
+
+    def batches(self, sql: str) -> Iterable[pa.RecordBatch]:
+        """The result of ``sql`` as record batches, streamed where the database can."""
 
     def close(self) -> None:
         """Release the session."""

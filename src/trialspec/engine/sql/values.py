@@ -65,6 +65,30 @@ class SText:
 SValue = SCond | SNum | SDate | SText
 
 
+@dataclass(frozen=True)
+class SFlags:
+    """Up to eight conditions that are never NULL (such as "this column is missing here")
+    packed as the bits of one small integer, bit ``j`` condition ``j``: fetched as a byte a
+    row where each as a value would cost two (a value and whether it is known)."""
+
+    v: exp.Expr
+    height: int = 0
+
+    @staticmethod
+    def pack(conditions: list[exp.Expr]) -> SFlags:
+        if not 0 < len(conditions) <= 8:
+            raise ValueError("one to eight conditions a byte")
+        terms = [exp.Case(ifs=[exp.If(this=c, true=exp.Literal.number(1 << j))],
+                          default=exp.Literal.number(0)) for j, c in enumerate(conditions)]
+        total: exp.Expr = terms[0]
+        for t in terms[1:]:
+            total = exp.Add(this=total, expression=t)
+        return SFlags(exp.Paren(this=total))
+
+    def parts(self) -> list[exp.Expr]:
+        return [self.v]
+
+
 def rebuild(value: SValue, parts: list[exp.Expr], height: int) -> SValue:
     """``value``'s kind holding ``parts`` (as returned by ``parts()``) at ``height``."""
     if isinstance(value, SCond | SText):

@@ -24,6 +24,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -219,6 +220,8 @@ class Native:
         self.prefix = f"ts_bind_{id(self):x}"
         self.studies: dict[str, Any] = {}  # study-level tables (pandas StudyTable)
         self.read_diags: list[Any] = []  # the reader's findings (a study table's short rows)
+        self.hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trialspec-sha256")
+        self.digests: dict[str, Future[str]] = {}
 
     def query(self, sql: str) -> Any:
         return self.conn.query(sql)
@@ -267,7 +270,10 @@ class Native:
         if cells:
             src.relation = self.view(f"cells_{len(self.tables)}", f"SELECT *, {', '.join(cells)} FROM {view}")
             src.cells = True
-        self.infos[name] = DatasetInfo(name, str(Path(ds.source)), sha256_file(path), n)
+        # the file's hash in a thread while DuckDB reads it (hashlib lets go of the GIL)
+        digest = self.hashing.submit(sha256_file, path)
+        self.infos[name] = DatasetInfo(name, str(Path(ds.source)), "", n)
+        self.digests[name] = digest
         return Table(name, src, shown, header_lines, n, bytes=path.stat().st_size)
 
     def _study(self, name: str, ds: Any) -> None:
@@ -346,7 +352,9 @@ class Native:
         table_failed = failure_table(self.failed)
         diags = [*self.read_diags, *render(table_failed, self.plan.checks)]
         frames = self._frames(population, key) if bound_ok else None
-        infos = [self.infos[n] for n in protocol.datasets if n in self.infos]
+        self.hashing.shutdown()
+        infos = [replace(self.infos[n], sha256=self.digests[n].result()) if n in self.digests else self.infos[n]
+                 for n in protocol.datasets if n in self.infos]
         return Bound(frames, diags, infos, key, table_failed)
 
     def _cells(self, table: Table, listed: list[Listed | list[Failed]], relation: str | None = None) -> None:

@@ -88,8 +88,10 @@ def gather(values: Sequence[SValue | SFlags], spans: Sequence[tuple[int, int]], 
     for batch in batches:
         if not batch.num_rows:
             continue
-        at = np.asarray(batch.column(0).to_numpy(zero_copy_only=False), dtype=np.int64)
+        at: Any = np.asarray(batch.column(0).to_numpy(zero_copy_only=False), dtype=np.int64)
         seen += len(at)
+        if at[-1] - at[0] == len(at) - 1 and (len(at) < 2 or bool((np.diff(at) == 1).all())):
+            at = slice(int(at[0]), int(at[-1]) + 1)  # a run of positions (as a scan returns them)
         for v, (a, _b), arrays in zip(values, spans, out, strict=True):
             if isinstance(v, SCond):
                 c = batch.column(1 + a).cast(pa.bool_())

@@ -375,3 +375,96 @@ def test_parquet_typed_days_bind_as_pandas_binds_them(tmp_path: Path) -> None:
     assert is_native(bound)
     assert isinstance(bound.frames.subjects.dtype, np.dtypes.StringDType)
     assert bound.frames.subjects.tolist() == ["P1", "P2", "P3", "P4"] and bound.frames.position("P3") == 2
+
+
+# -- the fast paths: each one taken, and giving what the general path gives -------------------------
+
+KEYED = """\
+trialspec: 1
+study: {id: KEYS}
+datasets:
+  subjects:
+    source: subjects.parquet
+    key: id
+    columns:
+      id: {type: string}
+      arm: {type: category, levels: [A, B]}
+      note: {type: string}
+      age: {type: number}
+eligibility:
+  inclusion:
+    I1: {text: Adult, when: "age >= 18 and arm in [A]"}
+"""
+
+
+def _keyed(folder: Path, ids: list[Any], arm: list[Any], note: list[Any]) -> Any:
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({"id": pa.array(ids, pa.string()), "arm": pa.array(arm, pa.string()),
+                             "note": pa.array(note, pa.string()),
+                             "age": pa.array([float(20 + i) for i in range(len(ids))])}),
+                   folder / "subjects.parquet", row_group_size=2)  # several row groups and batches
+    return load(KEYED)
+
+
+@pytest.mark.parametrize("ids, increasing", [
+    (["S01", "S02", "S03", "S04", "S05"], True),  # present and increasing: read once as the ids
+    (["S03", "S01", "S02", "S05", "S04"], False),  # unsorted: the hashes' distinct count
+    (["S01", "S02", "S02", "S03", "S04"], False),  # a duplicate: found, the later row dropped
+    (["S01", "", "S02", "S03", "S04"], False),  # a blank key
+    (["S01", "S02", " S03", "S04", "S05"], True),  # compared trimmed, as the binder keys it
+    (["é1", "é2", "é3", "é4", "é5"], True),  # not ASCII: the general conversion
+])
+def test_keys_read_once_when_increasing_else_checked_in_sql(tmp_path: Path, ids: list[str],
+                                                            increasing: bool) -> None:
+    from trialspec.engine.duckdb import bind as duck
+
+    seen: list[bool] = []
+    original = duck.Native._increasing_keys
+
+    def spy(self: Any, table: Any) -> bool:
+        seen.append(original(self, table))
+        return seen[-1]
+
+    protocol = _keyed(tmp_path, ids, ["A", "B", "A", "B", "A"], ["x"] * 5)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(duck.Native, "_increasing_keys", spy)
+        bound = assert_same(protocol, tmp_path)
+    assert seen == [increasing]
+    assert is_native(bound)
+    assert isinstance(bound.frames.subjects.dtype, np.dtypes.StringDType)
+
+
+def test_edge_whitespace_is_trimmed_only_where_a_cell_has_it(tmp_path: Path) -> None:
+    from trialspec.engine.duckdb import bind as duck
+
+    protocol = _keyed(tmp_path, ["S1", "S2", "S3", "S4", "S5"], ["A", " B", "A\u3000", "B", "C"],
+                      ["plain", "text", "only", "here", "."])
+    sources: list[Any] = []
+    original = duck.Native.read
+
+    def spy(self: Any, name: str, ds: Any) -> Any:
+        table = original(self, name, ds)
+        sources.append(table.src)
+        return table
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(duck.Native, "read", spy)
+        bound = assert_same(protocol, tmp_path)  # " B" and "A\u3000" trimmed, "C" not a level
+    assert is_native(bound)
+    (src,) = sources
+    assert src.untrimmed == frozenset({"id", "note"})  # arm has cells to trim
+
+
+@pytest.mark.parametrize("ids", [
+    ["a", "bc", "", "x" * 16, "y" * 17, "S1"],  # empty, the widest inline, one too wide
+    ["ab\x00", "c"],  # a trailing NUL, which fixed-width bytes would drop
+    ["é", "a"],  # not ASCII
+    [f"S{i:09d}" for i in range(3000)],
+])
+def test_compact_ids_equal_the_plain_conversion(ids: list[str]) -> None:
+    from trialspec.engine.duckdb.bind import _compact
+
+    for arrow in (pa.array(ids, pa.string()), pa.array(ids, pa.large_string()), pa.array(ids).slice(1)):
+        got = _compact(arrow)
+        assert isinstance(got.dtype, np.dtypes.StringDType)
+        assert got.tolist() == arrow.to_pylist()

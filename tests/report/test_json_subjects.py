@@ -115,3 +115,27 @@ def test_explain_and_the_api_read_the_arrays_and_find_a_subject_by_id(tmp_path: 
     assert len(elig) == SUBJECTS_IN_JSON + 1 and elig.index[11] == "P000011"
     assert elig.loc["P000011", "E1"] == "unknown" and elig.loc["P000000", "I1"] == "fail"
     assert elig["status"].value_counts().to_dict() == want
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_the_parquet_file_is_streamed_a_row_group_at_a_time(tmp_path: Path, engine: str) -> None:
+    """Row groups of 1,000 subjects (the writer builds one batch at a time): the same rows, with
+    each batch's missing data named on its own subjects, as the whole table built at once."""
+    import trialspec
+    from trialspec.report import json_subjects
+
+    n = SUBJECTS_IN_JSON + 2_345
+    protocol, data, want = study(tmp_path, n)
+    out = tmp_path / "report.json"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(json_subjects, "ROW_GROUP", 1_000)
+        assert check(protocol, data, out, "--engine", engine) == 0
+    meta = pq.ParquetFile(tmp_path / "report.subjects.parquet").metadata
+    assert meta.num_row_groups == 13 and meta.num_rows == n
+    streamed = pq.read_table(tmp_path / "report.subjects.parquet")
+    whole = trialspec.run(protocol, data=data).result.section("eligibility").subjects.to_arrow()
+    assert streamed.equals(whole)
+    missing = streamed.column("missing").to_pylist()
+    assert missing[11_022] == "E1: subjects.crcl missing" and missing[11_023] is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.yaml", "data", "report.json",
+                                                         "report.subjects.parquet"]  # no temporary left

@@ -824,8 +824,36 @@ def _compact(ids: Any) -> np.ndarray:
         ids = ids.combine_chunks()
     if ids.null_count:
         return np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object)
+    short = _short_ascii(ids)
+    if short is not None:
+        return short.astype(np.dtypes.StringDType())
     return np.asarray(ids.cast(pa.large_string()) if not pa.types.is_string(ids.type) else ids,
                       dtype=np.dtypes.StringDType())
+
+
+def _short_ascii(ids: Any) -> np.ndarray | None:
+    """Arrow text of short ASCII ids (the usual subject ids) as fixed-width numpy bytes, built
+    from the Arrow buffers without a Python string each; None when they are not all short
+    (16 bytes at most) printable-range ASCII without NUL (which fixed-width bytes would drop)."""
+    import pyarrow as pa
+
+    if not len(ids) or not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
+        return None
+    offsets = np.frombuffer(ids.buffers()[1], dtype=np.int32 if pa.types.is_string(ids.type) else np.int64)
+    offsets = offsets[ids.offset:ids.offset + len(ids) + 1]
+    lengths = np.diff(offsets)
+    width = int(lengths.max())
+    if width == 0 or width > 16:
+        return None
+    data = np.frombuffer(ids.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+    if len(data) and (int(data.max()) >= 128 or int(data.min()) == 0):
+        return None
+    out = np.zeros((len(ids), width), dtype=np.uint8)
+    if (lengths == width).all():
+        out[:] = data.reshape(len(ids), width)
+    else:
+        out[np.arange(width) < lengths[:, None]] = data
+    return out.view(f"S{width}").ravel()
 
 
 def _on_rows(converted: Converted, rows: str) -> Converted:

@@ -353,8 +353,8 @@ class Native:
         diags = [*self.read_diags, *render(table_failed, self.plan.checks)]
         frames = self._frames(population, key) if bound_ok else None
         self.hashing.shutdown()
-        infos = [replace(self.infos[n], sha256=self.digests[n].result()) if n in self.digests else self.infos[n]
-                 for n in protocol.datasets if n in self.infos]
+        infos = [replace(self.infos[n], sha256=self.digests[n].result()) if n in self.digests
+                 else self.infos[n] for n in protocol.datasets if n in self.infos]
         return Bound(frames, diags, infos, key, table_failed)
 
     def _cells(self, table: Table, listed: list[Listed | list[Failed]], relation: str | None = None) -> None:

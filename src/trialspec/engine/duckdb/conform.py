@@ -1,11 +1,12 @@
 """Conformance checks as SQL: each declared cell check's failing rows, from one scan per file.
 
 A dataset's cell checks (``bind_sql.Cell``: a condition and the value a failure carries) are
-computed together in one aggregate query over the file's relation: per check, the number of
-failing rows (``count(*) FILTER``); then, only for the checks that fail, the first ``SHOW + 1``
+counted in one statement over the file's relation, each check its own ``WHERE`` (so the Parquet
+reader skips the row groups whose statistics show no failing row); then, only for the checks
+that fail, the first ``SHOW + 1``
 failing rows in the order the pandas binder lists them (``min_by(..., order, SHOW + 1) FILTER``)
-in a second scan of the failing rows. Clean data are read once whatever the number of checks,
-and nothing but counts and the listed rows leaves the database. The result is the
+in a second scan of the failing rows. Nothing but counts and the listed rows leaves the
+database. The result is the
 same ``Failed`` records the pandas binder makes, gathered into the same tidy failure table
 (``engine/pandas/conform.py``), which ``check/conformance_render.py`` words.
 """
@@ -47,11 +48,14 @@ def failures(query: Callable[[str], Any], relation: str, row: str, header_lines:
     out: dict[int, list[Failed]] = {i: [] for i in range(len(listed))}
     if not wanted:
         return out
-    # the counts first: cheap, and on clean data all zero; then the listed rows of the checks
+    # the counts first, each check its own WHERE (one statement): a filter on a column reaches
+    # the file reader, which skips the row groups whose statistics prove no row fails (an
+    # infinite number, a day out of range, a missing key); then the listed rows of the checks
     # that fail (a struct per row under a FILTER costs its building on every row)
     bad = [f"coalesce({item.cell.bad}, false)" for _, item, _ in wanted]
-    counts = query("SELECT " + ", ".join(f"count(*) FILTER (WHERE {b}) AS n{j}" for j, b in enumerate(bad))
-                   + f" FROM {relation}").to_pylist()[0]
+    counted = query(" UNION ALL ".join(f"SELECT {j} AS j, count(*) AS n FROM {relation} WHERE {b}"
+                                       for j, b in enumerate(bad))).to_pylist()
+    counts = {f"n{row['j']}": int(row["n"]) for row in counted}
     failing = [j for j in range(len(wanted)) if counts[f"n{j}"]]
     shown: dict[str, Any] = {}
     if failing:

@@ -26,6 +26,7 @@ it). The markdown table is printed and written to ``benchmarks/results/e2e.md``.
 
 Environment: ``BENCH_SIZES`` (default ``1e6,5e6``; add ``5e7`` for 50M: its rows skip the
 in-memory and CSV work unless ``BENCH_LARGE_ALL=1``), ``BENCH_DATA`` (the cache folder),
+``BENCH_WORK`` (the work to time, default ``frames,parquet,csv``),
 ``BENCH_RSS_LIMIT_GIB`` (a run whose resident set passes it is stopped and reported as such,
 default 16), ``BENCH_TIMEOUT`` (seconds per run, default 1800), ``BENCH_ENGINES`` (the extra
 engines to time; default every registered one).
@@ -547,8 +548,10 @@ def main() -> None:
               float(os.environ.get("BENCH_RSS_LIMIT_GIB", "16")) * GIB)
     engines = extra_engines()
     large_all = os.environ.get("BENCH_LARGE_ALL") == "1"
+    wanted_work = os.environ.get("BENCH_WORK", "frames,parquet,csv").split(",")
     header = ["work", "trialspec", *(f"trialspec --engine {e}" for e in engines), "numpy", "polars",
-              "DuckDB SQL", "trialspec / numpy", "trialspec / DuckDB SQL"]
+              "DuckDB SQL", "trialspec / numpy", "trialspec / DuckDB SQL",
+              *(f"--engine {e} / DuckDB SQL" for e in engines)]
     rows: list[list[str]] = []
     start = time.perf_counter()
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -560,7 +563,7 @@ def main() -> None:
         works += [(fmt, f"{label(n)} from {fmt.capitalize() if fmt == 'parquet' else 'CSV'}, "
                         "`trialspec check --format json`, whole process") for fmt in ("parquet", "csv")]
         for where, title in works:
-            if n > LARGE and where != "parquet" and not large_all:
+            if n > LARGE and where != "parquet" and not large_all or where not in wanted_work:
                 continue
             cells: dict[str, Cell] = {}
             answers: dict[str, dict[str, Any] | None] = {}
@@ -583,7 +586,8 @@ def main() -> None:
             ours = cells["engine pandas"]  # the engines' cells apart from the hand-written DuckDB SQL's
             rows.append([title, str(ours), *(str(cells[f"engine {e}"]) for e in engines), str(cells["numpy"]),
                          str(cells["polars"]), str(cells["duckdb"]),
-                         ratio(ours, cells["numpy"]), ratio(ours, cells["duckdb"])])
+                         ratio(ours, cells["numpy"]), ratio(ours, cells["duckdb"]),
+                         *(ratio(cells[f"engine {e}"], cells["duckdb"]) for e in engines)])
             if agreed:
                 c = agreed[0]
                 print(f"  counts agree: eligible {c['status'][0]:,}, ineligible {c['status'][1]:,}, "

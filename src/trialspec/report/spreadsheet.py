@@ -123,7 +123,29 @@ def render_xlsx(result: CheckResult) -> bytes:
     wb.properties.created = wb.properties.modified = stamp
     buffer = io.BytesIO()
     wb.save(buffer)
-    return buffer.getvalue()
+    return _fixed_times(buffer.getvalue())
+
+
+FIXED = (2000, 1, 1, 0, 0, 0)
+
+
+def _fixed_times(xlsx: bytes) -> bytes:
+    """The workbook with no clock in it: openpyxl stamps the save time on the document's
+    ``modified`` property and on every zip entry, so two renders a second apart differed."""
+    import re
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED)
+            fixed.compress_type, fixed.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
+            zout.writestr(fixed, data)
+    return out.getvalue()
 
 
 def _cell(value: Any) -> Any:

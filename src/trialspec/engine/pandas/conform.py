@@ -140,21 +140,34 @@ def text_values(values: Any) -> np.ndarray:
     and when no cell needs trimming the cells are kept as they are; other columns (numbers,
     mixed objects) go through pandas' string dtype.
     """
+    return text_and_arrow(values)[0]
+
+
+def text_and_arrow(values: Any) -> tuple[np.ndarray, pa.Array | None]:
+    """:func:`text_values`, and the same texts as an Arrow string array when the cells were
+    text (None otherwise), for the callers that go on with Arrow's vectorized kernels (the
+    keys' blank, order and uniqueness checks) instead of comparing Python objects."""
     array = values.to_numpy() if isinstance(values, pd.Series | pd.Index) else np.asarray(values)
     if array.dtype == object:
-        try:
-            arrow = pa.array(array, type=pa.string(), from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            arrow = None
+        arrow = _arrow_text(array)
         if arrow is not None:
             trimmed = pc.utf8_trim_whitespace(arrow)
             if pc.all(pc.equal(arrow, trimmed)).as_py() is False:
-                return np.asarray(trimmed.to_numpy(zero_copy_only=False), dtype=object)
+                return np.asarray(trimmed.to_numpy(zero_copy_only=False), dtype=object), trimmed
             out = array.copy()
             if arrow.null_count:
                 out[pd.isna(array)] = None
-            return out
-    return _text(pd.Series(array)).to_numpy(dtype=object, na_value=None)
+            return out, arrow
+    return _text(pd.Series(array)).to_numpy(dtype=object, na_value=None), None
+
+
+def _arrow_text(array: np.ndarray) -> pa.Array | None:
+    """An object array of text cells (None or NaN where missing) as an Arrow string array,
+    None when some cell is not text."""
+    try:
+        return pa.array(array, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
 
 
 def factorized_text(values: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -198,7 +211,11 @@ def as_number(s: pd.Series, where: Where, column: str, ci: int) -> tuple[np.ndar
                 r"[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+").to_numpy(dtype=bool, na_value=False)
             bad_type &= ~nan_text
     inf = np.isinf(num)
-    num = np.where(inf, np.nan, num)
+    if inf.any():
+        num = np.where(inf, np.nan, num)
+    elif np.may_share_memory(num, raw):  # the caller's own column: read, never written
+        num = num.view()
+        num.flags.writeable = False
     failed = report(where, column, ci, bad_type, raw, "type")
     failed += report(where, column, ci, inf | nan_text, raw, "finite")
     return num, failed

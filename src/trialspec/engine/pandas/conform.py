@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from trialspec.check.conformance_plan import FAILURE_COLUMNS, SHOW, CheckIndex, ConformanceCheck
 from trialspec.engine.pandas.dates import parse_dates
+from trialspec.engine.pandas.factorize import factorize, few_objects
 from trialspec.engine.pandas.unit_column import convert_unit_column
 
 ISO_DATE = r"\d{4}(-\d{2}(-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?)?)?"
@@ -148,6 +149,17 @@ def text_and_arrow(values: Any) -> tuple[np.ndarray, pa.Array | None]:
     text (None otherwise), for the callers that go on with Arrow's vectorized kernels (the
     keys' blank, order and uniqueness checks) instead of comparing Python objects."""
     array = values.to_numpy() if isinstance(values, pd.Series | pd.Index) else np.asarray(values)
+    if array.dtype == object and few_objects(array):  # (units, levels) trimmed per distinct text
+        codes, uniques = factorize(array)
+        if all(isinstance(u, str) for u in uniques):
+            texts = text_values(np.asarray(uniques, dtype=object))
+            missing = codes < 0
+            if all(t == u for t, u in zip(texts, uniques, strict=True)):
+                out = array.copy()
+                if missing.any():
+                    out[missing] = None
+                return out, None
+            return _at(texts, codes), None
     if array.dtype == object:
         arrow = _arrow_text(array)
         if arrow is not None:
@@ -177,7 +189,7 @@ def factorized_text(values: Any) -> tuple[np.ndarray, np.ndarray]:
     work is done once per distinct value, not per row.
     """
     array = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
-    codes, uniques = pd.factorize(array, use_na_sentinel=True)
+    codes, uniques = factorize(array)
     if array.dtype == object and not all(isinstance(u, str | datetime.date) for u in uniques):
         # mixed objects: to pandas 1, 1.0 and True are one key, so take each cell's text first
         # (text and dates are keyed by value: a column of date objects is done per distinct day)
@@ -258,7 +270,7 @@ def as_category(s: pd.Series, levels: tuple[str, ...] | None, where: Where, colu
     level_of = np.array([index.get(t, -1) for t in texts] + [-1], dtype=np.int64)  # per distinct text
     level_codes = level_of[codes]
     bad = (codes >= 0) & (level_codes < 0)
-    failed = report(where, column, ci, bad, _at(texts, codes), "allowed")
+    failed = report(where, column, ci, bad, _at(texts, codes), "allowed") if bad.any() else []
     return pd.Categorical.from_codes(level_codes, categories=list(levels)), failed
 
 

@@ -36,6 +36,7 @@ from trialspec.engine.pandas.conform import (
     text_and_arrow,
     text_values,
 )
+from trialspec.engine.pandas.factorize import memo as factorize_memo
 from trialspec.engine.pandas.frames import StudyTable, SubjectFrames
 from trialspec.engine.pandas.limits import delimiter_of, refuse_reading, short_rows
 from trialspec.engine.pandas.long_checks import absent_tests
@@ -163,7 +164,8 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
     declared conformance checks (``checks``; by default the protocol's) as the cells are read."""
     plan = CheckIndex(conformance_checks(protocol) if checks is None else checks)
     failed: list[Failed] = []
-    bound = _bind(protocol, tables, paths, header_lines, plan, failed)
+    with factorize_memo():  # a column read twice (a unit column declared as a column) is hashed once
+        bound = _bind(protocol, tables, paths, header_lines, plan, failed)
     bound.failures = failure_table(failed)
     bound.diagnostics[:0] = render(bound.failures, plan.checks)
     return bound

@@ -135,7 +135,8 @@ def _text(values: pd.Series) -> pd.Series:
 
 
 def text_values(values: Any) -> np.ndarray:
-    """Cells as text without surrounding whitespace: a new object array, None where missing.
+    """Cells as text without surrounding whitespace: an object array, None where missing
+(the column itself, read-only, when no cell changes).
 
     A column of text (what CSV gives, and most object columns) is trimmed by Arrow, vectorized,
     and when no cell needs trimming the cells are kept as they are; other columns (numbers,
@@ -155,9 +156,10 @@ def text_and_arrow(values: Any) -> tuple[np.ndarray, pa.Array | None]:
             texts = text_values(np.asarray(uniques, dtype=object))
             missing = codes < 0
             if all(t == u for t, u in zip(texts, uniques, strict=True)):
+                if not missing.any():
+                    return _read_only(array), None
                 out = array.copy()
-                if missing.any():
-                    out[missing] = None
+                out[missing] = None
                 return out, None
             return _at(texts, codes), None
     if array.dtype == object:
@@ -166,11 +168,19 @@ def text_and_arrow(values: Any) -> tuple[np.ndarray, pa.Array | None]:
             trimmed = pc.utf8_trim_whitespace(arrow)
             if pc.all(pc.equal(arrow, trimmed)).as_py() is False:
                 return np.asarray(trimmed.to_numpy(zero_copy_only=False), dtype=object), trimmed
+            if not arrow.null_count:
+                return _read_only(array), arrow
             out = array.copy()
-            if arrow.null_count:
-                out[pd.isna(array)] = None
+            out[pd.isna(array)] = None
             return out, arrow
     return _text(pd.Series(array)).to_numpy(dtype=object, na_value=None), None
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """The caller's column as it is, not copied: a view that cannot be written through."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 def _arrow_text(array: np.ndarray) -> pa.Array | None:
@@ -226,8 +236,7 @@ def as_number(s: pd.Series, where: Where, column: str, ci: int) -> tuple[np.ndar
     if inf.any():
         num = np.where(inf, np.nan, num)
     elif np.may_share_memory(num, raw):  # the caller's own column: read, never written
-        num = num.view()
-        num.flags.writeable = False
+        num = _read_only(num)
     failed = report(where, column, ci, bad_type, raw, "type")
     failed += report(where, column, ci, inf | nan_text, raw, "finite")
     return num, failed
@@ -267,10 +276,14 @@ def as_category(s: pd.Series, levels: tuple[str, ...] | None, where: Where, colu
     if not levels:
         return _at(texts, codes), []
     index = {level: i for i, level in enumerate(levels)}
-    level_of = np.array([index.get(t, -1) for t in texts] + [-1], dtype=np.int64)  # per distinct text
+    per_text = [index.get(t, -1) for t in texts]
+    # per distinct text, in the width pandas keeps a categorical's codes in (no second pass)
+    level_of = np.array(per_text + [-1], dtype=np.min_scalar_type(-len(levels) - 1))
     level_codes = level_of[codes]
-    bad = (codes >= 0) & (level_codes < 0)
-    failed = report(where, column, ci, bad, _at(texts, codes), "allowed") if bad.any() else []
+    failed: list[Failed] = []
+    if -1 in per_text:  # some text is not a level (else no row is: no pass over the rows)
+        bad = (codes >= 0) & (level_codes < 0)
+        failed = report(where, column, ci, bad, _at(texts, codes), "allowed")
     return pd.Categorical.from_codes(level_codes, categories=list(levels)), failed
 
 

@@ -15,6 +15,9 @@ is left to ``pd.factorize``: a sample of its first cells decides.
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -22,6 +25,7 @@ import pandas as pd
 
 SAMPLE = 4096  # cells looked at to decide
 FEW = 256  # distinct objects in the sample below which addresses are hashed
+_MEMO: ContextVar[dict[Any, Any] | None] = ContextVar("factorize_memo", default=None)
 
 
 def few_objects(array: np.ndarray) -> bool:
@@ -35,7 +39,18 @@ def factorize(values: Any) -> tuple[np.ndarray, np.ndarray]:
     array = np.asarray(values)
     if not few_objects(array):
         return pd.factorize(array, use_na_sentinel=True)
-    array = np.ascontiguousarray(array)
+    memo = _MEMO.get()
+    key = (array.__array_interface__["data"][0], array.strides, len(array))
+    hit = None if memo is None else memo.get(key)
+    if hit is not None:
+        return hit[1]
+    result = _by_address(np.ascontiguousarray(array))
+    if memo is not None:
+        memo[key] = (array, result)  # holding the array keeps its memory (and the key) its own
+    return result
+
+
+def _by_address(array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # the cells' addresses: an object array holds one pointer per cell (numpy refuses to view
     # it as integers, ctypes reads the same memory); read while ``array`` holds the objects
     addresses = np.ctypeslib.as_array((ctypes.c_ssize_t * len(array)).from_address(array.ctypes.data))
@@ -45,4 +60,17 @@ def factorize(values: Any) -> tuple[np.ndarray, np.ndarray]:
     first = np.empty(len(objects), np.int64)  # each object's first cell (the last write wins)
     first[by_object[::-1]] = np.arange(len(array) - 1, -1, -1)
     codes, uniques = pd.factorize(array[first], use_na_sentinel=True)
+    if len(uniques) == len(objects) and bool(np.all(codes == np.arange(len(codes)))):
+        return by_object, uniques  # one object per value, none missing: the codes are the same
     return codes[by_object], uniques
+
+
+@contextmanager
+def memo() -> Iterator[None]:
+    """Within this block a column factorized twice (a unit column also declared as a column of
+    its own) is hashed once: the binding of one set of tables, whose cells do not change."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)

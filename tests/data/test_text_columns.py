@@ -12,9 +12,11 @@ import random
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
-from trialspec.engine.pandas.conform import text_and_arrow, text_values
+from trialspec.engine.pandas.conform import _plain_edges, text_and_arrow, text_values
 from trialspec.engine.pandas.factorize import SAMPLE, factorize
 
 POOL = ["mg/dL", "umol/L", " mg/dL", "mg/dL ", "", "  ", None, float("nan"), 1, 1.0, True, pd.NA, 2]
@@ -59,3 +61,24 @@ def test_text_values_per_distinct_text(seed: int, pool: list[object]) -> None:
     assert texts is not column
     assert list(texts) == list(general)
     assert all(type(t) is type(g) for t, g in zip(texts, general, strict=True))
+
+
+EDGE_CHARS = ["a", "Z", "0", "~", "!", " ", "\t", "\n", "\x1c", "\x7f", "\u00a0", "\u2028", "\u3000", "é"]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_plain_edges_never_hides_whitespace(seed: int) -> None:
+    """The byte test that lets keys skip trimming says "plain" only of texts that trim to
+    themselves (Arrow's trim is the reference), sliced arrays and missing cells included."""
+    rng = random.Random(seed)
+    for _ in range(300):
+        n = rng.randint(0, 6)
+        texts = [None if rng.random() < 0.1 else
+                 "".join(rng.choice(EDGE_CHARS) for _ in range(rng.randint(0, 4))) for _ in range(n)]
+        arrow = pa.array(texts, pa.string())
+        if n > 2 and rng.random() < 0.5:
+            arrow = arrow.slice(1, n - 2)
+        if _plain_edges(arrow):
+            assert not pc.any(pc.not_equal(arrow, pc.utf8_trim_whitespace(arrow))).as_py(), texts
+    assert _plain_edges(pa.array([f"S{i:09d}" for i in range(100)]))
+    assert not _plain_edges(pa.array(["S1 ", "S2"]))

@@ -165,15 +165,34 @@ def text_and_arrow(values: Any) -> tuple[np.ndarray, pa.Array | None]:
     if array.dtype == object:
         arrow = _arrow_text(array)
         if arrow is not None:
-            trimmed = pc.utf8_trim_whitespace(arrow)
-            if pc.all(pc.equal(arrow, trimmed)).as_py() is False:
-                return np.asarray(trimmed.to_numpy(zero_copy_only=False), dtype=object), trimmed
+            if not _plain_edges(arrow):
+                trimmed = pc.utf8_trim_whitespace(arrow)
+                if pc.all(pc.equal(arrow, trimmed)).as_py() is False:
+                    return np.asarray(trimmed.to_numpy(zero_copy_only=False), dtype=object), trimmed
             if not arrow.null_count:
                 return _read_only(array), arrow
             out = array.copy()
             out[pd.isna(array)] = None
             return out, arrow
     return _text(pd.Series(array)).to_numpy(dtype=object, na_value=None), None
+
+
+def _plain_edges(arrow: pa.Array) -> bool:
+    """Whether every text begins and ends with a printable ASCII character other than space,
+    read from the first and last byte of each (a UTF-8 sequence of several bytes has no byte
+    below 0x80): then none has whitespace to trim, and the texts need not be trimmed to know
+    it. False when unsure (another character at an edge: the caller trims and compares)."""
+    if not isinstance(arrow, pa.StringArray):
+        return False
+    _validity, offsets_buffer, data_buffer = arrow.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[arrow.offset:arrow.offset + len(arrow) + 1]
+    starts, ends = offsets[:-1], offsets[1:]
+    filled = ends > starts  # (an empty text, or a missing one, has no edge)
+    if not filled.any():
+        return True
+    data = np.frombuffer(data_buffer, dtype=np.uint8)
+    edges = np.concatenate([data[starts[filled]], data[ends[filled] - 1]])
+    return bool(np.all((edges > 0x20) & (edges < 0x7F)))
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:

@@ -43,7 +43,7 @@ METHODS: dict[str, tuple[str, str]] = {
 def method(name: str) -> Callable[[AnalysisPlan, Context], AnalysisResult]:
     """The function computing analysis method ``name`` (KeyError: no such method)."""
     module, function = METHODS[name]
-    return getattr(import_module(f"trialspec.domain.{module}"), function)  # type: ignore[no-any-return]
+    return getattr(import_module(f"trialspec.domain.{module}"), function)
 
 
 def analyses_for(protocol: Any, frames: Any, backend: Any, compiled: CompiledAnalyses | None = None,

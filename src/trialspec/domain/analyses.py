@@ -13,33 +13,38 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import fields, is_dataclass
+from importlib import import_module
 from typing import Any
 
 import numpy as np
 
 from trialspec.backend import Backend
 from trialspec.diagnostics import Diagnostic, Severity
-from trialspec.domain.analyses_compute import AnalysisResult, Context, counts, finding, proportion
-from trialspec.domain.analyses_continuous import summary
-from trialspec.domain.analyses_crosstab import crosstab
-from trialspec.domain.analyses_meta import meta_analysis
-from trialspec.domain.analyses_models import ancova, logistic, ordinal
+from trialspec.domain.analyses_compute import AnalysisResult, Context, finding
 from trialspec.domain.analyses_plan import AnalysisPlan, CompiledAnalyses, compile_analyses
-from trialspec.domain.analyses_survival import kaplan_meier
 from trialspec.lang import ir
 from trialspec.results import Case, Section
 
-METHODS: dict[str, Callable[[AnalysisPlan, Context], AnalysisResult]] = {
-    "proportion": proportion,
-    "counts": counts,
-    "summary": summary,
-    "kaplan_meier": kaplan_meier,
-    "meta_analysis": meta_analysis,
-    "ancova": ancova,
-    "logistic": logistic,
-    "crosstab": crosstab,
-    "ordinal": ordinal,
+# each method's (module, function), imported when an analysis uses it: a protocol without
+# analyses (or without a model or meta-analysis) does not load those modules
+METHODS: dict[str, tuple[str, str]] = {
+    "proportion": ("analyses_compute", "proportion"),
+    "counts": ("analyses_compute", "counts"),
+    "summary": ("analyses_continuous", "summary"),
+    "kaplan_meier": ("analyses_survival", "kaplan_meier"),
+    "meta_analysis": ("analyses_meta", "meta_analysis"),
+    "ancova": ("analyses_models", "ancova"),
+    "logistic": ("analyses_models", "logistic"),
+    "crosstab": ("analyses_crosstab", "crosstab"),
+    "ordinal": ("analyses_models", "ordinal"),
 }
+
+
+def method(name: str) -> Callable[[AnalysisPlan, Context], AnalysisResult]:
+    """The function computing analysis method ``name`` (KeyError: no such method)."""
+    module, function = METHODS[name]
+    return getattr(import_module(f"trialspec.domain.{module}"), function)
+
 
 def analyses_for(protocol: Any, frames: Any, backend: Any, compiled: CompiledAnalyses | None = None,
                  criteria: Any = None) -> tuple[CompiledAnalyses, dict[str, AnalysisResult]]:
@@ -152,7 +157,7 @@ def _run(plan: AnalysisPlan, ctx: Context, protocol: Any) -> AnalysisResult:
     from trialspec.stats.errors import StatsInputError
 
     try:
-        return METHODS[plan.method](plan, ctx)
+        return method(plan.method)(plan, ctx)
     except EngineError as err:
         derived = [n for n, ds in protocol.datasets.items() if getattr(ds, "derived", False)]
         hint = (f"{', '.join(derived)} {'is' if len(derived) == 1 else 'are'} derived by trialspec; "

@@ -638,10 +638,10 @@ def lint_analyses(protocol: Any, compiled: CompiledAnalyses | None = None) -> li
     """Every static finding of endpoints, analyses and reported claims, without data: what
     ``lint`` can report (imports neither pandas nor scipy). Give the ``compiled`` analyses
     of the compile stage, or they are compiled here."""
-    from trialspec.claims.values import ClaimSyntaxError, parse_claim
-
     diags = list((compiled if compiled is not None else compile_analyses(protocol)).diagnostics)
     for rt in protocol.reported.values():
+        from trialspec.claims.values import ClaimSyntaxError, parse_claim  # (only with claims)
+
         for c in rt.claims:
             try:
                 parse_claim(c.text, kind="ci" if CI_PATHS & set(c.path) else None)

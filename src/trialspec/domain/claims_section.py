@@ -12,7 +12,7 @@ results that the analyses runner passed forward. ``run_claims`` computes them it
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trialspec.backend import Backend
 from trialspec.check.scope import Scope
@@ -20,9 +20,10 @@ from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.domain.analyses import analyses_for
 from trialspec.domain.analyses_compute import AnalysisResult
 from trialspec.domain.analyses_plan import CompiledAnalyses
-from trialspec.domain.claims_free import FreeChecks
-from trialspec.domain.claims_judge import PairFinding, Record, judge_with_data, parse, set_verdict, tie
 from trialspec.results import Case, Section, Table
+
+if TYPE_CHECKING:  # the judges are imported when there are claims to judge (judge_claims)
+    from trialspec.domain.claims_judge import PairFinding, Record
 
 STATUSES = ("reproduced", "consistent", "not reproduced", "inconsistent", "not checked")
 WARNING_CODES = ("TS707", "TS728", "TS730", "TS734")
@@ -50,6 +51,9 @@ def claims_runner(compiled: Any, frames: Any, backend: Backend,
 def judge_claims(protocol: Any, compiled: CompiledAnalyses,
                  results: dict[str, AnalysisResult]) -> tuple[list[Record], list[PairFinding]]:
     """Every claim's verdict, and the findings that concern several claims."""
+    from trialspec.domain.claims_free import FreeChecks
+    from trialspec.domain.claims_judge import Record, judge_with_data, parse, set_verdict, tie
+
     records = [Record(rt.id, c, ".".join((rt.id, *c.path)))
                for rt in protocol.reported.values() for c in rt.claims]
     aliases = {aid: aid for aid in protocol.analyses}

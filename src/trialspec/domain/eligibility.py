@@ -65,7 +65,7 @@ def outcome_codes(value: np.ndarray, known: np.ndarray, exclusion: bool) -> np.n
     """A three-valued rule result as criterion outcomes (exclusion rules inverted)."""
     passed = ~value if exclusion else value
     out = passed.astype(np.int8)  # PASS is 1 and FAIL is 0
-    out[~known] = UNKNOWN
+    np.copyto(out, np.int8(UNKNOWN), where=~known)  # (a masked pass, not an index of the unknown)
     return out
 
 
@@ -83,17 +83,17 @@ def screen(subjects: np.ndarray, ids: Sequence[str], kinds: Sequence[str], texts
     passing, counts = [], []
     for j in range(k):
         column = outcomes[:, j]
-        p, f = column == PASS, column == FAIL
-        not_passed -= p | (column == NOT_ASSESSABLE)  # decides nobody's status
-        ineligible |= f
-        na = column == NOT_ASSESSABLE
-        still &= p | na
+        p, f, na = column == PASS, column == FAIL, column == NOT_ASSESSABLE
         n_pass, n_fail, n_na = int(np.count_nonzero(p)), int(np.count_nonzero(f)), int(np.count_nonzero(na))
-        passing.append(p | na)
+        passes = p | na if n_na else p  # not assessable decides nobody's status
+        not_passed -= passes
+        ineligible |= f
+        still &= passes
+        passing.append(passes)
         counts.append((n_pass, n_fail, n - n_pass - n_fail - n_na, int(np.count_nonzero(still)), n_na))
     status = np.full(n, INDETERMINATE, dtype=np.int8)
-    status[still] = ELIGIBLE
-    status[ineligible] = INELIGIBLE
+    np.copyto(status, np.int8(ELIGIBLE), where=still)
+    np.copyto(status, np.int8(INELIGIBLE), where=ineligible)
     one_short = not_passed == 1  # would be eligible without exactly one criterion
     n_short = int(np.count_nonzero(one_short))
     summary = tuple(

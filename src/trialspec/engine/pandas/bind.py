@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from trialspec.check.conformance_plan import CheckIndex, ConformanceCheck, conformance_checks
 from trialspec.check.conformance_render import render
@@ -31,8 +33,10 @@ from trialspec.engine.pandas.conform import (
     factorized_text,
     failure_table,
     report,
+    text_and_arrow,
     text_values,
 )
+from trialspec.engine.pandas.factorize import memo as factorize_memo
 from trialspec.engine.pandas.frames import StudyTable, SubjectFrames
 from trialspec.engine.pandas.limits import delimiter_of, refuse_reading, short_rows
 from trialspec.engine.pandas.long_checks import absent_tests
@@ -160,7 +164,8 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
     declared conformance checks (``checks``; by default the protocol's) as the cells are read."""
     plan = CheckIndex(conformance_checks(protocol) if checks is None else checks)
     failed: list[Failed] = []
-    bound = _bind(protocol, tables, paths, header_lines, plan, failed)
+    with factorize_memo():  # a column read twice (a unit column declared as a column) is hashed once
+        bound = _bind(protocol, tables, paths, header_lines, plan, failed)
     bound.failures = failure_table(failed)
     bound.diagnostics[:0] = render(bound.failures, plan.checks)
     return bound
@@ -286,6 +291,33 @@ def unique_keys(keys: pd.Index) -> bool:
     return bool(keys.is_unique)
 
 
+def _unique(keys: pd.Index, arrow: pa.Array | None) -> bool:
+    """:func:`unique_keys`, with the order of text keys compared by Arrow when it has them."""
+    if arrow is None:
+        return unique_keys(keys)
+    if _increasing(arrow):
+        keys._cache["is_unique"] = True  # pandas' own cache of the property, as unique_keys
+        return True
+    return bool(keys.is_unique)
+
+
+def _blank(ids: np.ndarray, arrow: pa.Array | None) -> np.ndarray:
+    """Which keys are missing or empty text (by Arrow when the keys are text: no Python
+    comparison per cell)."""
+    if arrow is None:
+        return pd.isna(ids) | (ids == "")
+    blank = pc.fill_null(pc.equal(arrow, ""), True)
+    return np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _increasing(arrow: pa.Array) -> bool:
+    """Whether text keys (none missing) are strictly increasing, hence unique: Arrow compares
+    UTF-8 bytes, whose order is the code points' order, as Python compares text."""
+    if len(arrow) < 2 or arrow.null_count:
+        return False
+    return bool(pc.all(pc.less(arrow.slice(0, len(arrow) - 1), arrow.slice(1))).as_py())
+
+
 def _join(keys: pd.Series, population: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     """``(subjects, slots)``: each row's subject (trimmed text) and its position in ``population``
     (-1: none). The population's keys are trimmed text, so a cell equal to one needs no trimming:
@@ -335,15 +367,18 @@ def _wide(ds: Any, df: pd.DataFrame, where: Where, id_col: str | None,
         ci, found = _source_index(df, id_col, where, ds, id_col)
         if ci < 0:
             return None, found, None
-        ids = text_values(df[id_col])
+        ids, arrow = text_and_arrow(df[id_col])
         where.keys = ids
         if ds.key:
-            blank = pd.isna(ids) | (ids == "")  # a row with no key is no one's: reported, not screened
+            blank = _blank(ids, arrow)  # a row with no key is no one's: reported, not screened
             if blank.any():
                 diags += report(where, id_col, ci, blank, ids, "key_present")
                 keep = ~blank
-            keys = pd.Index(ids[keep])
-            if not unique_keys(keys):
+                keys = pd.Index(ids[keep])
+                arrow = None if arrow is None else arrow.filter(pa.array(keep))
+            else:
+                keys = pd.Index(ids, copy=False)
+            if not _unique(keys, arrow):
                 dup = np.zeros(len(ids), bool)
                 dup[np.flatnonzero(keep)[keys.duplicated(keep="first")]] = True
                 diags += report(where, id_col, ci, dup, ids, "key_unique")

@@ -22,6 +22,7 @@ import pandas as pd
 
 from trialspec.engine import EngineError
 from trialspec.engine.pandas.dates import parse_dates
+from trialspec.engine.pandas.factorize import factorize
 from trialspec.engine.pandas.values import Labels, Numbers, Tri, Value
 from trialspec.lang.types import Kind
 
@@ -87,7 +88,7 @@ def to_labels(values: Any) -> Labels:
     if isinstance(values, pd.Categorical):
         codes, uniques = values.codes, np.asarray(values.categories, dtype=object)
     else:
-        codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+        codes, uniques = factorize(np.asarray(values, dtype=object))
         uniques = np.asarray(uniques, dtype=object)
     texts = np.array([u if isinstance(u, str) else str(u) for u in uniques], dtype=object)
     if len(set(texts)) < len(texts):  # 1 and "1" are the same text: merge their codes

@@ -123,10 +123,20 @@ def in_set(a: Value, values: tuple[Any, ...], negated: bool) -> Tri:
     return Tri.raw(t.known ^ t.value, t.known) if negated else t
 
 
+FEW_CONSTANTS = 8  # `x in [..]` of up to this many numbers is tested value by value
+
+
 def _in_numbers(a: Numbers, values: tuple[Any, ...]) -> Tri:
     consts = np.array([float(v) for v in values], dtype=float)
     if a.exact:
-        value = np.isin(a.lo, consts) if len(consts) else np.zeros(np.shape(a.lo), bool)
+        if not len(consts):
+            value = np.zeros(np.shape(a.lo), bool)
+        elif len(consts) <= FEW_CONSTANTS:  # a few equality passes, not isin's sort of the column
+            value = a.lo == consts[0]
+            for c in consts[1:]:
+                value |= a.lo == c
+        else:
+            value = np.isin(a.lo, consts)
         return Tri.raw(np.asarray(value), np.asarray(a.present))
     return _in_intervals(a, [Numbers(np.float64(c)) for c in consts])
 

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from trialspec.check.conformance_plan import FAILURE_COLUMNS, SHOW, CheckIndex, ConformanceCheck
 from trialspec.engine.pandas.dates import parse_dates
+from trialspec.engine.pandas.factorize import factorize, few_objects
 from trialspec.engine.pandas.unit_column import convert_unit_column
 
 ISO_DATE = r"\d{4}(-\d{2}(-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?)?)?"
@@ -134,27 +135,80 @@ def _text(values: pd.Series) -> pd.Series:
 
 
 def text_values(values: Any) -> np.ndarray:
-    """Cells as text without surrounding whitespace: a new object array, None where missing.
+    """Cells as text without surrounding whitespace: an object array, None where missing
+(the column itself, read-only, when no cell changes).
 
     A column of text (what CSV gives, and most object columns) is trimmed by Arrow, vectorized,
     and when no cell needs trimming the cells are kept as they are; other columns (numbers,
     mixed objects) go through pandas' string dtype.
     """
+    return text_and_arrow(values)[0]
+
+
+def text_and_arrow(values: Any) -> tuple[np.ndarray, pa.Array | None]:
+    """:func:`text_values`, and the same texts as an Arrow string array when the cells were
+    text (None otherwise), for the callers that go on with Arrow's vectorized kernels (the
+    keys' blank, order and uniqueness checks) instead of comparing Python objects."""
     array = values.to_numpy() if isinstance(values, pd.Series | pd.Index) else np.asarray(values)
+    if array.dtype == object and few_objects(array):  # (units, levels) trimmed per distinct text
+        codes, uniques = factorize(array)
+        if all(isinstance(u, str) for u in uniques):
+            texts = text_values(np.asarray(uniques, dtype=object))
+            missing = codes < 0
+            if all(t == u for t, u in zip(texts, uniques, strict=True)):
+                if not missing.any():
+                    return _read_only(array), None
+                out = array.copy()
+                out[missing] = None
+                return out, None
+            return _at(texts, codes), None
     if array.dtype == object:
-        try:
-            arrow = pa.array(array, type=pa.string(), from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            arrow = None
+        arrow = _arrow_text(array)
         if arrow is not None:
-            trimmed = pc.utf8_trim_whitespace(arrow)
-            if pc.all(pc.equal(arrow, trimmed)).as_py() is False:
-                return np.asarray(trimmed.to_numpy(zero_copy_only=False), dtype=object)
+            if not _plain_edges(arrow):
+                trimmed = pc.utf8_trim_whitespace(arrow)
+                if pc.all(pc.equal(arrow, trimmed)).as_py() is False:
+                    return np.asarray(trimmed.to_numpy(zero_copy_only=False), dtype=object), trimmed
+            if not arrow.null_count:
+                return _read_only(array), arrow
             out = array.copy()
-            if arrow.null_count:
-                out[pd.isna(array)] = None
-            return out
-    return _text(pd.Series(array)).to_numpy(dtype=object, na_value=None)
+            out[pd.isna(array)] = None
+            return out, arrow
+    return _text(pd.Series(array)).to_numpy(dtype=object, na_value=None), None
+
+
+def _plain_edges(arrow: pa.Array) -> bool:
+    """Whether every text begins and ends with a printable ASCII character other than space,
+    read from the first and last byte of each (a UTF-8 sequence of several bytes has no byte
+    below 0x80): then none has whitespace to trim, and the texts need not be trimmed to know
+    it. False when unsure (another character at an edge: the caller trims and compares)."""
+    if not isinstance(arrow, pa.StringArray):
+        return False
+    _validity, offsets_buffer, data_buffer = arrow.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[arrow.offset:arrow.offset + len(arrow) + 1]
+    starts, ends = offsets[:-1], offsets[1:]
+    filled = ends > starts  # (an empty text, or a missing one, has no edge)
+    if not filled.any():
+        return True
+    data = np.frombuffer(data_buffer, dtype=np.uint8)
+    edges = np.concatenate([data[starts[filled]], data[ends[filled] - 1]])
+    return bool(np.all((edges > 0x20) & (edges < 0x7F)))
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """The caller's column as it is, not copied: a view that cannot be written through."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+def _arrow_text(array: np.ndarray) -> pa.Array | None:
+    """An object array of text cells (None or NaN where missing) as an Arrow string array,
+    None when some cell is not text."""
+    try:
+        return pa.array(array, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
 
 
 def factorized_text(values: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -164,7 +218,7 @@ def factorized_text(values: Any) -> tuple[np.ndarray, np.ndarray]:
     work is done once per distinct value, not per row.
     """
     array = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
-    codes, uniques = pd.factorize(array, use_na_sentinel=True)
+    codes, uniques = factorize(array)
     if array.dtype == object and not all(isinstance(u, str | datetime.date) for u in uniques):
         # mixed objects: to pandas 1, 1.0 and True are one key, so take each cell's text first
         # (text and dates are keyed by value: a column of date objects is done per distinct day)
@@ -198,7 +252,10 @@ def as_number(s: pd.Series, where: Where, column: str, ci: int) -> tuple[np.ndar
                 r"[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+").to_numpy(dtype=bool, na_value=False)
             bad_type &= ~nan_text
     inf = np.isinf(num)
-    num = np.where(inf, np.nan, num)
+    if inf.any():
+        num = np.where(inf, np.nan, num)
+    elif np.may_share_memory(num, raw):  # the caller's own column: read, never written
+        num = _read_only(num)
     failed = report(where, column, ci, bad_type, raw, "type")
     failed += report(where, column, ci, inf | nan_text, raw, "finite")
     return num, failed
@@ -238,10 +295,14 @@ def as_category(s: pd.Series, levels: tuple[str, ...] | None, where: Where, colu
     if not levels:
         return _at(texts, codes), []
     index = {level: i for i, level in enumerate(levels)}
-    level_of = np.array([index.get(t, -1) for t in texts] + [-1], dtype=np.int64)  # per distinct text
+    per_text = [index.get(t, -1) for t in texts]
+    # per distinct text, in the width pandas keeps a categorical's codes in (no second pass)
+    level_of = np.array(per_text + [-1], dtype=np.min_scalar_type(-len(levels) - 1))
     level_codes = level_of[codes]
-    bad = (codes >= 0) & (level_codes < 0)
-    failed = report(where, column, ci, bad, _at(texts, codes), "allowed")
+    failed: list[Failed] = []
+    if -1 in per_text:  # some text is not a level (else no row is: no pass over the rows)
+        bad = (codes >= 0) & (level_codes < 0)
+        failed = report(where, column, ci, bad, _at(texts, codes), "allowed")
     return pd.Categorical.from_codes(level_codes, categories=list(levels)), failed
 
 

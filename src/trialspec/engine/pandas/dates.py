@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from trialspec.engine.pandas.factorize import factorize
 from trialspec.engine.pandas.values import Dates, Numbers
 
 _ISO = r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ].*)?)?)?$"
@@ -38,7 +39,7 @@ def parse_dates(values: Any) -> Dates:
         dtype = values.dtype
     if dtype is not None and np.issubdtype(dtype, np.datetime64):
         return Dates(np.asarray(values).astype("datetime64[D]"))
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    codes, uniques = factorize(np.asarray(values, dtype=object))
     lo, hi = _parse_distinct(np.asarray(uniques, dtype=object))
     lo, hi = np.append(lo, NAT), np.append(hi, NAT)  # code -1 picks the trailing NaT
     if np.array_equal(lo, hi, equal_nan=True):

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from trialspec.engine.pandas.factorize import factorize
+
 SDTM_FORMATS = frozenset({"xpt", "sas7bdat", "dataset-json"})
 
 
@@ -40,7 +42,7 @@ def mark_missing(df: pd.DataFrame, blank: bool, tokens: Sequence[str] = ()) -> p
         column = df[name]
         if column.dtype != object and not isinstance(column.dtype, pd.StringDtype):
             continue
-        codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=True)
+        codes, uniques = factorize(column.to_numpy(dtype=object))
         gone = np.array([isinstance(u, str) and ((blank and not u.strip()) or u.strip() in wanted)
                          for u in uniques] + [False], dtype=bool)
         mask = gone[codes]

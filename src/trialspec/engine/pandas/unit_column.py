@@ -10,9 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from trialspec.engine.pandas.columns import finite_float
+from trialspec.engine.pandas.factorize import factorize
 
 
 def convert_unit_column(values: Any, units: Any, target: str, analyte: str | None = None, *,
@@ -27,7 +27,7 @@ def convert_unit_column(values: Any, units: Any, target: str, analyte: str | Non
     it raises ``ValueError`` or ``LookupError`` for a unit it cannot convert.
     """
     x = finite_float(values)
-    codes, uniques = pd.factorize(np.asarray(units, dtype=object), use_na_sentinel=True)
+    codes, uniques = factorize(np.asarray(units, dtype=object))
     resolve = factor_of or _units_factor(target, analyte)
     factors = np.empty(len(uniques) + 1)
     factors[-1] = np.nan  # code -1 (missing unit) picks this slot

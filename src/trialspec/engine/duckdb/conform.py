@@ -50,7 +50,8 @@ def failures(query: Callable[[str], Any], relation: str, row: str, header_lines:
     for j, (_, item, _) in enumerate(wanted):
         bad = f"coalesce({item.cell.bad}, false)"
         parts.append(f"count(*) FILTER (WHERE {bad}) AS n{j}")
-        parts.append(f"min_by({{'r': {row}, 'v': {item.cell.value}, 's': {item.subject}}}, "
+        # (the subject typed: a bare NULL is a column of no type, which Spark cannot return)
+        parts.append(f"min_by({{'r': {row}, 'v': {item.cell.value}, 's': CAST({item.subject} AS VARCHAR)}}, "
                      f"{item.order}, {SHOW + 1}) FILTER (WHERE {bad}) AS l{j}")
     result = query(f"SELECT {', '.join(parts)} FROM {relation}").to_pylist()[0]
     for j, (i, item, check) in enumerate(wanted):

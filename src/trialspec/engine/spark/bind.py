@@ -64,6 +64,14 @@ class SparkNative(Native):
         self.conn.create_view(name, to_spark(sql))
         return name
 
+    def read(self, name: str, ds: Any) -> Any:
+        """A file's relation, cached in Spark (spilling to disk beyond memory): the binder scans
+        it several times (keys, units, the conformance checks, the bound view), and a Parquet
+        file of one row group is one task for Spark, read again by every scan otherwise."""
+        table = super().read(name, ds)
+        self.conn.session.catalog.cacheTable(_spark_name(table.src.relation))
+        return table
+
     def _parquet(self, path: Path) -> tuple[str, list[str], dict[str, str]]:
         from pyspark.errors import PySparkException
         from pyspark.sql import functions as F
@@ -131,12 +139,11 @@ def _to_spark(sql: str) -> str:
         return node
 
     tree = sqlglot.parse_one(sql, read="duckdb")
-    while True:  # (a rewritten node's children are not visited: again until nothing changes)
-        before = tree.sql(dialect="spark")
-        tree = tree.transform(fix)
-        after = tree.sql(dialect="spark")
-        if after == before:
-            return after
+    for node in reversed(list(tree.walk(bfs=False))):  # children before their parents
+        fixed = fix(node)
+        if fixed is not node:
+            node.replace(fixed)
+    return tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
 
 
 def _infinity() -> Any:

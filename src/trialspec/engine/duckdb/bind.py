@@ -246,7 +246,7 @@ class Native:
             header_lines = 0
             _parquet_types(ds, types)
         view = self.view(f"file_{len(self.tables)}", relation)
-        n = int(self.query(f"SELECT count(*) AS n FROM {view}").to_pylist()[0]["n"])
+        n = self._count(view, path, fmt)
         if fmt == "csv" and _line_map_needed(path, n):  # blank lines or quoted line breaks: lines shift
             raise NotNative(f"dataset '{name}': {ds.source} has blank lines or records over several lines")
         src = Source(view, columns, types, is_sdtm(getattr(ds, "standard", None), fmt),
@@ -266,6 +266,10 @@ class Native:
         described = self.query(f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})").to_pylist()
         columns = [d["column_name"] for d in described]
         return relation, columns, {d["column_name"]: d["column_type"] for d in described}
+
+    def _count(self, view: str, path: Path, fmt: str | None) -> int:
+        """The number of data rows of a file's relation."""
+        return int(self.query(f"SELECT count(*) AS n FROM {view}").to_pylist()[0]["n"])
 
     def _columns(self, view: str) -> list[str]:
         """The column names of ``view``."""

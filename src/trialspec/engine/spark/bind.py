@@ -47,9 +47,12 @@ def bind(protocol: Any, data_dir: Any, connection: Any) -> Bound:
     reason = native_reason(protocol, data_dir, NATIVE_FORMATS)
     if reason is None:
         try:
-            return SparkNative(protocol, data_dir, connection).bind()
+            bound = SparkNative(protocol, data_dir, connection).bind()
         except NotNative as err:
             reason = str(err)
+        else:
+            log.debug("Spark binds natively: %d datasets", len(bound.datasets))
+            return bound
     return fallback(protocol, data_dir, connection, reason, engine="Spark")
 
 
@@ -79,18 +82,26 @@ class SparkNative(Native):
         try:
             frame = self.conn.session.read.parquet(str(path))
             schema = frame.schema
+            columns = [f.name for f in schema.fields]
+            if "@file_row" in columns or "_metadata" in columns:
+                raise NotNative(f"{path.name}: a column named like trialspec's own")
+            # the file's own row, whatever the partitions: Spark's row index within the file
+            frame = frame.select("*", (F.col("_metadata.row_index") + 1).alias("@file_row"))
+            frame.schema  # noqa: B018 (resolved here: a Spark without row_index falls back)
         except PySparkException as err:  # a file Spark cannot read: the pandas binder says why
             raise NotNative(f"Spark: {str(err).splitlines()[0]}") from None
-        columns = [f.name for f in schema.fields]
-        if "@file_row" in columns or "_metadata" in columns:
-            raise NotNative(f"{path.name}: a column named like trialspec's own")
         types = {f.name: SPARK_TYPES.get(f.dataType.simpleString(), f.dataType.simpleString().upper())
                  for f in schema.fields}
         name = f"{self.prefix}_parquet_{len(self.tables)}"
-        # the file's own row, whatever the partitions: Spark's row index within the file
-        self.conn.register_frame(name, frame.select(
-            "*", (F.col("_metadata.row_index") + 1).alias("@file_row")))
+        self.conn.register_frame(name, frame)
         return f"SELECT * FROM {ident(name)}", columns, types
+
+    def _count(self, view: str, path: Path, fmt: str | None) -> int:
+        """A Parquet file's rows from its footer (no Spark job: a query costs Spark tenths of a
+        second however small the file)."""
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(path).metadata.num_rows)
 
     def _columns(self, view: str) -> list[str]:
         return list(self.conn.session.table(_spark_name(view)).columns)
@@ -120,7 +131,7 @@ def _to_spark(sql: str) -> str:
     import sqlglot
     from sqlglot import exp
 
-    def fix(node: exp.Expression) -> exp.Expression:
+    def fix(node: Any) -> Any:
         if isinstance(node, exp.RegexpFullMatch):  # Java's find() anchored at both ends (\z: no
             pattern = node.expression              # line break before the end, as RE2's full match)
             if not (isinstance(pattern, exp.Literal) and pattern.is_string):

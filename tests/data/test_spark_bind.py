@@ -209,3 +209,30 @@ def test_a_shipped_example_as_parquet_reports_the_same_on_spark_as_on_pandas(
         on_spark = _document(path, tmp_path, "spark")
     assert "Spark binds natively: 3 datasets" in caplog.text, caplog.text
     assert on_spark == _document(path, tmp_path, "pandas")
+
+
+def test_a_parquet_file_split_across_tasks_keeps_its_file_rows(spark: Any, tmp_path: Path) -> None:
+    """Spark reads a file of many row groups in several tasks; each row keeps its own file row
+    (``_metadata.row_index``), so the subjects keep the file's order and a failure deep in the
+    file is reported at its own row."""
+    n = 6000
+    ages = [str(50 + i % 30) for i in range(n)]
+    ages[4321], ages[5999] = "old", "inf"
+    pq.write_table(pa.table({"id": [f"P{i:05d}" for i in reversed(range(n))], "age": ages}),
+                   tmp_path / "s.parquet", row_group_size=500)
+    text = ("trialspec: 1\nstudy: {id: X}\ndatasets:\n  s:\n    source: s.parquet\n    key: id\n"
+            "    columns:\n      age: {type: number}\n"
+            "eligibility:\n  inclusion:\n    I1: {text: a, when: age > 1}\n")
+    before = spark.conf.get("spark.sql.files.maxPartitionBytes")
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "4096")  # a task per row group or two
+    try:
+        frame = spark.read.parquet(str(tmp_path / "s.parquet"))
+        assert frame.rdd.getNumPartitions() > 1
+        bound = spark_bind(load(text), tmp_path)
+    finally:
+        spark.conf.set("spark.sql.files.maxPartitionBytes", before)
+    assert is_native(bound)
+    assert list(bound.frames.subjects) == [f"P{i:05d}" for i in reversed(range(n))]
+    rows = {(c, int(r), s) for c, r, s in zip(bound.failures["check"], bound.failures["row"],
+                                             bound.failures["subject"], strict=True)}
+    assert rows == {("s.age:type", 4322, f"P{n - 1 - 4321:05d}"), ("s.age:finite", 6000, "P00000")}

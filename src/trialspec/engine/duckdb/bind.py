@@ -206,8 +206,8 @@ class Native:
 
     Its SQL is DuckDB's; another database subclasses it and overrides where the SQL goes
     (``query``, ``view``: the Spark binder transpiles it), how a Parquet file becomes a
-    relation (``_parquet``), a view's column names (``_columns``) and how a view is computed
-    once (``_materialize``): engine/spark/bind.py."""
+    relation (``_parquet``, ``_count``), a view's column names (``_columns``) and how a view
+    is computed once (``_materialize``): engine/spark/bind.py."""
 
     def __init__(self, protocol: Any, data_dir: Path, connection: Any):
         self.protocol, self.data_dir, self.conn = protocol, data_dir, connection

@@ -65,6 +65,11 @@ def is_native(bound: Any) -> bool:
     return isinstance(bound.frames, SqlFrames) and bound.frames.source is None
 
 
+def quoted(frames: Any, name: str) -> str:
+    """A view's name quoted in the dialect of the frames' connection (DuckDB or Spark)."""
+    return f"`{name}`" if frames.conn.dialect == "spark" else f'"{name}"'
+
+
 def _none(v: Any) -> Any:
     return None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
 
@@ -76,7 +81,7 @@ def same_values(sql: Any, frames: Any) -> list[tuple[str, str]]:
     differ = []
     for name, ds in sql.datasets.items():
         order = "_i, _r" if ds.rows else "_i"
-        view = sql.conn.query(f'SELECT * FROM "{ds.view}" ORDER BY {order}').to_pandas()
+        view = sql.conn.query(f"SELECT * FROM {quoted(sql, ds.view)} ORDER BY {order}").to_pandas()
         if ds.rows:
             rows = frames.rows[name]
             order = np.lexsort((rows.frame["@row"].to_numpy(), rows.codes))
@@ -186,7 +191,7 @@ class _PandasView:
         self.tables: dict[str, Any] = {}
         self.rows: dict[str, Any] = {}
         for name, ds in sql.datasets.items():
-            view = sql.conn.query(f'SELECT * FROM "{ds.view}" ORDER BY _i').to_pandas()
+            view = sql.conn.query(f"SELECT * FROM {quoted(sql, ds.view)} ORDER BY _i").to_pandas()
             if ds.rows:
                 self.rows[name] = _Rows(view.rename(columns={"_r": "@row"}), view["_i"].to_numpy())
                 continue

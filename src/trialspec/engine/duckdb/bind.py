@@ -145,7 +145,7 @@ def bind(protocol: Any, data_dir: Any, connection: Any = None) -> Bound:
     return fallback(protocol, data_dir, connection, reason)
 
 
-def fallback(protocol: Any, data_dir: Path, connection: Any, reason: str) -> Bound:
+def fallback(protocol: Any, data_dir: Path, connection: Any, reason: str, engine: str = "DuckDB") -> Bound:
     """The pandas binder's result, its frames registered as a SqlFrames (``reason``: why the
     data are not read natively, for the debug log)."""
     from trialspec.engine.pandas.bind import bind as pandas_bind
@@ -153,7 +153,7 @@ def fallback(protocol: Any, data_dir: Path, connection: Any, reason: str) -> Bou
     bound = pandas_bind(protocol, data_dir)
     if bound.frames is not None:
         bound.frames = register(bound.frames, connection, bound.key or "")
-    log.debug("DuckDB binds through pandas: %s", reason)
+    log.debug("%s binds through pandas: %s", engine, reason)
     return bound
 
 
@@ -166,8 +166,9 @@ def register(frames: Any, connection: Any, key: str) -> Any:
     return registered
 
 
-def native_reason(protocol: Any, data_dir: Path) -> str | None:
-    """Why the protocol's data are not read natively (None: they are)."""
+def native_reason(protocol: Any, data_dir: Path, formats: tuple[str, ...] = NATIVE_FORMATS) -> str | None:
+    """Why the protocol's data are not read natively (None: they are); ``formats``: the file
+    formats the engine reads itself."""
     root = data_dir.resolve()
     for name, ds in protocol.datasets.items():
         if not ds.source:
@@ -179,7 +180,7 @@ def native_reason(protocol: Any, data_dir: Path) -> str | None:
         if not path.is_relative_to(root) or not path.is_file():
             return f"dataset '{name}': {ds.source} is not a file inside the data directory"
         fmt = format_of(path, ds.format)
-        if fmt not in NATIVE_FORMATS:
+        if fmt not in formats:
             return f"dataset '{name}': {fmt or 'unknown'} files are read by the pandas binder"
         from trialspec.engine.pandas.limits import refuse_reading
 
@@ -209,7 +210,12 @@ class Table:
 
 
 class Native:
-    """One native binding: the datasets in the pandas binder's order, failures in its order."""
+    """One native binding: the datasets in the pandas binder's order, failures in its order.
+
+    Its SQL is DuckDB's; another database subclasses it and overrides where the SQL goes
+    (``query``, ``view``: the Spark binder transpiles it), how a Parquet file becomes a
+    relation (``_parquet``, ``_count``), a view's column names (``_columns``) and how a view
+    is computed once (``_materialize``): engine/spark/bind.py."""
 
     def __init__(self, protocol: Any, data_dir: Path, connection: Any):
         self.protocol, self.data_dir, self.conn = protocol, data_dir, connection
@@ -246,11 +252,7 @@ class Native:
             types = dict.fromkeys(header, "VARCHAR")
             columns, header_lines = header, 1
         else:
-            relation = (f"SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS \"@file_row\" "
-                        f"FROM read_parquet({lit(str(path))}, file_row_number = true)")
-            described = self.query(f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})").to_pylist()
-            columns = [d["column_name"] for d in described]
-            types = {d["column_name"]: d["column_type"] for d in described}
+            relation, columns, types = self._parquet(path)
             header_lines = 0
             _parquet_types(ds, types)
         view = self.view(f"file_{len(self.tables)}", relation)
@@ -260,10 +262,13 @@ class Native:
         # whose cells has whitespace at an edge is read without trimming in every later query
         named = _named(ds)
         text = [c for c in columns if src.is_text(c) and c in named]
-        found = self.query("SELECT " + ", ".join(["count(*) AS n", *(
-            f"{src.edges_sql(c)} AS e{j}" for j, c in enumerate(text))]) + f" FROM {view}").to_pylist()[0]
-        n = int(found["n"])
-        src.untrimmed = frozenset(c for j, c in enumerate(text) if not found[f"e{j}"])
+        if text:
+            found = self.query("SELECT " + ", ".join(["count(*) AS n", *(
+                f"{src.edges_sql(c)} AS e{j}" for j, c in enumerate(text))]) + f" FROM {view}").to_pylist()[0]
+            n = int(found["n"])
+            src.untrimmed = frozenset(c for j, c in enumerate(text) if not found[f"e{j}"])
+        else:
+            n = self._count(view, path, fmt)
         if fmt == "csv" and _line_map_needed(path, n):  # blank lines or quoted line breaks: lines shift
             raise NotNative(f"dataset '{name}': {ds.source} has blank lines or records over several lines")
         cells = src.cell_columns()
@@ -275,6 +280,23 @@ class Native:
         self.infos[name] = DatasetInfo(name, str(Path(ds.source)), "", n)
         self.digests[name] = digest
         return Table(name, src, shown, header_lines, n, bytes=path.stat().st_size)
+
+    def _parquet(self, path: Path) -> tuple[str, list[str], dict[str, str]]:
+        """A Parquet file as a relation with its 1-based row (``@file_row``), its columns in
+        file order, and their types named as DuckDB names them."""
+        relation = (f"SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS \"@file_row\" "
+                    f"FROM read_parquet({lit(str(path))}, file_row_number = true)")
+        described = self.query(f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})").to_pylist()
+        columns = [d["column_name"] for d in described]
+        return relation, columns, {d["column_name"]: d["column_type"] for d in described}
+
+    def _count(self, view: str, path: Path, fmt: str | None) -> int:
+        """The number of data rows of a file's relation."""
+        return int(self.query(f"SELECT count(*) AS n FROM {view}").to_pylist()[0]["n"])
+
+    def _columns(self, view: str) -> list[str]:
+        """The column names of ``view``."""
+        return self.query(f"DESCRIBE SELECT * FROM {view}").column("column_name").to_pylist()
 
     def _study(self, name: str, ds: Any) -> None:
         """A study-level table (``level: study``): read and checked as the pandas binder does,
@@ -743,7 +765,7 @@ class Native:
                 if hi is not None:  # a date read as text: the day as the pandas binder keeps it
                     for text in (Kind.STRING, Kind.CATEGORY):
                         columns[(cname, text)] = SqlColumn(text, f"{cname}__text")
-            names = self.query(f"DESCRIBE SELECT * FROM {table.view}").column("column_name").to_pylist()
+            names = self._columns(table.view)
             for unit in (n for n in names if n.endswith("__unit")):  # a value's unit as written
                 for text in (Kind.STRING, Kind.CATEGORY):
                     columns[(unit.removesuffix("__unit") + UNIT_SUFFIX, text)] = SqlColumn(text, unit)

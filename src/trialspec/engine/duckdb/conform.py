@@ -59,7 +59,9 @@ def failures(query: Callable[[str], Any], relation: str, row: str, header_lines:
     failing = [j for j in range(len(wanted)) if counts[f"n{j}"]]
     shown: dict[str, Any] = {}
     if failing:
-        parts = [f"min_by({{'r': {row}, 'v': {wanted[j][1].cell.value}, 's': {wanted[j][1].subject}}}, "
+        # (the subject typed: a bare NULL is a column of no type, which Spark cannot return)
+        parts = [f"min_by({{'r': {row}, 'v': {wanted[j][1].cell.value}, "
+                 f"'s': CAST({wanted[j][1].subject} AS VARCHAR)}}, "
                  f"{wanted[j][1].order}, {SHOW + 1}) FILTER (WHERE {bad[j]}) AS l{j}" for j in failing]
         where = " OR ".join(bad[j] for j in failing)
         shown = query(f"SELECT {', '.join(parts)} FROM {relation} WHERE {where}").to_pylist()[0]

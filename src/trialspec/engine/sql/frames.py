@@ -5,7 +5,8 @@ context"): the same subjects in the same order, the same datasets by grain, the 
 held as views of a :class:`~trialspec.engine.sql.connection.Connection` instead of arrays.
 Two producers build it: the SQL backend from pandas-bound frames (``engine/sql/from_pandas.py``,
 columns typed lazily by the pandas converters, so values are identical by construction) and
-a native binder reading files in the database (``engine/duckdb/bind*.py``).
+a native binder reading files in the database (``engine/duckdb/bind*.py``, and
+``engine/spark/bind.py`` on Spark).
 
 The layout contract (what every producer guarantees and the compiler relies on):
 

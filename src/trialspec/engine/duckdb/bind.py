@@ -445,6 +445,8 @@ class Native:
                 blank = Cell("key_present", id_col, ci, f"({k} IS NULL OR {k} = '')", k)
                 listed.append(Listed(ds.name, blank, subject, src.row))
                 listed.append(self._duplicates(ds, table, id_col, ci))
+                if not population:
+                    table.ids = None  # (only the population's keys are the subjects' ids)
         for cname, col in ds.columns.items():
             if cname == id_col:
                 continue

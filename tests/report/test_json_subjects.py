@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -139,3 +140,26 @@ def test_the_parquet_file_is_streamed_a_row_group_at_a_time(tmp_path: Path, engi
     assert missing[11_022] == "E1: subjects.crcl missing" and missing[11_023] is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.yaml", "data", "report.json",
                                                          "report.subjects.parquet"]  # no temporary left
+
+
+def test_a_failed_write_of_the_parquet_file_is_said_and_leaves_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A full disk while a row group is written (in the writer's thread): TS904, no traceback,
+    and neither the Parquet file nor its temporary file is left."""
+    import errno
+
+    import pyarrow.parquet as pq_module
+
+    protocol, data, _ = study(tmp_path, SUBJECTS_IN_JSON + 5)
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def full(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pq_module.ParquetWriter, "write_batch", full)
+        assert check(protocol, data, out / "report.json") == 2
+    err = capsys.readouterr().err
+    assert "TS904" in err and "No space left on device" in err and "Traceback" not in err
+    assert not [p.name for p in out.iterdir() if "subjects" in p.name]

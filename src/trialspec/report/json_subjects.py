@@ -11,6 +11,7 @@ docs/reports.md has the schema.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +52,16 @@ def write_subjects(result: Any, report: str | Path) -> Path | None:
     # costs); statistics (min and max per row group) only for the ids, what a reader filters by
     words = [name for name in first.schema.names if name != "subject"]
 
-    def write(f: Any) -> None:  # batch by batch: the rows are never all held as Arrow
-        with pq.ParquetWriter(f, first.schema, use_dictionary=words, write_statistics=["subject"]) as writer:
-            writer.write_batch(first, row_group_size=ROW_GROUP)
+    def write(f: Any) -> None:
+        # batch by batch, so the rows are never all held as Arrow; each batch is encoded in a
+        # thread while the next is built (Arrow's writer lets go of the GIL): two at a time
+        with pq.ParquetWriter(f, first.schema, use_dictionary=words, write_statistics=["subject"]) as writer, \
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="trialspec-parquet") as pool:
+            pending = pool.submit(writer.write_batch, first, row_group_size=ROW_GROUP)
             for batch in batches:
-                writer.write_batch(batch, row_group_size=ROW_GROUP)
+                pending.result()
+                pending = pool.submit(writer.write_batch, batch, row_group_size=ROW_GROUP)
+            pending.result()
 
     write_atomic_stream(target, write)
     return target

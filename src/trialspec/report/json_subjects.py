@@ -55,7 +55,8 @@ def write_subjects(result: Any, report: str | Path) -> Path | None:
     def write(f: Any) -> None:
         # batch by batch, so the rows are never all held as Arrow; each batch is encoded in a
         # thread while the next is built (Arrow's writer lets go of the GIL): two at a time
-        with pq.ParquetWriter(f, first.schema, use_dictionary=words, write_statistics=["subject"]) as writer, \
+        options = {"use_dictionary": words, "write_statistics": ["subject"]}
+        with pq.ParquetWriter(f, first.schema, **options) as writer, \
                 ThreadPoolExecutor(max_workers=1, thread_name_prefix="trialspec-parquet") as pool:
             pending = pool.submit(writer.write_batch, first, row_group_size=ROW_GROUP)
             for batch in batches:

@@ -332,6 +332,12 @@ class Native:
 
     # -- binding -----------------------------------------------------------------------------
     def bind(self) -> Bound:
+        try:
+            return self._bind()
+        finally:  # (a binding given up for the pandas binder's hashes no more files)
+            self.hashing.shutdown(wait=False, cancel_futures=True)
+
+    def _bind(self) -> Bound:
         protocol = self.protocol
         keyed = [n for n, ds in protocol.datasets.items() if ds.key and not study_level(ds)]
         if not keyed:
@@ -374,7 +380,6 @@ class Native:
         table_failed = failure_table(self.failed)
         diags = [*self.read_diags, *render(table_failed, self.plan.checks)]
         frames = self._frames(population, key) if bound_ok else None
-        self.hashing.shutdown()
         infos = [replace(self.infos[n], sha256=self.digests[n].result()) if n in self.digests
                  else self.infos[n] for n in protocol.datasets if n in self.infos]
         return Bound(frames, diags, infos, key, table_failed)

@@ -473,3 +473,31 @@ def test_compact_ids_equal_the_plain_conversion(ids: list[str]) -> None:
         got = _compact(arrow)
         assert isinstance(got.dtype, np.dtypes.StringDType)
         assert got.tolist() == arrow.to_pylist()
+
+
+def test_a_category_of_many_values_is_judged_by_the_scan(tmp_path: Path) -> None:
+    """Categories and unit columns are judged by their distinct values when there are at most
+    1,000; a "category" of more (free text declared so) falls to the cell-by-cell scan, with the
+    same answer: the one edged cell among 1,500 values is trimmed."""
+    from trialspec.engine.duckdb import bind as duck
+
+    n = 1_500
+    ids = [f"S{i:05d}" for i in range(n)]
+    arm = [f"L{i}" for i in range(n)]
+    arm[700] = "L700 "
+    levels = ", ".join(f"L{i}" for i in range(n))
+    protocol = load(KEYED.replace("arm: {type: category, levels: [A, B]}",
+                                  f"arm: {{type: category, levels: [{levels}]}}"))
+    pq.write_table(pa.table({"id": ids, "arm": arm, "note": ["x"] * n, "age": [30.0] * n}),
+                   tmp_path / "subjects.parquet")
+    asked: list[tuple[str, Any]] = []
+    original = duck.Native._distinct
+
+    def spy(self: Any, view: str, column: str, most: int = 1000) -> Any:
+        asked.append((column, original(self, view, column, most)))
+        return asked[-1][1]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(duck.Native, "_distinct", spy)
+        bound = assert_same(protocol, tmp_path)  # "L700 " trimmed to a level, as pandas trims it
+    assert asked == [("arm", None)] and is_native(bound)

@@ -33,7 +33,16 @@ import numpy as np
 
 from trialspec.check.conformance_plan import CheckIndex, conformance_checks
 from trialspec.check.conformance_render import render
-from trialspec.engine.duckdb.bind_sql import Cell, Converted, Source, convert, factor_case, ident, lit
+from trialspec.engine.duckdb.bind_sql import (
+    WHITESPACE,
+    Cell,
+    Converted,
+    Source,
+    convert,
+    factor_case,
+    ident,
+    lit,
+)
 from trialspec.engine.duckdb.conform import Listed, failures, listed_failure
 from trialspec.engine.pandas.bind import Bound, DatasetInfo, sha256_file
 from trialspec.engine.pandas.conform import Failed, dataset_failure, failure_table
@@ -262,13 +271,19 @@ class Native:
         # whose cells has whitespace at an edge is read without trimming in every later query
         named = _named(ds)
         text = [c for c in columns if src.is_text(c) and c in named]
-        if text:
+        # a column of few values (a category, a unit column) is judged by its distinct values,
+        # which costs a tenth of looking at each cell's edges; others by the scan
+        few = {c: self._distinct(view, c) for c in text if c in _few_valued(ds)}
+        clean = {c for c, values in few.items() if values is not None and not any(map(_edged, values))}
+        scan = [c for c in text if few.get(c) is None]
+        if scan:
             found = self.query("SELECT " + ", ".join(["count(*) AS n", *(
-                f"{src.edges_sql(c)} AS e{j}" for j, c in enumerate(text))]) + f" FROM {view}").to_pylist()[0]
+                f"{src.edges_sql(c)} AS e{j}" for j, c in enumerate(scan))]) + f" FROM {view}").to_pylist()[0]
             n = int(found["n"])
-            src.untrimmed = frozenset(c for j, c in enumerate(text) if not found[f"e{j}"])
+            clean |= {c for j, c in enumerate(scan) if not found[f"e{j}"]}
         else:
             n = self._count(view, path, fmt)
+        src.untrimmed = frozenset(clean)
         if fmt == "csv" and _line_map_needed(path, n):  # blank lines or quoted line breaks: lines shift
             raise NotNative(f"dataset '{name}': {ds.source} has blank lines or records over several lines")
         cells = src.cell_columns()
@@ -280,6 +295,11 @@ class Native:
         self.infos[name] = DatasetInfo(name, str(Path(ds.source)), "", n)
         self.digests[name] = digest
         return Table(name, src, shown, header_lines, n, bytes=path.stat().st_size)
+
+    def _distinct(self, view: str, column: str, most: int = 1000) -> list[str] | None:
+        """The distinct cells of a text column, None when there are more than ``most``."""
+        got = self.query(f"SELECT DISTINCT {ident(column)} AS v FROM {view} LIMIT {most + 1}").column("v")
+        return None if len(got) > most else [v for v in got.to_pylist() if v is not None]
 
     def _parquet(self, path: Path) -> tuple[str, list[str], dict[str, str]]:
         """A Parquet file as a relation with its 1-based row (``@file_row``), its columns in
@@ -823,6 +843,22 @@ def _increasing(batches: Any, n: int) -> np.ndarray | None:
         out[at:at + len(col)] = _compact(col)
         at += len(col)
     return out if at == n else None
+
+
+def _few_valued(ds: Any) -> set[str]:
+    """The file columns of a dataset that hold few distinct values: categories, unit columns."""
+    out = set()
+    for cname, col in ds.columns.items():
+        if col.type == "category":
+            out.add(col.source or cname)
+        if col.unit_column:
+            out.add(col.unit_column)
+    return out
+
+
+def _edged(text: str) -> bool:
+    """Whether ``text`` starts or ends with whitespace (what trimming removes)."""
+    return bool(text) and (text[0] in WHITESPACE or text[-1] in WHITESPACE)
 
 
 def _named(ds: Any) -> set[str]:

@@ -467,10 +467,10 @@ def test_edge_whitespace_is_trimmed_only_where_a_cell_has_it(tmp_path: Path) -> 
     [f"S{i:09d}" for i in range(3000)],
 ])
 def test_compact_ids_equal_the_plain_conversion(ids: list[str]) -> None:
-    from trialspec.engine.duckdb.bind import _compact
+    from trialspec.engine.duckdb.text import compact
 
     for arrow in (pa.array(ids, pa.string()), pa.array(ids, pa.large_string()), pa.array(ids).slice(1)):
-        got = _compact(arrow)
+        got = compact(arrow)
         assert isinstance(got.dtype, np.dtypes.StringDType)
         assert got.tolist() == arrow.to_pylist()
 

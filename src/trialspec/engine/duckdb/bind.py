@@ -23,7 +23,6 @@ import csv
 import logging
 import os
 import tempfile
-from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,7 +33,6 @@ import numpy as np
 from trialspec.check.conformance_plan import CheckIndex, conformance_checks
 from trialspec.check.conformance_render import render
 from trialspec.engine.duckdb.bind_sql import (
-    WHITESPACE,
     Cell,
     Converted,
     Source,
@@ -44,6 +42,7 @@ from trialspec.engine.duckdb.bind_sql import (
     lit,
 )
 from trialspec.engine.duckdb.conform import Listed, failures, listed_failure
+from trialspec.engine.duckdb.text import compact, edged, few_valued, increasing_ids, named_columns
 from trialspec.engine.pandas.bind import Bound, DatasetInfo, sha256_file
 from trialspec.engine.pandas.conform import Failed, dataset_failure, failure_table
 from trialspec.engine.pandas.missing import is_sdtm
@@ -269,12 +268,12 @@ class Native:
                      tuple(getattr(ds, "missing", ()) or ()))
         # the row count, and which text columns need trimming, in one scan: a column none of
         # whose cells has whitespace at an edge is read without trimming in every later query
-        named = _named(ds)
+        named = named_columns(ds)
         text = [c for c in columns if src.is_text(c) and c in named]
         # a column of few values (a category, a unit column) is judged by its distinct values,
         # which costs a tenth of looking at each cell's edges; others by the scan
-        few = {c: self._distinct(view, c) for c in text if c in _few_valued(ds)}
-        clean = {c for c, values in few.items() if values is not None and not any(map(_edged, values))}
+        few = {c: self._distinct(view, c) for c in text if c in few_valued(ds)}
+        clean = {c for c, values in few.items() if values is not None and not any(map(edged, values))}
         scan = [c for c in text if few.get(c) is None]
         if scan:
             found = self.query("SELECT " + ", ".join(["count(*) AS n", *(
@@ -544,8 +543,8 @@ class Native:
         result: Any = None
         try:
             result = raw.sql(f"SELECT {table.key_sql} AS k FROM {table.src.relation}").arrow()
-            ids = _increasing(result if hasattr(result, "read_next_batch") else result.to_batches(),
-                              table.rows)
+            ids = increasing_ids(result if hasattr(result, "read_next_batch") else result.to_batches(),
+                                  table.rows)
         finally:
             if hasattr(result, "close"):
                 result.close()  # (DuckDB starts no query while a result is open)
@@ -750,10 +749,10 @@ class Native:
         sql = f"SELECT _key FROM {view} ORDER BY _i"
         raw = _raw(self.conn)
         if raw is None:
-            return _compact(self.query(sql).column("_key"))
+            return compact(self.query(sql).column("_key"))
         result = raw.sql(sql).arrow()
         batches = result if hasattr(result, "read_next_batch") else result.to_batches()
-        parts = [_compact(b.column(0)) for b in batches]
+        parts = [compact(b.column(0)) for b in batches]
         if any(p.dtype == object for p in parts):
             parts = [p.astype(object) for p in parts]
         return np.concatenate(parts) if parts else np.empty(0, dtype=np.dtypes.StringDType())
@@ -817,108 +816,6 @@ class Native:
             held.studies = self.studies
             frames.study_rows = {name: PANDAS.study_rows(held, name) or [] for name in self.studies}
         return frames
-
-
-def _increasing(batches: Any, n: int) -> np.ndarray | None:
-    """``n`` text keys, read batch by batch into one compact numpy text array, if each is
-    present and greater than the one before it (None as soon as one is not)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    out = np.empty(n, dtype=np.dtypes.StringDType())
-    at, last = 0, None
-    for batch in batches:
-        col = batch.column(0)
-        if not len(col):
-            continue
-        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-            return None
-        if col.null_count or pc.any(pc.equal(col, "")).as_py() or at + len(col) > n:
-            return None
-        if last is not None and not col[0].as_py() > last:
-            return None
-        if len(col) > 1 and pc.any(pc.less_equal(col[1:], col[:-1])).as_py():
-            return None
-        last = col[-1].as_py()
-        out[at:at + len(col)] = _compact(col)
-        at += len(col)
-    return out if at == n else None
-
-
-def _few_valued(ds: Any) -> set[str]:
-    """The file columns of a dataset that hold few distinct values: categories, unit columns."""
-    out = set()
-    for cname, col in ds.columns.items():
-        if col.type == "category":
-            out.add(col.source or cname)
-        if col.unit_column:
-            out.add(col.unit_column)
-    return out
-
-
-def _edged(text: str) -> bool:
-    """Whether ``text`` starts or ends with whitespace (what trimming removes)."""
-    return bool(text) and (text[0] in WHITESPACE or text[-1] in WHITESPACE)
-
-
-def _named(ds: Any) -> set[str]:
-    """Every name the dataset's declaration holds (columns, sources, keys, unit columns, a long
-    layout's fields, range limits): the file columns the binding may read."""
-    import dataclasses
-
-    out: set[str] = set()
-    todo = [ds]
-    while todo:
-        x = todo.pop()
-        if isinstance(x, str):
-            out.add(x)
-        elif isinstance(x, Mapping):
-            todo += [*x.keys(), *x.values()]
-        elif isinstance(x, (list, tuple, set, frozenset)):
-            todo += list(x)
-        elif dataclasses.is_dataclass(x) and not isinstance(x, type):
-            todo += [getattr(x, f.name) for f in dataclasses.fields(x)]
-    return out
-
-
-def _compact(ids: Any) -> np.ndarray:
-    """Arrow text ids as a numpy ``StringDType`` array (an object array if one is NULL)."""
-    import pyarrow as pa
-
-    if isinstance(ids, pa.ChunkedArray):
-        ids = ids.combine_chunks()
-    if ids.null_count:
-        return np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object)
-    short = _short_ascii(ids)
-    if short is not None:
-        return short.astype(np.dtypes.StringDType())
-    return np.asarray(ids.cast(pa.large_string()) if not pa.types.is_string(ids.type) else ids,
-                      dtype=np.dtypes.StringDType())
-
-
-def _short_ascii(ids: Any) -> np.ndarray | None:
-    """Arrow text of short ASCII ids (the usual subject ids) as fixed-width numpy bytes, built
-    from the Arrow buffers without a Python string each; None when they are not all short
-    (16 bytes at most) printable-range ASCII without NUL (which fixed-width bytes would drop)."""
-    import pyarrow as pa
-
-    if not len(ids) or not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
-        return None
-    offsets = np.frombuffer(ids.buffers()[1], dtype=np.int32 if pa.types.is_string(ids.type) else np.int64)
-    offsets = offsets[ids.offset:ids.offset + len(ids) + 1]
-    lengths = np.diff(offsets)
-    width = int(lengths.max())
-    if width == 0 or width > 16:
-        return None
-    data = np.frombuffer(ids.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
-    if len(data) and (int(data.max()) >= 128 or int(data.min()) == 0):
-        return None
-    out = np.zeros((len(ids), width), dtype=np.uint8)
-    if (lengths == width).all():
-        out[:] = data.reshape(len(ids), width)
-    else:
-        out[np.arange(width) < lengths[:, None]] = data
-    return out.view(f"S{width}").ravel()
 
 
 def _on_rows(converted: Converted, rows: str) -> Converted:

@@ -295,7 +295,7 @@ def _unique(keys: pd.Index, arrow: pa.Array | None) -> bool:
     """:func:`unique_keys`, with the order of text keys compared by Arrow when it has them."""
     if arrow is None:
         return unique_keys(keys)
-    if _increasing(arrow):
+    if increasing_text(arrow):
         keys._cache["is_unique"] = True  # pandas' own cache of the property, as unique_keys
         return True
     return bool(keys.is_unique)
@@ -310,7 +310,7 @@ def _blank(ids: np.ndarray, arrow: pa.Array | None) -> np.ndarray:
     return np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _increasing(arrow: pa.Array) -> bool:
+def increasing_text(arrow: pa.Array) -> bool:
     """Whether text keys (none missing) are strictly increasing, hence unique: Arrow compares
     UTF-8 bytes, whose order is the code points' order, as Python compares text."""
     if len(arrow) < 2 or arrow.null_count:

@@ -365,7 +365,11 @@ def test_import_and_first_use_stay_light() -> None:
         assert "pint" not in sys.modules, "the registry must be built lazily"
         assert units.parse_unit("mg/dL").dimension == "[mass]/[length]^3"
         units.factor(units.parse_unit("mg/dL"), units.parse_unit("umol/L"), "bilirubin")
+        assert units.compatible(units.parse_unit("g/dL"), units.parse_unit("mg/L"))
+        assert units.combine("mg/dL", "/", "mg/dL").factor == 1.0
+        assert "pint" not in sys.modules, "registered units need no registry (unit_scale.py)"
         assert units.combine("kg/cm", "/", "cm").factor == 10000.0
+        assert "pint" in sys.modules  # a derived unit builds it
         heavy = {"pandas", "scipy", "statsmodels", "numpy"} & {m.split(".")[0] for m in sys.modules}
         assert not heavy, heavy
     """)
@@ -398,3 +402,60 @@ def test_docs_list_every_unit_and_analyte() -> None:
     for name, mass in ANALYTES.items():
         assert f"| `{name}` | {mass:g} |" in text, name
     assert math.isclose(factor(parse_unit("months"), parse_unit("days")), 365.25 / 12)
+
+
+# --- the table of registered units' sizes (unit_scale.py) ----------------------------------
+
+def _pint_factor(s: str, d: str, analyte: str | None = None) -> float:
+    """factor() as pint computes it, with the molar mass as a pint quantity."""
+    from trialspec import units
+
+    qs, qd = units._quantity(s), units._quantity(d)
+    direction = units._molar_direction(s, d)
+    if direction and dict(units._dims(s)) != dict(units._dims(d)):
+        molar = units._registry().Quantity(units.analyte_mass(analyte or ""), "g/mol")
+        qs = qs / molar if direction == 1 else qs * molar
+    return float(f"{float(qs.to(qd.units).magnitude / qd.magnitude):.15g}")
+
+
+def test_the_scale_table_is_what_pint_computes() -> None:
+    from trialspec import unit_scale
+
+    assert unit_scale.computed() == unit_scale.SCALE, (
+        "unit_scale.py is out of date: run `python -m trialspec.unit_scale`")
+
+
+def test_every_factor_between_registered_units_is_pints() -> None:
+    from trialspec import units
+    from trialspec.units import ANALYTES, factor, known_units, parse_unit
+
+    names = known_units()
+    pairs = 0
+    for s in names:
+        for d in names:
+            us, ud = parse_unit(s), parse_unit(d)
+            if dict(units._dims(s)) == dict(units._dims(d)):
+                assert factor(us, ud) == pytest.approx(_pint_factor(s, d), rel=1e-14), (s, d)
+                pairs += 1
+            elif units._molar_direction(s, d):
+                for analyte in ANALYTES:
+                    assert factor(us, ud, analyte) == pytest.approx(
+                        _pint_factor(s, d, analyte), rel=1e-14), (s, d, analyte)
+                    pairs += 1
+    assert pairs > 1000  # (a table that lost its rows would compare nothing)
+
+
+@pytest.mark.parametrize(("src", "dst", "analyte", "rounded"), [
+    # exact 1000 / 24.305 = 41.14379757251594...: pint's float sizes gave ...160
+    ("g/L", "mmol/L", "magnesium", 41.1437975725159),
+    ("ng/mL", "mmol/L", "magnesium", 4.11437975725159e-05),  # and here pint gave ...159 right
+    # exact 10000 / 60.06 = 166.5001665001665001...: rounds up at the 15th digit
+    ("mg/dL", "umol/L", "urea", 166.500166500167),
+    ("U/L", "ukat/L", None, 0.0166666666666667),
+    ("mL/min/1.73m2", "mL/min/1.73m2", None, 1.0),
+])
+def test_factors_between_registered_units_are_correctly_rounded(
+        src: str, dst: str, analyte: str | None, rounded: float) -> None:
+    from trialspec.units import factor, parse_unit
+
+    assert factor(parse_unit(src), parse_unit(dst), analyte) == rounded

@@ -7,8 +7,11 @@ conversion factors; this module supplies the spellings, the clinical conventions
 365.25/12 days, ``x ULN`` is its own dimension, ``mg/kg`` is per kilogram of body weight) and
 the analyte table for mass <-> molar conversion. docs/units.md documents all of it.
 
-Start-up: importing this module imports no pint. The registry is built on first use
-(about 0.12 s, most of it ``import pint``) and never imports numpy, scipy or pandas.
+Start-up: importing this module imports no pint. Registered units are read, checked and
+converted from their sizes in base units (``unit_scale.py``, written from pint and checked
+against it by the tests), so most protocols never build the registry; it is built on first
+use by a derived unit (0.15-0.2 s, most of it ``import pint``) and never imports numpy, scipy
+or pandas.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
+
+from trialspec.unit_scale import SCALE
 
 __all__ = [
     "ANALYTES", "Product", "Unit", "UnitError", "analyte_mass", "combine", "compatible",
@@ -362,6 +367,9 @@ def _quantity(canonical: str) -> Any:
 
 @functools.cache
 def _dims(canonical: str) -> Mapping[str, int]:
+    row = SCALE.get(canonical)
+    if row is not None:  # a registered unit: from the table pint computed (unit_scale.py)
+        return MappingProxyType(dict(row[1]))
     dims = _quantity(canonical).dimensionality.items()
     return MappingProxyType({dim: int(exp) for dim, exp in dims if exp})
 
@@ -471,10 +479,12 @@ def factor(src: Unit, dst: Unit, analyte: str | None = None) -> float:
     `analyte` is needed (and only used) for mass <-> molar conversion. Raises UnitError: TS303
     if the dimensions differ (the message names both), TS310 if the analyte is missing or
     unknown. Factors are rounded to 15 significant digits, which drops float noise from
-    chained prefixes (0.5 g/dL is exactly 5000 mg/L) and keeps about 1e-15 relative accuracy.
+    chained prefixes (0.5 g/dL is exactly 5000 mg/L) and keeps about 1e-15 relative accuracy;
+    between registered units they are computed exactly first (``unit_scale.py``), so the
+    rounding is correct, and pint is not needed.
     """
     s, d = _unit(src), _unit(dst)
-    qs, qd = _quantity(s), _quantity(d)
+    direction, mass = 0, 1.0
     if _dims(s) != _dims(d):
         direction = _molar_direction(s, d)
         us, ud = resolve(s), resolve(d)
@@ -486,7 +496,18 @@ def factor(src: Unit, dst: Unit, analyte: str | None = None) -> float:
             raise UnitError(what + " without an analyte", unit=s, code="TS310",
                             hint="mass <-> molar conversion needs the analyte's molar mass: "
                                  "name it (analyte: bilirubin)")
-        molar = _registry().Quantity(analyte_mass(analyte), "g/mol")
+        mass = analyte_mass(analyte)
+    if s in SCALE and d in SCALE:  # registered units: exact, from their sizes in base units
+        from decimal import Decimal
+        from fractions import Fraction
+
+        exact = Fraction(*SCALE[s][0]) / Fraction(*SCALE[d][0])
+        molar = Fraction(str(mass))
+        exact = exact / molar if direction == 1 else exact * molar if direction == -1 else exact
+        return float(f"{Decimal(exact.numerator) / Decimal(exact.denominator):.15g}")
+    qs, qd = _quantity(s), _quantity(d)
+    if direction:
+        molar = _registry().Quantity(mass, "g/mol")
         qs = qs / molar if direction == 1 else qs * molar
     value = float(qs.to(qd.units).magnitude / qd.magnitude)
     return float(f"{value:.15g}")

@@ -169,3 +169,51 @@ def _deep_normal(e: ast.Expr) -> ast.Expr:
         elif dataclasses.is_dataclass(v):
             changes[f.name] = _deep_normal(v)
     return _normal(dataclasses.replace(e, **changes))
+
+
+# --- the parser's tables, written once (grammar_tables.py) -----------------------------------
+
+def test_the_grammar_tables_are_for_this_grammar() -> None:
+    from trialspec.lang import grammar_tables, parser
+
+    assert parser.grammar_sha256() == grammar_tables.GRAMMAR_SHA256, (
+        "grammar.lark changed: run `python -m trialspec.lang.grammar_tables`")
+    assert grammar_tables.DATA and grammar_tables.MEMO
+
+
+def test_the_loaded_parser_parses_and_fails_as_a_built_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    import lark
+
+    from trialspec.lang import grammar_tables, parser
+
+    loaded = lark.Lark._load_from_dict(grammar_tables.DATA, grammar_tables.MEMO)
+    built = lark.Lark(parser.grammar_text(), **parser._OPTIONS)
+    texts = [c["text"] for c in CASES["ok"] + CASES["errors"]]
+    texts += ["age >= 18 and (x in [1, 2] or y is missing)", "a +", "visit_date within 3 days before d"]
+    results = {}
+    for name, lark_parser in (("loaded", loaded), ("built", built)):
+        monkeypatch.setattr(parser, "_lark", lambda p=lark_parser: p)
+        results[name] = [parser.parse_expr(t) for t in texts]
+    assert results["loaded"] == results["built"]
+    assert sum(tree is None for tree, _ in results["loaded"]) == len(CASES["errors"]) + 1
+
+
+def test_stale_tables_are_not_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import lark
+
+    from trialspec.lang import grammar_tables, parser
+
+    loads: list[str] = []
+    load = lark.Lark._load_from_dict
+    monkeypatch.setattr(lark.Lark, "_load_from_dict",
+                        lambda *a, **k: loads.append("loaded") or load(*a, **k))
+    parser._lark.cache_clear()
+    try:
+        assert parser.parse_expr("age >= 18")[0] is not None
+        assert loads == ["loaded"]  # (the tables are used when they are for this grammar)
+        monkeypatch.setattr(grammar_tables, "GRAMMAR_SHA256", "0" * 64)
+        parser._lark.cache_clear()
+        assert parser.parse_expr("age >= 18")[0] is not None
+        assert loads == ["loaded"]  # stale: built from the grammar instead
+    finally:
+        parser._lark.cache_clear()

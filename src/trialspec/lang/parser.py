@@ -49,10 +49,31 @@ CHAR_HINTS = {
 _QUANTITY = re.compile(r"^((?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*)$", re.S)
 
 
+_OPTIONS: dict[str, Any] = {"parser": "lalr", "propagate_positions": True, "maybe_placeholders": True}
+
+
+def grammar_text() -> str:
+    return resources.files("trialspec.lang").joinpath("grammar.lark").read_text("utf-8")
+
+
+def grammar_sha256() -> str:
+    import hashlib
+
+    return hashlib.sha256(grammar_text().encode("utf-8")).hexdigest()
+
+
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    grammar = resources.files("trialspec.lang").joinpath("grammar.lark").read_text("utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    """The parser: loaded from the tables written for this grammar (``grammar_tables.py``),
+    or built from the grammar when they are stale or this lark cannot read them."""
+    from trialspec.lang import grammar_tables as tables
+
+    if grammar_sha256() == tables.GRAMMAR_SHA256:
+        try:
+            return Lark._load_from_dict(tables.DATA, tables.MEMO)
+        except Exception:  # noqa: BLE001 (another lark's format: build instead)
+            pass
+    return Lark(grammar_text(), **_OPTIONS)
 
 
 class _Locator:

@@ -42,17 +42,27 @@ class CompiledProtocol:
 def compile_model(model: Any) -> tuple[CompiledProtocol, list[Diagnostic]]:
     """Type-check every expression and compile every section's plan, once."""
     from trialspec.domain.analyses_plan import compile_analyses, lint_analyses
-    from trialspec.domain.response_compile import compile_response
-    from trialspec.domain.treatment import build_plan, lint_treatment
 
     checked, diags = check_protocol(model)
-    response_plan, response_diags = compile_response(model)
+    response_plan: Any = None
+    response_diags: list[Diagnostic] = []
+    if model.response is not None:  # (the response and treatment modules only when used)
+        from trialspec.domain.response_compile import compile_response
+
+        response_plan, response_diags = compile_response(model)
     analyses = compile_analyses(model)
-    diags = [*diags, *lint_treatment(model), *response_diags, *lint_analyses(model, analyses)]
+    treatment_diags: list[Diagnostic] = []
+    if model.treatment is not None:
+        from trialspec.domain.treatment import lint_treatment
+
+        treatment_diags = lint_treatment(model)
+    diags = [*diags, *treatment_diags, *response_diags, *lint_analyses(model, analyses)]
     if has_errors(diags):
         checked = None
     dosing = None
     if checked is not None and model.treatment is not None:
+        from trialspec.domain.treatment import build_plan
+
         plan, found = build_plan(model)
         dosing = (plan, tuple(found))
     return CompiledProtocol(model, checked, (response_plan, tuple(response_diags)), analyses, dosing), diags

@@ -39,3 +39,41 @@ def test_an_import_error_inside_a_section_is_an_error(tmp_path: Path,
     finally:
         sys.modules.pop("broken_section_i13", None)
         sys.modules.pop("broken_name_i13", None)
+
+
+def test_a_protocol_without_a_section_does_not_import_its_module(tmp_path: Path) -> None:
+    """An eligibility-only check imports none of the dosing, response, analyses or claims
+    modules (pipeline.SECTION_USED; the seed study's tests run all four)."""
+    import subprocess
+    import textwrap
+
+    protocol = tmp_path / "p.yaml"
+    protocol.write_text(textwrap.dedent("""\
+        trialspec: 1
+        study: {id: ONLY-ELIGIBILITY}
+        datasets:
+          subjects:
+            source: subjects.csv
+            key: subject_id
+            columns:
+              subject_id: {type: string}
+              age: {type: number, unit: years}
+        eligibility:
+          inclusion:
+            I1: {text: Adult, when: age >= 18}
+        """), encoding="utf-8")
+    code = textwrap.dedent(f"""
+        import sys
+        import pandas as pd
+        import trialspec
+        study = trialspec.run({str(protocol)!r}, tables={{"subjects": pd.DataFrame(
+            {{"subject_id": ["a", "b"], "age": [17.0, 40.0]}})}})
+        assert study.result.section("eligibility").summary["counts"]["eligible"] == 1
+        loaded = [m for m in ("trialspec.domain.treatment", "trialspec.domain.response",
+                              "trialspec.domain.analyses", "trialspec.domain.claims_section",
+                              "trialspec.domain.response_compile") if m in sys.modules]
+        print(loaded)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

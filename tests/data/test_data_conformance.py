@@ -13,7 +13,8 @@ from datastudy import Study, cell_findings, findings, outcomes
 from trialspec.check.conformance_plan import CheckIndex, ConformanceCheck
 from trialspec.check.conformance_render import render
 from trialspec.diagnostics import Diagnostic, Severity
-from trialspec.engine.pandas.conform import Where, as_category, failure_table
+from trialspec.engine.binding import failure_table
+from trialspec.engine.pandas.conform import Where, as_category
 from trialspec.results import CheckResult
 
 

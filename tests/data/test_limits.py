@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from trialspec.engine.pandas import limits
-from trialspec.engine.pandas.limits import refuse_reading, short_rows
+from trialspec.engine import limits
+from trialspec.engine.limits import refuse_reading, short_rows
 
 
 def _bomb(path: Path, inflated: int) -> Path:

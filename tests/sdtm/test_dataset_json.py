@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from trialspec.engine.pandas.read import format_of, read_table
+from trialspec.engine.files import format_of
+from trialspec.engine.pandas.read import read_table
 from trialspec.pipeline import check
 
 META: dict[str, Any] = {

@@ -12,8 +12,9 @@ import pandas as pd
 import pyreadstat
 import pytest
 
+from trialspec.engine.files import format_of
 from trialspec.engine.pandas.missing import mark_missing
-from trialspec.engine.pandas.read import format_of, read_table
+from trialspec.engine.pandas.read import read_table
 from trialspec.pipeline import check
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sdtm"
@@ -140,7 +141,7 @@ def test_the_python_api_applies_the_declared_missing_rules(tmp_path: Path) -> No
 
 
 def test_is_sdtm_by_format_and_declaration() -> None:
-    from trialspec.engine.pandas.missing import is_sdtm
+    from trialspec.engine.files import is_sdtm
 
     assert is_sdtm(None, "xpt") and is_sdtm(None, "dataset-json") and is_sdtm("sdtm", "csv")
     assert not is_sdtm(None, "csv") and not is_sdtm("none", "xpt")

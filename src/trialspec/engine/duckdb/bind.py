@@ -32,6 +32,8 @@ import numpy as np
 
 from trialspec.check.conformance_plan import CheckIndex, conformance_checks
 from trialspec.check.conformance_render import render
+from trialspec.engine.binding import Bound, DatasetInfo, Failed, dataset_failure, failure_columns, sha256_file
+from trialspec.engine.cells import factor_or_nan, units_factor
 from trialspec.engine.duckdb.bind_sql import (
     Cell,
     Converted,
@@ -43,11 +45,7 @@ from trialspec.engine.duckdb.bind_sql import (
 )
 from trialspec.engine.duckdb.conform import Listed, failures, listed_failure
 from trialspec.engine.duckdb.text import compact, edged, few_valued, increasing_ids, named_columns
-from trialspec.engine.pandas.bind import Bound, DatasetInfo, sha256_file
-from trialspec.engine.pandas.conform import Failed, dataset_failure, failure_table
-from trialspec.engine.pandas.missing import is_sdtm
-from trialspec.engine.pandas.read import DELIMITERS, _line_map_needed, format_of
-from trialspec.engine.pandas.unit_column import _factor_or_nan, _units_factor
+from trialspec.engine.files import DELIMITERS, delimiter, format_of, is_sdtm, line_map_needed
 from trialspec.engine.sql.frames import SqlFrames
 from trialspec.lang.ir import LIMIT_SUFFIX, TEST_COLUMN, UNIT_SUFFIX
 from trialspec.lang.types import Kind
@@ -190,7 +188,7 @@ def native_reason(protocol: Any, data_dir: Path, formats: tuple[str, ...] = NATI
         fmt = format_of(path, ds.format)
         if fmt not in formats:
             return f"dataset '{name}': {fmt or 'unknown'} files are read by the pandas binder"
-        from trialspec.engine.pandas.limits import refuse_reading
+        from trialspec.engine.limits import refuse_reading
 
         if refuse_reading(path, fmt) is not None:
             return f"dataset '{name}': the pandas binder says why it is not read"
@@ -283,7 +281,7 @@ class Native:
         else:
             n = self._count(view, path, fmt)
         src.untrimmed = frozenset(clean)
-        if fmt == "csv" and _line_map_needed(path, n):  # blank lines or quoted line breaks: lines shift
+        if fmt == "csv" and line_map_needed(path, n):  # blank lines or quoted line breaks: lines shift
             raise NotNative(f"dataset '{name}': {ds.source} has blank lines or records over several lines")
         cells = src.cell_columns()
         if cells:
@@ -320,10 +318,10 @@ class Native:
     def _study(self, name: str, ds: Any) -> None:
         """A study-level table (``level: study``): read and checked as the pandas binder does,
         with its rows kept for ``study_rows``."""
+        from trialspec.engine.limits import short_rows
         from trialspec.engine.pandas.bind import ROW_COLUMN, _wide
         from trialspec.engine.pandas.conform import Where
         from trialspec.engine.pandas.frames import StudyTable
-        from trialspec.engine.pandas.limits import delimiter_of, short_rows
         from trialspec.engine.pandas.missing import mark_missing
         from trialspec.engine.pandas.read import RECORD_LINES, read_table
 
@@ -335,7 +333,7 @@ class Native:
         except ValueError as err:
             raise NotNative(f"dataset '{name}': {err}") from err
         if fmt == "csv":
-            self.read_diags += short_rows(path, shown, name, delimiter_of(path))
+            self.read_diags += short_rows(path, shown, name, delimiter(path))
         self.infos[name] = DatasetInfo(name, str(Path(ds.source)), sha256_file(path), len(df))
         df = mark_missing(df, is_sdtm(getattr(ds, "standard", None), fmt), getattr(ds, "missing", ()))
         where = Where(name, shown, None, int(fmt == "csv"), lines=df.attrs.get(RECORD_LINES),
@@ -396,12 +394,11 @@ class Native:
                             f"({table.key_sql} IS NULL OR {table.key_sql} NOT IN "
                             f"(SELECT _key FROM {pop.view}))", table.key_sql or "NULL")
                 self._cells(table, [Listed(table.name, cell, "NULL", table.src.row)])
-        table_failed = failure_table(self.failed)
-        diags = [*self.read_diags, *render(table_failed, self.plan.checks)]
+        diags = [*self.read_diags, *render(failure_columns(self.failed), self.plan.checks)]
         frames = self._frames(population, key) if bound_ok else None
         infos = [replace(self.infos[n], sha256=self.digests[n].result()) if n in self.digests
                  else self.infos[n] for n in protocol.datasets if n in self.infos]
-        return Bound(frames, diags, infos, key, table_failed)
+        return Bound(frames, diags, infos, key, self.failed)
 
     def _cells(self, table: Table, listed: list[Listed | list[Failed]], relation: str | None = None) -> None:
         """Append, in order, the failures of ``listed`` (cell checks, or failures already known)."""
@@ -424,8 +421,8 @@ class Native:
     def _units(self, table: Table, unit_column: str, col: Any) -> tuple[str, str]:
         src = table.src
         texts = self.query(f"SELECT DISTINCT {src.text(unit_column)} AS u FROM {src.relation}").column("u")
-        resolve = _units_factor(col.unit, col.analyte)
-        factors = {u: _factor_or_nan(resolve, u) for u in texts.to_pylist() if u}
+        resolve = units_factor(col.unit, col.analyte)
+        factors = {u: factor_or_nan(resolve, u) for u in texts.to_pylist() if u}
         return (f"CAST({src.raw(unit_column)} AS VARCHAR)", factor_case(src.text(unit_column), factors))
 
     def _limits(self, table: Table, src: Source, ds: Any, col: Any, units: tuple[str, str] | None,
@@ -843,9 +840,7 @@ def _null(col: Any) -> Converted:
 def _csv_header(path: Path) -> tuple[list[str], str]:
     """The header's column names and the delimiter, as the pandas reader takes them; a header
     pandas would rename (an empty or repeated name) is not read natively."""
-    from trialspec.engine.pandas.read import _delimiter
-
-    sep = _delimiter(path)
+    sep = delimiter(path)
     if sep not in DELIMITERS:
         raise NotNative("an unknown delimiter")
     try:

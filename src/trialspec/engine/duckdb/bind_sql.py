@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from trialspec.engine.pandas.conform import FALSE_WORDS, ISO_DATE, TRUE_WORDS
+from trialspec.engine.cells import FALSE_WORDS, ISO_DATE, TRUE_WORDS
 
 # the characters Python's str.strip() and Arrow's utf8_trim_whitespace both remove
 WHITESPACE = (" \t\n\r\x0b\x0c\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from trialspec.check.conformance_plan import SHOW, CheckIndex
+from trialspec.engine.binding import Failed
 from trialspec.engine.duckdb.bind_sql import Cell
-from trialspec.engine.pandas.conform import Failed
 
 
 @dataclass

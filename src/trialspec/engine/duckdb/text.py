@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from trialspec.engine.cells import increasing_text
 from trialspec.engine.duckdb.bind_sql import WHITESPACE
-from trialspec.engine.pandas.bind import increasing_text
 
 
 def increasing_ids(batches: Any, n: int) -> np.ndarray | None:
@@ -31,7 +31,7 @@ def increasing_ids(batches: Any, n: int) -> np.ndarray | None:
             continue
         if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
             return None
-        if col.null_count or pc.any(pc.equal(col, "")).as_py() or at + len(col) > n:
+        if col.null_count or pc.min(pc.binary_length(col)).as_py() == 0 or at + len(col) > n:
             return None
         if last is not None and not col[0].as_py() > last:
             return None

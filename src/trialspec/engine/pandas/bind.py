@@ -10,9 +10,7 @@ row-grain, for aggregates and time series.
 from __future__ import annotations
 
 import difflib
-import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,24 +22,24 @@ import pyarrow.compute as pc
 from trialspec.check.conformance_plan import CheckIndex, ConformanceCheck, conformance_checks
 from trialspec.check.conformance_render import render
 from trialspec.diagnostics import Diagnostic, Severity
+from trialspec.engine.binding import Bound, DatasetInfo, Failed, dataset_failure, failure_columns, sha256_file
+from trialspec.engine.cells import increasing_text
+from trialspec.engine.files import delimiter, format_of, is_sdtm
+from trialspec.engine.limits import refuse_reading, short_rows
 from trialspec.engine.pandas.bind_rows import long_rows, read_limits
 from trialspec.engine.pandas.conform import (
-    Failed,
     Where,
     convert_column,
-    dataset_failure,
     factorized_text,
-    failure_table,
     report,
     text_and_arrow,
     text_values,
 )
 from trialspec.engine.pandas.factorize import memo as factorize_memo
 from trialspec.engine.pandas.frames import StudyTable, SubjectFrames
-from trialspec.engine.pandas.limits import delimiter_of, refuse_reading, short_rows
 from trialspec.engine.pandas.long_checks import absent_tests
-from trialspec.engine.pandas.missing import is_sdtm, mark_missing
-from trialspec.engine.pandas.read import RECORD_LINES, format_of, read_table
+from trialspec.engine.pandas.missing import mark_missing
+from trialspec.engine.pandas.read import RECORD_LINES, read_table
 from trialspec.engine.pandas.read_sas import ENCODING
 from trialspec.protocol.model import study_level
 
@@ -51,36 +49,6 @@ ROW_COLUMN = "@row"
 LINE_COLUMN = "@line"  # each row's file line, kept only when blank lines make it differ from @row + 1
 ROW_SUFFIX = "@row"
 UNIT_SUFFIX = "@unit"
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """What was read for one dataset: for the report's manifest and for lock files."""
-
-    name: str
-    path: str | None
-    sha256: str | None
-    rows: int
-
-
-@dataclass
-class Bound:
-    """The bound data: frames to evaluate on (None if screening cannot run), and findings
-    (``failures``: the conformance checks' failure table, rendered into ``diagnostics``)."""
-
-    frames: SubjectFrames | None
-    diagnostics: list[Diagnostic]
-    datasets: list[DatasetInfo]
-    key: str | None
-    failures: pd.DataFrame | None = None
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def read_datasets(protocol: Any, data_dir: Path) -> tuple[dict[str, pd.DataFrame], dict[str, DatasetInfo],
@@ -128,7 +96,7 @@ def read_datasets(protocol: Any, data_dir: Path) -> tuple[dict[str, pd.DataFrame
                                     context=(("dataset", name),)))
             continue
         if fmt == "csv":
-            diags += short_rows(path, str(data_dir / ds.source), name, delimiter_of(path))
+            diags += short_rows(path, str(data_dir / ds.source), name, delimiter(path))
         infos[name] = DatasetInfo(name, str(Path(ds.source)), sha256_file(path), len(df))
         if (encoding := df.attrs.get(ENCODING)) is not None:
             diags.append(Diagnostic("TS421", f"dataset '{name}': the text of {ds.source} is not UTF-8; "
@@ -166,8 +134,8 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
     failed: list[Failed] = []
     with factorize_memo():  # a column read twice (a unit column declared as a column) is hashed once
         bound = _bind(protocol, tables, paths, header_lines, plan, failed)
-    bound.failures = failure_table(failed)
-    bound.diagnostics[:0] = render(bound.failures, plan.checks)
+    bound.failed = failed
+    bound.diagnostics[:0] = render(failure_columns(failed), plan.checks)
     return bound
 
 
@@ -308,14 +276,6 @@ def _blank(ids: np.ndarray, arrow: pa.Array | None) -> np.ndarray:
         return pd.isna(ids) | (ids == "")
     blank = pc.fill_null(pc.equal(arrow, ""), True)
     return np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def increasing_text(arrow: pa.Array) -> bool:
-    """Whether text keys (none missing) are strictly increasing, hence unique: Arrow compares
-    UTF-8 bytes, whose order is the code points' order, as Python compares text."""
-    if len(arrow) < 2 or arrow.null_count:
-        return False
-    return bool(pc.all(pc.less(arrow.slice(0, len(arrow) - 1), arrow.slice(1))).as_py())
 
 
 def _join(keys: pd.Series, population: pd.Index) -> tuple[np.ndarray, np.ndarray]:

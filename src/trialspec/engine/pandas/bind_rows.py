@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trialspec.engine.pandas.conform import Failed, Where, convert_column, report, text_values
+from trialspec.engine.binding import Failed
+from trialspec.engine.pandas.conform import Where, convert_column, report, text_values
 from trialspec.lang.ir import LIMIT_SUFFIX, TEST_COLUMN
 
 ROW_COLUMN = "@row"

@@ -3,7 +3,7 @@
 Conversions are vectorized; a bad value becomes missing (so rules using it are unknown,
 never silently false) and is a failure of the declared check it breaks
 (``trialspec.check.conformance_plan``): :func:`report` lists a check's first failing rows
-and counts the rest, :func:`failure_table` gathers them into the tidy failure table
+and counts the rest, ``engine/binding.py`` gathers them into the tidy failure table
 (docs/engine.md, "Conformance checks"), and ``trialspec.check.conformance_render`` words it.
 No message is written here.
 """
@@ -19,14 +19,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from trialspec.check.conformance_plan import FAILURE_COLUMNS, SHOW, CheckIndex, ConformanceCheck
+from trialspec.check.conformance_plan import SHOW, CheckIndex
+from trialspec.engine.binding import Failed, objects_at
+from trialspec.engine.cells import FALSE_WORDS, ISO_DATE, TRUE_WORDS
 from trialspec.engine.pandas.dates import parse_dates
 from trialspec.engine.pandas.factorize import factorize, few_objects
 from trialspec.engine.pandas.unit_column import convert_unit_column
-
-ISO_DATE = r"\d{4}(-\d{2}(-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?)?)?"
-TRUE_WORDS = {"true", "t", "yes", "y", "1", "1.0"}
-FALSE_WORDS = {"false", "f", "no", "n", "0", "0.0"}
 
 
 @dataclass
@@ -59,20 +57,6 @@ class Where:
         return int(position if self.rows is None else self.rows[position])
 
 
-@dataclass(frozen=True)
-class Failed:
-    """One check's failing rows: the first ``SHOW + 1`` listed, ``count`` in all."""
-
-    check: ConformanceCheck
-    rows: np.ndarray  # 1-based data rows (0: a dataset check)
-    lines: np.ndarray  # their file lines
-    position: int  # the file column's index (-1: none)
-    values: np.ndarray  # what the check judged, per listed row (object)
-    subjects: np.ndarray  # each listed row's key text, None where it has none (object)
-    count: int
-    path: str
-
-
 def report(where: Where, column: str, column_index: int, mask: np.ndarray, values: Any,
            kind: str) -> list[Failed]:
     """The failure of the declared check ``kind`` on ``column`` for the rows in ``mask`` (none
@@ -92,42 +76,7 @@ def report(where: Where, column: str, column_index: int, mask: np.ndarray, value
             if not (pd.isna(key) or key == ""):
                 subjects[i] = key
     return [Failed(check, np.array(data_rows) + 1, np.array([where.line(r) for r in data_rows]),
-                   column_index, _objects(values, listed), subjects, len(rows), where.path)]
-
-
-def dataset_failure(check: ConformanceCheck | None, path: str, value: Any = None) -> list[Failed]:
-    """A dataset check's failure (row 0), carrying ``value`` (the file's columns, its test codes)."""
-    if check is None:
-        return []
-    return [Failed(check, np.zeros(1, np.int64), np.zeros(1, np.int64), -1, _objects([value], [0]),
-                   np.full(1, None, dtype=object), 1, path)]
-
-
-def _objects(values: Any, positions: Any) -> np.ndarray:
-    out = np.empty(len(positions), dtype=object)
-    for i, p in enumerate(positions):  # a few rows: cells as they are, tuples kept whole
-        out[i] = values[int(p)]
-    return out
-
-
-def failure_table(failed: list[Failed]) -> pd.DataFrame:
-    """The failure table (docs/engine.md, "Conformance checks") of the checks' failures."""
-    if not failed:
-        return pd.DataFrame({c: pd.Series([], dtype=object) for c in FAILURE_COLUMNS})
-    sizes = [len(f.rows) for f in failed]
-
-    def each(get: Any) -> np.ndarray:
-        return np.repeat(np.array([get(f) for f in failed], dtype=object), sizes)
-
-    return pd.DataFrame({
-        "check": each(lambda f: f.check.id), "dataset": each(lambda f: f.check.dataset),
-        "column": each(lambda f: f.check.column),
-        "row": np.concatenate([f.rows for f in failed]), "line": np.concatenate([f.lines for f in failed]),
-        "position": np.repeat([f.position for f in failed], sizes),
-        "value": np.concatenate([f.values for f in failed]),
-        "subject": np.concatenate([f.subjects for f in failed]),
-        "count": np.repeat([f.count for f in failed], sizes), "path": each(lambda f: f.path),
-    }, columns=list(FAILURE_COLUMNS))
+                   column_index, objects_at(values, listed), subjects, len(rows), where.path)]
 
 
 def _text(values: pd.Series) -> pd.Series:

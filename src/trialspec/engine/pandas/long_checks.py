@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from trialspec.engine.pandas.conform import Failed, dataset_failure
+from trialspec.engine.binding import Failed, dataset_failure
 
 
 def absent_tests(ds: Any, tests: np.ndarray, where: Any,

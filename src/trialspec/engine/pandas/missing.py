@@ -4,8 +4,8 @@ SDTM (every XPT, SAS7BDAT or Dataset-JSON file, and any dataset marked ``standar
 SAS stores a missing character value as blanks, so a cell that is empty or only blanks is
 missing: a blank DTHFL is "no death flag recorded", a blank RFICDTC is no date (never an
 invalid one). Numeric special missing values (`.`, `.A`-`.Z`, `._`) arrive as NaN from the
-reader. A dataset's ``missing:`` list adds the tokens its export uses (``NA``, ``.``), for
-CSV files from R or SAS.
+reader. ``engine/files.py`` ``is_sdtm`` says when the rule applies. A dataset's ``missing:``
+list adds the tokens its export uses (``NA``, ``.``), for CSV files from R or SAS.
 """
 
 from __future__ import annotations
@@ -16,15 +16,6 @@ import numpy as np
 import pandas as pd
 
 from trialspec.engine.pandas.factorize import factorize
-
-SDTM_FORMATS = frozenset({"xpt", "sas7bdat", "dataset-json"})
-
-
-def is_sdtm(standard: str | None, fmt: str | None) -> bool:
-    """Whether the SDTM missing rule applies: declared, or implied by the file format
-    (``standard: none`` turns it off, e.g. for a non-SDTM XPT whose blanks are values)."""
-    declared = (standard or "").lower()
-    return declared == "sdtm" or (declared != "none" and fmt in SDTM_FORMATS)
 
 
 def mark_missing(df: pd.DataFrame, blank: bool, tokens: Sequence[str] = ()) -> pd.DataFrame:

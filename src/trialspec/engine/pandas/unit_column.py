@@ -1,7 +1,7 @@
 """Converting a value column whose unit varies by row (a unit column) to one unit.
 
-Each distinct unit text is resolved once (``trialspec.units``), then every row is
-multiplied by its unit's factor through a lookup array: no Python per row.
+Each distinct unit text is resolved once (``trialspec.units``, through ``engine/cells.py``),
+then every row is multiplied by its unit's factor through a lookup array: no Python per row.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from trialspec.engine.cells import factor_or_nan, units_factor
 from trialspec.engine.pandas.columns import finite_float
 from trialspec.engine.pandas.factorize import factorize
 
@@ -28,44 +29,14 @@ def convert_unit_column(values: Any, units: Any, target: str, analyte: str | Non
     """
     x = finite_float(values)
     codes, uniques = factorize(np.asarray(units, dtype=object))
-    resolve = factor_of or _units_factor(target, analyte)
+    resolve = factor_of or units_factor(target, analyte)
     factors = np.empty(len(uniques) + 1)
     factors[-1] = np.nan  # code -1 (missing unit) picks this slot
     for i, unit in enumerate(uniques):
-        factors[i] = _factor_or_nan(resolve, unit)
+        factors[i] = factor_or_nan(resolve, unit)
     f = factors[codes]
     with np.errstate(over="ignore"):
         converted = x * f
     np.copyto(converted, np.nan, where=np.isinf(converted))  # overflow is missing, not inf
     bad = np.isnan(f) & ~np.isnan(x)
     return converted, bad
-
-
-def _units_factor(target: str, analyte: str | None) -> Callable[[str], float]:
-    from trialspec.units import UnitError, factor, parse_unit
-
-    try:
-        dst = parse_unit(target)
-    except UnitError:  # lint reports the declared unit; here no row converts (a coded finding)
-        dst = None
-
-    def resolve(text: str) -> float:
-        if dst is None:
-            raise ValueError(f"the declared unit {target!r} is unknown")
-        try:
-            return factor(parse_unit(text), dst, analyte)
-        except UnitError as e:
-            raise ValueError(str(e)) from e
-
-    return resolve
-
-
-def _factor_or_nan(resolve: Callable[[str], float], unit: Any) -> float:
-    text = unit.strip() if isinstance(unit, str) else None
-    if not text:
-        return np.nan
-    try:
-        f = float(resolve(text))
-    except (ValueError, LookupError):
-        return np.nan
-    return f if np.isfinite(f) else np.nan

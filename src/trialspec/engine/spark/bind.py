@@ -25,9 +25,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from trialspec.engine.binding import Bound
 from trialspec.engine.duckdb.bind import Native, NotNative, fallback, native_reason
 from trialspec.engine.duckdb.bind_sql import ident
-from trialspec.engine.pandas.bind import Bound
 
 log = logging.getLogger(__name__)
 NATIVE_FORMATS = ("parquet",)  # CSV stays on the pandas binder on Spark

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from trialspec.arrow_numpy import valid_of, values_of
 from trialspec.engine.sql.values import SCond, SDate, SFlags, SNum, SText, SValue
 from trialspec.values import Dates, Labels, Numbers, Tri, Value
 
@@ -22,7 +23,6 @@ def fetch(value: SValue, columns: list[Any], order: np.ndarray | None = None) ->
     """The carrier of ``value`` from its result columns (pyarrow arrays or chunked arrays),
     its rows taken in ``order`` (positions into the result; None: as they come)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     def put(a: np.ndarray) -> np.ndarray:
         return a if order is None else a[order]
@@ -30,12 +30,12 @@ def fetch(value: SValue, columns: list[Any], order: np.ndarray | None = None) ->
     cols = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns]
     if isinstance(value, SCond):
         c = cols[0].cast(pa.bool_())
-        known = put(np.asarray(c.is_valid().to_numpy(zero_copy_only=False), dtype=bool))
-        v = put(np.asarray(pc.fill_null(c, False).to_numpy(zero_copy_only=False), dtype=bool))
+        known = put(valid_of(c))
+        v = put(values_of(c, bool))
         return Tri.raw(v & known, known)
     if isinstance(value, SText):
         c = cols[0].cast(pa.string()).dictionary_encode()
-        codes = put(pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64))
+        codes = put(values_of(c.indices.cast(pa.int64()), np.int64, -1))
         levels = np.asarray(c.dictionary.to_pylist(), dtype=object)
         return Labels(codes, levels if len(levels) else np.array([], dtype=object))
     if isinstance(value, SDate):
@@ -43,8 +43,7 @@ def fetch(value: SValue, columns: list[Any], order: np.ndarray | None = None) ->
         cls: type = Dates
     else:
         assert isinstance(value, SNum)
-        bounds = [put(np.asarray(c.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64))
-                  for c in cols]
+        bounds = [put(values_of(c.cast(pa.float64()), np.float64, np.nan)) for c in cols]
         cls = Numbers
     if len(bounds) == 1 or np.array_equal(bounds[0], bounds[1], equal_nan=True):
         return cls(bounds[0])
@@ -53,12 +52,8 @@ def fetch(value: SValue, columns: list[Any], order: np.ndarray | None = None) ->
 
 def _days(c: Any) -> np.ndarray:
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    c = c.cast(pa.int64())
-    nat = np.iinfo(np.int64).min
-    return np.asarray(pc.fill_null(c, nat).to_numpy(zero_copy_only=False),
-                      dtype=np.int64).view("datetime64[D]")
+    return values_of(c.cast(pa.int64()), np.int64, np.iinfo(np.int64).min).view("datetime64[D]")
 
 
 def gather(values: Sequence[SValue | SFlags], spans: Sequence[tuple[int, int]], batches: Iterable[Any],
@@ -70,7 +65,6 @@ def gather(values: Sequence[SValue | SFlags], spans: Sequence[tuple[int, int]], 
     ever held (at 50M subjects that was 0.8 GiB beside the values). An :class:`SFlags` comes
     back as its bytes (a numpy uint8 array)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     out: list[list[np.ndarray]] = []
     for v, (a, b) in zip(values, spans, strict=True):
@@ -88,17 +82,17 @@ def gather(values: Sequence[SValue | SFlags], spans: Sequence[tuple[int, int]], 
     for batch in batches:
         if not batch.num_rows:
             continue
-        at: Any = np.asarray(batch.column(0).to_numpy(zero_copy_only=False), dtype=np.int64)
+        at: Any = values_of(batch.column(0).cast(pa.int64()), np.int64)
         seen += len(at)
         if at[-1] - at[0] == len(at) - 1 and (len(at) < 2 or bool((np.diff(at) == 1).all())):
             at = slice(int(at[0]), int(at[-1]) + 1)  # a run of positions (as a scan returns them)
         for v, (a, _b), arrays in zip(values, spans, out, strict=True):
             if isinstance(v, SCond):
                 c = batch.column(1 + a).cast(pa.bool_())
-                arrays[1][at] = c.is_valid().to_numpy(zero_copy_only=False)
-                arrays[0][at] = pc.fill_null(c, False).to_numpy(zero_copy_only=False)
+                arrays[1][at] = valid_of(c)
+                arrays[0][at] = values_of(c, bool)
             elif isinstance(v, SFlags):
-                arrays[0][at] = batch.column(1 + a).cast(pa.uint8()).to_numpy(zero_copy_only=False)
+                arrays[0][at] = values_of(batch.column(1 + a).cast(pa.uint8()), np.uint8)
             elif isinstance(v, SText):
                 arrays[0][at] = batch.column(1 + a).cast(pa.string()).to_numpy(zero_copy_only=False)
             elif isinstance(v, SDate):
@@ -106,7 +100,7 @@ def gather(values: Sequence[SValue | SFlags], spans: Sequence[tuple[int, int]], 
                     array[at] = _days(batch.column(1 + a + k)).view(np.int64)
             else:
                 for k, array in enumerate(arrays):
-                    array[at] = batch.column(1 + a + k).cast(pa.float64()).to_numpy(zero_copy_only=False)
+                    array[at] = values_of(batch.column(1 + a + k).cast(pa.float64()), np.float64, np.nan)
     if seen != n:
         raise ValueError(f"the query returned {seen} rows for {n} subjects")
     result: list[Value | np.ndarray] = []

@@ -28,13 +28,6 @@ MAX_SCAN_BYTES = 512 << 20  # CSV files up to this size are scanned for short ro
 SHOW = 20  # short rows shown one by one; the rest are counted in one more
 
 
-def delimiter_of(path: Path) -> str:
-    """The delimiter the CSV reader uses (the one most frequent in the header line)."""
-    from trialspec.engine.pandas.read import _delimiter
-
-    return _delimiter(path)
-
-
 def refuse_reading(path: Path, fmt: str) -> str | None:
     """Why ``path`` is not read (a sentence naming the limit), or None to read it."""
     size = path.stat().st_size

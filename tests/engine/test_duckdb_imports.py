@@ -1,0 +1,80 @@
+"""``check --engine duckdb`` on Parquet data imports no pandas when nothing needs it.
+
+The native DuckDB binder and the SQL engine share with the pandas engine only engine-neutral
+modules (``engine/binding.py``, ``files.py``, ``cells.py``, ``limits.py``), and read Arrow
+results through their buffers (``trialspec/arrow_numpy.py``), never through pyarrow's
+conversions, which import pandas when it is installed. pandas is imported only on the rare
+paths that need it (a failing conformance check's table, the fallback to the pandas binder).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+PROTOCOL = """\
+trialspec: 1
+study:
+  id: NO-PANDAS
+datasets:
+  subjects:
+    source: subjects.parquet
+    key: subject_id
+    columns:
+      subject_id: {type: string}
+      age: {type: number, unit: years}
+      stage: {type: category, levels: [I, II, III]}
+      consent: {type: date}
+      weight: {type: number, unit: kg, unit_column: weight_unit}
+      weight_unit: {type: string}
+      smoker: {type: boolean}
+eligibility:
+  inclusion:
+    I1:
+      text: Adult, consented
+      when: age >= 18 and consent is present
+    I2:
+      text: Stage II or III, at least 50 kg
+      when: stage in [II, III] and weight >= 50 kg
+  exclusion:
+    E1:
+      text: Smoker
+      when: smoker
+"""
+
+
+def _study(folder: Path) -> Path:
+    n = 40
+    table = pa.table({
+        "subject_id": [f"S{i:03d}" for i in range(n)],
+        "age": [float(15 + i) for i in range(n)],
+        "stage": [("I", "II", "III")[i % 3] for i in range(n)],
+        "consent": [None if i % 7 == 0 else f"2024-0{1 + i % 9}-1{i % 10}" for i in range(n)],
+        "weight": [(40.0 + i) * (1 if i % 2 else 1000) if i % 5 else None for i in range(n)],
+        "weight_unit": ["kg" if i % 2 else "g" for i in range(n)],
+        "smoker": ["yes" if i % 4 == 0 else "no" for i in range(n)],
+    })
+    pq.write_table(table, folder / "subjects.parquet")
+    protocol = folder / "protocol.yaml"
+    protocol.write_text(PROTOCOL, "utf-8")
+    return protocol
+
+
+def test_a_duckdb_check_of_parquet_imports_no_pandas(tmp_path: Path) -> None:
+    protocol = _study(tmp_path)
+    probe = textwrap.dedent(f"""\
+        import sys
+        from trialspec.cli import main
+        rc = main(["check", {str(protocol)!r}, "--data", {str(tmp_path)!r}, "--engine", "duckdb",
+                   "--format", "json", "--output", {str(tmp_path / "report.json")!r}])
+        print(rc, "pandas" in sys.modules, "duckdb" in sys.modules)
+        """)
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "0 False True", out.stderr
+    report = (tmp_path / "report.json").read_text("utf-8")
+    assert '"eligible"' in report and "TS4" not in report  # screened, and the data conform

@@ -411,30 +411,40 @@ def _keyed(folder: Path, ids: list[Any], arm: list[Any], note: list[Any]) -> Any
     return load(KEYED)
 
 
-@pytest.mark.parametrize("ids, increasing", [
-    (["S01", "S02", "S03", "S04", "S05"], True),  # present and increasing: read once as the ids
-    (["S03", "S01", "S02", "S05", "S04"], False),  # unsorted: the hashes' distinct count
-    (["S01", "S02", "S02", "S03", "S04"], False),  # a duplicate: found, the later row dropped
-    (["S01", "", "S02", "S03", "S04"], False),  # a blank key
-    (["S01", "S02", " S03", "S04", "S05"], True),  # compared trimmed, as the binder keys it
-    (["é1", "é2", "é3", "é4", "é5"], True),  # not ASCII: the general conversion
+@pytest.mark.parametrize("ids, increasing, reads", [
+    (["S01", "S02", "S03", "S04", "S05"], True, 1),  # present and increasing: read once as the ids
+    (["S03", "S01", "S02", "S05", "S04"], False, 1),  # unsorted: the hashes' distinct count
+    (["S01", "S02", "S02", "S03", "S04"], False, 1),  # a duplicate: found, the later row dropped
+    (["S01", "", "S02", "S03", "S04"], False, 1),  # a blank key
+    (["S01", "S02", " S03", "S04", "S05"], True, 2),  # edged: read again trimmed, as the binder keys it
+    (["é1", "é2", "é3", "é4", "é5"], True, 1),  # not ASCII: the general conversion
 ])
 def test_keys_read_once_when_increasing_else_checked_in_sql(tmp_path: Path, ids: list[str],
-                                                            increasing: bool) -> None:
+                                                            increasing: bool, reads: int) -> None:
+    """The key column is read once, in file order, when the file is read (its edges judged on
+    the way): those keys are the ids when they are increasing and need no trimming; keys to
+    trim are read again, trimmed."""
     from trialspec.engine.duckdb import bind as duck
 
     seen: list[bool] = []
-    original = duck.Native._increasing_keys
+    read: list[bool] = []
+    original, keys = duck.Native._increasing_keys, duck.Native._keys_in_order
 
     def spy(self: Any, table: Any) -> bool:
         seen.append(original(self, table))
         return seen[-1]
 
+    def spy_keys(self: Any, *args: Any, **kwargs: Any) -> Any:
+        read.append(kwargs.get("edges", False))
+        return keys(self, *args, **kwargs)
+
     protocol = _keyed(tmp_path, ids, ["A", "B", "A", "B", "A"], ["x"] * 5)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(duck.Native, "_increasing_keys", spy)
+        mp.setattr(duck.Native, "_keys_in_order", spy_keys)
         bound = assert_same(protocol, tmp_path)
     assert seen == [increasing]
+    assert read == [True, False][:reads]  # (the first read, with the file, judges the edges)
     assert is_native(bound)
     assert isinstance(bound.frames.subjects.dtype, np.dtypes.StringDType)
 
@@ -458,6 +468,26 @@ def test_edge_whitespace_is_trimmed_only_where_a_cell_has_it(tmp_path: Path) -> 
     assert is_native(bound)
     (src,) = sources
     assert src.untrimmed == frozenset({"id", "note"})  # arm has cells to trim
+
+
+@pytest.mark.parametrize("texts", [
+    ["S1", "S2", None, ""],
+    ["S1 ", "S2"], ["S1", "\tS2"], ["a\x0b"],  # ASCII whitespace at an edge
+    ["\u3000S1", "S2"], ["S1\xa0"], ["é", "aé"],  # a multi-byte character at an edge
+    ["a\x1c", "\x1fb"],  # separators: str.strip() removes them, trimming does not
+    ["a b", "c\td"],  # inside is not an edge
+    [f"S{i:09d}" for i in range(3000)] + [" S"],
+])
+def test_has_edges_is_what_edged_says_of_each_text(texts: list[str | None]) -> None:
+    from trialspec.engine.duckdb.text import edged, has_edges
+
+    expected = any(edged(x) for x in texts if x is not None)
+    for arrow in (pa.array(texts, pa.string()), pa.array(texts, pa.large_string())):
+        assert has_edges(arrow) is expected
+        assert has_edges(pa.chunked_array([arrow])) is expected
+    if len(texts) > 1:  # a slice sees only its own texts
+        part = pa.array(texts, pa.string()).slice(1)
+        assert has_edges(part) is any(edged(x) for x in texts[1:] if x is not None)
 
 
 @pytest.mark.parametrize("ids", [

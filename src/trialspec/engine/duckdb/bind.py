@@ -44,7 +44,7 @@ from trialspec.engine.duckdb.bind_sql import (
     lit,
 )
 from trialspec.engine.duckdb.conform import Listed, failures, listed_failure
-from trialspec.engine.duckdb.text import compact, edged, few_valued, increasing_ids, named_columns
+from trialspec.engine.duckdb.text import compact, edged, few_valued, keys_in_order, named_columns
 from trialspec.engine.files import DELIMITERS, delimiter, format_of, is_sdtm, line_map_needed
 from trialspec.engine.sql.frames import SqlFrames
 from trialspec.lang.ir import LIMIT_SUFFIX, TEST_COLUMN, UNIT_SUFFIX
@@ -213,6 +213,7 @@ class Table:
     unbound: bool = False
     bytes: int = 0  # the file's size
     ids: np.ndarray | None = None  # the keys in file order, when they were read (all present, unique)
+    keys_read: bool = False  # the keys were read when the file was (``ids`` None: not increasing)
 
 
 class Native:
@@ -273,12 +274,27 @@ class Native:
         few = {c: self._distinct(view, c) for c in text if c in few_valued(ds)}
         clean = {c for c, values in few.items() if values is not None and not any(map(edged, values))}
         scan = [c for c in text if few.get(c) is None]
+        # the key column of a Parquet file is read once, in file order, here: its edges are
+        # judged as it streams (instead of in the scan below) and, when its keys need no
+        # trimming, are present and increasing, they are the subjects' ids (_increasing_keys)
+        n, ids, keys_read = None, None, False
+        key = getattr(ds, "key", None)
+        if fmt != "csv" and not src.tokens and isinstance(key, str) and key in scan and _raw(self.conn):
+            n = self._count(view, path, fmt)
+            ids, edges = self._keys_in_order(ident(key), view, n, edges=True)
+            if edges is not None:
+                scan.remove(key)
+                if not edges:
+                    clean.add(key)
+                    keys_read = True
+                else:
+                    ids = None
         if scan:
             found = self.query("SELECT " + ", ".join(["count(*) AS n", *(
                 f"{src.edges_sql(c)} AS e{j}" for j, c in enumerate(scan))]) + f" FROM {view}").to_pylist()[0]
             n = int(found["n"])
             clean |= {c for j, c in enumerate(scan) if not found[f"e{j}"]}
-        else:
+        elif n is None:
             n = self._count(view, path, fmt)
         src.untrimmed = frozenset(clean)
         if fmt == "csv" and line_map_needed(path, n):  # blank lines or quoted line breaks: lines shift
@@ -291,7 +307,8 @@ class Native:
         digest = self.hashing.submit(sha256_file, path)
         self.infos[name] = DatasetInfo(name, str(Path(ds.source)), "", n)
         self.digests[name] = digest
-        return Table(name, src, shown, header_lines, n, bytes=path.stat().st_size)
+        return Table(name, src, shown, header_lines, n, bytes=path.stat().st_size, ids=ids,
+                     keys_read=keys_read)
 
     def _distinct(self, view: str, column: str, most: int = 1000) -> list[str] | None:
         """The distinct cells of a text column, None when there are more than ``most``."""
@@ -533,21 +550,28 @@ class Native:
         """Whether every row's key is present and greater than the one before it, in file
         order (so unique); the keys are then kept (``table.ids``) as compact numpy text, read
         once, batch by batch. Only the session's own DuckDB connection streams in file order."""
+        if not table.keys_read:
+            assert table.key_sql is not None
+            table.ids = self._keys_in_order(table.key_sql, table.src.relation, table.rows)[0]
+        return table.ids is not None
+
+    def _keys_in_order(self, key: str, relation: str, n: int, edges: bool = False
+                       ) -> tuple[np.ndarray | None, bool | None]:
+        """``text.keys_in_order`` of the SQL ``key`` over ``relation`` (``n`` rows), streamed
+        in file order; (None, None) when the session is not DuckDB's own."""
         raw = _raw(self.conn)
-        if raw is None or not table.rows:
-            return False
+        if raw is None or not n:
+            return None, None
         raw.execute("SET preserve_insertion_order = true")  # a scan then returns file order
         result: Any = None
         try:
-            result = raw.sql(f"SELECT {table.key_sql} AS k FROM {table.src.relation}").arrow()
-            ids = increasing_ids(result if hasattr(result, "read_next_batch") else result.to_batches(),
-                                  table.rows)
+            result = raw.sql(f"SELECT {key} AS k FROM {relation}").arrow()
+            return keys_in_order(result if hasattr(result, "read_next_batch") else result.to_batches(),
+                                 n, edges)
         finally:
             if hasattr(result, "close"):
                 result.close()  # (DuckDB starts no query while a result is open)
             raw.execute("SET preserve_insertion_order = false")
-        table.ids = ids
-        return ids is not None
 
     def _keep(self, table: Table) -> None:
         k = table.key_sql

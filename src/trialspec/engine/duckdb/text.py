@@ -1,7 +1,8 @@
 """Text read from DuckDB for the native binder (``bind.py``): subject ids as compact numpy
-text, keys checked present and increasing as they stream in file order, and which text
-columns can need trimming (the names a dataset declares; categories and unit columns, judged
-by their distinct values).
+text, keys checked present and increasing as they stream in file order (and whether any
+starts or ends with whitespace, judged from their bytes on the way), and which text columns
+can need trimming (the names a dataset declares; categories and unit columns, judged by their
+distinct values).
 
 Nothing here runs SQL: ``bind.py`` queries, these functions look at what comes back.
 """
@@ -17,30 +18,74 @@ from trialspec.engine.cells import increasing_text
 from trialspec.engine.duckdb.bind_sql import WHITESPACE
 
 
-def increasing_ids(batches: Any, n: int) -> np.ndarray | None:
-    """``n`` text keys, read batch by batch into one compact numpy text array, if each is
-    present and greater than the one before it (None as soon as one is not)."""
+def keys_in_order(batches: Any, n: int, edges: bool = True) -> tuple[np.ndarray | None, bool | None]:
+    """``n`` text keys read batch by batch: (the keys as one compact numpy text array if each
+    is present and greater than the one before it, else None; whether some key starts or ends
+    with whitespace, None when ``edges`` is false or the keys are not text). With ``edges``
+    every batch is read, to judge the edges; without, the reading stops at the first key out
+    of order."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    out = np.empty(n, dtype=np.dtypes.StringDType())
-    at, last = 0, None
+    out: np.ndarray | None = np.empty(n, dtype=np.dtypes.StringDType())
+    at, last, edged = 0, None, False
     for batch in batches:
         col = batch.column(0)
         if not len(col):
             continue
         if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-            return None
-        if col.null_count or pc.min(pc.binary_length(col)).as_py() == 0 or at + len(col) > n:
-            return None
-        if last is not None and not col[0].as_py() > last:
-            return None
-        if len(col) > 1 and not increasing_text(col):
-            return None
-        last = col[-1].as_py()
-        out[at:at + len(col)] = compact(col)
+            return None, None
+        if edges and not edged:
+            edged = has_edges(col)
+        if out is not None and not _in_order(col, last, at, n):
+            out = None
+            if not edges:
+                break
+        if out is not None:
+            last = col[-1].as_py()
+            out[at:at + len(col)] = compact(col)
         at += len(col)
-    return out if at == n else None
+    return (out if at == n else None), (edged if edges else None)
+
+
+def _in_order(col: Any, last: str | None, at: int, n: int) -> bool:
+    """Whether a batch of keys is present and increasing, and after ``last``."""
+    import pyarrow.compute as pc
+
+    if col.null_count or pc.min(pc.binary_length(col)).as_py() == 0 or at + len(col) > n:
+        return False
+    if last is not None and not col[0].as_py() > last:
+        return False
+    return len(col) < 2 or increasing_text(col)
+
+
+def has_edges(col: Any) -> bool:
+    """Whether some text of an Arrow string array starts or ends with whitespace (what trimming
+    removes, ``edged``): from each text's first and last byte, and only the texts with a
+    multi-byte character at an edge looked at as Python text."""
+    import pyarrow as pa
+
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    wide = pa.types.is_large_string(col.type)
+    offsets: np.ndarray = np.frombuffer(col.buffers()[1], dtype=np.int64 if wide else np.int32)
+    offsets = offsets[col.offset:col.offset + len(col) + 1]
+    starts, stops = offsets[:-1], offsets[1:]
+    some = stops > starts  # (NULL and empty texts have no edges)
+    data = np.frombuffer(col.buffers()[2], dtype=np.uint8) if col.buffers()[2] is not None else None
+    if data is None or not some.any():
+        return False
+    first, final = data[starts[some]], data[stops[some] - 1]
+    if _ASCII_SPACE[first].any() or _ASCII_SPACE[final].any():
+        return True
+    wide_edge = np.flatnonzero((first >= 0x80) | (final >= 0x80))  # a multi-byte character at an edge
+    if not len(wide_edge):
+        return False
+    texts = col.filter(pa.array(some)).take(pa.array(wide_edge)).to_pylist()
+    return any(map(edged, texts))
+
+
+_ASCII_SPACE = np.zeros(256, dtype=bool)
+_ASCII_SPACE[[ord(c) for c in WHITESPACE if ord(c) < 0x80]] = True
 
 
 def few_valued(ds: Any) -> set[str]:

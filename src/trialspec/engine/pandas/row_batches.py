@@ -22,9 +22,9 @@ from trialspec.values import Dates, Labels, Numbers, Tri, Value, broadcast, take
 
 def row_batches(frames: Any, dataset: str, columns: Mapping[str, ir.Node],
                 order_by: Sequence[ir.Node], batch_subjects: int) -> Iterator[RowBatch]:
+    from trialspec.engine.files import FORMATS
     from trialspec.engine.pandas.bind import LINE_COLUMN, ROW_COLUMN
     from trialspec.engine.pandas.evaluate import Trace, _Ctx, _eval
-    from trialspec.engine.files import FORMATS
 
     if dataset not in frames.rows:
         raise UnboundDataset(f"no row dataset {dataset!r} is bound")

@@ -99,8 +99,8 @@ def _file_rows(frames: SqlFrames, dataset: str) -> tuple[Any, Any, str | None]:
     src = frames.source
     if src is None or dataset not in src.rows:
         return _native_rows(frames, dataset)
-    from trialspec.engine.pandas.bind import LINE_COLUMN, ROW_COLUMN
     from trialspec.engine.files import FORMATS
+    from trialspec.engine.pandas.bind import LINE_COLUMN, ROW_COLUMN
 
     frame = src.rows[dataset].frame
     n = len(frame)

@@ -7,11 +7,14 @@ results are plain numbers and flags, does not need. These functions read the val
 bitmap and the values buffer directly (``numpy.frombuffer``: a view, or one copy where
 nulls are filled), so nothing here imports pandas.
 
-Plain numpy on what pyarrow hands over; pyarrow itself is never imported here.
+The other way, ``arrow_ints``, ``arrow_texts`` and ``arrow_words`` build Arrow arrays from
+numpy buffers (``pyarrow.Array.from_buffers``) for the same reason: the per-subject Parquet
+of a DuckDB check is written without pandas.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -53,3 +56,34 @@ def values_of(array: Any, dtype: Any, fill: Any = None) -> np.ndarray:
         out[~valid_of(array)] = zero
     return out
 
+
+
+def arrow_ints(values: np.ndarray, valid: np.ndarray | None = None) -> Any:
+    """A numpy integer array as the Arrow array of its type, NULL where ``valid`` is False."""
+    import pyarrow as pa
+
+    values = np.ascontiguousarray(values)
+    bitmap, nulls = None, 0
+    if valid is not None and not bool(valid.all()):
+        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+        nulls = len(valid) - int(np.count_nonzero(valid))
+    return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), len(values),
+                                 [bitmap, pa.py_buffer(values)], null_count=nulls)
+
+
+def arrow_texts(texts: Sequence[str] | np.ndarray) -> Any:
+    """Python strings as an Arrow string array (a dictionary's few words)."""
+    import pyarrow as pa
+
+    encoded = [text.encode("utf-8") for text in texts]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    return pa.Array.from_buffers(pa.string(), len(encoded),
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))])
+
+
+def arrow_words(codes: np.ndarray, words: Sequence[str] | np.ndarray, valid: np.ndarray | None = None) -> Any:
+    """Codes into ``words`` as an Arrow dictionary array (NULL where ``valid`` is False)."""
+    import pyarrow as pa
+
+    return pa.DictionaryArray.from_arrays(arrow_ints(codes, valid), arrow_texts(words))

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from trialspec.arrow_numpy import arrow_words
+
 PASS, FAIL, UNKNOWN, NOT_ASSESSABLE = 1, 0, -1, -2
 STATUS_NAMES = ("eligible", "ineligible", "indeterminate")
 ELIGIBLE, INELIGIBLE, INDETERMINATE = range(3)
@@ -138,6 +140,9 @@ class SubjectResults:
     status_code: np.ndarray  # int8 index into STATUS_NAMES
     missing: tuple[tuple[str, np.ndarray], ...] = ()
     locate: Callable[[str], int | None] | None = None
+    # the same ids as an Arrow string array, when the data context holds them so (the
+    # per-subject Parquet then takes them as they are, without a conversion)
+    arrow_ids: Any = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -193,8 +198,7 @@ class SubjectResults:
         words = ["; ".join(t for j, (t, _w) in enumerate(texts) if int(c) >> j & 1) for c in combos.tolist()]
         codes = np.zeros(len(mask), dtype=np.int32)
         codes[some] = index
-        codes = pa.array(codes, mask=mask == 0)
-        return pa.DictionaryArray.from_arrays(codes, pa.array(words, pa.string())).cast(pa.string())
+        return arrow_words(codes, words, valid=mask != 0).cast(pa.string())
 
     def _missing_objects(self) -> np.ndarray:
         out = np.full(len(self.ids), None, dtype=object)
@@ -229,23 +233,24 @@ class SubjectResults:
         asked for: a writer streams them, so all subjects' Arrow columns are never held."""
         import pyarrow as pa
 
-        def words(codes: np.ndarray, names: np.ndarray) -> Any:
-            return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), pa.array(names, pa.string()))
-
+        # (every array built from numpy buffers: pyarrow's own conversions import pandas)
         n = len(self.ids)
         for start in range(0, max(n, 1), size):
             stop = min(n, start + size)
-            part = self.ids[start:stop]
-            try:
-                ids = pa.array(part, pa.string())
-            except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers or mixed keys: as their text
-                ids = pa.array([_text_id(x) for x in part.tolist()], pa.string())
+            if self.arrow_ids is not None:
+                ids = self.arrow_ids.slice(start, stop - start)
+            else:
+                part = self.ids[start:stop]
+                try:
+                    ids = pa.array(part, pa.string())
+                except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers or mixed keys: as their text
+                    ids = pa.array([_text_id(x) for x in part.tolist()], pa.string())
             if isinstance(ids, pa.ChunkedArray):  # (numpy text beyond a few million ids)
                 ids = ids.combine_chunks()
             columns: dict[str, Any] = {"subject": ids,
-                                       "status": words(self.status_code[start:stop], STATUS_WORDS)}
+                                       "status": arrow_words(self.status_code[start:stop], STATUS_WORDS)}
             for j, c in enumerate(self.criteria):
-                columns[c] = words((self.outcomes[start:stop, j] % 4).astype(np.int8), WORDS)
+                columns[c] = arrow_words(self.outcomes[start:stop, j] & 3, WORDS)  # (% 4 on int8: -1 -> 3)
             columns["missing"] = self._missing_arrow(start, stop)
             yield pa.RecordBatch.from_pydict(columns)
 

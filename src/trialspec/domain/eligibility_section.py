@@ -86,7 +86,7 @@ def run_eligibility(checked: Any, frames: Any, backend: Backend, sources: dict[s
             lambda col: backend.origin(frames, col.dataset, col.column, i), sources)
 
     per_subject = SubjectResults(subjects, result.criteria, outcomes, result.status_code, tuple(missing),
-                                 locate)
+                                 locate, frames.subject_arrow)
     return eligibility_section(result, per_subject, explain)
 
 

@@ -118,6 +118,13 @@ def configure(con: Any, temp: str | None = None) -> None:
     con.execute("SET enable_progress_bar = false")
 
 
+def _chunked(arrays: list[Any]) -> Any:
+    """Arrow arrays as one chunked array (None: none)."""
+    import pyarrow as pa
+
+    return pa.chunked_array(arrays) if arrays else None
+
+
 def _raw(connection: Any) -> Any:
     """The DuckDB connection under an adapter (for settings and the file readers)."""
     for attr in ("con", "duckdb", "raw", "connection"):
@@ -214,6 +221,7 @@ class Table:
     bytes: int = 0  # the file's size
     ids: np.ndarray | None = None  # the keys in file order, when they were read (all present, unique)
     keys_read: bool = False  # the keys were read when the file was (``ids`` None: not increasing)
+    id_arrow: Any = None  # ``ids`` as the Arrow text they were read as (when read with the file)
 
 
 class Native:
@@ -277,11 +285,12 @@ class Native:
         # the key column of a Parquet file is read once, in file order, here: its edges are
         # judged as it streams (instead of in the scan below) and, when its keys need no
         # trimming, are present and increasing, they are the subjects' ids (_increasing_keys)
-        n, ids, keys_read = None, None, False
+        n, ids, keys_read, id_arrow = None, None, False, None
         key = getattr(ds, "key", None)
         if fmt != "csv" and not src.tokens and isinstance(key, str) and key in scan and _raw(self.conn):
             n = self._count(view, path, fmt)
-            ids, edges = self._keys_in_order(ident(key), view, n, edges=True)
+            kept: list[Any] = []
+            ids, edges = self._keys_in_order(ident(key), view, n, edges=True, kept=kept)
             if edges is not None:
                 scan.remove(key)
                 if not edges:
@@ -289,6 +298,8 @@ class Native:
                     keys_read = True
                 else:
                     ids = None
+            if ids is not None:  # the Arrow text read, for the per-subject Parquet
+                id_arrow = _chunked(kept)
         if scan:
             found = self.query("SELECT " + ", ".join(["count(*) AS n", *(
                 f"{src.edges_sql(c)} AS e{j}" for j, c in enumerate(scan))]) + f" FROM {view}").to_pylist()[0]
@@ -308,7 +319,7 @@ class Native:
         self.infos[name] = DatasetInfo(name, str(Path(ds.source)), "", n)
         self.digests[name] = digest
         return Table(name, src, shown, header_lines, n, bytes=path.stat().st_size, ids=ids,
-                     keys_read=keys_read)
+                     keys_read=keys_read, id_arrow=id_arrow)
 
     def _distinct(self, view: str, column: str, most: int = 1000) -> list[str] | None:
         """The distinct cells of a text column, None when there are more than ``most``."""
@@ -484,7 +495,7 @@ class Native:
                 listed.append(Listed(ds.name, blank, subject, src.row))
                 listed.append(self._duplicates(ds, table, id_col, ci))
                 if not population:
-                    table.ids = None  # (only the population's keys are the subjects' ids)
+                    table.ids = table.id_arrow = None  # (only the population's keys are the subjects' ids)
         for cname, col in ds.columns.items():
             if cname == id_col:
                 continue
@@ -555,8 +566,8 @@ class Native:
             table.ids = self._keys_in_order(table.key_sql, table.src.relation, table.rows)[0]
         return table.ids is not None
 
-    def _keys_in_order(self, key: str, relation: str, n: int, edges: bool = False
-                       ) -> tuple[np.ndarray | None, bool | None]:
+    def _keys_in_order(self, key: str, relation: str, n: int, edges: bool = False,
+                       kept: list[Any] | None = None) -> tuple[np.ndarray | None, bool | None]:
         """``text.keys_in_order`` of the SQL ``key`` over ``relation`` (``n`` rows), streamed
         in file order; (None, None) when the session is not DuckDB's own."""
         raw = _raw(self.conn)
@@ -567,7 +578,7 @@ class Native:
         try:
             result = raw.sql(f"SELECT {key} AS k FROM {relation}").arrow()
             return keys_in_order(result if hasattr(result, "read_next_batch") else result.to_batches(),
-                                 n, edges)
+                                 n, edges, kept)
         finally:
             if hasattr(result, "close"):
                 result.close()  # (DuckDB starts no query while a result is open)
@@ -824,7 +835,8 @@ class Native:
                 columns[(key, Kind.CATEGORY)] = SqlColumn(Kind.CATEGORY, "_key")
             datasets[name] = SqlDataset(name, table.view, table.grain_rows, columns)
         frames = SqlFrames(self.conn, subjects, key, pop.view, datasets,
-                           paths={n: t.path for n, t in self.tables.items()})
+                           paths={n: t.path for n, t in self.tables.items()},
+                           subject_arrow=pop.id_arrow if subjects is pop.ids else None)
         for name, study in self.studies.items():
             frames.paths[name] = study.where.path
         if self.studies:

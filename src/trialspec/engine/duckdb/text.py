@@ -18,12 +18,13 @@ from trialspec.engine.cells import increasing_text
 from trialspec.engine.duckdb.bind_sql import WHITESPACE
 
 
-def keys_in_order(batches: Any, n: int, edges: bool = True) -> tuple[np.ndarray | None, bool | None]:
+def keys_in_order(batches: Any, n: int, edges: bool = True, kept: list[Any] | None = None
+                  ) -> tuple[np.ndarray | None, bool | None]:
     """``n`` text keys read batch by batch: (the keys as one compact numpy text array if each
     is present and greater than the one before it, else None; whether some key starts or ends
     with whitespace, None when ``edges`` is false or the keys are not text). With ``edges``
     every batch is read, to judge the edges; without, the reading stops at the first key out
-    of order."""
+    of order. ``kept``, a list, receives the Arrow arrays read, while the keys are in order."""
     import pyarrow as pa
 
     out: np.ndarray | None = np.empty(n, dtype=np.dtypes.StringDType())
@@ -43,6 +44,10 @@ def keys_in_order(batches: Any, n: int, edges: bool = True) -> tuple[np.ndarray 
         if out is not None:
             last = col[-1].as_py()
             out[at:at + len(col)] = compact(col)
+            if kept is not None:
+                kept.append(col)
+        elif kept:
+            kept.clear()
         at += len(col)
     return (out if at == n else None), (edged if edges else None)
 

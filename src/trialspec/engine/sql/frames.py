@@ -113,6 +113,7 @@ class SqlFrames:
     paths: dict[str, str] = field(default_factory=dict)
     loader: Loader | None = None
     source: Any = None
+    subject_arrow: Any = None  # ``subjects`` as the Arrow text a database gave, when kept
     _positions: dict[Any, int] | None = field(default=None, repr=False)
 
     @property

@@ -88,7 +88,6 @@ def test_the_seam_types_the_data_context() -> None:
 
     from trialspec.backend import DataContext
     from trialspec.engine.pandas import SubjectFrames
-
     from trialspec.engine.sql.frames import SqlFrames
 
     members = {m for m in dir(DataContext) if not m.startswith("_")}

@@ -531,3 +531,20 @@ def test_a_category_of_many_values_is_judged_by_the_scan(tmp_path: Path) -> None
         mp.setattr(duck.Native, "_distinct", spy)
         bound = assert_same(protocol, tmp_path)  # "L700 " trimmed to a level, as pandas trims it
     assert asked == [("arm", None)] and is_native(bound)
+
+
+@pytest.mark.parametrize("up_to, kept", [(5, True), (4, False)])
+def test_the_ids_arrow_text_is_kept_up_to_a_size(tmp_path: Path, up_to: int, kept: bool) -> None:
+    """Keys read in order with the file keep their Arrow text for the per-subject Parquet, up
+    to ARROW_IDS_UP_TO subjects (beyond, only the numpy text: memory matters more)."""
+    from trialspec.engine.duckdb import bind as duck
+
+    protocol = _keyed(tmp_path, ["S1", "S2", "S3", "S4", "S5"], ["A", "B", "A", "B", "A"], ["x"] * 5)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(duck, "ARROW_IDS_UP_TO", up_to)
+        bound = assert_same(protocol, tmp_path)
+    assert is_native(bound)
+    arrow = bound.frames.subject_arrow
+    assert (arrow is not None) is kept
+    if kept:
+        assert arrow.to_pylist() == bound.frames.subjects.tolist() == ["S1", "S2", "S3", "S4", "S5"]

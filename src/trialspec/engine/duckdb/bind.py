@@ -53,6 +53,10 @@ from trialspec.protocol.model import study_level
 
 log = logging.getLogger(__name__)
 NATIVE_FORMATS = ("csv", "parquet")
+# the ids' Arrow text is kept beside their numpy text (for the per-subject Parquet, which then
+# needs no conversion: 0.4 s at 5M) up to this many subjects; beyond, memory matters more (14
+# bytes a short id: 0.65 GiB at 50M)
+ARROW_IDS_UP_TO = 20_000_000
 MATERIALIZE_BYTES = 64 << 20  # data files up to this size in all are bound into tables, larger stay views
 MEMORY_LIMIT = os.environ.get("TRIALSPEC_DUCKDB_MEMORY", "2GB")  # DuckDB's own buffers; it spills beyond
 KINDS = {"number": Kind.NUMBER, "percent": Kind.NUMBER, "duration": Kind.NUMBER, "boolean": Kind.BOOL,
@@ -289,7 +293,7 @@ class Native:
         key = getattr(ds, "key", None)
         if fmt != "csv" and not src.tokens and isinstance(key, str) and key in scan and _raw(self.conn):
             n = self._count(view, path, fmt)
-            kept: list[Any] = []
+            kept: list[Any] | None = [] if n <= ARROW_IDS_UP_TO else None
             ids, edges = self._keys_in_order(ident(key), view, n, edges=True, kept=kept)
             if edges is not None:
                 scan.remove(key)
@@ -298,7 +302,7 @@ class Native:
                     keys_read = True
                 else:
                     ids = None
-            if ids is not None:  # the Arrow text read, for the per-subject Parquet
+            if ids is not None and kept:  # the Arrow text read, for the per-subject Parquet
                 id_arrow = _chunked(kept)
         if scan:
             found = self.query("SELECT " + ", ".join(["count(*) AS n", *(

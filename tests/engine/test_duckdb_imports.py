@@ -4,7 +4,8 @@ The native DuckDB binder and the SQL engine share with the pandas engine only en
 modules (``engine/binding.py``, ``files.py``, ``cells.py``, ``limits.py``), and read Arrow
 results through their buffers (``trialspec/arrow_numpy.py``), never through pyarrow's
 conversions, which import pandas when it is installed. pandas is imported only on the rare
-paths that need it (a failing conformance check's table, the fallback to the pandas binder).
+paths that need it (a failing conformance check's table, the fallback to the pandas binder);
+the per-subject Parquet of a large study is built from numpy buffers and the ids' Arrow text.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 PROTOCOL = """\
 trialspec: 1
@@ -48,10 +50,9 @@ eligibility:
 """
 
 
-def _study(folder: Path) -> Path:
-    n = 40
+def _study(folder: Path, n: int = 40) -> Path:
     table = pa.table({
-        "subject_id": [f"S{i:03d}" for i in range(n)],
+        "subject_id": [f"S{i:05d}" for i in range(n)],
         "age": [float(15 + i) for i in range(n)],
         "stage": [("I", "II", "III")[i % 3] for i in range(n)],
         "consent": [None if i % 7 == 0 else f"2024-0{1 + i % 9}-1{i % 10}" for i in range(n)],
@@ -65,8 +66,9 @@ def _study(folder: Path) -> Path:
     return protocol
 
 
-def test_a_duckdb_check_of_parquet_imports_no_pandas(tmp_path: Path) -> None:
-    protocol = _study(tmp_path)
+@pytest.mark.parametrize("n", [40, 10_001])  # 10,001: the subjects go to Parquet beside the report
+def test_a_duckdb_check_of_parquet_imports_no_pandas(tmp_path: Path, n: int) -> None:
+    protocol = _study(tmp_path, n)
     probe = textwrap.dedent(f"""\
         import sys
         from trialspec.cli import main
@@ -78,6 +80,10 @@ def test_a_duckdb_check_of_parquet_imports_no_pandas(tmp_path: Path) -> None:
     assert out.stdout.strip().splitlines()[-1] == "0 False True", out.stderr
     report = (tmp_path / "report.json").read_text("utf-8")
     assert '"eligible"' in report and "TS4" not in report  # screened, and the data conform
+    beside = tmp_path / "report.subjects.parquet"
+    assert beside.exists() is (n > 10_000)
+    if n > 10_000:
+        assert pq.read_table(beside).column("subject").to_pylist()[:2] == ["S00000", "S00001"]
 
 
 def test_the_per_subject_parquet_takes_the_arrow_ids_as_they_are() -> None:

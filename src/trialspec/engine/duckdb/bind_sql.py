@@ -160,8 +160,10 @@ def number(src: Source, name: str, column: str, ci: int) -> tuple[str, list[Cell
     col = ident(name)
     if not src.is_text(name):  # a Parquet number: NaN is missing, inf fails `finite`
         x = f"CAST({col} AS DOUBLE)"
-        return (f"(CASE WHEN isfinite({x}) THEN {x} END)",
-                [Cell("finite", column, ci, f"isinf({x})", col)])
+        # (isinf() as comparisons, which the Parquet reader decides from each row group's
+        # minimum and maximum: a column without an infinity is not read for this check)
+        inf = f"({x} = CAST('Infinity' AS DOUBLE) OR {x} = CAST('-Infinity' AS DOUBLE))"
+        return (f"(CASE WHEN isfinite({x}) THEN {x} END)", [Cell("finite", column, ci, inf, col)])
     t = src.text(name)
     parsed = src.parsed(name)
     words = f"lower({t}) IN {in_list(NOT_FINITE)}"
@@ -236,7 +238,9 @@ def date(src: Source, name: str, column: str, ci: int) -> Converted:
         ok = f"(CASE WHEN {fast} THEN true ELSE {ok} END)"
         lo = f"(CASE WHEN {fast} THEN {d} ELSE {lo} END)"
         hi = f"(CASE WHEN {fast} THEN {d} ELSE {hi} END)"
-        present = f"{d} IS NOT NULL"  # (the same rows, without writing every day as text)
+        # (the same rows, without writing every day as text; a day in years 1-9999 passes, a
+        # range the Parquet reader decides from each row group's minimum and maximum)
+        present = f"({d} IS NOT NULL AND NOT ({d} BETWEEN DATE '0001-01-01' AND DATE '9999-12-31'))"
     return Converted(value, [Cell("date", column, ci, f"({present} AND NOT coalesce({ok}, false))", t)],
                      "VARCHAR", lo, hi)
 

@@ -565,7 +565,8 @@ def test_parquet_typed_days_beyond_year_9999_fail_their_check(tmp_path: Path) ->
     range was added to it, not what pandas finds.)"""
     from trialspec.engine.duckdb.bind import bind
 
-    days = pa.array(np.array([16000, 18000, 2932897, 17000, -719163, 16500], dtype=np.int32)).cast(pa.date32())
+    since_1970 = np.array([16000, 18000, 2932897, 17000, -719163, 16500], dtype=np.int32)
+    days = pa.array(since_1970).cast(pa.date32())
     pq.write_table(pa.table({"id": [f"P{i}" for i in range(6)], "seen": days}), tmp_path / "s.parquet",
                    row_group_size=2)  # years 10000 and 0 in the second and third row groups
     text = ("trialspec: 1\nstudy: {id: X}\ndatasets:\n  s:\n    source: s.parquet\n    key: id\n"

@@ -2,12 +2,13 @@
 
 Building the tables costs 0.06-0.1 s at the start of every command (``lint`` included);
 loading these takes under 10 ms. They are used only when ``GRAMMAR_SHA256`` is the hash of
-``grammar.lark``, so stale tables are never loaded, and the parser is built from the grammar,
-as before, if they are stale or this lark cannot read them (``LARK_VERSION`` wrote them).
-After editing the grammar, write them again with ``python -m trialspec.lang.grammar_tables``.
-tests/lang/test_parser.py checks that they are for this grammar and that the parser they
-load parses and fails exactly as a parser built from the grammar. (lark numbers the LALR
-states differently from one run to the next, so the tables themselves cannot be compared.)
+``grammar.lark`` and ``LARK_VERSION`` the installed lark's (as lark's own cache, which trusts
+no other version's tables), and otherwise the parser is built from the grammar, as before.
+After editing the grammar or upgrading lark, write them again with
+``python -m trialspec.lang.grammar_tables``. tests/lang/test_parser.py checks that they are
+for this grammar and that the parser they load parses and fails exactly as a parser built
+from the grammar. (lark numbers the LALR states differently from one run to the next, so the
+tables themselves cannot be compared.)
 """
 
 # (written by _write below: lark's own serialisation, Lark.memo_serialize)

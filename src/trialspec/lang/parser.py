@@ -64,15 +64,15 @@ def grammar_sha256() -> str:
 
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    """The parser: loaded from the tables written for this grammar (``grammar_tables.py``),
-    or built from the grammar when they are stale or this lark cannot read them."""
+    """The parser: loaded from the tables written for this grammar by this lark version
+    (``grammar_tables.py``), or else built from the grammar (lark's own cache trusts no
+    other version's tables either)."""
+    import lark
+
     from trialspec.lang import grammar_tables as tables
 
-    if grammar_sha256() == tables.GRAMMAR_SHA256:
-        try:
-            return Lark._load_from_dict(tables.DATA, tables.MEMO)
-        except Exception:  # noqa: BLE001 (another lark's format: build instead)
-            pass
+    if lark.__version__ == tables.LARK_VERSION and grammar_sha256() == tables.GRAMMAR_SHA256:
+        return Lark._load_from_dict(tables.DATA, tables.MEMO)
     return Lark(grammar_text(), **_OPTIONS)
 
 

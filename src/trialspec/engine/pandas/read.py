@@ -42,6 +42,27 @@ def _record_lines(path: Path, sep: str) -> np.ndarray | None:
     return np.asarray(lines[1:], dtype=np.int64)  # the first record is the header
 
 
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet file as pandas reads it; when a day or time is beyond what pandas holds
+    (before year 1, after 9999), the file's days and times are read as their ISO text instead,
+    so that the day out of range fails its own `date` check (as the DuckDB binder finds it)
+    rather than the whole file being unreadable."""
+    try:
+        return pd.read_parquet(path)
+    except (ValueError, OverflowError) as err:
+        if "out of range" not in str(err) and "out of bounds" not in str(err).lower():
+            raise
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    columns = [pc.strftime(c, "%Y-%m-%d") if pa.types.is_date(c.type)
+               else pc.strftime(c, "%Y-%m-%dT%H:%M:%S") if pa.types.is_timestamp(c.type) else c
+               for c in table.columns]
+    return pa.table(columns, names=table.column_names).to_pandas()
+
+
 def read_table(path: Path, fmt: str) -> pd.DataFrame:
     """Read ``path``; raises ``ValueError`` with a readable reason if it cannot."""
     try:
@@ -60,7 +81,7 @@ def read_table(path: Path, fmt: str) -> pd.DataFrame:
                     df.attrs[RECORD_LINES] = lines
             return df
         if fmt == "parquet":
-            return pd.read_parquet(path)
+            return _read_parquet(path)
         if fmt == "xlsx":
             return pd.read_excel(path, engine="openpyxl")
         if fmt in ("xpt", "sas7bdat"):

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from trialspec.arrow_numpy import arrow_ints
 from trialspec.engine.cells import increasing_text
 from trialspec.engine.duckdb.bind_sql import WHITESPACE
 
@@ -85,8 +86,8 @@ def has_edges(col: Any) -> bool:
     wide_edge = np.flatnonzero((first >= 0x80) | (final >= 0x80))  # a multi-byte character at an edge
     if not len(wide_edge):
         return False
-    texts = col.filter(pa.array(some)).take(pa.array(wide_edge)).to_pylist()
-    return any(map(edged, texts))
+    rows = np.flatnonzero(some)[wide_edge].astype(np.int64)
+    return any(map(edged, col.take(arrow_ints(rows)).to_pylist()))  # (pa.array would import pandas)
 
 
 _ASCII_SPACE = np.zeros(256, dtype=bool)

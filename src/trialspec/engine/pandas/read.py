@@ -47,15 +47,16 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     (before year 1, after 9999), the file's days and times are read as their ISO text instead,
     so that the day out of range fails its own `date` check (as the DuckDB binder finds it)
     rather than the whole file being unreadable."""
-    try:
-        return pd.read_parquet(path)
-    except (ValueError, OverflowError) as err:
-        if "out of range" not in str(err) and "out of bounds" not in str(err).lower():
-            raise
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    try:
+        return pd.read_parquet(path)
+    except (ValueError, OverflowError):
+        schema = pq.read_schema(path)  # (a file without days or times failed for another reason)
+        if not any(pa.types.is_date(f.type) or pa.types.is_timestamp(f.type) for f in schema):
+            raise
     table = pq.read_table(path)
     columns = [pc.strftime(c, "%Y-%m-%d") if pa.types.is_date(c.type)
                else pc.strftime(c, "%Y-%m-%dT%H:%M:%S") if pa.types.is_timestamp(c.type) else c

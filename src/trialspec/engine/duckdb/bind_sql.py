@@ -140,7 +140,7 @@ class Cell:
     kind: str
     column: str  # the checked column as the plan names it
     position: int  # the file column's index
-    bad: str  # SQL condition
+    bad: str  # SQL condition, used only as a filter: true fails, false and NULL do not
     value: str  # SQL: the failing cell's value in the failure table
 
 

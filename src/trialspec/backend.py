@@ -107,6 +107,12 @@ class Backend(Protocol):
         on tables given by dataset name: one row per failing cell (docs/engine.md, "Conformance
         checks"); ``trialspec.check.conformance_render`` words it. ``bind`` runs the same checks."""
 
+    def narrow(self, frames: DataContext, subject: Any) -> DataContext | None:
+        """The data context of one subject of ``frames`` (``explain --subject``): the same
+        datasets, coverage and study rows, holding that subject's rows only (a context of no
+        subject when ``frames`` has none of that id). None: the engine explains from the
+        whole context (pandas, whose data are in memory already)."""
+
     def add_derived(self, frames: DataContext, dataset: str, columns: Mapping[str, Any], key: str) -> None:
         """Add per-subject values a check section derived, as a subject-grain dataset."""
 

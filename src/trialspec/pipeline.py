@@ -93,6 +93,11 @@ SECTION_USED: dict[str, Callable[[Any], bool]] = {
 }
 
 
+# The sections ``explain --subject`` shows tables of (``Section.explain``), besides eligibility:
+# a check narrowed to one subject runs these only.
+EXPLAINED = ("trialspec.domain.treatment", "trialspec.domain.response")
+
+
 def check(path: str | Path, data_dir: str | Path | None = None, backend_name: str = "pandas",
           tables: Mapping[str, Any] | None = None,
           progress: Callable[[str], None] | None = None) -> CheckResult:
@@ -102,6 +107,34 @@ def check(path: str | Path, data_dir: str | Path | None = None, backend_name: st
     dataset name. ``progress`` is told each stage as it starts. ``backend_name`` is a
     registered engine or ``auto`` (``trialspec.engine.choice``: decided from the data's size).
     """
+    return _check(path, data_dir, backend_name, tables, progress)
+
+
+def explain_subject(path: str | Path, data_dir: str | Path, subject: str,
+                    backend_name: str = "pandas") -> tuple[CheckResult, list[Any] | None]:
+    """The check for one subject, and every section's tables for it (None: no such subject).
+
+    The data are read and checked whole (the findings are the whole files'). On an engine
+    that narrows a data context (``Backend.narrow``: DuckDB, Spark) the sections then run for
+    that subject only, eligibility and the sections with tables to show (``EXPLAINED``), so
+    the result's sections hold one subject (none when the id is unknown); on pandas every
+    section runs for every subject, as ``check`` runs them.
+    """
+    result = _check(path, data_dir, backend_name, None, None, subject=subject)
+    elig = result.section("eligibility")
+    if elig is None or elig.subjects is None or elig.subjects.position(subject) is None:
+        return result, None
+    tables: list[Any] = []
+    for section in result.sections:
+        if section.explain is not None:
+            tables.extend(section.explain(subject))
+    return result, tables
+
+
+def _check(path: str | Path, data_dir: str | Path | None, backend_name: str,
+           tables: Mapping[str, Any] | None, progress: Callable[[str], None] | None,
+           subject: str | None = None) -> CheckResult:
+    """``check``; with ``subject``, narrowed to that subject where the engine can narrow."""
     from trialspec.domain.eligibility_section import eligibility_runner
     from trialspec.engine import get_backend
 
@@ -121,12 +154,19 @@ def check(path: str | Path, data_dir: str | Path | None = None, backend_name: st
     bound = backend.bind_frames(model, tables or {}) if data_dir is None else backend.bind(model, data_dir)
     diags = [*diags, *bound.diagnostics]
     sections: list[Section] = []
-    if bound.frames is not None:
-        _set_coverage(checked, bound.frames, backend)
+    frames = bound.frames
+    runners: tuple[tuple[str, str], ...] = SECTION_RUNNERS
+    if frames is not None and subject is not None:
+        narrowed = backend.narrow(frames, subject)
+        if narrowed is not None:  # (``bound`` keeps the whole context, and its session, alive)
+            frames = narrowed
+            runners = tuple(r for r in SECTION_RUNNERS if r[0] in EXPLAINED)
+    if frames is not None:
+        _set_coverage(checked, frames, backend)
         step("screening eligibility")
-        section, results = eligibility_runner(compiled, bound.frames, backend, sources)
+        section, results = eligibility_runner(compiled, frames, backend, sources)
         sections.append(section)
-        for module, name in SECTION_RUNNERS:
+        for module, name in runners:
             used = SECTION_USED.get(module)
             if used is not None and not used(compiled):
                 continue
@@ -134,31 +174,17 @@ def check(path: str | Path, data_dir: str | Path | None = None, backend_name: st
             runner = _optional(module, name)
             if runner is None:
                 continue
-            section, passed = runner(compiled, bound.frames, backend, MappingProxyType(dict(results)))
+            section, passed = runner(compiled, frames, backend, MappingProxyType(dict(results)))
             results.update(passed)
             if section is not None:
                 sections.append(section)
-                _add_derived(model, section, bound, backend)
+                _add_derived(model, section, frames, bound.key, backend)
     result = CheckResult(_manifest(path, bound.datasets), sorted_unique(diags), sections, sources)
     if model.accepted:  # the protocol's `accepted:` block: see trialspec.triage
         from trialspec.triage import accept, protocol_entries
 
         accept(result, protocol_entries(model.accepted))
     return result
-
-
-def explain_subject(path: str | Path, data_dir: str | Path, subject: str,
-                    backend_name: str = "pandas") -> tuple[CheckResult, list[Any] | None]:
-    """Run the check, then every section's tables for one subject (None: no such subject)."""
-    result = check(path, data_dir, backend_name)
-    elig = result.section("eligibility")
-    if elig is None or elig.subjects is None or elig.subjects.position(subject) is None:
-        return result, None
-    tables: list[Any] = []
-    for section in result.sections:
-        if section.explain is not None:
-            tables.extend(section.explain(subject))
-    return result, tables
 
 
 def _set_coverage(checked: Any, frames: Any, backend: Backend) -> None:
@@ -169,12 +195,12 @@ def _set_coverage(checked: Any, frames: Any, backend: Backend) -> None:
             backend.set_coverage(frames, name, backend.evaluate(node, frames))
 
 
-def _add_derived(model: Any, section: Section, bound: Any, backend: Backend) -> None:
+def _add_derived(model: Any, section: Section, frames: Any, key: str, backend: Backend) -> None:
     """Make what a section derived readable by later sections, as the declared dataset."""
     for dataset, columns in section.derived.items():
         declared = model.datasets.get(dataset)
         if declared is not None and getattr(declared, "derived", False):
-            backend.add_derived(bound.frames, dataset, columns, bound.key)
+            backend.add_derived(frames, dataset, columns, key)
 
 
 def _optional(module: str, name: str) -> Any:

@@ -100,6 +100,10 @@ class PandasBackend:
         assert failures is not None  # bind_frames always sets it
         return failures
 
+    def narrow(self, frames: Any, subject: Any) -> None:
+        """None: the data are in memory, so explain reads one subject from the whole run."""
+        return None
+
     def add_derived(self, frames: Any, dataset: str, columns: Mapping[str, Any],
                     key: str) -> None:
         """Add per-subject values derived by a check section, aligned by the key column."""

@@ -266,6 +266,12 @@ class SqlBackend:
         if frames.source is not None:
             frames.source.coverage[dataset] = mask.copy()
 
+    def narrow(self, frames: Any, subject: Any) -> SqlFrames | None:
+        """One subject's rows of every view, held as small tables (``narrow.py``)."""
+        from trialspec.engine.sql.narrow import narrow
+
+        return narrow(frames, subject)
+
     def add_derived(self, frames: Any, dataset: str, columns: Mapping[str, Any], key: str) -> None:
         from trialspec.engine.pandas import BACKEND as PANDAS
         from trialspec.engine.pandas import SubjectFrames

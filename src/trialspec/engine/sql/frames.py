@@ -114,6 +114,7 @@ class SqlFrames:
     loader: Loader | None = None
     source: Any = None
     subject_arrow: Any = None  # ``subjects`` as the Arrow text a database gave, when kept
+    whole: Any = None  # the context this one narrows (``narrow.py``), kept alive: it owns the session
     _positions: dict[Any, int] | None = field(default=None, repr=False)
 
     @property

@@ -226,6 +226,7 @@ class Table:
     ids: np.ndarray | None = None  # the keys in file order, when they were read (all present, unique)
     keys_read: bool = False  # the keys were read when the file was (``ids`` None: not increasing)
     id_arrow: Any = None  # ``ids`` as the Arrow text they were read as (when read with the file)
+    parsed_whole: bool = False  # every scan parses the whole file (a CSV): few scans, not pruned ones
 
 
 class Native:
@@ -323,7 +324,7 @@ class Native:
         self.infos[name] = DatasetInfo(name, str(Path(ds.source)), "", n)
         self.digests[name] = digest
         return Table(name, src, shown, header_lines, n, bytes=path.stat().st_size, ids=ids,
-                     keys_read=keys_read, id_arrow=id_arrow)
+                     keys_read=keys_read, id_arrow=id_arrow, parsed_whole=fmt == "csv")
 
     def _distinct(self, view: str, column: str, most: int = 1000) -> list[str] | None:
         """The distinct cells of a text column, None when there are more than ``most``."""
@@ -436,7 +437,7 @@ class Native:
         """Append, in order, the failures of ``listed`` (cell checks, or failures already known)."""
         cells = [x for x in listed if isinstance(x, Listed)]
         found = failures(self.query, relation or table.src.relation, table.src.row, table.header_lines,
-                         table.path, self.plan, cells)
+                         table.path, self.plan, cells, one_scan=table.parsed_whole)
         k = 0
         for x in listed:
             if isinstance(x, Listed):

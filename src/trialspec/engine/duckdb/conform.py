@@ -36,11 +36,13 @@ class Listed:
 
 
 def failures(query: Callable[[str], Any], relation: str, row: str, header_lines: int, path: str,
-             plan: CheckIndex, listed: Sequence[Listed]) -> dict[int, list[Failed]]:
+             plan: CheckIndex, listed: Sequence[Listed], one_scan: bool = False) -> dict[int, list[Failed]]:
     """Run ``listed`` over ``relation`` in one query: ``{index in listed: [its Failed]}``.
 
     ``row`` is the SQL of a row's 1-based data row; a row's file line is ``row + header_lines``.
-    Checks the plan does not declare are not computed.
+    Checks the plan does not declare are not computed. ``one_scan``: count every check in one
+    scan of ``relation`` (a CSV file, which each scan parses whole) rather than each in its own
+    (which a Parquet reader prunes by the row groups' statistics).
     """
     wanted = [(i, item, plan.cell(item.dataset, item.cell.column, item.cell.kind))
               for i, item in enumerate(listed)]
@@ -57,9 +59,13 @@ def failures(query: Callable[[str], Any], relation: str, row: str, header_lines:
     # it every column holding a NULL was read whole (5M subjects: 0.58 s for the counts, 0.09 s
     # without)
     bad = [f"({item.cell.bad})" for _, item, _ in wanted]
-    counted = query(" UNION ALL ".join(f"SELECT {j} AS j, count(*) AS n FROM {relation} WHERE {b}"
-                                       for j, b in enumerate(bad))).to_pylist()
-    counts = {f"n{row['j']}": int(row["n"]) for row in counted}
+    if one_scan:  # (a CSV of 1M rows: its 19 checks, each scanning it, took 16 s; in one scan 4 s)
+        each = ", ".join(f"count(*) FILTER (WHERE {b}) AS n{j}" for j, b in enumerate(bad))
+        counts = query(f"SELECT {each} FROM {relation}").to_pylist()[0]
+    else:
+        counted = query(" UNION ALL ".join(f"SELECT {j} AS j, count(*) AS n FROM {relation} WHERE {b}"
+                                           for j, b in enumerate(bad))).to_pylist()
+        counts = {f"n{row['j']}": int(row["n"]) for row in counted}
     failing = [j for j in range(len(wanted)) if counts[f"n{j}"]]
     shown: dict[str, Any] = {}
     if failing:

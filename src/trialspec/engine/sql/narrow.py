@@ -41,8 +41,8 @@ def narrow(frames: SqlFrames, subject: Any) -> SqlFrames | None:
     subjects_view = next((datasets[n].view for n, ds in frames.datasets.items()
                           if ds.view == frames.subjects_view), None)
     if subjects_view is None:  # (a subjects view that is no dataset's: narrowed on its own)
-        subjects_view = _one(frames, SqlDataset("", frames.subjects_view, False), at, subject)
-    coverage = {name: _one(frames, SqlDataset(name, view, False), at, subject)
+        subjects_view = _one(frames, SqlDataset("", frames.subjects_view, False), at, None)
+    coverage = {name: _one(frames, SqlDataset(name, view, False), at, None)
                 for name, view in frames.coverage.items()}
     return SqlFrames(frames.conn, np.asarray(frames.subjects[keep]), frames.key, subjects_view, datasets,
                      coverage, dict(frames.study_rows), dict(frames.paths), whole=frames)
@@ -50,9 +50,10 @@ def narrow(frames: SqlFrames, subject: Any) -> SqlFrames | None:
 
 def _one(frames: SqlFrames, ds: SqlDataset, at: int | None, subject: Any) -> str:
     """A table of the rows of ``ds``'s view whose ``_i`` is ``at`` (none when None), with
-    ``_i`` 0 and, at row grain, ``_r`` renumbered in order; registered on the session."""
+    ``_i`` 0 and, at row grain, ``_r`` renumbered in order; registered on the session.
+    ``subject`` is the id, for the population's view only (where the key column is the id)."""
     where: exp.Expr = q.op("==", q.col("_i"), q.integer(at)) if at is not None else q.false()
-    key = ds.columns.get((frames.key, Kind.STRING))
+    key = ds.columns.get((frames.key, Kind.STRING)) if ds.view == frames.subjects_view else None
     if at is not None and key is not None and isinstance(subject, str):
         # the same rows, said also by the key's text: a filter the file reader pushes down
         # (a Parquet file's row groups whose keys cannot match are skipped), where one on

@@ -57,7 +57,6 @@ def values_of(array: Any, dtype: Any, fill: Any = None) -> np.ndarray:
     return out
 
 
-
 def arrow_ints(values: np.ndarray, valid: np.ndarray | None = None) -> Any:
     """A numpy integer array as the Arrow array of its type, NULL where ``valid`` is False."""
     import pyarrow as pa

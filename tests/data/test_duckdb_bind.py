@@ -530,7 +530,7 @@ def test_has_edges_is_what_edged_says_of_each_text(texts: list[str | None]) -> N
     [f"S{i:09d}" for i in range(3000)],
 ])
 def test_compact_ids_equal_the_plain_conversion(ids: list[str]) -> None:
-    from trialspec.engine.duckdb.text import compact
+    from trialspec.text_ids import compact
 
     for arrow in (pa.array(ids, pa.string()), pa.array(ids, pa.large_string()), pa.array(ids).slice(1)):
         got = compact(arrow)
@@ -566,21 +566,17 @@ def test_a_category_of_many_values_is_judged_by_the_scan(tmp_path: Path) -> None
     assert asked == [("arm", None)] and is_native(bound)
 
 
-@pytest.mark.parametrize("up_to, kept", [(5, True), (4, False)])
-def test_the_ids_arrow_text_is_kept_up_to_a_size(tmp_path: Path, up_to: int, kept: bool) -> None:
-    """Keys read in order with the file keep their Arrow text for the per-subject Parquet, up
-    to ARROW_IDS_UP_TO subjects (beyond, only the numpy text: memory matters more)."""
-    from trialspec.engine.duckdb import bind as duck
+def test_the_ids_are_kept_as_the_arrow_text_read(tmp_path: Path) -> None:
+    """Keys read in order with the file are the subjects' ids as the Arrow text read (for the
+    per-subject Parquet, which then needs no conversion), numpy text only when asked."""
+    from trialspec.text_ids import TextIds
 
     protocol = _keyed(tmp_path, ["S1", "S2", "S3", "S4", "S5"], ["A", "B", "A", "B", "A"], ["x"] * 5)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(duck, "ARROW_IDS_UP_TO", up_to)
-        bound = assert_same(protocol, tmp_path)
-    assert is_native(bound)
+    bound = assert_same(protocol, tmp_path)
+    assert is_native(bound) and isinstance(bound.frames.subjects, TextIds)
     arrow = bound.frames.subject_arrow
-    assert (arrow is not None) is kept
-    if kept:
-        assert arrow.to_pylist() == bound.frames.subjects.tolist() == ["S1", "S2", "S3", "S4", "S5"]
+    assert arrow.to_pylist() == bound.frames.subjects.tolist() == ["S1", "S2", "S3", "S4", "S5"]
+    assert bound.frames.position("S4") == 3
 
 
 def test_parquet_typed_days_beyond_year_9999_fail_their_check(tmp_path: Path) -> None:

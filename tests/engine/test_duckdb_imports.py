@@ -5,7 +5,8 @@ modules (``engine/binding.py``, ``files.py``, ``cells.py``, ``limits.py``), and 
 results through their buffers (``trialspec/arrow_numpy.py``), never through pyarrow's
 conversions, which import pandas when it is installed. pandas is imported only on the rare
 paths that need it (a failing conformance check's table, the fallback to the pandas binder);
-the per-subject Parquet of a large study is built from numpy buffers and the ids' Arrow text.
+the per-subject Parquet of a large study is built from numpy buffers and the ids' Arrow text,
+which are never made numpy text (``trialspec.text_ids``).
 """
 
 from __future__ import annotations
@@ -71,13 +72,17 @@ def test_a_duckdb_check_of_parquet_imports_no_pandas(tmp_path: Path, n: int) -> 
     protocol = _study(tmp_path, n)
     probe = textwrap.dedent(f"""\
         import sys
+        from trialspec import text_ids
         from trialspec.cli import main
+        built = []  # the ids made numpy text: nothing a check writes needs it
+        numpy = text_ids.TextIds.numpy
+        text_ids.TextIds.numpy = lambda self: built.append(len(self)) or numpy(self)
         rc = main(["check", {str(protocol)!r}, "--data", {str(tmp_path)!r}, "--engine", "duckdb",
                    "--format", "json", "--output", {str(tmp_path / "report.json")!r}])
-        print(rc, "pandas" in sys.modules, "duckdb" in sys.modules)
+        print(rc, "pandas" in sys.modules, "duckdb" in sys.modules, built)
         """)
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "0 False True", out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "0 False True []", out.stderr
     report = (tmp_path / "report.json").read_text("utf-8")
     assert '"eligible"' in report and "TS4" not in report  # screened, and the data conform
     beside = tmp_path / "report.subjects.parquet"

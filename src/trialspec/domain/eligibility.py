@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from trialspec.arrow_numpy import arrow_words
+from trialspec.text_ids import TextIds
 
 PASS, FAIL, UNKNOWN, NOT_ASSESSABLE = 1, 0, -1, -2
 STATUS_NAMES = ("eligible", "ineligible", "indeterminate")
@@ -46,7 +47,7 @@ class CriterionSummary:
 class EligibilityResult:
     """Everything screening decided, as arrays aligned to ``subjects``."""
 
-    subjects: np.ndarray  # subject ids, screening order
+    subjects: np.ndarray | TextIds  # subject ids, screening order
     criteria: tuple[str, ...]
     outcomes: np.ndarray  # int8 (n_subjects, n_criteria): PASS / FAIL / UNKNOWN
     status_code: np.ndarray  # int8 index into STATUS_NAMES
@@ -71,7 +72,7 @@ def outcome_codes(value: np.ndarray, known: np.ndarray, exclusion: bool) -> np.n
     return out
 
 
-def screen(subjects: np.ndarray, ids: Sequence[str], kinds: Sequence[str], texts: Sequence[str],
+def screen(subjects: np.ndarray | TextIds, ids: Sequence[str], kinds: Sequence[str], texts: Sequence[str],
            outcomes: np.ndarray) -> EligibilityResult:
     """Statuses, attrition and gain from an (n_subjects, n_criteria) outcome matrix.
 
@@ -103,7 +104,8 @@ def screen(subjects: np.ndarray, ids: Sequence[str], kinds: Sequence[str], texts
                          n_short - int(np.count_nonzero(one_short & passing[j])), counts[j][4])
         for j in range(k)
     )
-    return EligibilityResult(np.asarray(subjects), tuple(ids), outcomes, status, summary)
+    held = subjects if isinstance(subjects, TextIds) else np.asarray(subjects)  # (Arrow text stays so)
+    return EligibilityResult(held, tuple(ids), outcomes, status, summary)
 
 
 def outcome_matrix(columns: Sequence[np.ndarray], n: int) -> np.ndarray:
@@ -134,7 +136,7 @@ class SubjectResults:
     ``locate`` finds a subject's position by id through the bound data (None: not screened).
     """
 
-    ids: np.ndarray
+    ids: np.ndarray | TextIds
     criteria: tuple[str, ...]
     outcomes: np.ndarray  # int8 (n_subjects, n_criteria)
     status_code: np.ndarray  # int8 index into STATUS_NAMES
@@ -245,7 +247,7 @@ class SubjectResults:
                     ids = pa.array(part, pa.string())
                 except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers or mixed keys: as their text
                     ids = pa.array([_text_id(x) for x in part.tolist()], pa.string())
-            if isinstance(ids, pa.ChunkedArray):  # (numpy text beyond a few million ids)
+            if isinstance(ids, pa.ChunkedArray):  # (Arrow text read in batches; numpy text of millions)
                 ids = ids.combine_chunks()
             columns: dict[str, Any] = {"subject": ids,
                                        "status": arrow_words(self.status_code[start:stop], STATUS_WORDS)}
@@ -324,7 +326,8 @@ def eligibility_section(result: EligibilityResult, missing: dict[str, list[str]]
     return Section("eligibility", "Eligibility", summary, tables, [], cases, explain, subjects=subjects)
 
 
-def _missing_pairs(ids: np.ndarray, missing: dict[str, list[str]]) -> tuple[tuple[str, np.ndarray], ...]:
+def _missing_pairs(ids: np.ndarray | TextIds, missing: dict[str, list[str]]
+                   ) -> tuple[tuple[str, np.ndarray], ...]:
     """A {subject id: texts} mapping as (text, positions) pairs, in first-seen text order."""
     if not missing:
         return ()

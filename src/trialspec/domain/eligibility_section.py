@@ -53,7 +53,7 @@ def run_eligibility(checked: Any, frames: Any, backend: Backend, sources: dict[s
         outcomes[:, j] = NOT_ASSESSABLE if value is None else outcome_codes(
             np.asarray(value.value), np.asarray(value.known), crit.kind == "exclusion")
         del value
-    subjects = frames.subjects  # a compact numpy string array stays one (no object per id)
+    subjects = frames.subjects  # Arrow text or a compact numpy string array stays so (no object per id)
     if not isinstance(getattr(subjects, "dtype", None), np.dtypes.StringDType):
         subjects = np.asarray(subjects, dtype=object)
     result = screen(subjects, [c.id for c in criteria], [c.kind for c in criteria],

@@ -28,8 +28,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from trialspec.check.conformance_plan import CheckIndex, conformance_checks
 from trialspec.check.conformance_render import render
 from trialspec.engine.binding import Bound, DatasetInfo, Failed, dataset_failure, failure_columns, sha256_file
@@ -44,19 +42,16 @@ from trialspec.engine.duckdb.bind_sql import (
     lit,
 )
 from trialspec.engine.duckdb.conform import Listed, failures, listed_failure
-from trialspec.engine.duckdb.text import compact, edged, few_valued, keys_in_order, named_columns
+from trialspec.engine.duckdb.text import edged, few_valued, keys_in_order, named_columns
 from trialspec.engine.files import DELIMITERS, delimiter, format_of, is_sdtm, line_map_needed
 from trialspec.engine.sql.frames import SqlFrames
 from trialspec.lang.ir import LIMIT_SUFFIX, TEST_COLUMN, UNIT_SUFFIX
 from trialspec.lang.types import Kind
 from trialspec.protocol.model import study_level
+from trialspec.text_ids import TextIds
 
 log = logging.getLogger(__name__)
 NATIVE_FORMATS = ("csv", "parquet")
-# the ids' Arrow text is kept beside their numpy text (for the per-subject Parquet, which then
-# needs no conversion: 0.4 s at 5M) up to this many subjects; beyond, memory matters more (14
-# bytes a short id: 0.65 GiB at 50M)
-ARROW_IDS_UP_TO = 20_000_000
 MATERIALIZE_BYTES = 64 << 20  # data files up to this size in all are bound into tables, larger stay views
 MEMORY_LIMIT = os.environ.get("TRIALSPEC_DUCKDB_MEMORY", "2GB")  # DuckDB's own buffers; it spills beyond
 KINDS = {"number": Kind.NUMBER, "percent": Kind.NUMBER, "duration": Kind.NUMBER, "boolean": Kind.BOOL,
@@ -120,13 +115,6 @@ def configure(con: Any, temp: str | None = None) -> None:
     con.execute(f"SET temp_directory = {lit(temp)}")
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET enable_progress_bar = false")
-
-
-def _chunked(arrays: list[Any]) -> Any:
-    """Arrow arrays as one chunked array (None: none)."""
-    import pyarrow as pa
-
-    return pa.chunked_array(arrays) if arrays else None
 
 
 def _raw(connection: Any) -> Any:
@@ -223,9 +211,8 @@ class Table:
     grain_rows: bool = False
     unbound: bool = False
     bytes: int = 0  # the file's size
-    ids: np.ndarray | None = None  # the keys in file order, when they were read (all present, unique)
+    ids: TextIds | None = None  # the keys in file order, when they were read (all present, unique)
     keys_read: bool = False  # the keys were read when the file was (``ids`` None: not increasing)
-    id_arrow: Any = None  # ``ids`` as the Arrow text they were read as (when read with the file)
     parsed_whole: bool = False  # every scan parses the whole file (a CSV): few scans, not pruned ones
 
 
@@ -290,12 +277,11 @@ class Native:
         # the key column of a Parquet file is read once, in file order, here: its edges are
         # judged as it streams (instead of in the scan below) and, when its keys need no
         # trimming, are present and increasing, they are the subjects' ids (_increasing_keys)
-        n, ids, keys_read, id_arrow = None, None, False, None
+        n, ids, keys_read = None, None, False
         key = getattr(ds, "key", None)
         if fmt != "csv" and not src.tokens and isinstance(key, str) and key in scan and _raw(self.conn):
             n = self._count(view, path, fmt)
-            kept: list[Any] | None = [] if n <= ARROW_IDS_UP_TO else None
-            ids, edges = self._keys_in_order(ident(key), view, n, edges=True, kept=kept)
+            ids, edges = self._keys_in_order(ident(key), view, n, edges=True)
             if edges is not None:
                 scan.remove(key)
                 if not edges:
@@ -303,8 +289,6 @@ class Native:
                     keys_read = True
                 else:
                     ids = None
-            if ids is not None and kept:  # the Arrow text read, for the per-subject Parquet
-                id_arrow = _chunked(kept)
         if scan:
             found = self.query("SELECT " + ", ".join(["count(*) AS n", *(
                 f"{src.edges_sql(c)} AS e{j}" for j, c in enumerate(scan))]) + f" FROM {view}").to_pylist()[0]
@@ -324,7 +308,7 @@ class Native:
         self.infos[name] = DatasetInfo(name, str(Path(ds.source)), "", n)
         self.digests[name] = digest
         return Table(name, src, shown, header_lines, n, bytes=path.stat().st_size, ids=ids,
-                     keys_read=keys_read, id_arrow=id_arrow, parsed_whole=fmt == "csv")
+                     keys_read=keys_read, parsed_whole=fmt == "csv")
 
     def _distinct(self, view: str, column: str, most: int = 1000) -> list[str] | None:
         """The distinct cells of a text column, None when there are more than ``most``."""
@@ -500,7 +484,7 @@ class Native:
                 listed.append(Listed(ds.name, blank, subject, src.row))
                 listed.append(self._duplicates(ds, table, id_col, ci))
                 if not population:
-                    table.ids = table.id_arrow = None  # (only the population's keys are the subjects' ids)
+                    table.ids = None  # (only the population's keys are the subjects' ids)
         for cname, col in ds.columns.items():
             if cname == id_col:
                 continue
@@ -564,15 +548,15 @@ class Native:
 
     def _increasing_keys(self, table: Table) -> bool:
         """Whether every row's key is present and greater than the one before it, in file
-        order (so unique); the keys are then kept (``table.ids``) as compact numpy text, read
-        once, batch by batch. Only the session's own DuckDB connection streams in file order."""
+        order (so unique); the keys are then kept (``table.ids``) as the Arrow text read, once,
+        batch by batch. Only the session's own DuckDB connection streams in file order."""
         if not table.keys_read:
             assert table.key_sql is not None
             table.ids = self._keys_in_order(table.key_sql, table.src.relation, table.rows)[0]
         return table.ids is not None
 
-    def _keys_in_order(self, key: str, relation: str, n: int, edges: bool = False,
-                       kept: list[Any] | None = None) -> tuple[np.ndarray | None, bool | None]:
+    def _keys_in_order(self, key: str, relation: str, n: int, edges: bool = False
+                       ) -> tuple[TextIds | None, bool | None]:
         """``text.keys_in_order`` of the SQL ``key`` over ``relation`` (``n`` rows), streamed
         in file order; (None, None) when the session is not DuckDB's own."""
         raw = _raw(self.conn)
@@ -583,7 +567,7 @@ class Native:
         try:
             result = raw.sql(f"SELECT {key} AS k FROM {relation}").arrow()
             return keys_in_order(result if hasattr(result, "read_next_batch") else result.to_batches(),
-                                 n, edges, kept)
+                                 n, edges)
         finally:
             if hasattr(result, "close"):
                 result.close()  # (DuckDB starts no query while a result is open)
@@ -778,21 +762,10 @@ class Native:
             f"SELECT p._i{body} FROM {ranked} t JOIN {population.view} p ON t.\"@subject\" = p._key "
             f"WHERE t.\"@keep\" GROUP BY p._i"))
 
-    def _subject_ids(self, view: str) -> np.ndarray:
-        """The population's ids in subject order, as a numpy ``StringDType`` array (16 bytes an
-        id up to 15 characters, no Python object per subject: 0.8 GiB at 50M subjects where an
-        object array held 3.2 GiB). Streamed batch by batch when the session is DuckDB's own,
-        so the Arrow text of all ids is never held beside them."""
-        sql = f"SELECT _key FROM {view} ORDER BY _i"
-        raw = _raw(self.conn)
-        if raw is None:
-            return compact(self.query(sql).column("_key"))
-        result = raw.sql(sql).arrow()
-        batches = result if hasattr(result, "read_next_batch") else result.to_batches()
-        parts = [compact(b.column(0)) for b in batches]
-        if any(p.dtype == object for p in parts):
-            parts = [p.astype(object) for p in parts]
-        return np.concatenate(parts) if parts else np.empty(0, dtype=np.dtypes.StringDType())
+    def _subject_ids(self, view: str) -> TextIds:
+        """The population's ids in subject order (``_key``: present text), held as the Arrow text
+        read (``TextIds``: numpy text only if something asks for it)."""
+        return TextIds(self.query(f"SELECT _key FROM {view} ORDER BY _i").column("_key"))
 
     def _materialize(self, view: str) -> str:
         name = f"{view}_t"
@@ -840,8 +813,7 @@ class Native:
                 columns[(key, Kind.CATEGORY)] = SqlColumn(Kind.CATEGORY, "_key")
             datasets[name] = SqlDataset(name, table.view, table.grain_rows, columns)
         frames = SqlFrames(self.conn, subjects, key, pop.view, datasets,
-                           paths={n: t.path for n, t in self.tables.items()},
-                           subject_arrow=pop.id_arrow if subjects is pop.ids else None)
+                           paths={n: t.path for n, t in self.tables.items()})
         for name, study in self.studies.items():
             frames.paths[name] = study.where.path
         if self.studies:

@@ -1,8 +1,8 @@
-"""Text read from DuckDB for the native binder (``bind.py``): subject ids as compact numpy
-text, keys checked present and increasing as they stream in file order (and whether any
-starts or ends with whitespace, judged from their bytes on the way), and which text columns
-can need trimming (the names a dataset declares; categories and unit columns, judged by their
-distinct values).
+"""Text read from DuckDB for the native binder (``bind.py``): keys checked present and
+increasing as they stream in file order, kept as the subjects' ids (``trialspec.text_ids``),
+and whether any starts or ends with whitespace, judged from their bytes on the way; and
+which text columns can need trimming (the names a dataset declares; categories and unit
+columns, judged by their distinct values).
 
 Nothing here runs SQL: ``bind.py`` queries, these functions look at what comes back.
 """
@@ -17,18 +17,18 @@ import numpy as np
 from trialspec.arrow_numpy import arrow_ints
 from trialspec.engine.cells import increasing_text
 from trialspec.engine.duckdb.bind_sql import WHITESPACE
+from trialspec.text_ids import TextIds
 
 
-def keys_in_order(batches: Any, n: int, edges: bool = True, kept: list[Any] | None = None
-                  ) -> tuple[np.ndarray | None, bool | None]:
-    """``n`` text keys read batch by batch: (the keys as one compact numpy text array if each
-    is present and greater than the one before it, else None; whether some key starts or ends
+def keys_in_order(batches: Any, n: int, edges: bool = True) -> tuple[TextIds | None, bool | None]:
+    """``n`` text keys read batch by batch: (the keys, held as the Arrow text read, if each is
+    present and greater than the one before it, else None; whether some key starts or ends
     with whitespace, None when ``edges`` is false or the keys are not text). With ``edges``
     every batch is read, to judge the edges; without, the reading stops at the first key out
-    of order. ``kept``, a list, receives the Arrow arrays read, while the keys are in order."""
+    of order."""
     import pyarrow as pa
 
-    out: np.ndarray | None = np.empty(n, dtype=np.dtypes.StringDType())
+    kept: list[Any] | None = []
     at, last, edged = 0, None, False
     for batch in batches:
         col = batch.column(0)
@@ -38,19 +38,16 @@ def keys_in_order(batches: Any, n: int, edges: bool = True, kept: list[Any] | No
             return None, None
         if edges and not edged:
             edged = has_edges(col)
-        if out is not None and not _in_order(col, last, at, n):
-            out = None
+        if kept is not None and not _in_order(col, last, at, n):
+            kept = None
             if not edges:
                 break
-        if out is not None:
+        if kept is not None:
             last = col[-1].as_py()
-            out[at:at + len(col)] = compact(col)
-            if kept is not None:
-                kept.append(col)
-        elif kept:
-            kept.clear()
+            kept.append(col)
         at += len(col)
-    return (out if at == n else None), (edged if edges else None)
+    ids = TextIds(pa.chunked_array(kept, kept[0].type)) if kept and at == n else None
+    return ids, (edged if edges else None)
 
 
 def _in_order(col: Any, last: str | None, at: int, n: int) -> bool:
@@ -128,43 +125,3 @@ def named_columns(ds: Any) -> set[str]:
         elif dataclasses.is_dataclass(x) and not isinstance(x, type):
             todo += [getattr(x, f.name) for f in dataclasses.fields(x)]
     return out
-
-
-def compact(ids: Any) -> np.ndarray:
-    """Arrow text ids as a numpy ``StringDType`` array (an object array if one is NULL)."""
-    import pyarrow as pa
-
-    if isinstance(ids, pa.ChunkedArray):
-        ids = ids.combine_chunks()
-    if ids.null_count:
-        return np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object)
-    short = _short_ascii(ids)
-    if short is not None:
-        return short.astype(np.dtypes.StringDType())
-    return np.asarray(ids.cast(pa.large_string()) if not pa.types.is_string(ids.type) else ids,
-                      dtype=np.dtypes.StringDType())
-
-
-def _short_ascii(ids: Any) -> np.ndarray | None:
-    """Arrow text of short ASCII ids (the usual subject ids) as fixed-width numpy bytes, built
-    from the Arrow buffers without a Python string each; None when they are not all short
-    (16 bytes at most) printable-range ASCII without NUL (which fixed-width bytes would drop)."""
-    import pyarrow as pa
-
-    if not len(ids) or not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
-        return None
-    offsets = np.frombuffer(ids.buffers()[1], dtype=np.int32 if pa.types.is_string(ids.type) else np.int64)
-    offsets = offsets[ids.offset:ids.offset + len(ids) + 1]
-    lengths = np.diff(offsets)
-    width = int(lengths.max())
-    if width == 0 or width > 16:
-        return None
-    data = np.frombuffer(ids.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
-    if len(data) and (int(data.max()) >= 128 or int(data.min()) == 0):
-        return None
-    out = np.zeros((len(ids), width), dtype=np.uint8)
-    if (lengths == width).all():
-        out[:] = data.reshape(len(ids), width)
-    else:
-        out[np.arange(width) < lengths[:, None]] = data
-    return out.view(f"S{width}").ravel()

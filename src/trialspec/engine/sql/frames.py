@@ -10,9 +10,10 @@ a native binder reading files in the database (``engine/duckdb/bind*.py``, and
 
 The layout contract (what every producer guarantees and the compiler relies on):
 
-- **Subjects.** ``subjects`` is a numpy array of the subject ids in subject order (an
+- **Subjects.** ``subjects`` holds the subject ids in subject order: a numpy array (an
   object array, or a ``StringDType`` array holding text ids without a Python object per
-  subject); position ``i`` is ``subjects[i]``. The view named ``subjects_view`` has one row
+  subject), or the Arrow text a database read (``trialspec.text_ids.TextIds``, which reads
+  as that numpy text); position ``i`` is ``subjects[i]``. The view named ``subjects_view`` has one row
   per subject and a column ``_i`` (BIGINT, 0..n-1, each once). Every per-subject result is fetched
   ``ORDER BY _i`` into arrays of length ``n``.
 - **A subject-grain dataset** (``SqlDataset.rows`` False): a view with a column ``_i`` and at
@@ -62,6 +63,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from trialspec.backend import EngineError
+from trialspec.text_ids import TextIds
 
 if TYPE_CHECKING:
     import numpy as np
@@ -104,7 +106,7 @@ class SqlFrames:
     """Subjects and their datasets as views of ``conn`` (layout: the module docstring)."""
 
     conn: Connection
-    subjects: np.ndarray
+    subjects: np.ndarray | TextIds  # (TextIds: the Arrow text a database read, numpy when asked)
     key: str
     subjects_view: str
     datasets: dict[str, SqlDataset] = field(default_factory=dict)
@@ -113,7 +115,6 @@ class SqlFrames:
     paths: dict[str, str] = field(default_factory=dict)
     loader: Loader | None = None
     source: Any = None
-    subject_arrow: Any = None  # ``subjects`` as the Arrow text a database gave, when kept
     whole: Any = None  # the context this one narrows (``narrow.py``), kept alive: it owns the session
     _positions: dict[Any, int] | None = field(default=None, repr=False)
 
@@ -122,16 +123,26 @@ class SqlFrames:
         return len(self.subjects)
 
     @property
+    def subject_arrow(self) -> Any:
+        """``subjects`` as the Arrow text a database gave, when they are held so (``TextIds``)."""
+        return self.subjects.arrow if isinstance(self.subjects, TextIds) else None
+
+    @property
     def rows(self) -> dict[str, SqlDataset]:
         """The row-grain datasets by name (the pipeline asks ``name in frames.rows``)."""
         return {name: d for name, d in self.datasets.items() if d.rows}
 
     def position(self, subject: Any) -> int:
-        """The position of a subject id (KeyError when it is not screened). Ids held as a
-        compact numpy string array are searched (explain asks for a few), never turned into
-        a dict of one Python string per subject."""
+        """The position of a subject id (KeyError when it is not screened). Ids held as Arrow
+        text or a compact numpy string array are searched (explain asks for a few), never
+        turned into a dict of one Python string per subject."""
         import numpy as np
 
+        if isinstance(self.subjects, TextIds):
+            at = self.subjects.position(subject)
+            if at is None:
+                raise KeyError(subject)
+            return at
         if isinstance(self.subjects.dtype, np.dtypes.StringDType):
             if not isinstance(subject, str):
                 raise KeyError(subject)

@@ -10,7 +10,8 @@ No pandas at import: the failure table is a pandas DataFrame, built only when as
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,13 +53,30 @@ class Failed:
 class Bound:
     """The bound data: frames to evaluate on (None if screening cannot run), and findings
     (``failed``: the conformance checks' failures, rendered into ``diagnostics``; None when
-    the checks did not run)."""
+    the checks did not run). ``datasets`` says what was read of each dataset; a binder that
+    hashes its files in a thread gives their SHA-256 as ``digests`` (by dataset name), waited
+    for only when ``datasets`` is read (the manifest, at the end of a check), so the hashing
+    goes on while the check runs."""
 
     frames: Any  # the engine's data context (a SubjectFrames, a SqlFrames)
     diagnostics: list[Diagnostic]
-    datasets: list[DatasetInfo]
+    _datasets: list[DatasetInfo]
     key: str | None
     failed: list[Failed] | None = None
+    digests: dict[str, Future[str]] = field(default_factory=dict, repr=False)
+
+    @property
+    def datasets(self) -> list[DatasetInfo]:
+        if self.digests:
+            done = {name: digest.result() for name, digest in self.digests.items()}
+            self._datasets = [replace(d, sha256=done[d.name]) if d.name in done else d
+                              for d in self._datasets]
+            self.digests = {}
+        return self._datasets
+
+    @datasets.setter
+    def datasets(self, value: list[DatasetInfo]) -> None:
+        self._datasets, self.digests = value, {}
 
     @property
     def failures(self) -> pd.DataFrame | None:

@@ -367,9 +367,12 @@ class Native:
     # -- binding -----------------------------------------------------------------------------
     def bind(self) -> Bound:
         try:
-            return self._bind()
-        finally:  # (a binding given up for the pandas binder's hashes no more files)
+            bound = self._bind()
+        except BaseException:  # (a binding given up for the pandas binder's hashes no more files)
             self.hashing.shutdown(wait=False, cancel_futures=True)
+            raise
+        self.hashing.shutdown(wait=False)  # (the files not yet hashed still are: ``Bound.digests``)
+        return bound
 
     def _bind(self) -> Bound:
         protocol = self.protocol
@@ -413,9 +416,8 @@ class Native:
                 self._cells(table, [Listed(table.name, cell, "NULL", table.src.row)])
         diags = [*self.read_diags, *render(failure_columns(self.failed), self.plan.checks)]
         frames = self._frames(population, key) if bound_ok else None
-        infos = [replace(self.infos[n], sha256=self.digests[n].result()) if n in self.digests
-                 else self.infos[n] for n in protocol.datasets if n in self.infos]
-        return Bound(frames, diags, infos, key, self.failed)
+        infos = [self.infos[n] for n in protocol.datasets if n in self.infos]
+        return Bound(frames, diags, infos, key, self.failed, dict(self.digests))
 
     def _cells(self, table: Table, listed: list[Listed | list[Failed]], relation: str | None = None) -> None:
         """Append, in order, the failures of ``listed`` (cell checks, or failures already known)."""

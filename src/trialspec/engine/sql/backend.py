@@ -48,7 +48,9 @@ class SqlTrace:
         self.frames = frames
         self._values: dict[int, tuple[ir.Node, Value]] = {}
         self._pending: list[tuple[Any, list[ir.Node], dict[int, ir.Node]]] = []
-        self._absent: dict[int, np.ndarray] = {}  # a column's missing flags (packed bits), without it
+        # a column's missing flags, without its values: (a byte a subject, the column's bit in
+        # it), eight columns sharing the bytes (unpacked into bools only when asked for)
+        self._absent: dict[int, tuple[np.ndarray, np.uint8]] = {}
 
     def defer(self, backend: Any, roots: Sequence[ir.Node], scope: Scope) -> None:
         """The sub-nodes of ``roots`` compiled in ``scope`` but not fetched: pending."""
@@ -246,7 +248,7 @@ class SqlBackend:
             for group, bits in zip(groups, got[len(todo):], strict=True):
                 assert isinstance(bits, np.ndarray)
                 for j, (k, _c) in enumerate(group):
-                    trace._absent[k] = np.packbits((bits >> j) & 1 == 1)  # a bit each
+                    trace._absent[k] = (bits, np.uint8(1 << j))
             del got
         else:
             fetched = {}
@@ -315,7 +317,8 @@ class SqlBackend:
         flags = trace._absent.get(id(node)) if isinstance(trace, SqlTrace) else None
         if flags is None:
             return self.missing(trace.get(node))
-        return np.unpackbits(flags, count=trace.frames.n).astype(bool)
+        bits, bit = flags
+        return (bits & bit) != 0
 
     def missing(self, value: Value) -> Any:
         return ~np.asarray(value.known if isinstance(value, Tri) else value.present)

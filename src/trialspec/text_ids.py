@@ -43,6 +43,10 @@ class TextIds:
     def __len__(self) -> int:
         return len(self.arrow)
 
+    def __repr__(self) -> str:
+        shown = self.arrow.slice(0, 3).to_pylist()
+        return f"TextIds({shown}{', ...' if len(self) > 3 else ''}; {len(self)} ids)"
+
     @property
     def shape(self) -> tuple[int]:
         return (len(self.arrow),)

@@ -41,6 +41,7 @@ def test_text_ids_read_as_their_numpy_text(arrow: Any) -> None:
     assert np.asarray(ids, dtype=object).tolist() == IDS
     assert np.asarray(ids).tolist() == IDS and ids._numpy is not None
     assert pa.array(ids, pa.string()).to_pylist() == IDS  # (pyarrow takes them as they are)
+    assert repr(ids) == "TextIds(['S001', 'S002', 'xxxxxxxxxxxxxxxxxxxx'], ...; 6 ids)"
 
 
 def test_text_ids_hold_text_only() -> None:

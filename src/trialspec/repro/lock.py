@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +99,7 @@ def criteria_libraries(model: Any) -> dict[str, str | None]:
     if not name:
         return {}
     import hashlib
+    from importlib import resources
 
     try:
         data = resources.files("trialspec").joinpath(f"criteria/{name}.yaml").read_bytes()
@@ -109,6 +109,8 @@ def criteria_libraries(model: Any) -> dict[str, str | None]:
 
 
 def _version(name: str) -> str | None:
+    from importlib import metadata  # (30 ms to import: every check asks where its lock file is)
+
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:

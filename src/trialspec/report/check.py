@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any
-
-from rich.console import Group, RenderableType
-from rich.table import Table as RichTable
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from trialspec.report.diagnostics import to_json
 from trialspec.results import CheckResult, Table
+
+if TYPE_CHECKING:  # (rich is imported by the console's renderers only: a JSON report needs none of it)
+    from rich.console import RenderableType
+    from rich.table import Table as RichTable
+    from rich.text import Text
 
 REPORT_VERSION = 1
 
@@ -26,11 +27,15 @@ def plain(value: object) -> str:
 def _text(value: object) -> Text:
     """A cell as plain text: never rich markup (``[relapsed, refractory]`` stays as written),
     and control characters escaped (``plain``)."""
+    from rich.text import Text
+
     return Text(plain(value))
 
 
 def rich_table(t: Table) -> RichTable:
     """A results table for the console, every text of it plain (see ``_text``)."""
+    from rich.table import Table as RichTable
+
     out = RichTable(title=_text(t.title), title_justify="left",
                     caption=_text(t.note) if t.note else None, caption_justify="left")
     for c in t.columns:  # fold, never cut: two long names that differ at the end stay apart
@@ -120,5 +125,8 @@ def _finding(result: CheckResult, d: Any) -> dict[str, Any]:
 
 
 def explain_console(result: CheckResult, subject: str, tables: list[Table]) -> RenderableType:
+    from rich.console import Group
+    from rich.text import Text
+
     head = Text(f"{result.manifest.protocol_path}: subject {subject}\n", style="bold")
     return Group(head, *(rich_table(t) for t in tables))

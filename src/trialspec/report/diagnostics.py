@@ -7,12 +7,13 @@ when piped. ``to_json`` gives the machine-readable form with stable keys.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
-
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.source import SourceFile, Span
+
+if TYPE_CHECKING:  # (rich is imported by the text renderers only: ``to_json`` needs none of it)
+    from rich.text import Text
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold blue"}
 
@@ -37,6 +38,8 @@ def _snippet(out: Text, span: Span, source: SourceFile | None) -> None:
 
 def render(diag: Diagnostic, sources: Mapping[str, SourceFile]) -> Text:
     """One diagnostic, as a block of (styled) text."""
+    from rich.text import Text
+
     out = Text()
     if diag.span is not None:
         out.append(f"{diag.span}: ", style="bold")
@@ -54,6 +57,8 @@ def render(diag: Diagnostic, sources: Mapping[str, SourceFile]) -> Text:
 
 
 def render_all(diags: Iterable[Diagnostic], sources: Mapping[str, SourceFile]) -> Text:
+    from rich.text import Text
+
     out = Text()
     counts = {s: 0 for s in Severity}
     for d in diags:

@@ -35,6 +35,8 @@ class TextIds:
 
         if not isinstance(arrow, pa.ChunkedArray):
             arrow = pa.chunked_array([arrow])
+        if pa.types.is_string_view(arrow.type):  # (what DuckDB gives with produce_arrow_string_view)
+            arrow = arrow.cast(pa.string())
         if not (pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type)) or arrow.null_count:
             raise TypeError("TextIds holds text without NULL")
         self.arrow = arrow

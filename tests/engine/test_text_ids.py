@@ -19,7 +19,8 @@ def _chunked() -> Any:
     return pa.chunked_array([pa.array(IDS[:2]), pa.array([], pa.string()), pa.array(IDS[2:])])
 
 
-@pytest.mark.parametrize("arrow", [pa.array(IDS), pa.array(IDS, pa.large_string()), _chunked()])
+@pytest.mark.parametrize("arrow", [pa.array(IDS), pa.array(IDS, pa.large_string()), _chunked(),
+                                   pa.array(IDS, pa.string_view())])
 def test_text_ids_read_as_their_numpy_text(arrow: Any) -> None:
     ids, plain = TextIds(arrow), compact(arrow)
     assert len(ids) == len(plain) == ids.shape[0]

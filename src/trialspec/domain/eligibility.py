@@ -260,7 +260,11 @@ class SubjectResults:
             for j, c in enumerate(self.criteria):
                 columns[c] = arrow_words(self.outcomes[start:stop, j] & 3, WORDS)  # (% 4 on int8: -1 -> 3)
             columns["missing"] = self._missing_arrow(start, stop)
-            yield pa.RecordBatch.from_pydict(columns)
+            # every column but ``missing`` declared never null (a Parquet REQUIRED column has
+            # no definition levels to write: a fifth of the file's encoding time)
+            schema = pa.schema([pa.field(name, array.type, nullable=name == "missing")
+                                for name, array in columns.items()])
+            yield pa.RecordBatch.from_arrays(list(columns.values()), schema=schema)
 
 
 def _holds(where: np.ndarray, i: int) -> bool:

@@ -71,3 +71,20 @@ def test_a_percentage_multiplies_as_a_fraction(tmp_path: Path) -> None:
     assert isinstance(node, ir.Cmp) and isinstance(node.right, ir.Arith)
     assert node.right.left == ir.Const(0.25, node.right.left.type)
     assert node.right.type.unit == "g/dL"
+
+
+@pytest.mark.parametrize("cid", ["subject", "status", "missing"])
+def test_a_criterion_may_not_take_a_result_column_name(tmp_path: Path, cid: str) -> None:
+    """The per-subject results (Parquet, the API's table) have these columns beside one per
+    criterion: a criterion of such an id would take the column's place (it did, silently)."""
+    base = BASE.replace("    I1:\n", f"    {cid}:\n")
+    checked, errors = compile_case(tmp_path, "age >= 18", base)
+    assert checked is None and [e.code for e in errors] == ["TS227"]
+    assert errors[0].span.line == base.splitlines().index(f"    {cid}:") + 1
+
+
+def test_one_id_for_an_inclusion_and_an_exclusion_criterion_is_refused(tmp_path: Path) -> None:
+    base = BASE.replace("  inclusion:\n", "  exclusion:\n    I1: {text: old, when: age > 70}\n  inclusion:\n")
+    checked, errors = compile_case(tmp_path, "age >= 18", base)
+    assert checked is None and [e.code for e in errors] == ["TS228"]
+    assert [label for label, _span in errors[0].related] == ["inclusion criterion `I1`"]

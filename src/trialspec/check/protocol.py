@@ -69,11 +69,38 @@ def check_protocol(protocol: Any) -> tuple[CheckedProtocol | None, list[Diagnost
             node = checker.condition(tree, f"criterion {cid}")
             if node is not None:
                 criteria.append(CompiledCriterion(cid, kind, crit.text, tree, node, crit))
+    diags.extend(_criterion_ids(elig))
     diags.extend(_completeness(protocol, checker))
     diags.extend(lint_bounds(protocol))  # the sections' own static checks: trialspec.compiled
     if any(d.severity.value == "error" for d in diags):
         return None, diags
     return CheckedProtocol(protocol, tuple(criteria), MappingProxyType(definitions)), diags
+
+
+# the per-subject results' own columns (the Parquet beside a JSON report, the API's table),
+# beside one column per criterion named by its id
+RESULT_COLUMNS = ("subject", "status", "missing")
+
+
+def _criterion_ids(elig: Any) -> list[Diagnostic]:
+    """A criterion id names the criterion's column in the per-subject results and its entry
+    in the report: it must be one criterion's, and not a column the results have already."""
+    out = []
+    for cid, crit in elig.exclusion.items():
+        if cid in elig.inclusion:
+            out.append(Diagnostic(
+                "TS228", f"criterion `{cid}` is both an inclusion and an exclusion criterion", crit.span,
+                "every criterion needs its own id (the report and the per-subject results list "
+                "criteria by id); rename one, e.g. `I1` and `E1`",
+                related=((f"inclusion criterion `{cid}`", elig.inclusion[cid].span),)))
+    for group in (elig.inclusion, elig.exclusion):
+        for cid, crit in group.items():
+            if cid in RESULT_COLUMNS:
+                out.append(Diagnostic(
+                    "TS227", f"criterion id `{cid}` is the name of a per-subject result column",
+                    crit.span, f"the per-subject results have the columns {', '.join(RESULT_COLUMNS)} and "
+                    "one per criterion named by its id; give the criterion another id (`I1`, `E1`)"))
+    return out
 
 
 def _completeness(protocol: Any, checker: Checker) -> list[Diagnostic]:

@@ -100,4 +100,19 @@ CODES = (
          "The default population is the one analyses use when they name none; there can be one.",
          "populations: {itt: {when: randomized, default: true}, safety: {when: dosed, default: true}}",
          "Mark one population `default: true`."),
+    Code("TS227", "criterion-id-reserved",
+         "A criterion is named `subject`, `status` or `missing`.",
+         "The per-subject results (the Parquet file beside a large study's JSON report, the "
+         "Python API's `study.eligibility`) have a column of each of those names and one column "
+         "per criterion, named by its id; a criterion of the same name would take the place of "
+         "that column.",
+         "inclusion: {status: {text: Good performance status, when: ecog <= 2}}",
+         "Give the criterion another id (`I1`, `ecog_ok`)."),
+    Code("TS228", "criterion-id-twice",
+         "The same id names an inclusion and an exclusion criterion.",
+         "The report, the per-subject results and `explain` list each criterion by its id; two "
+         "criteria of one id would be one entry.",
+         "eligibility: {inclusion: {C1: {text: Adult, when: age >= 18}}, "
+         "exclusion: {C1: {text: Pregnant, when: pregnant}}}",
+         "Rename one of them (`I1` for the inclusion criterion, `E1` for the exclusion one)."),
 )

@@ -41,11 +41,6 @@ class DataContext(Protocol):
     def subjects(self) -> Any:
         """The subject ids in the context's order (position ``i`` is subject ``i``)."""
 
-    @property
-    def subject_arrow(self) -> Any:
-        """The same ids as an Arrow string array when the context holds them so (a database
-        read them), else None: the per-subject Parquet writes them without a conversion."""
-
     def position(self, subject: Any) -> int:
         """The position of a subject id (KeyError: not a subject)."""
 

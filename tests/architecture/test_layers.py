@@ -76,7 +76,7 @@ def test_domain_reads_no_pandas_object_of_a_backend() -> None:
 
 def test_the_seam_types_the_data_context() -> None:
     """Every ``Backend`` method that takes a data context types it ``DataContext`` (a
-    Protocol: n, subjects, subject_arrow, position, has_column), not ``Any``, so mypy holds
+    Protocol: n, subjects, position, has_column), not ``Any``, so mypy holds
     domain/ to reading only that of a backend's context; the SubjectFrames of the pandas
     backend and the SqlFrames of the SQL backends are ones."""
     tree = ast.parse((SRC / "backend.py").read_text("utf-8"))
@@ -91,7 +91,7 @@ def test_the_seam_types_the_data_context() -> None:
     from trialspec.engine.sql.frames import SqlFrames
 
     members = {m for m in dir(DataContext) if not m.startswith("_")}
-    assert members == {"n", "subjects", "subject_arrow", "position", "has_column"}
+    assert members == {"n", "subjects", "position", "has_column"}
     assert all(hasattr(SubjectFrames, m) or m == "subjects" for m in members)
     fields = {f for f in SqlFrames.__dataclass_fields__}
     assert all(hasattr(SqlFrames, m) or m in fields for m in members)

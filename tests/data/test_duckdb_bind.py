@@ -574,7 +574,7 @@ def test_the_ids_are_kept_as_the_arrow_text_read(tmp_path: Path) -> None:
     protocol = _keyed(tmp_path, ["S1", "S2", "S3", "S4", "S5"], ["A", "B", "A", "B", "A"], ["x"] * 5)
     bound = assert_same(protocol, tmp_path)
     assert is_native(bound) and isinstance(bound.frames.subjects, TextIds)
-    arrow = bound.frames.subject_arrow
+    arrow = bound.frames.subjects.arrow
     assert arrow.to_pylist() == bound.frames.subjects.tolist() == ["S1", "S2", "S3", "S4", "S5"]
     assert bound.frames.position("S4") == 3
 

@@ -93,11 +93,12 @@ def test_a_duckdb_check_of_parquet_imports_no_pandas(tmp_path: Path, n: int) -> 
 
 
 def test_the_per_subject_parquet_takes_the_arrow_ids_as_they_are() -> None:
-    """SubjectResults given the ids as Arrow text too writes the same rows as from numpy."""
+    """SubjectResults given the ids as Arrow text (TextIds) writes the same rows as from numpy."""
     import numpy as np
     import pyarrow as pa
 
     from trialspec.domain.eligibility import SubjectResults
+    from trialspec.text_ids import TextIds
 
     ids = np.array([f"S{i:03d}" for i in range(25)], dtype=np.dtypes.StringDType())
     outcomes = np.asfortranarray(np.tile(np.array([[1, 0], [-1, -2], [1, 1]], dtype=np.int8), (9, 1))[:25])
@@ -105,7 +106,7 @@ def test_the_per_subject_parquet_takes_the_arrow_ids_as_they_are() -> None:
     missing = (("I1: subjects.age missing", np.array([3, 4, 20])),)
     plain = SubjectResults(ids, ("I1", "E1"), outcomes, status, missing)
     chunks = pa.chunked_array([pa.array(ids[:10].tolist()), pa.array(ids[10:].tolist())])
-    given = SubjectResults(ids, ("I1", "E1"), outcomes, status, missing, arrow_ids=chunks)
+    given = SubjectResults(TextIds(chunks), ("I1", "E1"), outcomes, status, missing)
     for size in (25, 7):
         a = pa.Table.from_batches(list(plain.arrow_batches(size)))
         b = pa.Table.from_batches(list(given.arrow_batches(size)))

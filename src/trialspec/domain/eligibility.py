@@ -148,9 +148,6 @@ class SubjectResults:
     status_code: np.ndarray  # int8 index into STATUS_NAMES
     missing: tuple[tuple[str, np.ndarray], ...] = ()
     locate: Callable[[str], int | None] | None = None
-    # the same ids as an Arrow string array, when the data context holds them so (the
-    # per-subject Parquet then takes them as they are, without a conversion)
-    arrow_ids: Any = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -245,8 +242,8 @@ class SubjectResults:
         n = len(self.ids)
         for start in range(0, max(n, 1), size):
             stop = min(n, start + size)
-            if self.arrow_ids is not None:
-                ids = self.arrow_ids.slice(start, stop - start)
+            if isinstance(self.ids, TextIds):  # (the Arrow text a database read, as it is)
+                ids = self.ids.arrow.slice(start, stop - start)
             else:
                 part = self.ids[start:stop]
                 try:

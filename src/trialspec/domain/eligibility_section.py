@@ -16,6 +16,7 @@ from trialspec.backend import Backend
 from trialspec.lang import ir
 from trialspec.results import Section
 from trialspec.source import SourceFile
+from trialspec.text_ids import TextIds
 
 
 def eligibility_runner(compiled: Any, frames: Any, backend: Backend,
@@ -53,8 +54,8 @@ def run_eligibility(checked: Any, frames: Any, backend: Backend, sources: dict[s
         outcomes[:, j] = NOT_ASSESSABLE if value is None else outcome_codes(
             np.asarray(value.value), np.asarray(value.known), crit.kind == "exclusion")
         del value
-    subjects = frames.subjects  # Arrow text or a compact numpy string array stays so (no object per id)
-    if not isinstance(getattr(subjects, "dtype", None), np.dtypes.StringDType):
+    subjects = frames.subjects  # the Arrow text a database read stays so (no object per id)
+    if not isinstance(subjects, TextIds):
         subjects = np.asarray(subjects, dtype=object)
     result = screen(subjects, [c.id for c in criteria], [c.kind for c in criteria],
                     [c.text for c in criteria], outcomes)
@@ -86,7 +87,7 @@ def run_eligibility(checked: Any, frames: Any, backend: Backend, sources: dict[s
             lambda col: backend.origin(frames, col.dataset, col.column, i), sources)
 
     per_subject = SubjectResults(subjects, result.criteria, outcomes, result.status_code, tuple(missing),
-                                 locate, frames.subject_arrow)
+                                 locate)
     return eligibility_section(result, per_subject, explain)
 
 

@@ -90,11 +90,6 @@ class SubjectFrames:
     def n(self) -> int:
         return len(self.subjects)
 
-    @property
-    def subject_arrow(self) -> Any:
-        """None: the ids are a pandas Index here (``DataContext.subject_arrow``)."""
-        return None
-
     @classmethod
     def from_frames(cls, subjects: pd.DataFrame, key: str,
                     subject_tables: Mapping[str, pd.DataFrame] | None = None,

@@ -10,10 +10,10 @@ a native binder reading files in the database (``engine/duckdb/bind*.py``, and
 
 The layout contract (what every producer guarantees and the compiler relies on):
 
-- **Subjects.** ``subjects`` holds the subject ids in subject order: a numpy array (an
-  object array, or a ``StringDType`` array holding text ids without a Python object per
-  subject), or the Arrow text a database read (``trialspec.text_ids.TextIds``, which reads
-  as that numpy text); position ``i`` is ``subjects[i]``. The view named ``subjects_view`` has one row
+- **Subjects.** ``subjects`` holds the subject ids in subject order: the Arrow text a
+  database read (``trialspec.text_ids.TextIds``, which reads as numpy text, no Python object
+  per subject), or a numpy object array (frames registered from pandas); position ``i`` is
+  ``subjects[i]``. The view named ``subjects_view`` has one row
   per subject and a column ``_i`` (BIGINT, 0..n-1, each once). Every per-subject result is fetched
   ``ORDER BY _i`` into arrays of length ``n``.
 - **A subject-grain dataset** (``SqlDataset.rows`` False): a view with a column ``_i`` and at
@@ -123,33 +123,19 @@ class SqlFrames:
         return len(self.subjects)
 
     @property
-    def subject_arrow(self) -> Any:
-        """``subjects`` as the Arrow text a database gave, when they are held so (``TextIds``)."""
-        return self.subjects.arrow if isinstance(self.subjects, TextIds) else None
-
-    @property
     def rows(self) -> dict[str, SqlDataset]:
         """The row-grain datasets by name (the pipeline asks ``name in frames.rows``)."""
         return {name: d for name, d in self.datasets.items() if d.rows}
 
     def position(self, subject: Any) -> int:
         """The position of a subject id (KeyError when it is not screened). Ids held as Arrow
-        text or a compact numpy string array are searched (explain asks for a few), never
-        turned into a dict of one Python string per subject."""
-        import numpy as np
-
+        text (a native binding's) are searched (explain asks for a few), never turned into a
+        dict of one Python string per subject."""
         if isinstance(self.subjects, TextIds):
             at = self.subjects.position(subject)
             if at is None:
                 raise KeyError(subject)
             return at
-        if isinstance(self.subjects.dtype, np.dtypes.StringDType):
-            if not isinstance(subject, str):
-                raise KeyError(subject)
-            found = np.flatnonzero(self.subjects == subject)
-            if not len(found):
-                raise KeyError(subject)
-            return int(found[0])
         if self._positions is None:
             self._positions = {s: i for i, s in enumerate(self.subjects.tolist())}
         return self._positions[subject]

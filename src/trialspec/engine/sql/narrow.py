@@ -44,7 +44,7 @@ def narrow(frames: SqlFrames, subject: Any) -> SqlFrames | None:
         subjects_view = _one(frames, SqlDataset("", frames.subjects_view, False), at, None)
     coverage = {name: _one(frames, SqlDataset(name, view, False), at, None)
                 for name, view in frames.coverage.items()}
-    return SqlFrames(frames.conn, np.asarray(frames.subjects[keep]), frames.key, subjects_view, datasets,
+    return SqlFrames(frames.conn, frames.subjects[keep], frames.key, subjects_view, datasets,
                      coverage, dict(frames.study_rows), dict(frames.paths), whole=frames)
 
 

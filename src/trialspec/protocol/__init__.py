@@ -9,7 +9,7 @@ model rule is broken. It may be returned *with* errors whose place it can still 
 ``"Y"``; a missing ``trialspec:`` version, TS211, is read as version 1): callers check
 :func:`trialspec.diagnostics.has_errors` before running anything.
 
-Importing this package imports neither jsonschema (until a protocol is validated) nor
+Importing this package imports neither jsonschema (until a protocol does not fit the schema) nor
 pandas, scipy or statsmodels.
 """
 

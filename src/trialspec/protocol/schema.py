@@ -8,11 +8,13 @@ Three steps, in order:
    (:meth:`_Schema.normalize`): an unquoted ``Y``/``no``/``on`` where text is expected is
    reported (TS210), where a boolean is expected it is the boolean YAML 1.1 meant; an
    unquoted number where only text is expected (a reported ``p: 0.290``) is its source text;
-3. the plain-Python view of the tree is validated with jsonschema, and each error is mapped
-   back to the node it is about: one diagnostic per place, the most relevant one, with an
-   unknown key getting a "did you mean" (TS208) and the rest a readable message (TS209).
+3. the plain-Python view of the tree is validated: first by the schema compiled to plain
+   checks (``schema_fit.fits``), and only when it does not fit by jsonschema, whose errors
+   are each mapped back to the node they are about: one diagnostic per place, the most
+   relevant one, with an unknown key getting a "did you mean" (TS208) and the rest a
+   readable message (TS209).
 
-jsonschema is imported only when a protocol is validated.
+jsonschema is imported only when a protocol does not fit (or ``fits`` cannot tell).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from trialspec.diagnostics import Diagnostic, Severity
+from trialspec.protocol.schema_fit import fits
 from trialspec.protocol.yamlload import MapNode, Node, ScalarNode, SeqNode, key_text, lookup
 from trialspec.source import Span
 
@@ -69,7 +72,10 @@ def validate(tree: Node) -> tuple[MapNode | None, list[Diagnostic]]:
         return None, diags
     schema = _Schema(load_schema())
     tree = schema.normalize(tree, diags)
-    errors = list(_schema_errors(tree, schema, skip_required={"trialspec"}))
+    view = plain(tree)
+    if fits(view, load_schema()):  # most protocols fit: then jsonschema is not even imported
+        return tree, diags
+    errors = list(_schema_errors(view, tree, schema, skip_required={"trialspec"}))
     return (None if errors else tree), diags + errors
 
 
@@ -290,11 +296,10 @@ def _yaml11(node: ScalarNode, severity: Severity) -> Diagnostic:
 Place = tuple[Any, ...]
 
 
-def _schema_errors(tree: MapNode, schema: _Schema,
+def _schema_errors(view: Any, tree: MapNode, schema: _Schema,
                    skip_required: set[str]) -> Iterator[Diagnostic]:
     from jsonschema.exceptions import best_match, relevance
 
-    view = plain(tree)
     groups: dict[Place, list[ValidationError]] = {}
     for found in _validator().iter_errors(view):
         for error in _focus(found, schema, best_match):

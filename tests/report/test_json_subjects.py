@@ -74,8 +74,12 @@ def test_a_large_study_writes_its_subjects_to_parquet_beside_the_report(
     assert table.column_names == ["subject", "status", "I1", "E1", "missing"]
     # only ``missing`` can be null (the others are REQUIRED columns: no definition levels)
     assert [f.nullable for f in table.schema] == [False, False, False, False, True]
-    assert [c.max_definition_level for c in pq.ParquetFile(tmp_path / "out" / "report.subjects.parquet")
-            .schema] == [0, 0, 0, 0, 1]
+    written = pq.ParquetFile(tmp_path / "out" / "report.subjects.parquet")
+    assert [c.max_definition_level for c in written.schema] == [0, 0, 0, 0, 1]
+    # the ids Snappy-compressed, the dictionary-coded words not (already small)
+    group = written.metadata.row_group(0)
+    assert [group.column(i).compression for i in range(group.num_columns)] == [
+        "SNAPPY", "UNCOMPRESSED", "UNCOMPRESSED", "UNCOMPRESSED", "UNCOMPRESSED"]
     assert table.num_rows == n
     status = table.column("status").to_pylist()
     assert {s: status.count(s) for s in want} == want

@@ -49,13 +49,17 @@ def write_subjects(result: Any, report: str | Path) -> Path | None:
     first = next(batches)
 
     # the words (status, outcomes, missing) dictionary-encoded, the ids not (one each: trying
-    # costs); statistics (min and max per row group) only for the ids, what a reader filters by
+    # costs); statistics (min and max per row group) only for the ids, what a reader filters by;
+    # the ids compressed (Snappy: a third of their size), the words not: their runs of a few
+    # codes are already small, and Snappy over them cost a sixth of the file's encoding time
+    # (5M subjects: 0.09 s of 0.6 s) for 4% of its size
     words = [name for name in first.schema.names if name != "subject"]
 
     def write(f: Any) -> None:
         # batch by batch, so the rows are never all held as Arrow; each batch is encoded in a
         # thread while the next is built (Arrow's writer lets go of the GIL): two at a time
-        options = {"use_dictionary": words, "write_statistics": ["subject"]}
+        options = {"use_dictionary": words, "write_statistics": ["subject"],
+                   "compression": {"subject": "snappy", **dict.fromkeys(words, "none")}}
         with pq.ParquetWriter(f, first.schema, **options) as writer, \
                 ThreadPoolExecutor(max_workers=1, thread_name_prefix="trialspec-parquet") as pool:
             pending = pool.submit(writer.write_batch, first, row_group_size=ROW_GROUP)

@@ -270,8 +270,9 @@ class Native:
         named = named_columns(ds)
         text = [c for c in columns if src.is_text(c) and c in named]
         # a column of few values (a category, a unit column) is judged by its distinct values,
-        # which costs a tenth of looking at each cell's edges; others by the scan
-        few = {c: self._distinct(view, c) for c in text if c in few_valued(ds)}
+        # which costs a tenth of looking at each cell's edges; others by the scan (a CSV's
+        # every column: each query of a CSV parses the whole file again, 0.5 s a million rows)
+        few = {c: self._distinct(view, c) for c in text if c in few_valued(ds) and fmt != "csv"}
         clean = {c for c, values in few.items() if values is not None and not any(map(edged, values))}
         scan = [c for c in text if few.get(c) is None]
         # the key column of a Parquet file is read once, in file order, here: its edges are

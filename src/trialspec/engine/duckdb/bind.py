@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import os
-import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -53,7 +51,6 @@ from trialspec.text_ids import TextIds
 log = logging.getLogger(__name__)
 NATIVE_FORMATS = ("csv", "parquet")
 MATERIALIZE_BYTES = 64 << 20  # data files up to this size in all are bound into tables, larger stay views
-MEMORY_LIMIT = os.environ.get("TRIALSPEC_DUCKDB_MEMORY", "2GB")  # DuckDB's own buffers; it spills beyond
 KINDS = {"number": Kind.NUMBER, "percent": Kind.NUMBER, "duration": Kind.NUMBER, "boolean": Kind.BOOL,
          "category": Kind.CATEGORY, "string": Kind.STRING, "date": Kind.DATE}
 # the Parquet column types each declared type is read from natively (else: the pandas binder)
@@ -70,53 +67,6 @@ class NotNative(Exception):
     """The data are not read natively (the reason); the pandas binder reads them."""
 
 
-@dataclass
-class DuckConnection:
-    """The :class:`~trialspec.engine.sql.connection.Connection` protocol over a DuckDB
-    connection, memory-limited and spilling to ``temp_directory`` (used when the caller gives
-    none)."""
-
-    con: Any = None
-    dialect: str = "duckdb"
-    temp: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.con is None:
-            import duckdb
-
-            self.con = duckdb.connect()
-        configure(self.con, self.temp)
-
-    def register(self, name: str, table: Any) -> None:
-        self.con.register(name, table)
-
-    def create_view(self, name: str, sql: str) -> None:
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {ident(name)} AS {sql}")
-
-    def query(self, sql: str) -> Any:
-        result = self.con.sql(sql).arrow()
-        return result.read_all() if hasattr(result, "read_all") else result
-
-    def batches(self, sql: str) -> Any:
-        from trialspec.engine.duckdb.connection import _stream
-
-        return _stream(self.con, sql)
-
-    def close(self) -> None:
-        self.con.close()
-
-
-def configure(con: Any, temp: str | None = None) -> None:
-    """Bound DuckDB's memory and let it spill to disk: ``memory_limit`` (``TRIALSPEC_DUCKDB_MEMORY``,
-    2 GB by default), a temporary directory, and no insertion order to keep (every query that
-    needs an order says it)."""
-    temp = temp or os.environ.get("TRIALSPEC_DUCKDB_TEMP") or tempfile.mkdtemp(prefix="trialspec-duckdb-")
-    con.execute(f"SET memory_limit = {lit(MEMORY_LIMIT)}")
-    con.execute(f"SET temp_directory = {lit(temp)}")
-    con.execute("SET preserve_insertion_order = false")
-    con.execute("SET enable_progress_bar = false")
-
-
 def _raw(connection: Any) -> Any:
     """The DuckDB connection under an adapter (for settings and the file readers)."""
     for attr in ("con", "duckdb", "raw", "connection"):
@@ -130,13 +80,14 @@ def bind(protocol: Any, data_dir: Any, connection: Any = None) -> Bound:
     """Read, check and bind the protocol's datasets from ``data_dir`` in DuckDB: natively when
     :func:`native_reason` allows, else through the pandas binder (then registered)."""
     data_dir = Path(data_dir)
-    if connection is None:
-        connection = DuckConnection()
-    else:  # the caller's session keeps its memory limit and spill directory
-        raw = _raw(connection)
-        if raw is not None:
-            raw.execute("SET preserve_insertion_order = false")
-            raw.execute("SET enable_progress_bar = false")
+    if connection is None:  # a session on the process's database (memory-limited, spilling)
+        from trialspec.engine.duckdb.connection import DuckDBConnection
+
+        connection = DuckDBConnection()
+    raw = _raw(connection)  # (every query that needs an order says so)
+    if raw is not None:
+        raw.execute("SET preserve_insertion_order = false")
+        raw.execute("SET enable_progress_bar = false")
     reason = native_reason(protocol, data_dir)
     if reason is None:
         try:

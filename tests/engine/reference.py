@@ -264,8 +264,11 @@ class Reference:
         if x is None:
             return None
         p = node.pattern
-        if node.ignore_case:
-            x, p = x.casefold(), p.casefold()
+        if node.ignore_case:  # letter by letter, as Python's re folds case (not casefold())
+            if node.op == "contains":
+                return re.search(re.escape(p), x, re.IGNORECASE) is not None
+            if node.op == "starts with":
+                return re.match(re.escape(p), x, re.IGNORECASE) is not None
         if node.op == "contains":
             return p in x
         if node.op == "starts with":

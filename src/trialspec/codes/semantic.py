@@ -88,6 +88,16 @@ CODES = (
          "Such patterns make a backtracking regex engine take exponential time on a value that "
          "almost matches: a data file could stall the check.",
          "when: cm_decod matches \"(A+)+B\"", "Quantify the group or its contents, not both: `A+B`."),
+    Code("TS335", "pattern-not-portable",
+         "The pattern of `matches` uses something the engines read differently: look-around "
+         "(`(?=`), word boundaries (`\\b`), atomic groups or possessive repeats, flags other than "
+         "`(?i)`, or a POSIX class `[[:upper:]]`.",
+         "Each engine searches with its own regex library (Python's `re`, RE2, Java's); trialspec "
+         "writes every pattern again in what the three read alike, and these have no such form: "
+         "one engine would stop with an error or give another answer.",
+         "when: cm_decod matches \"(?=.*ZEPAM)DIAZ\"",
+         "Rewrite it without the construct, e.g. two conditions joined by `and`: "
+         "`cm_decod contains \"ZEPAM\" and cm_decod contains \"DIAZ\"`."),
     Code("TS330", "not-text",
          "`contains`, `starts with` or `matches` is applied to a value that is not a string or "
          "category.",

@@ -4,13 +4,16 @@ Python's ``re`` backtracks: a nested quantifier such as ``(a+)+`` or ``(\\w*)*``
 exponential in the length of a value that almost matches. A protocol is data, so its
 patterns are held to limits a lint can check: at most ``MAX_PATTERN`` characters, no
 quantified group that itself holds an unbounded quantifier, counted repeats of at most
-``MAX_REPEAT``, and no back-references. Plain re, no pandas: ``lint`` imports this.
+``MAX_REPEAT``, and no back-references. And every engine must read it alike
+(``search_pattern.portable_problem``: no look-around, word boundaries or flags but ``(?i)``,
+TS335). Plain re, no pandas: ``lint`` imports this.
 """
 
 from __future__ import annotations
 
 import importlib
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,12 +42,26 @@ def vet(pattern: str) -> PatternProblem | None:
                               f"{MAX_PATTERN})", MAX_PATTERN,
                               "Split it into several `matches` joined by `or`, or use `in [...]`.")
     try:
-        tree = _parser.parse(pattern)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            tree = _parser.parse(pattern)
     except re.error as err:
         return PatternProblem("TS327", f"not a regular expression: {err.msg}", err.pos or 0,
                               "Python's `re` syntax: escape `( ) [ ] . * + ?` with a backslash "
                               "to match them literally.")
-    return _walk(tree, pattern)
+    if any("nested set" in str(w.message) for w in said):
+        return PatternProblem("TS335", "`[[:...:]]` is a POSIX class to DuckDB but a set of "
+                              "characters to Python and Spark", None,
+                              "Write the characters: `[A-Z]` for `[[:upper:]]`, `[0-9]` for `[[:digit:]]`.")
+    problem = _walk(tree, pattern)
+    if problem is not None:
+        return problem
+    from trialspec.lang.search_pattern import portable_problem
+
+    unportable = portable_problem(pattern)
+    if unportable is not None:
+        return PatternProblem("TS335", str(unportable), None, unportable.hint)
+    return None
 
 
 def _unbounded(hi: int) -> bool:

@@ -36,6 +36,7 @@ from trialspec.engine.sql import sqlx as q
 from trialspec.engine.sql.frames import SqlFrames
 from trialspec.engine.sql.values import SCond, SDate, SNum, SText, SValue, rebuild
 from trialspec.lang import ir
+from trialspec.lang.search_pattern import search_pattern
 from trialspec.lang.types import Kind
 
 if TYPE_CHECKING:
@@ -403,12 +404,12 @@ def _match(c: Compiler, node: ir.Match, s: Scope) -> SValue:
     if not isinstance(a, SText):
         raise EngineError(f"'{node.op}' needs a string or a category, got {_kind(a)}")
     x, pattern = a.v, node.pattern
-    if node.op == "matches":
-        flags = "(?i)" if node.ignore_case else ""
-        out: exp.Expr = exp.RegexpLike(this=x, expression=q.string(flags + pattern))
+    if node.op == "matches" or node.ignore_case:
+        # the pattern written again in what every engine's regex reads alike, case folded into
+        # classes by Python's rules (lang/search_pattern.py): no engine folds case itself
+        out: exp.Expr = exp.RegexpLike(
+            this=x, expression=q.string(search_pattern(node.op, pattern, node.ignore_case)))
     else:
-        if node.ignore_case:
-            x, pattern = exp.Lower(this=x), pattern.lower()
         if node.op == "contains":
             out = q.op(">", exp.StrPosition(this=x, substr=q.string(pattern)), q.integer(0)) \
                 if pattern else q.case([(q.is_null(a.v), q.null())], q.true())

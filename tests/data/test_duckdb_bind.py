@@ -503,11 +503,27 @@ def test_edge_whitespace_is_trimmed_only_where_a_cell_has_it(tmp_path: Path) -> 
     assert src.untrimmed == frozenset({"id", "note"})  # arm has cells to trim
 
 
+def test_trimming_removes_what_str_strip_and_arrow_remove(tmp_path: Path) -> None:
+    """The separators U+001C-U+001F are whitespace to str.strip() and Arrow: a key, a level and
+    a note edged with them bind as the pandas binder binds them."""
+    import pyarrow.compute as pc
+
+    from trialspec.engine.duckdb.bind_sql import WHITESPACE
+
+    every = [chr(c) for c in range(0x3001)]
+    arrow = pc.utf8_trim_whitespace(pa.array(["a" + c for c in every])).to_pylist()
+    assert WHITESPACE == "".join(c for c in every if ("a" + c).strip() == "a")
+    assert WHITESPACE == "".join(c for c, t in zip(every, arrow, strict=True) if t == "a")
+    protocol = _keyed(tmp_path, ["S1", "S2\x1f", "\x1cS3", "S4"], ["A\x1e", "B", "\x1dA", "B"],
+                      ["x\x1f", "\x1c", "y", "z"])
+    assert is_native(assert_same(protocol, tmp_path))
+
+
 @pytest.mark.parametrize("texts", [
     ["S1", "S2", None, ""],
     ["S1 ", "S2"], ["S1", "\tS2"], ["a\x0b"],  # ASCII whitespace at an edge
     ["\u3000S1", "S2"], ["S1\xa0"], ["é", "aé"],  # a multi-byte character at an edge
-    ["a\x1c", "\x1fb"],  # separators: str.strip() removes them, trimming does not
+    ["a\x1c", "\x1fb"],  # the separators U+001C-U+001F: str.strip() removes them
     ["a b", "c\td"],  # inside is not an edge
     [f"S{i:09d}" for i in range(3000)] + [" S"],
 ])

@@ -16,9 +16,9 @@ from typing import Any
 
 from trialspec.engine.cells import FALSE_WORDS, ISO_DATE, TRUE_WORDS
 
-# the characters Python's str.strip() and Arrow's utf8_trim_whitespace both remove
-WHITESPACE = (" \t\n\r\x0b\x0c\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
-              "\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+# the characters Python's str.strip() and Arrow's utf8_trim_whitespace both remove (the
+# separators U+001C-U+001F among them; the last is U+3000)
+WHITESPACE = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace())
 NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"  # what pandas.to_numeric reads as a number
 NOT_FINITE = ("nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity")
 BEYOND = r"[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+"  # a number, maybe beyond a double's range

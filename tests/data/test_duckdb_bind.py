@@ -300,6 +300,23 @@ def test_sas_blanks_tokens_partial_dates_units_and_duplicate_keys(tmp_path: Path
     assert list(bound.frames.subjects) == ["S1", "S2", "S3", "S4"]
 
 
+@pytest.mark.parametrize("body, found", [
+    (b'id,t\nP1, "A, B"\n', True),
+    (b'id;t\nP1;  \t"A"\n', True),
+    (b' "id",t\nP1,A\n', True),
+    (b'id,t\nP1,"A, B"\nP2,x "y"\n', False),  # quoted at once; a quote inside a word's text
+    (b'id,t\nP1,A "B"\n', False),
+])
+def test_a_quote_after_spaces_at_a_cells_start_is_found(tmp_path: Path, body: bytes, found: bool) -> None:
+    from trialspec.engine.files import SPACED_QUOTE, csv_layout, delimiter
+
+    path = tmp_path / "s.csv"
+    path.write_bytes(body)
+    rows = body.count(b"\n") - 1 + (not body.endswith(b"\n"))
+    for chunk in (4, 1 << 24):  # (a chunk boundary anywhere)
+        assert (csv_layout(path, rows, delimiter(path), chunk) == SPACED_QUOTE) is found
+
+
 @pytest.mark.parametrize("body", [
     "id,age\nP1,61\n\nP2,70\n",  # a blank line: the file lines shift
     "id,age\nP1,61\nP2\n",  # a short row (TS417)
@@ -307,6 +324,9 @@ def test_sas_blanks_tokens_partial_dates_units_and_duplicate_keys(tmp_path: Path
     'id,age\nP1,"6\n1"\n',  # a record over two lines
     "id,id\nP1,61\n",  # a header pandas renames
     "id,age\nP1,\xe9\n",  # not UTF-8
+    'id,age\nP1, "6,1"\n',  # a quote after a space: text to pandas (a long row), quoting to DuckDB
+    'id,age\nP1,\t"61"\n',
+    'id,age\n  "P1",61\n',  # at the start of a line
 ])
 def test_what_duckdb_reads_otherwise_falls_back_to_the_same_answer(tmp_path: Path, body: str) -> None:
     (tmp_path / "s.csv").write_bytes(body.encode("latin-1"))

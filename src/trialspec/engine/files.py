@@ -52,6 +52,19 @@ def line_map_needed(path: Path, n_rows: int, chunk: int = 1 << 24) -> bool:
     quoted line break). Reads the file in chunks of whole lines, at the speed of a byte
     search (every pattern starts with a line break); blank lines at the end, the common case,
     shift nothing."""
+    return csv_layout(path, n_rows, None, chunk) is not None
+
+
+BLANK_OR_SPREAD = "blank lines or records over several lines"
+SPACED_QUOTE = "a quote after spaces at the start of a cell (text to pandas, quoting to DuckDB)"
+
+
+def csv_layout(path: Path, n_rows: int, sep: str | None = None, chunk: int = 1 << 24) -> str | None:
+    """Why a CSV's data rows are not simply one a line after the header (None: they are):
+    ``BLANK_OR_SPREAD`` (see ``line_map_needed``); and, given the delimiter ``sep``,
+    ``SPACED_QUOTE``: a cell that starts with spaces and then a quote (``S1, "A, B"``), which
+    pandas reads as text up to the next delimiter and DuckDB as a quoted cell, so the two
+    would split the row differently (found by a byte search for the quote after a space)."""
     carry, pending, lines, trailing = b"", False, 0, 0
     with path.open("rb") as f:
         start = b""  # the line break before this chunk's first line, so its blank line is seen
@@ -63,17 +76,37 @@ def line_map_needed(path: Path, n_rows: int, chunk: int = 1 << 24) -> bool:
             data = start + carry + block
             cut = data.rfind(b"\n") + 1
             whole, carry, start = data[:cut], data[cut:], b"\n"
+            if sep is not None and _spaced_quote(whole, sep.encode()):
+                return SPACED_QUOTE
             if pending and _CONTENT.search(whole):
-                return True
+                return BLANK_OR_SPREAD
             lines += whole.count(b"\n") - 1  # the line break put in front is no line
             blank = _BLANK.search(whole)
             if blank is not None:
                 if _CONTENT.search(whole, blank.end()):
-                    return True
+                    return BLANK_OR_SPREAD
                 pending = True  # blank lines so far only at the end: count them out
                 trailing += len(_BLANK.findall(whole, blank.start()))
+    if sep is not None and _spaced_quote(b"\n" + carry, sep.encode()):
+        return SPACED_QUOTE
     if carry.strip(b" \t\r"):
         if pending:
-            return True
+            return BLANK_OR_SPREAD
         lines += 1
-    return lines - trailing != n_rows + 1  # one header line, one line per record: nothing to map
+    # one header line, one line per record: nothing to map
+    return None if lines - trailing == n_rows + 1 else BLANK_OR_SPREAD
+
+
+def _spaced_quote(data: bytes, sep: bytes) -> bool:
+    """Whether some quote in ``data`` follows spaces or tabs that follow a delimiter or a line
+    break (lines start after a ``\\n``)."""
+    for gap in (b' "', b'\t"'):
+        at = data.find(gap)
+        while at >= 0:
+            i = at
+            while i > 0 and data[i - 1:i] in (b" ", b"\t"):
+                i -= 1
+            if i == 0 or data[i - 1:i] in (sep, b"\n"):
+                return True
+            at = data.find(gap, at + 2)
+    return False

@@ -41,7 +41,7 @@ from trialspec.engine.duckdb.bind_sql import (
 )
 from trialspec.engine.duckdb.conform import Listed, failures, listed_failure
 from trialspec.engine.duckdb.text import edged, few_valued, keys_in_order, named_columns
-from trialspec.engine.files import DELIMITERS, delimiter, format_of, is_sdtm, line_map_needed
+from trialspec.engine.files import DELIMITERS, csv_layout, delimiter, format_of, is_sdtm
 from trialspec.engine.sql.frames import SqlFrames
 from trialspec.lang.ir import LIMIT_SUFFIX, TEST_COLUMN, UNIT_SUFFIX
 from trialspec.lang.types import Kind
@@ -249,8 +249,9 @@ class Native:
         elif n is None:
             n = self._count(view, path, fmt)
         src.untrimmed = frozenset(clean)
-        if fmt == "csv" and line_map_needed(path, n):  # blank lines or quoted line breaks: lines shift
-            raise NotNative(f"dataset '{name}': {ds.source} has blank lines or records over several lines")
+        layout = csv_layout(path, n, sep) if fmt == "csv" else None  # (lines would shift, or cells)
+        if layout is not None:
+            raise NotNative(f"dataset '{name}': {ds.source} has {layout}")
         cells = src.cell_columns()
         if cells:
             src.relation = self.view(f"cells_{len(self.tables)}", f"SELECT *, {', '.join(cells)} FROM {view}")

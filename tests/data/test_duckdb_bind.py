@@ -664,3 +664,20 @@ def test_a_csv_is_counted_in_one_scan_a_parquet_file_check_by_check(tmp_path: Pa
         assert ("UNION ALL" in sql) == (fmt == "parquet"), sql[:200]
         # one scan: each check a CASE under a sum, which share their parsed cells (not FILTERs)
         assert ("sum(CASE WHEN" in sql) == (fmt == "csv"), sql[:200]
+
+
+def test_a_repeated_result_whose_value_is_missing_is_said_alike(tmp_path: Path) -> None:
+    """TS411 of two blank results at one visit: '<missing>' from either binder (pandas held a
+    NaN, SQL a NULL, and the messages said 'nan' and 'None')."""
+    (tmp_path / "dm.csv").write_text("USUBJID\nS1\n", "utf-8")
+    (tmp_path / "lb.csv").write_text("USUBJID,TESTCD,VAL,VISIT\nS1,COLOR,,SCREENING\nS1,COLOR,,SCREENING\n",
+                                     "utf-8")
+    protocol = load("trialspec: 1\nstudy: {id: X}\ndatasets:\n  dm: {source: dm.csv, key: USUBJID, columns: {}}\n"
+                    "  lb:\n    source: lb.csv\n    long: {subject: USUBJID, test: TESTCD, value: VAL, visit: VISIT}\n"
+                    "    pick: {visit: SCREENING}\n    columns:\n      color: {test: COLOR, type: number}\n"
+                    "eligibility:\n  inclusion:\n    C1: {text: c, when: color is missing}\n")
+    native, pandas = bind(protocol, tmp_path), pandas_bind(protocol, tmp_path)
+    assert [repr(d) for d in native.diagnostics] == [repr(d) for d in pandas.diagnostics]
+    (said,) = [d for d in native.diagnostics if d.code == "TS411"]
+    assert said.message == "lb.color: repeated COLOR result '<missing>' for subject S1 (row 1)"
+    assert dict(said.context)["value"] == "<missing>"

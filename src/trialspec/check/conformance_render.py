@@ -57,6 +57,8 @@ CELL_WORDS: Mapping[str, Callable[[ConformanceCheck], Words]] = {
 SHOWN: Mapping[str, Callable[[Any], Any]] = {
     "key_present": lambda v: "",  # the key cell is empty
     "unit": lambda v: "<missing>" if v is None else v,  # the unit cell
+    # a repeated result whose value is missing (None from SQL, NaN from pandas): said alike
+    "repeated": lambda v: "<missing>" if v is None or (isinstance(v, float) and v != v) else v,
 }
 
 

@@ -56,8 +56,8 @@ class ScalarMap:
 
     Built by re-reading the scalar's source with YAML's own rules for its style (plain,
     single- or double-quoted, literal ``|`` or folded ``>``), so every character of the
-    value knows the source character it came from: an escape maps to its backslash, a folded
-    line break to the break it replaced. If the source does not decode to ``value`` (which
+    value knows the source character it came from: an escape maps to its backslash (a span
+    ending on it ends after the whole escape), a folded line break to the break it replaced. If the source does not decode to ``value`` (which
     should not happen for text a YAML parser produced) a looser in-order match is used.
     """
 
@@ -71,7 +71,10 @@ class ScalarMap:
         line, col = self.positions[start]
         if end > start:
             eline, ecol = self.positions[end - 1]
-            ecol += 1
+            # past the whole source of the last character: an escape (``\"``, ``\x41``) is
+            # several characters of the file, up to where the next value character starts
+            nline, ncol = self.positions[end]
+            ecol = ncol if nline == eline and ncol > ecol else ecol + 1
         else:
             eline, ecol = line, col + 1
         return Span(self.path, line, col, eline, ecol)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trialspec.source import ScalarMap, Span
+from trialspec.source import ScalarMap, SourceFile, Span
 
 
 def test_build_and_span_on_a_plain_scalar() -> None:
@@ -48,3 +48,15 @@ def test_lines_are_counted_like_splitlines() -> None:
     text = "a: 1\r\nb: 2\rc: x\u2028y\nd: end"
     smap = ScalarMap.build("p", text, "end", 5, 4)
     assert smap.span(0, 3) == Span("p", 5, 4, 5, 7)
+
+
+def test_a_span_ending_on_an_escape_covers_all_of_it() -> None:
+    # when: "sex == \"m\"" -- the value is sex == "m"; a span of the comparison must end after
+    # the escaped quote, not inside it (explain showed `sex == \"m\`)
+    text = 'when: "sex == \\"m\\" or x == \\x41"\n'
+    value = 'sex == "m" or x == A'
+    smap = ScalarMap.build("p", text, value, 1, 7)
+    src = SourceFile("p", text)
+    assert src.slice(smap.span(0, 10)) == 'sex == \\"m\\"'
+    assert src.slice(smap.span(14, 20)) == "x == \\x41"
+    assert src.slice(smap.span(0, 3)) == "sex"  # plain characters as before

@@ -111,15 +111,15 @@ def test_single_quoted() -> None:
     node = scalar("when: 'it''s 18'\n", "when")
     assert node.value == "it's 18"
     assert where(node, "18") == (1, 14, 1, 16)
-    assert where(node, "'") == (1, 10, 1, 11)  # the doubled quote maps to its first half
+    assert where(node, "'") == (1, 10, 1, 12)  # the doubled quote: a span covers both halves
 
 
 def test_double_quoted_escapes() -> None:
     node = scalar('when: "a\\tb == \\u00e9t\\u00e9 and c"\n', "when")
     assert node.value == "a\tb == été and c"
-    assert where(node, "\t") == (1, 9, 1, 10)  # an escape maps to its backslash
+    assert where(node, "\t") == (1, 9, 1, 11)  # an escape starts at its backslash, ends after it
     assert where(node, "b") == (1, 11, 1, 12)
-    assert where(node, "é") == (1, 16, 1, 17)
+    assert where(node, "é") == (1, 16, 1, 22)  # \u00e9
     assert where(node, "t") == (1, 22, 1, 23)
     assert where(node, "and") == (1, 30, 1, 33)
 

@@ -24,7 +24,8 @@ class CompiledProtocol:
 
     ``checked`` is None when the protocol has an error (then nothing runs). ``response`` is
     the response compiler's (plan, diagnostics); ``analyses`` the compiled endpoints,
-    populations and analyses; ``dosing`` the treatment plan and its findings (None: no
+    populations and analyses (None when the protocol declares none, nor reported claims);
+    ``dosing`` the treatment plan and its findings (None: no
     treatment, or the protocol has errors).
     """
 
@@ -41,8 +42,6 @@ class CompiledProtocol:
 
 def compile_model(model: Any) -> tuple[CompiledProtocol, list[Diagnostic]]:
     """Type-check every expression and compile every section's plan, once."""
-    from trialspec.domain.analyses_plan import compile_analyses, lint_analyses
-
     checked, diags = check_protocol(model)
     response_plan: Any = None
     response_diags: list[Diagnostic] = []
@@ -50,13 +49,20 @@ def compile_model(model: Any) -> tuple[CompiledProtocol, list[Diagnostic]]:
         from trialspec.domain.response_compile import compile_response
 
         response_plan, response_diags = compile_response(model)
-    analyses = compile_analyses(model)
+    analyses: Any = None
+    analyses_diags: list[Diagnostic] = []
+    if model.endpoints or model.analyses or model.reported or model.populations:
+        # (the analyses' module only when used: a screening protocol has none of these)
+        from trialspec.domain.analyses_plan import compile_analyses, lint_analyses
+
+        analyses = compile_analyses(model)
+        analyses_diags = lint_analyses(model, analyses)
     treatment_diags: list[Diagnostic] = []
     if model.treatment is not None:
         from trialspec.domain.treatment import lint_treatment
 
         treatment_diags = lint_treatment(model)
-    diags = [*diags, *treatment_diags, *response_diags, *lint_analyses(model, analyses)]
+    diags = [*diags, *treatment_diags, *response_diags, *analyses_diags]
     if has_errors(diags):
         checked = None
     dosing = None

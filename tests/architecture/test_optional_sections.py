@@ -71,7 +71,8 @@ def test_a_protocol_without_a_section_does_not_import_its_module(tmp_path: Path)
         assert study.result.section("eligibility").summary["counts"]["eligible"] == 1
         loaded = [m for m in ("trialspec.domain.treatment", "trialspec.domain.response",
                               "trialspec.domain.analyses", "trialspec.domain.claims_section",
-                              "trialspec.domain.response_compile") if m in sys.modules]
+                              "trialspec.domain.response_compile", "trialspec.domain.analyses_plan")
+                  if m in sys.modules]
         print(loaded)
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -57,8 +57,9 @@ class ScalarMap:
     Built by re-reading the scalar's source with YAML's own rules for its style (plain,
     single- or double-quoted, literal ``|`` or folded ``>``), so every character of the
     value knows the source character it came from: an escape maps to its backslash (a span
-    ending on it ends after the whole escape), a folded line break to the break it replaced. If the source does not decode to ``value`` (which
-    should not happen for text a YAML parser produced) a looser in-order match is used.
+    ending on it ends after the whole escape), a folded line break to the break it replaced.
+    If the source does not decode to ``value`` (which should not happen for text a YAML
+    parser produced) a looser in-order match is used.
     """
 
     path: str

@@ -532,8 +532,8 @@ def test_trimming_removes_what_str_strip_and_arrow_remove(tmp_path: Path) -> Non
 
     every = [chr(c) for c in range(0x3001)]
     arrow = pc.utf8_trim_whitespace(pa.array(["a" + c for c in every])).to_pylist()
-    assert WHITESPACE == "".join(c for c in every if ("a" + c).strip() == "a")
-    assert WHITESPACE == "".join(c for c, t in zip(every, arrow, strict=True) if t == "a")
+    assert "".join(c for c in every if ("a" + c).strip() == "a") == WHITESPACE
+    assert "".join(c for c, t in zip(every, arrow, strict=True) if t == "a") == WHITESPACE
     protocol = _keyed(tmp_path, ["S1", "S2\x1f", "\x1cS3", "S4"], ["A\x1e", "B", "\x1dA", "B"],
                       ["x\x1f", "\x1c", "y", "z"])
     assert is_native(assert_same(protocol, tmp_path))
@@ -672,8 +672,9 @@ def test_a_repeated_result_whose_value_is_missing_is_said_alike(tmp_path: Path) 
     (tmp_path / "dm.csv").write_text("USUBJID\nS1\n", "utf-8")
     (tmp_path / "lb.csv").write_text("USUBJID,TESTCD,VAL,VISIT\nS1,COLOR,,SCREENING\nS1,COLOR,,SCREENING\n",
                                      "utf-8")
-    protocol = load("trialspec: 1\nstudy: {id: X}\ndatasets:\n  dm: {source: dm.csv, key: USUBJID, columns: {}}\n"
-                    "  lb:\n    source: lb.csv\n    long: {subject: USUBJID, test: TESTCD, value: VAL, visit: VISIT}\n"
+    protocol = load("trialspec: 1\nstudy: {id: X}\ndatasets:\n"
+                    "  dm: {source: dm.csv, key: USUBJID, columns: {}}\n  lb:\n    source: lb.csv\n"
+                    "    long: {subject: USUBJID, test: TESTCD, value: VAL, visit: VISIT}\n"
                     "    pick: {visit: SCREENING}\n    columns:\n      color: {test: COLOR, type: number}\n"
                     "eligibility:\n  inclusion:\n    C1: {text: c, when: color is missing}\n")
     native, pandas = bind(protocol, tmp_path), pandas_bind(protocol, tmp_path)

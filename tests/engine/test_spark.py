@@ -95,7 +95,6 @@ def test_a_stopped_run_takes_the_local_jvm_it_started_with_it() -> None:
     """SIGTERM to a process that started Spark locally: the JVM is killed with it (left to
     notice by itself it went after 0.5 s on an idle machine, and after 30 s and more on a
     busy one, holding 1.4 GB; killed, it is gone in a few hundredths)."""
-    import os
     import signal
     import time
 

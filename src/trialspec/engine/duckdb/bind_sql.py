@@ -173,7 +173,8 @@ def number(src: Source, name: str, column: str, ci: int) -> tuple[str, list[Cell
     # computed both for every cell: half of a CSV's conformance counts)
     bad_type = (f"(CASE WHEN {parsed} IS NULL AND {t} <> '' THEN NOT ({words}) AND NOT {beyond} "
                 f"ELSE false END)")
-    not_finite = f"(CASE WHEN {parsed} IS NULL THEN coalesce(({words}) OR {beyond}, false) ELSE isinf({parsed}) END)"
+    not_finite = (f"(CASE WHEN {parsed} IS NULL THEN coalesce(({words}) OR {beyond}, false) "
+                  f"ELSE isinf({parsed}) END)")
     return (f"(CASE WHEN isfinite({parsed}) THEN {parsed} END)",
             [Cell("type", column, ci, bad_type, src.raw(name)),
              Cell("finite", column, ci, not_finite, src.raw(name))])

@@ -100,7 +100,7 @@ def csv_layout(path: Path, n_rows: int, sep: str | None = None, chunk: int = 1 <
 def _spaced_quote(data: bytes, sep: bytes) -> bool:
     """Whether some quote in ``data`` follows spaces or tabs that follow a delimiter or a line
     break (lines start after a ``\\n``)."""
-    for gap in (b' "', b'\t"'):
+    for gap in (b' "', b'\t"') if b"\t" in data else (b' "',):  # (a tab is found at memchr's speed)
         at = data.find(gap)
         while at >= 0:
             i = at

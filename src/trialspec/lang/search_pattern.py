@@ -130,16 +130,6 @@ def _char(cp: int) -> str:
     return ch
 
 
-def _ranges(points: set[int]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for p in sorted(points):
-        if out and out[-1][1] == p - 1:
-            out[-1] = (out[-1][0], p)
-        else:
-            out.append((p, p))
-    return out
-
-
 def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Ranges sorted, overlapping and adjacent ones joined."""
     out: list[tuple[int, int]] = []
@@ -164,12 +154,12 @@ class _Writer:
         if self.ignore_case and _sre.unicode_iscased(cp):
             folded = _folded({cp})
             if len(folded) > 1:
-                return _class(_ranges(folded), False)
+                return _class(_merged([(p, p) for p in folded]), False)
         return _char(cp)
 
     def members(self, ranges: list[tuple[int, int]], negate: bool) -> str:
         if self.ignore_case:
-            ranges = _ranges(_folded({p for lo, hi in ranges for p in range(lo, hi + 1)}))
+            ranges = _merged([(p, p) for p in _folded({p for lo, hi in ranges for p in range(lo, hi + 1)})])
         else:
             ranges = _merged(ranges)
         return _class(ranges, negate)

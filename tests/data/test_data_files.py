@@ -28,9 +28,9 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     seen: list[Path] = []
     read, digest = bind_module.read_table, bind_module.sha256_file
 
-    def spy_read(path: Path, fmt: str) -> Any:
+    def spy_read(path: Path, fmt: str, *rest: Any) -> Any:
         seen.append(Path(path).resolve())
-        return read(path, fmt)
+        return read(path, fmt, *rest)
 
     def spy_digest(path: Path) -> str:
         seen.append(Path(path).resolve())

@@ -59,6 +59,7 @@ SHOWN: Mapping[str, Callable[[Any], Any]] = {
     "unit": lambda v: "<missing>" if v is None else v,  # the unit cell
     # a repeated result whose value is missing (None from SQL, NaN from pandas): said alike
     "repeated": lambda v: "<missing>" if v is None or (isinstance(v, float) and v != v) else v,
+    "subject_known": lambda v: "<missing>" if v is None or (isinstance(v, float) and v != v) else v,
 }
 
 

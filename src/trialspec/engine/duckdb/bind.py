@@ -30,6 +30,7 @@ from trialspec.check.conformance_plan import CheckIndex, conformance_checks
 from trialspec.check.conformance_render import render
 from trialspec.engine.binding import Bound, DatasetInfo, Failed, dataset_failure, failure_columns, sha256_file
 from trialspec.engine.cells import factor_or_nan, units_factor
+from trialspec.engine.declared import exact_integer_columns, named_columns
 from trialspec.engine.duckdb.bind_sql import (
     Cell,
     Converted,
@@ -40,7 +41,7 @@ from trialspec.engine.duckdb.bind_sql import (
     lit,
 )
 from trialspec.engine.duckdb.conform import Listed, failures, listed_failure
-from trialspec.engine.duckdb.text import edged, few_valued, keys_in_order, named_columns
+from trialspec.engine.duckdb.text import edged, few_valued, keys_in_order
 from trialspec.engine.files import DELIMITERS, csv_layout, delimiter, format_of, is_sdtm
 from trialspec.engine.sql.frames import SqlFrames
 from trialspec.lang.ir import LIMIT_SUFFIX, TEST_COLUMN, UNIT_SUFFIX
@@ -303,7 +304,7 @@ class Native:
         fmt = format_of(path, ds.format) or ""
         shown = str(self.data_dir / ds.source)
         try:
-            df = read_table(path, fmt)
+            df = read_table(path, fmt, exact_integer_columns(ds))
         except ValueError as err:
             raise NotNative(f"dataset '{name}': {err}") from err
         if fmt == "csv":
@@ -838,7 +839,7 @@ def _parquet_types(ds: Any, types: dict[str, str]) -> None:
         if kind is not None and kind not in PARQUET_TYPES.get(col.type, ("VARCHAR",)):
             raise NotNative(f"dataset '{ds.name}': Parquet column {source!r} is {kind}, declared {col.type}")
     for c in (ds.key, ds.subject, *(col.unit_column for col in ds.columns.values())):
-        if c and types.get(c, "VARCHAR") != "VARCHAR":  # (pandas reads an integer key with gaps as 1.0)
+        if c and types.get(c, "VARCHAR") != "VARCHAR":  # (a key's text is the pandas binder's: read_table)
             raise NotNative(f"dataset '{ds.name}': Parquet column {c!r} is {types[c]}, read as text")
     if layout is not None:
         for c in (layout.subject, layout.test, layout.unit, layout.time, layout.visit):

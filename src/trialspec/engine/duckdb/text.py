@@ -1,15 +1,14 @@
 """Text read from DuckDB for the native binder (``bind.py``): keys checked present and
 increasing as they stream in file order, kept as the subjects' ids (``trialspec.text_ids``),
 and whether any starts or ends with whitespace, judged from their bytes on the way; and
-which text columns can need trimming (the names a dataset declares; categories and unit
-columns, judged by their distinct values).
+which text columns have few values (categories and unit columns, judged by their distinct
+values).
 
 Nothing here runs SQL: ``bind.py`` queries, these functions look at what comes back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -105,23 +104,3 @@ def few_valued(ds: Any) -> set[str]:
 def edged(text: str) -> bool:
     """Whether ``text`` starts or ends with whitespace (what trimming removes)."""
     return bool(text) and (text[0] in WHITESPACE or text[-1] in WHITESPACE)
-
-
-def named_columns(ds: Any) -> set[str]:
-    """Every name the dataset's declaration holds (columns, sources, keys, unit columns, a long
-    layout's fields, range limits): the file columns the binding may read."""
-    import dataclasses
-
-    out: set[str] = set()
-    todo = [ds]
-    while todo:
-        x = todo.pop()
-        if isinstance(x, str):
-            out.add(x)
-        elif isinstance(x, Mapping):
-            todo += [*x.keys(), *x.values()]
-        elif isinstance(x, (list, tuple, set, frozenset)):
-            todo += list(x)
-        elif dataclasses.is_dataclass(x) and not isinstance(x, type):
-            todo += [getattr(x, f.name) for f in dataclasses.fields(x)]
-    return out

@@ -24,6 +24,7 @@ from trialspec.check.conformance_render import render
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.engine.binding import Bound, DatasetInfo, Failed, dataset_failure, failure_columns, sha256_file
 from trialspec.engine.cells import increasing_text
+from trialspec.engine.declared import exact_integer_columns
 from trialspec.engine.files import delimiter, format_of, is_sdtm
 from trialspec.engine.limits import refuse_reading, short_rows
 from trialspec.engine.pandas.bind_rows import long_rows, read_limits
@@ -39,7 +40,7 @@ from trialspec.engine.pandas.factorize import memo as factorize_memo
 from trialspec.engine.pandas.frames import StudyTable, SubjectFrames
 from trialspec.engine.pandas.long_checks import absent_tests
 from trialspec.engine.pandas.missing import mark_missing
-from trialspec.engine.pandas.read import RECORD_LINES, read_table
+from trialspec.engine.pandas.read import RECORD_LINES, frame_integers, read_table
 from trialspec.engine.pandas.read_sas import ENCODING
 from trialspec.protocol.model import study_level
 
@@ -89,7 +90,7 @@ def read_datasets(protocol: Any, data_dir: Path) -> tuple[dict[str, pd.DataFrame
                                     "docs/reliability.md lists the limits.", context=(("dataset", name),)))
             continue
         try:
-            df = read_table(path, fmt or "")
+            df = read_table(path, fmt or "", exact_integer_columns(ds))
         except ValueError as err:
             diags.append(Diagnostic("TS413", f"dataset '{name}': cannot read {ds.source}: {err}", ds.span,
                                     "Export it as UTF-8 CSV, Parquet, XLSX, XPT, SAS7BDAT or Dataset-JSON.",
@@ -141,8 +142,9 @@ def bind_frames(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mappin
 
 def _bind(protocol: Any, tables: Mapping[str, pd.DataFrame], paths: Mapping[str, str] | None,
           header_lines: Mapping[str, int] | None, plan: CheckIndex, failed: list[Failed]) -> Bound:
-    if paths is None:  # DataFrames from the API: the declared missing rules apply here
-        tables = {n: mark_missing(df, is_sdtm(getattr(protocol.datasets[n], "standard", None), None),
+    if paths is None:  # DataFrames from the API: integers and the declared missing rules apply here
+        tables = {n: mark_missing(frame_integers(df, exact_integer_columns(protocol.datasets[n])),
+                                  is_sdtm(getattr(protocol.datasets[n], "standard", None), None),
                                   getattr(protocol.datasets[n], "missing", ()))
                   if n in protocol.datasets else df for n, df in tables.items()}
     paths = paths or {}

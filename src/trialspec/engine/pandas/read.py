@@ -12,7 +12,9 @@ from __future__ import annotations
 import csv
 import sys
 import warnings
+from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,30 +44,65 @@ def _record_lines(path: Path, sep: str) -> np.ndarray | None:
     return np.asarray(lines[1:], dtype=np.int64)  # the first record is the header
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _read_parquet(path: Path, exact: Collection[str] = ()) -> pd.DataFrame:
     """A Parquet file as pandas reads it; when a day or time is beyond what pandas holds
     (before year 1, after 9999), the file's days and times are read as their ISO text instead,
     so that the day out of range fails its own `date` check (as the DuckDB binder finds it)
-    rather than the whole file being unreadable."""
+    rather than the whole file being unreadable. The integer columns named in ``exact`` that
+    hold a null, which pandas makes float64 (``7`` -> ``7.0``), are read again as Python ints
+    and None, so a key, a level or a text keeps its digits."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     try:
-        return pd.read_parquet(path)
+        df = pd.read_parquet(path)
     except (ValueError, OverflowError):
         schema = pq.read_schema(path)  # (a file without days or times failed for another reason)
         if not any(pa.types.is_date(f.type) or pa.types.is_timestamp(f.type) for f in schema):
             raise
-    table = pq.read_table(path)
-    columns = [pc.strftime(c, "%Y-%m-%d") if pa.types.is_date(c.type)
-               else pc.strftime(c, "%Y-%m-%dT%H:%M:%S") if pa.types.is_timestamp(c.type) else c
-               for c in table.columns]
-    return pa.table(columns, names=table.column_names).to_pandas()
+        table = pq.read_table(path)
+        columns = [pc.strftime(c, "%Y-%m-%d") if pa.types.is_date(c.type)
+                   else pc.strftime(c, "%Y-%m-%dT%H:%M:%S") if pa.types.is_timestamp(c.type) else c
+                   for c in table.columns]
+        df = pa.table(columns, names=table.column_names).to_pandas()
+    floated = [c for c in df.columns if c in exact and df[c].dtype.kind == "f"]
+    if floated:
+        ints = [f.name for f in pq.read_schema(path) if f.name in floated and pa.types.is_integer(f.type)]
+        if ints:
+            for name, column in zip(ints, pq.read_table(path, columns=ints).columns, strict=True):
+                df[name] = _python_ints(column)
+    return df
 
 
-def read_table(path: Path, fmt: str) -> pd.DataFrame:
-    """Read ``path``; raises ``ValueError`` with a readable reason if it cannot."""
+def _python_ints(column: Any) -> np.ndarray:
+    """An Arrow integer column with nulls as an object array of Python ints and None."""
+    import pyarrow.compute as pc
+
+    out = column.fill_null(0).to_numpy().astype(object)
+    out[pc.is_null(column).to_numpy(zero_copy_only=False)] = None
+    return out
+
+
+def frame_integers(df: pd.DataFrame, exact: Collection[str]) -> pd.DataFrame:
+    """A DataFrame given to the API, its nullable integer columns (``Int64``, ``int64[pyarrow]``)
+    read as a Parquet file's are (``_read_parquet``): those named in ``exact`` as Python ints
+    and None, the others as float64 with NaN. The caller's frame is not changed."""
+    nullable = [c for c in df.columns if isinstance(df[c].dtype, pd.api.extensions.ExtensionDtype)
+                and df[c].dtype.kind in "iu"]
+    if not nullable:
+        return df
+    df = df.copy(deep=False)
+    for c in nullable:
+        df[c] = (df[c].to_numpy(dtype=object, na_value=None) if c in exact
+                 else df[c].to_numpy(dtype=np.float64, na_value=np.nan))
+    return df
+
+
+def read_table(path: Path, fmt: str, exact: Collection[str] = ()) -> pd.DataFrame:
+    """Read ``path``; raises ``ValueError`` with a readable reason if it cannot. ``exact``: the
+    columns whose integers keep their digits though a Parquet column holds nulls
+    (``engine.declared.exact_integer_columns``)."""
     try:
         if fmt == "csv":
             # index_col=False: a row with more cells than the header is an error, never a silent
@@ -82,7 +119,7 @@ def read_table(path: Path, fmt: str) -> pd.DataFrame:
                     df.attrs[RECORD_LINES] = lines
             return df
         if fmt == "parquet":
-            return _read_parquet(path)
+            return _read_parquet(path, exact)
         if fmt == "xlsx":
             return pd.read_excel(path, engine="openpyxl")
         if fmt in ("xpt", "sas7bdat"):

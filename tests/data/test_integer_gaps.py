@@ -1,5 +1,6 @@
 """An integer column with a gap keeps its digits: pandas reads a Parquet integer column that
-holds a null (and the API's nullable ``Int64`` frames) as float64, which made the key ``7`` the
+holds a null (and an Excel column of whole numbers with an empty cell, and the API's nullable
+``Int64`` frames) as float64, which made the key ``7`` the
 subject ``7.0``, a row table's subjects unknown to a population whose keys have no gap, the
 text ``1`` the text ``1.0`` (so ``s == "1"`` failed) and a finding show ``2.0`` for the cell
 ``2``. Such a column is now read as Python ints where the protocol reads it as text, on every
@@ -56,10 +57,17 @@ AE = {"SUBJID": pa.array([1, 3, None, 4], pa.int64()),
       "AESEV": pa.array([1, 2, 3, None], pa.int8())}
 
 
-def _files(folder: Path) -> Path:
-    pq.write_table(pa.table(DM), folder / "dm.parquet")
-    pq.write_table(pa.table(AE), folder / "ae.parquet")
-    (folder / "p.yaml").write_text(PROTOCOL, "utf-8")
+def _files(folder: Path, fmt: str = "parquet") -> Path:
+    """The study as Parquet, as an Excel workbook (whose whole numbers pandas reads as it reads
+    Parquet's) or as CSV (text: the digits as written)."""
+    for name, table in (("dm", pa.table(DM)), ("ae", pa.table(AE))):
+        if fmt == "parquet":
+            pq.write_table(table, folder / f"{name}.parquet")
+        elif fmt == "xlsx":
+            table.to_pandas().to_excel(folder / f"{name}.xlsx", index=False)
+        else:
+            table.to_pandas().astype("Int64").to_csv(folder / f"{name}.csv", index=False)
+    (folder / "p.yaml").write_text(PROTOCOL.replace(".parquet", f".{fmt}"), "utf-8")
     return folder / "p.yaml"
 
 
@@ -67,9 +75,10 @@ def _report(result: Any) -> dict[str, Any]:
     return json.loads(render_check("json", result))
 
 
-@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
-def test_integer_keys_and_texts_with_gaps_keep_their_digits(tmp_path: Path, engine: str) -> None:
-    result = check(_files(tmp_path), tmp_path, engine)
+@pytest.mark.parametrize(("fmt", "engine"), [("parquet", "pandas"), ("parquet", "duckdb"), ("xlsx", "pandas"),
+                                           ("csv", "pandas"), ("csv", "duckdb")])
+def test_integer_keys_and_texts_with_gaps_keep_their_digits(tmp_path: Path, fmt: str, engine: str) -> None:
+    result = check(_files(tmp_path, fmt), tmp_path, engine)
     elig = result.section("eligibility")
     subjects = elig.summary["subjects"]
     assert subjects["id"] == ["1", "2", "3", "4"]  # not 1.0, 2.0, ...
@@ -81,7 +90,8 @@ def test_integer_keys_and_texts_with_gaps_keep_their_digits(tmp_path: Path, engi
         "I5": ["pass", "fail", "pass", "pass"],  # the AE table's 1, 3, 4 are the population's
     }
     said = sorted((d.code, d.message) for d in result.diagnostics)
-    assert ("TS406", "dm.flag: not true/false: 2 for subject 4 (row 4)") in said
+    shown = "'2'" if fmt == "csv" else "2"  # (a CSV cell is text)
+    assert ("TS406", f"dm.flag: not true/false: {shown} for subject 4 (row 4)") in said
     # the AE table's 1, 3 and 4 are known subjects; only its row without a subject is not
     assert [m for c, m in said if c == "TS412"] == ["ae.SUBJID: no such subject '<missing>' for row 3"]
 

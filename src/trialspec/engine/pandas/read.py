@@ -75,6 +75,19 @@ def _read_parquet(path: Path, exact: Collection[str] = ()) -> pd.DataFrame:
     return df
 
 
+def _read_xlsx(path: Path, exact: Collection[str] = ()) -> pd.DataFrame:
+    """The first sheet; the columns named in ``exact`` that pandas made float64 (whole numbers
+    with an empty cell: ``7`` -> ``7.0``) are read again as the cells are (``7`` an int), so
+    a key, a level or a text keeps its digits, as in ``_read_parquet``."""
+    df = pd.read_excel(path, engine="openpyxl")
+    floated = [c for c in df.columns if c in exact and df[c].dtype.kind == "f"]
+    if floated:
+        cells = pd.read_excel(path, engine="openpyxl", dtype=dict.fromkeys(floated, object))
+        for c in floated:
+            df[c] = cells[c].to_numpy(dtype=object, na_value=None)
+    return df
+
+
 def _python_ints(column: Any) -> np.ndarray:
     """An Arrow integer column with nulls as an object array of Python ints and None."""
     import pyarrow.compute as pc
@@ -121,7 +134,7 @@ def read_table(path: Path, fmt: str, exact: Collection[str] = ()) -> pd.DataFram
         if fmt == "parquet":
             return _read_parquet(path, exact)
         if fmt == "xlsx":
-            return pd.read_excel(path, engine="openpyxl")
+            return _read_xlsx(path, exact)
         if fmt in ("xpt", "sas7bdat"):
             from trialspec.engine.pandas.read_sas import read_sas
 

@@ -144,3 +144,40 @@ def test_the_api_screens_nullable_integer_frames_with_their_digits(tmp_path: Pat
         assert subjects["id"] == ["1", "2", "3", "4"], engine
         assert subjects["outcomes"]["I1"] == ["pass", "unknown", "fail", "fail"], engine
         assert subjects["outcomes"]["I5"] == ["pass", "fail", "pass", "pass"], engine
+
+
+def test_whole_doubles_read_as_text_are_their_digits(tmp_path: Path) -> None:
+    """SAS and many Parquet writers store every number as a double: a numeric key, a VISITNUM
+    picked as a visit, or a number column declared a string is ``1``, not ``1.0``; other
+    numbers keep their shortest text, and NaN is missing, not the text ``nan``."""
+    pq.write_table(pa.table({"SUBJID": [1.0, 2.0, 3.0], "CODE": [1.0, 2.5, float("nan")]}),
+                   tmp_path / "dm.parquet")
+    pq.write_table(pa.table({"SUBJID": [1.0, 1.0, 2.0, 2.0, 3.0], "LBTESTCD": ["ALT"] * 5,
+                             "LBSTRESN": [10.0, 20.0, 30.0, 40.0, 5.0],
+                             "VISITNUM": [1.0, 2.0, 1.0, 2.0, 1.5]}), tmp_path / "lb.parquet")
+    (tmp_path / "p.yaml").write_text("""\
+trialspec: 1
+study: {id: DOUBLES, title: whole doubles read as text}
+datasets:
+  dm:
+    source: dm.parquet
+    key: SUBJID
+    columns:
+      code: {source: CODE, type: string}
+  lb:
+    source: lb.parquet
+    long: {subject: SUBJID, test: LBTESTCD, value: LBSTRESN, visit: VISITNUM}
+    pick: {visit: "1"}
+    columns:
+      alt: {test: ALT, type: number}
+eligibility:
+  inclusion:
+    I1: {text: code, when: code == "1" or code == "2.5"}
+    I2: {text: alt at visit 1, when: alt < 25}
+""", "utf-8")
+    for engine in ("pandas", "duckdb"):
+        result = check(tmp_path / "p.yaml", tmp_path, engine)
+        subjects = result.section("eligibility").summary["subjects"]
+        assert subjects["id"] == ["1", "2", "3"], engine
+        assert subjects["outcomes"] == {"I1": ["pass", "pass", "unknown"],
+                                        "I2": ["pass", "fail", "unknown"]}, engine  # 3: no visit 1 row

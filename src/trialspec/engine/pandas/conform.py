@@ -80,7 +80,22 @@ def report(where: Where, column: str, column_index: int, mask: np.ndarray, value
 
 
 def _text(values: pd.Series) -> pd.Series:
+    if values.dtype.kind == "f":
+        return _number_text(values)
     return values.astype("string").str.strip()
+
+
+def _number_text(values: pd.Series) -> pd.Series:
+    """Numbers read as text (a key, a visit number, a string column of a SAS or Parquet file,
+    whose numbers are doubles): a whole number as its digits (``1.0`` -> ``1``, as a level is
+    read and as the file's own tools show it), any other as its shortest text (``1.5``)."""
+    numbers = values.to_numpy(dtype=np.float64)
+    whole = np.isfinite(numbers) & (np.abs(numbers) < 2.0 ** 53)
+    whole[whole] = numbers[whole] == np.trunc(numbers[whole])
+    out = values.astype("string")
+    if whole.any():
+        out[whole] = pd.array(numbers[whole].astype(np.int64), dtype="string")
+    return out
 
 
 def text_values(values: Any) -> np.ndarray:
@@ -172,7 +187,7 @@ def factorized_text(values: Any) -> tuple[np.ndarray, np.ndarray]:
         # mixed objects: to pandas 1, 1.0 and True are one key, so take each cell's text first
         # (text and dates are keyed by value: a column of date objects is done per distinct day)
         codes, uniques = pd.factorize(text_values(array), use_na_sentinel=True)
-    return codes, text_values(np.asarray(uniques, dtype=object))
+    return codes, text_values(uniques if array.dtype.kind == "f" else np.asarray(uniques, dtype=object))
 
 
 def _at(texts: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -270,9 +285,9 @@ def as_date(s: pd.Series, where: Where, column: str, ci: int) -> tuple[Any, list
 
 
 def as_string(s: pd.Series) -> np.ndarray:
-    if s.dtype.kind in "fiu":
+    if s.dtype.kind in "iu":
         return s.astype(str).to_numpy()
-    return text_values(s)
+    return text_values(s)  # (numbers as _number_text writes them, NaN missing)
 
 
 def with_units(values: np.ndarray, units: pd.Series, target: str, analyte: str | None, where: Where,

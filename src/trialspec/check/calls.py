@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from trialspec.check.long_rows import restrict_to_test
+from trialspec.check.long_rows import restrict_to_test, test_partition
 from trialspec.lang import ast, ir
 from trialspec.lang.functions import AGGREGATE_FORMS, FUNCTIONS, Signature
 from trialspec.lang.types import ANY, BOOL, Kind, Type
@@ -131,7 +131,8 @@ def _series(ck: Checker, e: ast.Call, sig: Signature, row: str | None) -> Typed:
         rt = replace(t, unit="%", analyte=None)
     elif sig.returns == "condition":
         rt = replace(BOOL, grain=t.grain)
-    return ir.Series(e.name, t.grain, tuple(args), rt, span=e.span), rt
+    return ir.Series(e.name, t.grain, tuple(args), rt, span=e.span,
+                     partition=test_partition(ck, t.grain, x, e.span)), rt
 
 
 def _scalar(ck: Checker, e: ast.Call, sig: Signature, row: str | None) -> Typed:

@@ -149,6 +149,9 @@ class Series:
     the rows that may be baseline, the last true one per subject is; None: the first row is.
     The checker lowers a series written in a rule with neither (file order, first row); a
     criteria plan fills both (``trialspec.domain.response_compile.bind_series``).
+    ``partition`` (a text per row) splits a subject's rows into series of their own: over a
+    long table without ``pick`` it is the row's test code, so ``change(alt)`` is an ALT
+    result's change from the first ALT result, whatever the other tests' rows between them.
     """
 
     func: str
@@ -158,6 +161,7 @@ class Series:
     order_by: Node | None = None
     baseline: Node | None = None
     span: Span = _span()
+    partition: Node | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +217,7 @@ CHILD_FIELDS: dict[type, tuple[str, ...]] = {
     IsNull: ("operand",),
     Func: ("args",),
     Aggregate: ("value", "where"),
-    Series: ("args", "order_by", "baseline"),
+    Series: ("args", "order_by", "baseline", "partition"),
     Cond: ("condition", "then", "otherwise"),
     Match: ("operand",),
 }

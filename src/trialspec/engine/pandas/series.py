@@ -199,19 +199,22 @@ def series(node: ir.Series, ctx: Any, evaluate: Evaluate, ctx_type: type) -> Val
     if len(own) != (2 if node.func == "consecutive" else 1):
         raise EngineError(f"{node.func}() over {node.dataset!r} has {len(own)} arguments")
     table = ctx.frames.rows[node.dataset]
-    order = order_for(ctx, node.dataset, table.codes, time, flag, evaluate)
+    order = order_for(ctx, node.dataset, table.codes, time, flag, evaluate, node.partition)
     values = [broadcast(evaluate(a, ctx), len(table.codes)) for a in own]
     return KERNELS[node.func](values, order, own)
 
 
 def order_for(ctx: Any, dataset: str, codes: np.ndarray, time: ir.Node | None, flag: ir.Node | None,
-              evaluate: Evaluate) -> Order:
-    """The (cached) order of ``dataset``'s rows for this trace, time node and baseline node."""
+              evaluate: Evaluate, partition: ir.Node | None = None) -> Order:
+    """The (cached) order of ``dataset``'s rows for this trace, time node, baseline node and
+    partition (each subject's rows split by a text per row, a long table's test code)."""
     cache = _CACHE.setdefault(ctx.trace, {})
-    key = (dataset, id(time), id(flag))
+    key = (dataset, id(time), id(flag), id(partition))
     hit = cache.get(key)
     if hit is not None:
         return hit
+    if partition is not None:
+        codes = _split(codes, evaluate(partition, ctx))
     days = None
     if time is not None:
         t = evaluate(time, ctx)
@@ -226,6 +229,16 @@ def order_for(ctx: Any, dataset: str, codes: np.ndarray, time: ir.Node | None, f
         tri = chosen
     order = cache[key] = make_order(codes, days, tri)
     return order
+
+
+def _split(codes: np.ndarray, by: Value) -> np.ndarray:
+    """Group numbers of (subject, text) pairs, in subject order: a subject's rows split by
+    ``by`` (a missing text is a group of its own)."""
+    if not isinstance(by, Labels):
+        raise EngineError(f"a time series is split by a text per row, not {type(by).__name__}")
+    texts = np.broadcast_to(np.asarray(by.codes, dtype=np.int64), codes.shape) + 1
+    pairs = np.asarray(codes, dtype=np.int64) * (len(by.levels) + 1) + texts
+    return np.unique(pairs, return_inverse=True)[1].reshape(-1).astype(np.int64)
 
 
 def _numbers(v: Value, what: str) -> Numbers:

@@ -1,7 +1,8 @@
 """Time series (``ir.Series``) as window functions over a row scope, the pandas kernels' rules.
 
 A subject's rows are ordered ``PARTITION BY _i ORDER BY <order_by>.lo NULLS LAST, _r`` (missing
-dates last, ties in the source's order; no ``order_by``: the source's order). Two columns are
+dates last, ties in the source's order; no ``order_by``: the source's order); a ``partition``
+(a long table's test code) is partitioned by too, ``PARTITION BY _i, <partition>``. Two columns are
 projected once per (order_by, baseline) pair and shared by every series on it:
 
 - ``pos``: ``ROW_NUMBER()`` in that order (1-based);
@@ -36,11 +37,13 @@ from trialspec.lang import ir
 DECIMALS = 9
 
 
-def _window(fn: exp.Expr, order: list[exp.Expr] | None = None,
+def _window(fn: exp.Expr, split: list[exp.Expr], order: list[exp.Expr] | None = None,
             frame: tuple[str | int, str | int] | None = None) -> exp.Expr:
-    """``fn OVER (PARTITION BY _i [ORDER BY order] [ROWS BETWEEN frame])``; in ``frame``
-    an int is that many rows PRECEDING, "UNBOUNDED" unbounded preceding, "CURRENT" this row."""
-    args: dict[str, object] = {"this": fn, "partition_by": [q.col("_i")], "over": "OVER"}
+    """``fn OVER (PARTITION BY _i [, split] [ORDER BY order] [ROWS BETWEEN frame])``; in
+    ``frame`` an int is that many rows PRECEDING, "UNBOUNDED" unbounded preceding, "CURRENT"
+    this row."""
+    args: dict[str, object] = {"this": fn, "partition_by": [q.col("_i"), *(e.copy() for e in split)],
+                               "over": "OVER"}
     if order is not None:
         args["order"] = exp.Order(expressions=[o.copy() for o in order])
     if frame is not None:
@@ -57,10 +60,11 @@ def _window(fn: exp.Expr, order: list[exp.Expr] | None = None,
 
 
 class _Order:
-    """The ``pos`` and ``base`` columns of one (order_by, baseline) pair in a row scope."""
+    """The ``pos`` and ``base`` columns of one (order_by, baseline, partition) in a row scope;
+    ``split``: the partition's expression (none: a subject's rows are one series)."""
 
-    def __init__(self, pos: exp.Expr, base: exp.Expr, height: int) -> None:
-        self.pos, self.base, self.height = pos, base, height
+    def __init__(self, pos: exp.Expr, base: exp.Expr, height: int, split: list[exp.Expr]) -> None:
+        self.pos, self.base, self.height, self.split = pos, base, height, split
 
     @property
     def by_pos(self) -> list[exp.Expr]:
@@ -69,18 +73,24 @@ class _Order:
 
 def _order(c: Compiler, s: Scope, node: ir.Series) -> _Order:
     cache = s.__dict__.setdefault("_series_orders", {})
-    key = (id(node.order_by), id(node.baseline))
+    key = (id(node.order_by), id(node.baseline), id(node.partition))
     hit = cache.get(key)
     if hit is not None:
         return hit
     keys: list[exp.Expr] = []
     h = 0
+    split: list[exp.Expr] = []
+    if node.partition is not None:
+        by = c.compile(node.partition, s)
+        if not isinstance(by, SText):
+            raise EngineError("a time series is split by a text per row")
+        split, h = [by.v], by.height
     if node.order_by is not None:
         t = c.compile(node.order_by, s)
         if not isinstance(t, SDate):
             raise EngineError(f"time series over {node.dataset!r} are ordered by a date")
         keys.append(exp.Ordered(this=t.lo, nulls_first=False))
-        h = t.height
+        h = max(h, t.height)
     keys.append(q.col("_r"))
     flag: SCond | None = None
     if node.baseline is not None:
@@ -89,12 +99,13 @@ def _order(c: Compiler, s: Scope, node: ir.Series) -> _Order:
             raise EngineError("the baseline of a time series is chosen by a condition")
         flag = chosen
         h = max(h, flag.height)
-    pos = _lo(s.put(SNum(_window(exp.RowNumber(), keys)), h + 1, force=True))
+    pos = _lo(s.put(SNum(_window(exp.RowNumber(), split, keys)), h + 1, force=True))
     if flag is None:
         base: exp.Expr = q.integer(1)
     else:
-        base = _lo(s.put(SNum(_window(exp.Max(this=q.case([(flag.v, pos)], q.null())))), h + 2, force=True))
-    hit = cache[key] = _Order(pos, base, h + 2)
+        base = _lo(s.put(SNum(_window(exp.Max(this=q.case([(flag.v, pos)], q.null())), split)), h + 2,
+                         force=True))
+    hit = cache[key] = _Order(pos, base, h + 2, split)
     return hit
 
 
@@ -114,7 +125,7 @@ def _round(e: exp.Expr) -> exp.Expr:
 
 
 def _baseline(o: _Order, x: SNum) -> SNum:
-    at_base = [_window(exp.Max(this=q.case([(q.op("==", o.pos, o.base), b)], q.null())))
+    at_base = [_window(exp.Max(this=q.case([(q.op("==", o.pos, o.base), b)], q.null())), o.split)
                for b in x.parts()]
     return SNum(at_base[0], at_base[1] if len(at_base) > 1 else None)
 
@@ -122,8 +133,8 @@ def _baseline(o: _Order, x: SNum) -> SNum:
 def _running_min(o: _Order, x: SNum, upto: int) -> list[exp.Expr]:
     """Per bound, the lowest present value from the baseline to the row ``upto`` rows back."""
     frame: tuple[str | int, str | int] = ("UNBOUNDED", "CURRENT" if upto == 0 else upto)
-    return [_window(exp.Min(this=q.case([(q.op(">=", o.pos, o.base), b)], q.null())), o.by_pos, frame)
-            for b in x.parts()]
+    return [_window(exp.Min(this=q.case([(q.op(">=", o.pos, o.base), b)], q.null())), o.split, o.by_pos,
+                    frame) for b in x.parts()]
 
 
 def compile_series(c: Compiler, s: Scope, node: ir.Series) -> SValue:
@@ -135,7 +146,7 @@ def compile_series(c: Compiler, s: Scope, node: ir.Series) -> SValue:
     h = max(o.height, v.height) + 1
     func = node.func
     if func == "previous":
-        parts = [_window(exp.Lag(this=p), o.by_pos) for p in v.parts()]
+        parts = [_window(exp.Lag(this=p), o.split, o.by_pos) for p in v.parts()]
         if isinstance(v, SCond | SText):
             return s.put(type(v)(parts[0]), h, force=True)
         return s.put(type(v)(parts[0], parts[1] if len(parts) > 1 else None), h, force=True)
@@ -196,8 +207,8 @@ def _consecutive(s: Scope, o: _Order, cond: SValue, count: ir.Node, h: int) -> S
     if k <= 0:  # no rows to look at: true
         return SCond(q.true())
     frame: tuple[str | int, str | int] = (k - 1, "CURRENT") if k > 1 else ("CURRENT", "CURRENT")
-    n_false = _window(q.count_if(q.not_(cond.v)), o.by_pos, frame)
-    n_unknown = _window(q.count_if(q.is_null(cond.v)), o.by_pos, frame)
+    n_false = _window(q.count_if(q.not_(cond.v)), o.split, o.by_pos, frame)
+    n_unknown = _window(q.count_if(q.is_null(cond.v)), o.split, o.by_pos, frame)
     counts = s.put(SNum(n_false, n_unknown), h, force=True)
     assert isinstance(counts, SNum)
     full = q.op(">=", o.pos, q.integer(k))

@@ -120,8 +120,11 @@ def _sum_or_mean(mean: bool) -> Callable[..., Value]:
         bounds = [v.lo] if v.exact else [v.lo, v.hi]
         out = []
         for b in bounds:
-            total = np.bincount(codes[rows], weights=np.broadcast_to(b, codes.shape)[rows],
-                                minlength=n)
+            weights = np.broadcast_to(b, codes.shape)[rows]
+            total = np.bincount(codes[rows], weights=weights, minlength=n)
+            # a sum past a double's range is missing, not inf: judged by the sum of the absolute
+            # values, which overflows whatever order the values are added in (SQL's is its own)
+            total[~np.isfinite(np.bincount(codes[rows], weights=np.abs(weights), minlength=n))] = np.nan
             if mean:
                 with np.errstate(all="ignore"):
                     total = total / n_good

@@ -187,12 +187,15 @@ def _sum_or_mean(mean: bool) -> Callable[[SValue | None, SCond | None], tuple[St
         bounds = v.parts()
         for k, b in enumerate(bounds):
             rows[f"b{k}"] = (q.case([(take, b)], q.null()), "sum")
+            rows[f"a{k}"] = (q.case([(take, exp.Abs(this=b))], q.null()), "sum")
         stats = _stats(rows)
 
         def result(g: dict[str, exp.Expr], has: exp.Expr) -> SValue:
             out = []
             for k in range(len(bounds)):
-                total = g[f"b{k}"]
+                # a sum past a double's range is missing: judged by the sum of the absolute
+                # values, which overflows in any order of adding (the pandas engine's rule)
+                total = q.case([(q.is_null(q.finite(g[f"a{k}"])), q.null())], g[f"b{k}"])
                 if mean:
                     total = q.div(total, q.to_double(g["good"]))
                 out.append(q.case([(_missing(g), q.null())], total))

@@ -95,6 +95,9 @@ def test_crossed_range_is_a_warning_and_is_read_as_it_is(tmp_path: Path) -> None
     assert list(found.severity) == ["warning"]
     first = found.iloc[0]
     assert (first.file.endswith("lb.csv"), first.line, first.col) == (True, row + 2, 6)  # header: line 1
+    # the message names both limits' columns, the value shown being the upper one
+    assert "upper limit of normal (LBSTNRHI) below the lower limit (LBSTNRLO): 12.0 for subject S08" \
+        in first.message
     assert result.eligibility.loc["S08", "I2"] == "fail"
 
 

@@ -49,8 +49,10 @@ CELL_WORDS: Mapping[str, Callable[[ConformanceCheck], Words]] = {
                                 "the rows.", Severity.WARNING),
     "repeated": lambda c: (f"repeated {c.param('test')} result", "The latest result is used.",
                            Severity.WARNING),
-    "range": lambda c: ("lower limit of normal above the upper limit",
-                        "Check LBSTNRLO/LBSTNRHI; the limits are read as they are.", Severity.WARNING),
+    "range": lambda c: (f"upper limit of normal ({c.param('high')}) below the lower limit "
+                        f"({c.param('low')}):",
+                        f"Check {c.param('low')} and {c.param('high')}; the limits are read as they are.",
+                        Severity.WARNING),
 }
 
 # kind -> how a failing cell's value is shown: the value itself unless said here

@@ -81,4 +81,8 @@ CODES = (
          "The subject's progression rests on a single PD assessment at the end of follow-up.",
          "IMWG asks for two consecutive assessments; with none left to confirm it, the PD is counted and flagged.",
          "PD at the last assessment", "Check whether a confirming assessment exists."),
+    Code("TS628", "assessment-partial-date",
+         "An assessment's date is partial (a month or a year): it is placed on the first day.",
+         "Response dates, the duration of response and the order of assessments depend on the day; the first day is one guess among many.",
+         "assessments.csv: P09,2015-11,0.4,...", "Complete the date, or impute it before the check as the analysis plan says."),
 )

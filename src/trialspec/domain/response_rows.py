@@ -47,7 +47,8 @@ def assessment_table(backend: Backend, frames: DataContext, dataset: str, time: 
     ``subjects`` (every subject id, in the data context's order), ``subject`` (each row's
     subject position), ``row`` (its 1-based data row), ``line`` (its file line), ``path``,
     ``phase`` (:func:`baseline_phase` of ``baseline``, a row condition), ``time``
-    (datetime64[D]) and ``values`` (name -> :func:`trialspec.row_batch.plain` array).
+    (datetime64[D]; a partial date's first day), ``partial`` (whether it was a partial date)
+    and ``values`` (name -> :func:`trialspec.row_batch.plain` array).
     """
     columns = {**nodes, _FLAG: baseline, _TIME: time}
     try:
@@ -55,11 +56,17 @@ def assessment_table(backend: Backend, frames: DataContext, dataset: str, time: 
     except UnboundDataset:
         return None
     table: dict[str, Any] = {"subjects": np.asarray(frames.subjects, dtype=object)}
-    for key in ("subject", "row", "line", "phase", "time"):
+    for key in ("subject", "row", "line", "phase", "time", "partial"):
         table[key] = np.concatenate([p[key] for p in parts])
     table["path"] = parts[0]["path"] if parts else None
     table["values"] = {name: np.concatenate([p["values"][name] for p in parts]) for name in nodes}
     return table
+
+
+def _partial(time: Any) -> np.ndarray:
+    """Where a row's date is a partial one (2015-11: its first day is the row's ``time``)."""
+    lo, hi = np.asarray(time.lo), np.asarray(getattr(time, "hi", time.lo))
+    return np.broadcast_to((lo != hi) & ~np.isnat(lo), lo.shape).copy()
 
 
 def _plain_batch(batch: RowBatch, nodes: Mapping[str, ir.Node]) -> dict[str, Any]:
@@ -67,4 +74,5 @@ def _plain_batch(batch: RowBatch, nodes: Mapping[str, ir.Node]) -> dict[str, Any
     return {"subject": batch.subject, "row": batch.row, "line": batch.line, "path": batch.path,
             "phase": baseline_phase(batch.subject, flag),
             "time": plain(batch.values[_TIME]).astype("datetime64[D]"),
+            "partial": _partial(batch.values[_TIME]),
             "values": {name: plain(batch.values[name]) for name in nodes}}

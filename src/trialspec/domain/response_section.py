@@ -1,7 +1,7 @@
 """The ``response`` section of a check: summary, tables, findings, JUnit cases, explain.
 
 Findings are the impossible sequences and the assessments that could not be judged
-(TS620-TS627); each is located at the assessment's line in its data file when the file is
+(TS620-TS628); each is located at the assessment's line in its data file when the file is
 CSV, else at the protocol's ``response:`` key.
 """
 
@@ -81,7 +81,7 @@ class _Findings:
 
 
 def findings(plan: ResponsePlan, table: dict[str, Any], d: Derived) -> _Findings:
-    """Every data finding of the derivation (TS620-TS627)."""
+    """Every data finding of the derivation (TS620-TS628)."""
     f = _Findings(plan, table)
     names = plan.names
     values = table["values"]
@@ -97,6 +97,12 @@ def findings(plan: ResponsePlan, table: dict[str, Any], d: Derived) -> _Findings
     f.add("TS622", np.flatnonzero(d.status == ROW_NO_DATE),
           lambda r: f"{subjects[f.subject[r]]}: an assessment without a date is not used",
           "Fill in the date.", Severity.WARNING)
+    partial = table.get("partial")
+    if partial is not None:
+        f.add("TS628", np.flatnonzero(partial & (d.status != ROW_NO_DATE)),
+              lambda r: f"{subjects[f.subject[r]]}: an assessment dated only to the month or year is "
+              f"placed on its first day, {f.time[r]}",
+              "Complete the date; response dates and durations depend on it.", Severity.WARNING)
     for i, c in enumerate(plan.categories):
         req = values.get(f"requires:{c.name}")
         if req is None:

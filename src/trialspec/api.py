@@ -201,6 +201,14 @@ def run(protocol: str | Path, data: str | Path | None = None,
 
     if (data is None) == (tables is None):
         raise TypeError("give exactly one of data= (a folder) or tables= (DataFrames by dataset name)")
+    if tables is not None:
+        import pandas as pd
+
+        wrong = {name: type(df).__name__ for name, df in tables.items() if not isinstance(df, pd.DataFrame)}
+        if wrong:
+            given = ", ".join(f"{name!r} is a {kind}" for name, kind in wrong.items())
+            raise TypeError(f"tables= takes a pandas DataFrame per dataset: {given} "
+                            "(pd.DataFrame(...) makes one of a dict of lists or a record array)")
     backend_name = choose_engine(engine, data, tables)
     result = check(protocol, data, backend_name=backend_name, tables=tables)
     if result.section("eligibility") is None:

@@ -2,7 +2,7 @@
 in pandas. A subprocess generates the cohort with DuckDB, binds it natively through the duckdb
 backend (conformance checks, keys, units, the SqlFrames), evaluates every criterion in SQL, then
 reports its peak RSS
-(``resource.getrusage``). Run this file as a script for larger cohorts:
+(its own ``VmHWM``). Run this file as a script for larger cohorts:
 ``python tests/data/test_duckdb_bind_memory.py 20000000``.
 """
 
@@ -16,8 +16,9 @@ from pathlib import Path
 
 SUBJECTS = 500_000
 MEMORY_LIMIT = "1GB"  # DuckDB's buffers; beyond, it spills to its temporary directory
-# Measured 2026-12-07 on the 2-core machine at 500k subjects: 375-385 MiB alone, up to 823 MiB
-# inside the whole suite (DuckDB's allocator keeps more when it runs beside other work); the
+# Measured 2026-12-07 on the 2-core machine at 500k subjects: 375-385 MiB alone (265 MiB on
+# 2026-12-08; the figures inside the whole suite, up to 1280 MiB, were the forking pytest
+# worker's RSS, which getrusage carries over exec: now read as VmHWM); the
 # pandas binder, reading the same Parquet through pyarrow, peaked at 433 MiB. So this bound
 # catches a binder that materialises the cohort (Python objects per cell), not a small change.
 PEAK_MIB = 1200
@@ -46,7 +47,7 @@ eligibility:
 """
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 import numpy as np
 from trialspec.engine import get_backend
@@ -65,7 +66,10 @@ for criterion in compiled.checked.criteria:  # each criterion evaluated in SQL, 
     sure = np.asarray(value.value, bool) & np.asarray(value.known, bool)
     eligible &= sure if criterion.kind == "inclusion" else ~sure & np.asarray(value.known, bool)
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+# this process's own high-water mark (VmHWM): getrusage's ru_maxrss also holds the RSS the
+# parent had when it forked (a pytest worker past 1.2 GiB made this test fail, measuring 1280 MiB)
+with open("/proc/self/status") as status:
+    peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024  # KiB
 print(json.dumps({"subjects": len(frames.subjects), "eligible": int(eligible.sum()), "seconds": seconds,
                   "peak_mib": peak, "native": frames.source is None, "findings": len(bound.diagnostics)}))
 """

@@ -124,7 +124,8 @@ def _sum_or_mean(mean: bool) -> Callable[..., Value]:
             total = np.bincount(codes[rows], weights=weights, minlength=n)
             # a sum past a double's range is missing, not inf: judged by the sum of the absolute
             # values, which overflows whatever order the values are added in (SQL's is its own)
-            total[~np.isfinite(np.bincount(codes[rows], weights=np.abs(weights), minlength=n))] = np.nan
+            over = ~np.isfinite(np.bincount(codes[rows], weights=np.abs(weights), minlength=n))
+            total = np.where(over, np.nan, total)
             if mean:
                 with np.errstate(all="ignore"):
                     total = total / n_good

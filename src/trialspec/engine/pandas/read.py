@@ -101,14 +101,16 @@ def frame_integers(df: pd.DataFrame, exact: Collection[str]) -> pd.DataFrame:
     """A DataFrame given to the API, its nullable integer columns (``Int64``, ``int64[pyarrow]``)
     read as a Parquet file's are (``_read_parquet``): those named in ``exact`` as Python ints
     and None, the others as float64 with NaN. The caller's frame is not changed."""
-    nullable = [c for c in df.columns if isinstance(df[c].dtype, pd.api.extensions.ExtensionDtype)
-                and df[c].dtype.kind in "iu"]
+    # (by position: a frame may repeat a column name, and df[name] is then a frame)
+    nullable = [i for i, dtype in enumerate(df.dtypes)
+                if isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "iu"]
     if not nullable:
         return df
     df = df.copy(deep=False)
-    for c in nullable:
-        df[c] = (df[c].to_numpy(dtype=object, na_value=None) if c in exact
-                 else df[c].to_numpy(dtype=np.float64, na_value=np.nan))
+    for i in nullable:
+        column = df.iloc[:, i]
+        df.isetitem(i, column.to_numpy(dtype=object, na_value=None) if df.columns[i] in exact
+                    else column.to_numpy(dtype=np.float64, na_value=np.nan))
     return df
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -42,3 +43,10 @@ def test_protocol_errors_raise_with_diagnostics(tmp_path: Path) -> None:
 def test_exactly_one_data_source() -> None:
     with pytest.raises(TypeError):
         trialspec.run(SEED)
+
+
+@pytest.mark.parametrize("table", [{"subject_id": ["P01"]}, pd.Series(["P01"], name="subject_id"),
+                                   np.rec.fromrecords([("P01",)], names="subject_id")])
+def test_tables_that_are_not_dataframes_are_a_type_error_naming_the_dataset(table: object) -> None:
+    with pytest.raises(TypeError, match="tables= takes a pandas DataFrame per dataset: 'subjects' is a"):
+        trialspec.run(SEED, tables={"subjects": table})

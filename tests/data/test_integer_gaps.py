@@ -181,3 +181,19 @@ eligibility:
         assert subjects["id"] == ["1", "2", "3"], engine
         assert subjects["outcomes"] == {"I1": ["pass", "pass", "unknown"],
                                         "I2": ["pass", "fail", "unknown"]}, engine  # 3: no visit 1 row
+
+
+def test_a_frame_repeating_a_column_name_is_read(tmp_path: Path) -> None:
+    """A DataFrame may repeat a column name (the CSV route reads such a header too); the
+    nullable integers are found by position, not by name."""
+    import trialspec
+
+    path = _files(tmp_path)
+    dm = pd.DataFrame([[1, 1, 40, 7, 8], [2, 0, 17, None, 9]],
+                      columns=["SUBJID", "CODE", "AGE", "NOTE", "NOTE"])
+    dm = dm.astype({"SUBJID": "Int64", "CODE": "Int64"})
+    dm.isetitem(3, dm.iloc[:, 3].astype("Int64"))
+    ae = pd.DataFrame({"SUBJID": pd.array([1], dtype="Int64"), "AESEV": [1.0]})
+    for engine in ("pandas", "duckdb"):
+        study = trialspec.run(str(path), tables={"dm": dm, "ae": ae}, engine=engine)
+        assert study.result.section("eligibility").summary["subjects"]["id"] == ["1", "2"], engine

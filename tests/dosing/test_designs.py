@@ -295,3 +295,30 @@ def test_carboplatin_by_calvert_with_cockcroft_gault() -> None:
     no_crcl = load_protocol_text(CARBOPLATIN.replace("crcl: cockcroft-gault, ", ""), "auc.yaml")[0]
     assert no_crcl is not None
     assert [d.code for d in check_model(no_crcl)[1] if d.code.startswith("TS22")] == ["TS223"]
+
+
+def test_a_regimen_without_cycles_ends_at_its_last_dose_and_only_ts508_beyond() -> None:
+    """`duration: 4 weeks` with `max_delay: 7 days`: one period of 35 days, every day planned,
+    the days after the last dose in it not due. Doses after a gap beyond the period are
+    treatment beyond the plan (TS508 only): the period's days 29-35 are not missed doses, and
+    what follows is no "cycle 2" starting late (TS507), nor a short or long cycle. Before,
+    all three were reported (found by the third differential trial)."""
+    treatment = """treatment:
+  duration: 4 weeks
+  exposure: exposure
+  regimen:
+    X: {dose: 50 mg}
+  tolerances: {max_delay: 7 days}
+  dose_intensity_min: 80%
+"""
+    model = protocol(treatment)
+    on_time = [("S1", "X", day(d), 50, "mg") for d in range(1, 29)]
+    r = run(on_time, model=model)
+    assert r.codes() == [] and r.rdi("S1", "X") == 1.0
+    beyond = on_time + [("S1", "X", day(d), 50, "mg") for d in (41, 42, 43)]
+    r = run(beyond, model=model)
+    assert r.codes() == ["TS508"] and r.rdi("S1", "X") == 1.0
+    [found] = r.findings("TS508")
+    assert found.message.startswith("S1 was dosed until " + day(43) + ", beyond the planned treatment")
+    within = [("S1", "X", day(d), 50, "mg") for d in range(1, 36)]  # the allowance: still the plan
+    assert run(within, model=model).codes() == []

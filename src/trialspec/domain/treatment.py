@@ -339,6 +339,7 @@ def plan_tables(plan: DosingPlan) -> dict[str, Any]:
             "creatinine": plan.body_size.creatinine},
         "dose_window": plan.dose_window,
         "start_window": plan.start_window, "max_delay": plan.max_delay,
+        "without_cycles": plan.without_cycles,
         "drugs": {
             "arm": [plan.arms.index(d.arm) for d in plan.drugs],
             "name": [d.drug for d in plan.drugs],

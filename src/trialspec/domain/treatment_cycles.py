@@ -137,7 +137,9 @@ def reconstruct_cycles(plan: dict[str, Any], admins: dict[str, np.ndarray], arm_
     last_dose = np.zeros(n_subjects, np.int64)
     last_dose[subj[sstart]] = np.maximum.reduceat(date, sstart)
     out = {**admins, "cycle": number[idx], "day": date - s_start[idx] + 1}
-    return {"admins": out, "cycles": _cycle_table(plan, s_subj, number, s_start, last_dose, arm_of)}
+    last_in = np.full(len(s_subj), np.iinfo(np.int64).min)  # each cycle's last administration
+    np.maximum.at(last_in, idx, date)
+    return {"admins": out, "cycles": _cycle_table(plan, s_subj, number, s_start, last_dose, arm_of, last_in)}
 
 
 def _next(keys: np.ndarray, subjects: np.ndarray, at_least: np.ndarray) -> np.ndarray:
@@ -163,7 +165,8 @@ def _next_continuous(keys: np.ndarray, subjects: np.ndarray, start: np.ndarray, 
 
 
 def _cycle_table(plan: dict[str, Any], subj: np.ndarray, number: np.ndarray, start: np.ndarray,
-                 last_dose: np.ndarray, arm_of: np.ndarray) -> dict[str, np.ndarray]:
+                 last_dose: np.ndarray, arm_of: np.ndarray, last_in: np.ndarray | None = None,
+                 ) -> dict[str, np.ndarray]:
     sw, delay = plan["start_window"], plan["max_delay"]
     L = arm_lengths(plan)[arm_of[subj]] if len(subj) else np.zeros(0, np.int64)
     same_next = np.r_[subj[1:] == subj[:-1], False] if len(subj) else np.zeros(0, bool)
@@ -178,6 +181,13 @@ def _cycle_table(plan: dict[str, Any], subj: np.ndarray, number: np.ndarray, sta
         np.zeros(0, np.int64)
     with np.errstate(invalid="ignore"):
         short, long, window = length < L - sw, length > L + delay, np.abs(offset) > sw
+    if plan.get("without_cycles") and last_in is not None:
+        # one period: what follows it is treatment beyond the plan (TS508, as a cycle beyond
+        # `cycles:` is), never a short, long or late "cycle"; and the period ended at its last
+        # administration (the days after it are not due, as after a subject's last dose)
+        short = long = window = np.zeros(len(subj), bool)
+        due = np.where(same_next, np.maximum(last_in - start + 1, 0), due)
     return {"subject": subj, "cycle": number, "start": start, "length": length, "offset": offset,
             "short": short, "long": long, "window": window,
-            "excess": (limit > 0) & (number > limit), "due": due}
+            "excess": (limit > 0) & (number > limit), "due": due,
+            "last_dose": last_dose[subj] if len(subj) else np.zeros(0, np.int64)}

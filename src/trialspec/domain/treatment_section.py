@@ -248,7 +248,7 @@ def _deviations(v: _View, f: _Findings) -> dict[str, tuple[int, int]]:
         where = f" in arm {plan.arms[arm]}" if len(plan.arms) > 1 and arm >= 0 else ""
         started = int(_col(cycles, "cycle")[first])
         if plan.without_cycles:  # one period: its "cycle 2" is treatment beyond the plan
-            end = int(_col(cycles, "start")[last]) + int(_col(cycles, "due")[last]) - 1
+            end = int(_col(cycles, "last_dose")[last])
             return (f"{v.sid(s)} was dosed until {iso(end)}, beyond the planned treatment "
                     f"({plan.cycle_days} days with `max_delay`; from {iso(_col(cycles, 'start')[first])} on)",
                     plan.span, _about(v, s))

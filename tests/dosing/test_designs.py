@@ -64,6 +64,12 @@ def test_steps_by_cycle() -> None:
     r = run(rows, model=protocol(treatment))
     assert [f.message.split(":")[0] for f in r.findings("TS501")] == ["S1 X cycle 3 day 1 (2020-01-20)"]
     assert r.section.summary["dose_changes"] == []
+    # a missed day says its own step's dose (it said the first step's, 10 mg)
+    two_days = treatment.replace("days: 1}", "days: [1, 2]}")
+    given = [("S1", "X", day(d), 10 if d < 8 else 20, "mg") for d in (1, 2, 8, 15, 16)]
+    skipped = run(given, model=protocol(two_days))
+    assert [f.message for f in skipped.findings("TS503")] == [
+        "S1 X cycle 2 day 2 (2020-01-14): planned 20 mg, no dose within +/-0 day(s)"]
 
 
 PLACEBO_AND_CONTROL = """treatment:

@@ -20,6 +20,7 @@ import numpy as np
 from trialspec.codes import CODES
 from trialspec.diagnostics import Diagnostic, Severity
 from trialspec.domain.treatment import DosingPlan
+from trialspec.domain.treatment_apply import planned_on
 from trialspec.results import Case, Section, Table
 from trialspec.source import Span
 
@@ -432,9 +433,13 @@ def _missed_message(v: _View, m: Any, rows: np.ndarray) -> str:
     when = iso(dates.min()) if len(rows) == 1 else f"{iso(dates.min())} to {iso(dates.max())}"
     word = "day" if len(rows) == 1 else "days"
     plan = v.plan.drugs[d]
+    # the dose of each missed day: its step's, times the subject's body size (per kg, m2, AUC)
+    doses = sorted({planned_on(v.plan, v.t, d, s, int(day)) for day in dates})
+    known = [x for x in doses if x == x]
+    planned = ("an amount unknown (no body size)" if not known else amount(known[0], plan.unit)
+               if len(known) == 1 else f"{amount(known[0], plan.unit)} to {amount(known[-1], plan.unit)}")
     return (f"{v.sid(s)} {plan.drug} cycle {int(_col(m, 'cycle')[rows[0]])} {word} {day_ranges(days)} "
-            f"({when}): planned {amount(plan.dose, plan.unit)}, no dose within "
-            f"+/-{v.plan.dose_window} day(s)")
+            f"({when}): planned {planned}, no dose within +/-{v.plan.dose_window} day(s)")
 
 
 def _cycle_where(v: _View, c: Any, r: int) -> str:

@@ -328,3 +328,24 @@ def test_a_regimen_without_cycles_ends_at_its_last_dose_and_only_ts508_beyond() 
     assert found.message.startswith("S1 was dosed until " + day(43) + ", beyond the planned treatment")
     within = [("S1", "X", day(d), 50, "mg") for d in range(1, 36)]  # the allowance: still the plan
     assert run(within, model=model).codes() == []
+
+
+@pytest.mark.parametrize(("body_size", "message"), [
+    ("{dataset: vss, height: height, weight: weight, bsa: mosteller}",
+     "`body_size` reads the dataset `vss`, which is not declared"),
+    ("{dataset: subjects, height: height, weight: wieght, bsa: mosteller}",
+     "`body_size` reads the weight from `subjects.wieght`, which is not a declared column of `subjects`"),
+])
+def test_a_body_size_naming_what_is_not_declared_is_a_lint_error(body_size: str, message: str) -> None:
+    """Before, lint said nothing and every subject's dose was unknown at check time (TS533)."""
+    text = HEAD % {"exposure_columns": "      drug: {type: string}\n      date: {type: date}\n"
+                   "      dose: {type: number, unit_column: unit}\n",
+                   "arm_column": "      height: {type: number, unit: cm}\n"
+                                 "      weight: {type: number, unit: kg}\n"}
+    text += (f"treatment:\n  cycle: 21 days\n  body_size: {body_size}\n  regimen:\n"
+             "    X: {dose: 2 mg/kg, days: 1}\n")
+    model, diags = load_protocol_text(text, "dosing.yaml")
+    assert model is not None
+    _checked, more = check_model(model)
+    found = [d for d in [*diags, *more] if d.code == "TS223"]
+    assert [d.message for d in found] == [message]

@@ -68,7 +68,7 @@ CODES = (
          "`dose: 25 days` or a patch dosed in mg/m2 cannot be compared with any exposure record.",
          "dose: 25 days", "Write the dose with a unit of amount: `25 mg`, `75 mg/m2`, `0 mg` (placebo), `1 patch`."),
     Code("TS223", "body-size-source-missing",
-         "A dose per m2 or per kg, but the treatment has no `body_size:` saying where height and weight come from; or a target AUC (carboplatin) without `crcl:`.",
+         "A dose per m2 or per kg, but the treatment has no `body_size:` saying where height and weight come from; or a target AUC (carboplatin) without `crcl:`; or a `body_size:` naming a dataset, or a column of it, that is not declared.",
          "The planned dose in mg depends on each subject's body size.",
          "cyclophosphamide: {dose: 750 mg/m2}  # no body_size", "Add `body_size: {dataset: vs, height: HEIGHT, weight: WEIGHT, bsa: mosteller}`."),
     Code("TS224", "dose-steps-mixed",

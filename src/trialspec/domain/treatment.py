@@ -385,10 +385,18 @@ def _lint_body_size(protocol: Any) -> list[Diagnostic]:
                            body.span, f"Did you mean `{near[0]}`?" if near else
                            f"Declare `{body.dataset}` under `datasets:`, or name the one holding the "
                            "height and weight.")]
+    kinds = set()
+    for regimen in protocol.treatment.arms.values():
+        for d in regimen.drugs.values():
+            for e in [*(step.dose for step in d.steps), d.dose]:
+                dose, _why = read_dose(e)
+                kinds.add(dose.kind if dose is not None else None)
+    # (height and weight have default names: read only by the doses that need them)
+    needed = {"height": "per_m2" in kinds, "weight": bool(kinds & {"per_m2", "per_kg", "auc"})}
     out = []
     for role in ("height", "weight", "age", "sex", "creatinine"):
         name = getattr(body, role, None)
-        if name and name not in ds.columns:
+        if name and name not in ds.columns and needed.get(role, True):
             near = difflib.get_close_matches(name, list(ds.columns), n=1)
             out.append(Diagnostic("TS223", f"`body_size` reads the {role} from `{body.dataset}.{name}`, "
                                   f"which is not a declared column of `{body.dataset}`", body.span,

@@ -192,6 +192,9 @@ def test_arms_with_their_own_cycle_lengths() -> None:
     r = run(rows, model=model, arms={"S1": "q21", "S2": "q14"})
     assert [p["cycles"] for p in r.section.summary["per_subject"]] == [3, 3]
     assert r.codes() == []
+    # explain says each subject's own arm's length (it said the first arm's for every arm)
+    assert r.section.explain("S2")[0].note.startswith("14-day cycles")
+    assert r.section.explain("S1")[0].note.startswith("21-day cycles")
     # with one length for both, the 14-day arm's cycles would be too short
     same = protocol(treatment.replace("{q21: 21 days, q14: 14 days}", "21 days"), arm_column=True)
     wrong = run(rows, model=same, arms={"S1": "q21", "S2": "q14"})
@@ -349,3 +352,24 @@ def test_a_body_size_naming_what_is_not_declared_is_a_lint_error(body_size: str,
     _checked, more = check_model(model)
     found = [d for d in [*diags, *more] if d.code == "TS223"]
     assert [d.message for d in found] == [message]
+
+
+def test_a_twice_daily_day_with_one_dose_is_not_a_day_without_a_dose() -> None:
+    treatment = """treatment:
+  cycle: 7 days
+  regimen:
+    X: {dose: 10 mg, frequency: BID, days: [1, 2]}
+"""
+    rows = [("S1", "X", day(d), 10, "mg") for d in (1, 1, 2, 8, 8, 9, 9)]
+    r = run(rows, model=protocol(treatment))
+    assert [f.message for f in r.findings("TS503")] == [
+        "S1 X cycle 1 day 2 (2020-01-07): planned 10 mg, 1 of 2 planned administrations not given "
+        "within +/-0 day(s)"]
+
+
+def test_explain_of_a_subject_whose_rows_were_all_rejected_says_so() -> None:
+    r = run([("S1", "X", day(1), 10, "mg"), ("S2", "nonsense", day(1), 10, "mg")],
+            model=protocol("treatment:\n  cycle: 7 days\n  regimen:\n    X: {dose: 10 mg, days: 1}\n"))
+    [table] = r.section.explain("S2")
+    assert table.rows == (("no administration could be used: 1 exposure row(s) rejected (see the dosing "
+                           "findings)",),)

@@ -248,7 +248,9 @@ def _explainer(plan: ResponsePlan, table: dict[str, Any], d: Derived,
                 pairing = "not confirmed"
             if d.after_progression[r] and status == ROW_ASSESSED:
                 pairing = (pairing + "; " if pairing else "") + "after progression: not counted"
-            rows.append((str(table["time"][r]), *(cell(values, k, r) for k in shown), what, rule, pairing))
+            day = table["time"][r]
+            rows.append(("(no date)" if np.isnat(day) else str(day), *(cell(values, k, r) for k in shown),
+                         what, rule, pairing))
         detail = Table(f"{subject_id}: assessments ({plan.criteria})",
                        ("date", *shown, "category", "rule", "confirmation"), tuple(rows),
                        "value (change from baseline, rise from the lowest earlier value)")

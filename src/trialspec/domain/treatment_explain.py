@@ -17,7 +17,11 @@ def explain_subject(v: Any, subject_id: str) -> list[Table]:
     if s is None:
         return []
     if not v.treated[s]:
-        return [Table(f"Dosing of {subject_id}", ("note",), (("no administrations recorded",),))]
+        problems = v.t.get("problems")
+        rejected = int(np.count_nonzero(_col(problems, "subject") == s)) if problems else 0
+        note = (f"no administration could be used: {rejected} exposure row(s) rejected (see the "
+                "dosing findings)" if rejected else "no administrations recorded")
+        return [Table(f"Dosing of {subject_id}", ("note",), ((note,),))]
     if v.arm[s] < 0:
         return [Table(f"Dosing of {subject_id}", ("note",), (("the subject's arm is unknown",),))]
     return [_cycles(v, s, subject_id), _calendar(v, s, subject_id), _intensity(v, s, subject_id)]
@@ -40,7 +44,8 @@ def _cycles(v: Any, s: int, sid: str) -> Table:
                                         ("TS508 beyond planned cycles", "excess")) if _col(c, col)[r]]
         rows.append((number, iso(start), end, shown, "; ".join(notes)))
     return Table(f"Cycles of {sid}", ("cycle", "start", "end", "days", "deviations"), tuple(rows),
-                 f"{v.plan.cycle_days}-day cycles; start window +/-{v.plan.start_window} days, "
+                 f"{v.plan.cycle_days_of(int(v.arm[s]))}-day cycles; "
+                 f"start window +/-{v.plan.start_window} days, "
                  f"maximum delay {v.plan.max_delay} days")
 
 

@@ -438,8 +438,12 @@ def _missed_message(v: _View, m: Any, rows: np.ndarray) -> str:
     known = [x for x in doses if x == x]
     planned = ("an amount unknown (no body size)" if not known else amount(known[0], plan.unit)
                if len(known) == 1 else f"{amount(known[0], plan.unit)} to {amount(known[-1], plan.unit)}")
+    counts, each = _col(m, "count")[rows], max(int(plan.per_day), 1)
+    # a day of several planned doses (BID) with some given is not a day without a dose
+    lacking = "no dose" if bool((counts >= each).all()) else \
+        f"{int(counts.sum())} of {each * len(rows)} planned administrations not given"
     return (f"{v.sid(s)} {plan.drug} cycle {int(_col(m, 'cycle')[rows[0]])} {word} {day_ranges(days)} "
-            f"({when}): planned {planned}, no dose within +/-{v.plan.dose_window} day(s)")
+            f"({when}): planned {planned}, {lacking} within +/-{v.plan.dose_window} day(s)")
 
 
 def _cycle_where(v: _View, c: Any, r: int) -> str:

@@ -373,3 +373,23 @@ def test_explain_of_a_subject_whose_rows_were_all_rejected_says_so() -> None:
     [table] = r.section.explain("S2")
     assert table.rows == (("no administration could be used: 1 exposure row(s) rejected (see the dosing "
                            "findings)",),)
+
+
+def test_an_exposure_row_of_timestamps_is_shown_with_its_day() -> None:
+    """The API's frames hold dates as datetime64: a finding shows the day (``2020-01-06``, as a
+    CSV would hold it), not ``2020-01-06 00:00:00``, time zones included (its wall time)."""
+    import pandas as pd
+
+    from trialspec.domain.treatment import run_dosing
+    from trialspec.engine import get_backend
+    from trialspec.engine.pandas.bind import bind_frames
+
+    model = protocol("treatment:\n  cycle: 7 days\n  regimen:\n    X: {dose: 10 mg, days: 1}\n")
+    naive = pd.to_datetime([day(1), day(1)])
+    for dates in (naive, naive.tz_localize("Asia/Tokyo")):
+        exposure = pd.DataFrame({"subject_id": ["S1", "S1"], "drug": ["X", "Y"], "date": dates,
+                                 "dose": [10.0, 10.0], "unit": ["mg", "mg"]})
+        bound = bind_frames(model, {"subjects": pd.DataFrame({"subject_id": ["S1"]}), "exposure": exposure})
+        section = run_dosing(model, bound.frames, get_backend("pandas"))
+        [found] = [f for f in section.findings if f.code == "TS521"]
+        assert found.message.startswith(f"exposure row 2 (S1, Y, {day(1)}, 10 mg)"), found.message

@@ -14,6 +14,8 @@ string). They are never modified: conversions copy when they must change anythin
 
 from __future__ import annotations
 
+import datetime
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -90,12 +92,29 @@ def to_labels(values: Any) -> Labels:
     else:
         codes, uniques = factorize(np.asarray(values, dtype=object))
         uniques = np.asarray(uniques, dtype=object)
-    texts = np.array([u if isinstance(u, str) else str(u) for u in uniques], dtype=object)
+    texts = np.array([u if isinstance(u, str) else _label_text(u) for u in uniques], dtype=object)
     if len(set(texts)) < len(texts):  # 1 and "1" are the same text: merge their codes
         remap, merged = pd.factorize(texts)
         codes = np.append(remap, -1)[codes]
         texts = np.asarray(merged, dtype=object)
     return Labels(codes, texts)
+
+
+def _label_text(value: Any) -> str:
+    """A cell that is not text, read as text (a date column of the API's frames read as the
+    exposure's cell): a moment in ISO 8601, a day at midnight as the day alone, its wall time
+    without the offset; a whole float as its digits (as ``conform._number_text``)."""
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    if isinstance(value, datetime.datetime):
+        wall = value.replace(tzinfo=None)
+        return wall.date().isoformat() if wall.time() == datetime.time() else wall.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float | np.floating) and math.isfinite(value) and float(value).is_integer() \
+            and abs(value) < 2.0 ** 53:
+        return str(int(value))
+    return str(value)
 
 
 CONVERTERS: dict[Kind, Callable[[Any], Value]] = {

@@ -82,7 +82,19 @@ def report(where: Where, column: str, column_index: int, mask: np.ndarray, value
 def _text(values: pd.Series) -> pd.Series:
     if values.dtype.kind == "f":
         return _number_text(values)
+    if values.dtype.kind == "M":
+        return _moment_text(values)
     return values.astype("string").str.strip()
+
+
+def _moment_text(values: pd.Series) -> pd.Series:
+    """Days and times read as text (a date column of the API's frames shown in a finding): ISO
+    8601, a day at midnight as the day alone (``2024-01-01``, as a CSV would hold it), a time
+    as ``2024-01-05T20:00:00``, in its own time zone (the wall time, without the offset)."""
+    if getattr(values.dtype, "tz", None) is not None:
+        values = values.dt.tz_localize(None)
+    text = values.dt.strftime("%Y-%m-%dT%H:%M:%S").str.removesuffix("T00:00:00")
+    return text.astype("string")
 
 
 def _number_text(values: pd.Series) -> pd.Series:

@@ -111,9 +111,10 @@ def _label_text(value: Any) -> str:
         return wall.date().isoformat() if wall.time() == datetime.time() else wall.isoformat()
     if isinstance(value, datetime.date):
         return value.isoformat()
-    if isinstance(value, float | np.floating) and math.isfinite(value) and float(value).is_integer() \
-            and abs(value) < 2.0 ** 53:
-        return str(int(value))
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        if math.isfinite(number) and number.is_integer() and abs(number) < 2.0 ** 53:
+            return str(int(number))
     return str(value)
 
 

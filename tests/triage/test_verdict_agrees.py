@@ -88,3 +88,26 @@ def test_accepting_every_failing_code_passes_everywhere(tmp_path: Path) -> None:
     reason = "planted on purpose in the synthetic data"
     assert suppressed and all(r["suppressions"][0]["justification"] == reason for r in suppressed)
     shutil.rmtree(copy.parent)
+
+
+def test_lock_counts_the_accepted_errors_apart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`lock` notes the error findings it locks; those the protocol accepts are said to be
+    (before, 'the check has 4 error findings' beside check's '2 errors, 4 accepted')."""
+    from trialspec.cli import main
+
+    protocol, data = EXAMPLES["t2dm"]
+    _status, failing = _agree(tmp_path, ROOT / protocol, data)
+    first = sorted(failing)[0]
+    copy = tmp_path / "accepting" / "t2dm.yaml"
+    copy.parent.mkdir()
+    copy.write_text((ROOT / protocol).read_text("utf-8")
+                    + f"\naccepted:\n  - {{code: {first}, reason: planted in the synthetic data}}\n", "utf-8")
+    capsys.readouterr()
+    assert main(["lock", str(copy), "--data", str(data)]) == 0
+    note = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note:")]
+    doc = json.loads((tmp_path / "r.json").read_text("utf-8"))
+    every = [*doc["diagnostics"], *(f for s in doc["sections"].values() for f in s["findings"])]
+    errors = sum(f["severity"] == "error" for f in every)
+    accepted = sum(f["severity"] == "error" and f["code"] == first for f in every)
+    assert note and note[0].startswith(f"note: the check has {errors} error finding")
+    assert f"({accepted} of them accepted)" in note[0]

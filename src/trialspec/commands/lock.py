@@ -45,8 +45,10 @@ def run(args: argparse.Namespace) -> int:
     values = leaves(doc["results"]) + leaves(doc["findings"])
     print(f"wrote {target}: {len(doc['results'])} sections, {values} values, "
           f"results sha256 {doc['results_sha256'][:12]}")
-    errors = sum(d.severity is Severity.ERROR for d in result.all_findings)
+    errors = [d for d in result.all_findings if d.severity is Severity.ERROR]
+    accepted = sum(d in result.accepted for d in errors)
     if errors:  # findings are results too, and are locked; say so, so nobody is surprised
-        print(f"note: the check has {errors} error finding{'s' * (errors != 1)}, locked with the results; "
-              f"`trialspec check {args.protocol} --data {args.data}` shows them")
+        also = f" ({accepted} of them accepted)" if accepted else ""
+        print(f"note: the check has {len(errors)} error finding{'s' * (len(errors) != 1)}{also}, locked with "
+              f"the results; `trialspec check {args.protocol} --data {args.data}` shows them")
     return EXIT_OK

@@ -161,3 +161,26 @@ reported:
     pooled: {pooled}
 """)  # it raised TypeError ("the pooled value must be an estimate with a CI")
     assert verdicts(claims)["X.pooled"][0] == status
+
+
+def test_group_sizes_the_data_give_are_not_held_to_the_stated_total() -> None:
+    """A Kaplan-Meier analysis leaves out a patient whose start date is unknown (TS704): its
+    printed n (6 + 3 of 10) are what the data give, so they are reproduced, not inconsistent
+    with the stated 10 (TS722); a printed n the data do not give still is."""
+    start = ["2020-01-01"] * 10
+    start[0] = ""
+    data = mini_tables(ARMS, start=start)
+    body = """
+analyses:
+  S.patients: {method: counts}
+  T: {endpoint: pfs, by: arm}
+reported:
+  S: {patients: "10"}
+  T:
+    n: {a: "6", b: "3"}
+"""
+    _analyses, claims = mini(body, data)
+    assert verdicts(claims)["T.n.a"] == ("reproduced", []) and verdicts(claims)["T.n.b"] == ("reproduced", [])
+    assert [d.code for d in claims.findings if d.code == "TS722"] == []
+    _analyses, claims = mini(body.replace('b: "3"', 'b: "2"'), data)
+    assert "TS722" in {d.code for d in claims.findings}

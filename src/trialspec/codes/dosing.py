@@ -38,7 +38,7 @@ CODES = (
     Code("TS508", "more-cycles-than-planned",
          "A subject received more cycles than `cycles:` plans.",
          "Treatment beyond the planned cycles is outside the protocol.",
-         "cycles: 4  # the subject had 7 cycles", "Check the data, or correct `cycles:` (e.g. `until progression`), or `duration:` for a regimen without cycles."),
+         "cycles: 4  # the subject had 7 cycles", "Check the data, or `cycles:` (`until progression`?) or `duration:`."),
     Code("TS509", "drug-never-given",
          "A treated subject never received one of the drugs of their regimen.",
          "A missing drug changes the regimen the subject actually got.",

@@ -61,6 +61,15 @@ def test_spans_point_at_the_source() -> None:
     assert (right.right.span.col, right.right.span.end_col) == (22, 32)
 
 
+def test_a_parenthesized_operand_ends_at_its_parenthesis() -> None:
+    """`w / (a + b)` spans its `)` (explain showed `w / (a + b`), and `(a + b)` is shown whole."""
+    text = "w / (age + age) < 1"
+    tree = parse(text)
+    assert isinstance(tree, ast.Compare) and isinstance(tree.left, ast.Arith)
+    assert text[tree.left.span.col - 1:tree.left.span.end_col - 1] == "w / (age + age)"
+    assert text[tree.left.right.span.col - 1:tree.left.right.span.end_col - 1] == "(age + age)"
+
+
 def test_number_text_is_kept_as_written() -> None:
     tree = parse("p < 0.290")
     assert isinstance(tree, ast.Compare) and isinstance(tree.right, ast.Number)

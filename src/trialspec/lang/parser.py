@@ -6,6 +6,7 @@ recursion, and nesting is bounded before parsing so no input can exhaust the sta
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import sys
@@ -127,7 +128,12 @@ class _ToAst(Transformer_NonRecursive):
         return ast.Name(tuple(str(t) for t in c), self._sp(meta))
 
     def group(self, meta: Any, c: list[Any]) -> Any:
-        return c[0]
+        # the parentheses belong to the expression: `w / (a + b)` ends at its `)`, and explain
+        # shows `(a + b)` whole
+        inner = c[0]
+        if dataclasses.is_dataclass(inner) and not isinstance(inner, type):
+            return dataclasses.replace(inner, span=self._sp(meta))
+        return inner
 
     def call(self, meta: Any, c: list[Any]) -> ast.Call:
         fname, args, where = c

@@ -66,12 +66,12 @@ def _read_parquet(path: Path, exact: Collection[str] = ()) -> pd.DataFrame:
                    else pc.strftime(c, "%Y-%m-%dT%H:%M:%S") if pa.types.is_timestamp(c.type) else c
                    for c in table.columns]
         df = pa.table(columns, names=table.column_names).to_pandas()
-    floated = [c for c in df.columns if c in exact and df[c].dtype.kind == "f"]
+    floated = _floated(df, exact)
     if floated:
         ints = [f.name for f in pq.read_schema(path) if f.name in floated and pa.types.is_integer(f.type)]
         if ints:
             for name, column in zip(ints, pq.read_table(path, columns=ints).columns, strict=True):
-                df[name] = _python_ints(column)
+                df.isetitem(floated[name], _python_ints(column))
     return df
 
 
@@ -80,12 +80,18 @@ def _read_xlsx(path: Path, exact: Collection[str] = ()) -> pd.DataFrame:
     with an empty cell: ``7`` -> ``7.0``) are read again as the cells are (``7`` an int), so
     a key, a level or a text keeps its digits, as in ``_read_parquet``."""
     df = pd.read_excel(path, engine="openpyxl")
-    floated = [c for c in df.columns if c in exact and df[c].dtype.kind == "f"]
+    floated = _floated(df, exact)
     if floated:
         cells = pd.read_excel(path, engine="openpyxl", dtype=dict.fromkeys(floated, object))
-        for c in floated:
-            df[c] = cells[c].to_numpy(dtype=object, na_value=None)
+        for i in floated.values():
+            df.isetitem(i, cells.iloc[:, i].to_numpy(dtype=object, na_value=None))
     return df
+
+
+def _floated(df: pd.DataFrame, exact: Collection[str]) -> dict[str, int]:
+    """{name: position} of the float64 columns named in ``exact`` (by position: a name may repeat)."""
+    return {c: i for i, (c, dtype) in enumerate(zip(df.columns, df.dtypes, strict=True))
+            if c in exact and dtype.kind == "f"}
 
 
 def _python_ints(column: Any) -> np.ndarray:

@@ -331,6 +331,10 @@ def test_a_regimen_without_cycles_ends_at_its_last_dose_and_only_ts508_beyond() 
     assert found.message.startswith("S1 was dosed until " + day(43) + ", beyond the planned treatment")
     within = [("S1", "X", day(d), 50, "mg") for d in range(1, 36)]  # the allowance: still the plan
     assert run(within, model=model).codes() == []
+    # a long gap: the calendar may place a period without any dose between (continuous dosing)
+    later = within + [("S1", "X", day(d), 50, "mg") for d in (90, 91)]
+    r = run(later, model=model)
+    assert r.codes() == ["TS508"] and r.rdi("S1", "X") == 1.0
 
 
 @pytest.mark.parametrize(("body_size", "message"), [

@@ -186,7 +186,8 @@ def _cycle_table(plan: dict[str, Any], subj: np.ndarray, number: np.ndarray, sta
         # `cycles:` is), never a short, long or late "cycle"; and the period ended at its last
         # administration (the days after it are not due, as after a subject's last dose)
         short = long = window = np.zeros(len(subj), bool)
-        due = np.where(same_next, np.maximum(last_in - start + 1, 0), due)
+        ended = np.where(last_in == np.iinfo(np.int64).min, start - 1, last_in)  # (a period without a dose)
+        due = np.where(same_next, np.maximum(ended - start + 1, 0), due)
     return {"subject": subj, "cycle": number, "start": start, "length": length, "offset": offset,
             "short": short, "long": long, "window": window,
             "excess": (limit > 0) & (number > limit), "due": due,

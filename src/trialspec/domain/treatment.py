@@ -12,7 +12,6 @@ Nothing here imports an engine or pandas.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -366,44 +365,10 @@ def lint_treatment(protocol: Any) -> list[Diagnostic]:
     check still run while the treatment is being written; its TS520 stays in the section."""
     if protocol.treatment is None:
         return []
-    diags: list[Diagnostic] = lint_doses(protocol) + _lint_body_size(protocol)
+    diags: list[Diagnostic] = lint_doses(protocol)
     _arm_cycles(protocol.treatment, lambda message, span, hint: diags.append(
         Diagnostic("TS520", message, span, hint)))
     return diags
-
-
-def _lint_body_size(protocol: Any) -> list[Diagnostic]:
-    """TS223 for a `body_size:` whose dataset, or a column it names, is not declared: every
-    subject's dose would be unknown (TS533) for a typo in the protocol."""
-    body = protocol.treatment.body_size
-    if body is None:
-        return []
-    ds = protocol.datasets.get(body.dataset)
-    if ds is None:
-        near = difflib.get_close_matches(body.dataset, list(protocol.datasets), n=1)
-        return [Diagnostic("TS223", f"`body_size` reads the dataset `{body.dataset}`, which is not declared",
-                           body.span, f"Did you mean `{near[0]}`?" if near else
-                           f"Declare `{body.dataset}` under `datasets:`, or name the one holding the "
-                           "height and weight.")]
-    kinds = set()
-    for regimen in protocol.treatment.arms.values():
-        for d in regimen.drugs.values():
-            for e in [*(step.dose for step in d.steps), d.dose]:
-                dose, _why = read_dose(e)
-                kinds.add(dose.kind if dose is not None else None)
-    # (height and weight have default names: read only by the doses that need them)
-    needed = {"height": "per_m2" in kinds, "weight": bool(kinds & {"per_m2", "per_kg", "auc"})}
-    out = []
-    for role in ("height", "weight", "age", "sex", "creatinine"):
-        name = getattr(body, role, None)
-        if name and name not in ds.columns and needed.get(role, True):
-            near = difflib.get_close_matches(name, list(ds.columns), n=1)
-            out.append(Diagnostic("TS223", f"`body_size` reads the {role} from `{body.dataset}.{name}`, "
-                                  f"which is not a declared column of `{body.dataset}`", body.span,
-                                  f"Did you mean `{near[0]}`?" if near else
-                                  f"Declare `{name}` under `{body.dataset}`'s `columns:` (the names "
-                                  "expressions use, not the file's)."))
-    return out
 
 
 def run_dosing(protocol: Any, frames: Any, backend: Any) -> Any:

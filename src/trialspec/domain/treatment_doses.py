@@ -9,6 +9,7 @@ docs/dosing.md states every rule.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -172,7 +173,41 @@ def lint_doses(protocol: Any) -> list[Diagnostic]:
     for regimen in t.arms.values():
         for d in regimen.drugs.values():
             diags += _lint_drug(d, t)
-    return diags
+    return diags + _lint_body_size(protocol)
+
+
+def _lint_body_size(protocol: Any) -> list[Diagnostic]:
+    """TS223 for a `body_size:` whose dataset, or a column it names, is not declared: every
+    subject's dose would be unknown (TS533) for a typo in the protocol."""
+    body = protocol.treatment.body_size
+    if body is None:
+        return []
+    ds = protocol.datasets.get(body.dataset)
+    if ds is None:
+        near = difflib.get_close_matches(body.dataset, list(protocol.datasets), n=1)
+        return [Diagnostic("TS223", f"`body_size` reads the dataset `{body.dataset}`, which is not declared",
+                           body.span, f"Did you mean `{near[0]}`?" if near else
+                           f"Declare `{body.dataset}` under `datasets:`, or name the one holding the "
+                           "height and weight.")]
+    kinds = set()
+    for regimen in protocol.treatment.arms.values():
+        for d in regimen.drugs.values():
+            for e in [*(step.dose for step in d.steps), d.dose]:
+                dose, _why = read_dose(e)
+                kinds.add(dose.kind if dose is not None else None)
+    # (height and weight have default names: read only by the doses that need them)
+    needed = {"height": "per_m2" in kinds, "weight": bool(kinds & {"per_m2", "per_kg", "auc"})}
+    out = []
+    for role in ("height", "weight", "age", "sex", "creatinine"):
+        name = getattr(body, role, None)
+        if name and name not in ds.columns and needed.get(role, True):
+            near = difflib.get_close_matches(name, list(ds.columns), n=1)
+            out.append(Diagnostic("TS223", f"`body_size` reads the {role} from `{body.dataset}.{name}`, "
+                                  f"which is not a declared column of `{body.dataset}`", body.span,
+                                  f"Did you mean `{near[0]}`?" if near else
+                                  f"Declare `{name}` under `{body.dataset}`'s `columns:` (the names "
+                                  "expressions use, not the file's)."))
+    return out
 
 
 def _lint_drug(d: Any, t: Any) -> list[Diagnostic]:

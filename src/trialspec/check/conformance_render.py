@@ -56,12 +56,16 @@ CELL_WORDS: Mapping[str, Callable[[ConformanceCheck], Words]] = {
 }
 
 # kind -> how a failing cell's value is shown: the value itself unless said here
+def _or_missing(v: Any) -> Any:
+    """A cell, or ``<missing>`` where it is empty (None from SQL, NaN from pandas: said alike)."""
+    return "<missing>" if v is None or (isinstance(v, float) and v != v) else v
+
+
 SHOWN: Mapping[str, Callable[[Any], Any]] = {
     "key_present": lambda v: "",  # the key cell is empty
-    "unit": lambda v: "<missing>" if v is None else v,  # the unit cell
-    # a repeated result whose value is missing (None from SQL, NaN from pandas): said alike
-    "repeated": lambda v: "<missing>" if v is None or (isinstance(v, float) and v != v) else v,
-    "subject_known": lambda v: "<missing>" if v is None or (isinstance(v, float) and v != v) else v,
+    "unit": _or_missing,  # the unit cell
+    "repeated": _or_missing,  # a repeated result whose value is missing
+    "subject_known": _or_missing,  # a row without a subject
 }
 
 

@@ -15,7 +15,6 @@ string). They are never modified: conversions copy when they must change anythin
 from __future__ import annotations
 
 import datetime
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -85,6 +84,19 @@ def to_tri(values: Any) -> Tri:
 _BOOLS = {True: 1, False: 0}
 
 
+def number_text(values: pd.Series) -> pd.Series:
+    """Numbers read as text (a key, a visit number, a string column of a SAS or Parquet file,
+    whose numbers are doubles): a whole number as its digits (``1.0`` -> ``1``, as a level is
+    read and as the file's own tools show it), any other as its shortest text (``1.5``)."""
+    numbers = values.to_numpy(dtype=np.float64)
+    whole = np.isfinite(numbers) & (np.abs(numbers) < 2.0 ** 53)
+    whole[whole] = numbers[whole] == np.trunc(numbers[whole])
+    out = values.astype("string")
+    if whole.any():
+        out[whole] = pd.array(numbers[whole].astype(np.int64), dtype="string")
+    return out
+
+
 def to_labels(values: Any) -> Labels:
     values = unwrap(values)
     if isinstance(values, pd.Categorical):
@@ -93,6 +105,9 @@ def to_labels(values: Any) -> Labels:
         codes, uniques = factorize(np.asarray(values, dtype=object))
         uniques = np.asarray(uniques, dtype=object)
     texts = np.array([u if isinstance(u, str) else _label_text(u) for u in uniques], dtype=object)
+    floats = np.flatnonzero([isinstance(u, float | np.floating) for u in uniques])
+    if len(floats):  # numbers as every text of a number is written (number_text)
+        texts[floats] = number_text(pd.Series(uniques[floats], dtype=np.float64)).to_numpy(dtype=object)
     if len(set(texts)) < len(texts):  # 1 and "1" are the same text: merge their codes
         remap, merged = pd.factorize(texts)
         codes = np.append(remap, -1)[codes]
@@ -101,9 +116,9 @@ def to_labels(values: Any) -> Labels:
 
 
 def _label_text(value: Any) -> str:
-    """A cell that is not text, read as text (a date column of the API's frames read as the
-    exposure's cell): a moment in ISO 8601, a day at midnight as the day alone, its wall time
-    without the offset; a whole float as its digits (as ``conform._number_text``)."""
+    """A cell that is neither text nor a number (written by ``to_labels``), read as text (a date
+    column of the API's frames read as the exposure's cell): a moment in ISO 8601, a day at
+    midnight as the day alone, its wall time without the offset."""
     if isinstance(value, np.datetime64):
         value = pd.Timestamp(value)
     if isinstance(value, datetime.datetime):
@@ -111,10 +126,6 @@ def _label_text(value: Any) -> str:
         return wall.date().isoformat() if wall.time() == datetime.time() else wall.isoformat()
     if isinstance(value, datetime.date):
         return value.isoformat()
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        if math.isfinite(number) and number.is_integer() and abs(number) < 2.0 ** 53:
-            return str(int(number))
     return str(value)
 
 

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from trialspec.check.conformance_plan import SHOW, CheckIndex
 from trialspec.engine.binding import Failed, objects_at
 from trialspec.engine.cells import FALSE_WORDS, ISO_DATE, TRUE_WORDS
+from trialspec.engine.pandas.columns import number_text
 from trialspec.engine.pandas.dates import parse_dates
 from trialspec.engine.pandas.factorize import factorize, few_objects
 from trialspec.engine.pandas.unit_column import convert_unit_column
@@ -81,7 +82,7 @@ def report(where: Where, column: str, column_index: int, mask: np.ndarray, value
 
 def _text(values: pd.Series) -> pd.Series:
     if values.dtype.kind == "f":
-        return _number_text(values)
+        return number_text(values)
     if values.dtype.kind == "M":
         return _moment_text(values)
     return values.astype("string").str.strip()
@@ -95,19 +96,6 @@ def _moment_text(values: pd.Series) -> pd.Series:
         values = values.dt.tz_localize(None)
     text = values.dt.strftime("%Y-%m-%dT%H:%M:%S").str.removesuffix("T00:00:00")
     return text.astype("string")
-
-
-def _number_text(values: pd.Series) -> pd.Series:
-    """Numbers read as text (a key, a visit number, a string column of a SAS or Parquet file,
-    whose numbers are doubles): a whole number as its digits (``1.0`` -> ``1``, as a level is
-    read and as the file's own tools show it), any other as its shortest text (``1.5``)."""
-    numbers = values.to_numpy(dtype=np.float64)
-    whole = np.isfinite(numbers) & (np.abs(numbers) < 2.0 ** 53)
-    whole[whole] = numbers[whole] == np.trunc(numbers[whole])
-    out = values.astype("string")
-    if whole.any():
-        out[whole] = pd.array(numbers[whole].astype(np.int64), dtype="string")
-    return out
 
 
 def text_values(values: Any) -> np.ndarray:
@@ -299,7 +287,7 @@ def as_date(s: pd.Series, where: Where, column: str, ci: int) -> tuple[Any, list
 def as_string(s: pd.Series) -> np.ndarray:
     if s.dtype.kind in "iu":
         return s.astype(str).to_numpy()
-    return text_values(s)  # (numbers as _number_text writes them, NaN missing)
+    return text_values(s)  # (numbers as columns.number_text writes them, NaN missing)
 
 
 def with_units(values: np.ndarray, units: pd.Series, target: str, analyte: str | None, where: Where,
